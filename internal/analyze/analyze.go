@@ -1,0 +1,73 @@
+// Package analyze defines the contract between the scan walk and the
+// analyzers (Python code, deployment config, model artifacts). An analyzer is
+// a plain value built fresh for each scan; the walk asks each one cheaply
+// whether a file is relevant before handing it over.
+package analyze
+
+import (
+	"context"
+	"io"
+	"os"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/finding"
+)
+
+// HeadSize is how many leading bytes of each file the walk reads for
+// relevance checks (magic numbers, shebangs, "apiVersion:").
+const HeadSize = 4096
+
+// File is one file of the scanned tree.
+type File struct {
+	// Path is relative to the scan root, slash-separated; findings use it.
+	Path string
+	// Abs is the path on disk.
+	Abs  string
+	Size int64
+	// Head holds up to HeadSize leading bytes.
+	Head []byte
+	// Root is the scan root on disk (the argument the user gave).
+	Root string
+}
+
+// ReadAll reads the whole file. Analyzers that can stream (models) use Open.
+func (f *File) ReadAll() ([]byte, error) { return os.ReadFile(f.Abs) }
+
+// Open opens the file for streaming or random access.
+func (f *File) Open() (*os.File, error) { return os.Open(f.Abs) }
+
+// Result is what an analyzer found in one file. Findings carry RuleID,
+// location, Message (and Member); Path may be left empty: the walk fills it.
+type Result struct {
+	Findings []finding.Finding
+	Errors   []finding.Error
+}
+
+// Add appends a finding.
+func (r *Result) Add(f finding.Finding) { r.Findings = append(r.Findings, f) }
+
+// Fail appends an input error.
+func (r *Result) Fail(e finding.Error) { r.Errors = append(r.Errors, e) }
+
+// Analyzer examines files. Analyze is called concurrently from several
+// goroutines; an analyzer that keeps cross-file state must guard it.
+type Analyzer interface {
+	// Name is a short identifier ("python", "deploy", "model").
+	Name() string
+	// Relevant is the cheap check: path and the leading bytes only.
+	Relevant(f *File) bool
+	// Analyze does the real work on one relevant file.
+	Analyze(ctx context.Context, f *File) Result
+}
+
+// Finisher is implemented by analyzers that judge across files after the walk
+// (a server and the nginx in front of it; an MLflow model directory). Finish
+// is called once, after every Analyze call has returned.
+type Finisher interface {
+	Finish(ctx context.Context) Result
+}
+
+// ReaderAtSize is what container parsers need: random access and a length.
+type ReaderAtSize interface {
+	io.ReaderAt
+	Size() int64
+}
