@@ -7,7 +7,10 @@ package analyze
 import (
 	"context"
 	"io"
+	"log/slog"
 	"os"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/config"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/finding"
 )
@@ -70,4 +73,12 @@ type Finisher interface {
 type ReaderAtSize interface {
 	io.ReaderAt
 	Size() int64
+}
+
+// Options configure the analyzers of one scan.
+type Options struct {
+	Policy config.Policy
+	Logger *slog.Logger
+	// VerifyManifest is the --verify digest manifest (model analyzer), or "".
+	VerifyManifest string
 }

@@ -15,12 +15,65 @@ const (
 	ExitFailed   = 3 // the scan itself failed
 )
 
-// Run is the whole program; main only calls it.
-func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: mlflow-guard <scan|audit|rules|digest|version> [flags]")
-		return ExitUsage
+// Version is set at build time with -ldflags "-X ...cli.Version=...".
+var Version = "0.1.0-dev"
+
+// Env is what a command gets from the process: streams and arguments.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Getenv reads environment variables (os.Getenv in main, a map in tests).
+	Getenv func(string) string
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env Env, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{"scan", "scan Python code, deployment config and model files", runScan},
+		{"audit", "read-only security audit of a live MLflow server", runAudit},
+		{"rules", "print the rule catalog", runRules},
+		{"digest", "write a SHA-256 manifest of a model directory", runDigest},
+		{"version", "print the version", runVersion},
 	}
-	fmt.Fprintf(stderr, "mlflow-guard: unknown command %q\n", args[0])
+}
+
+// Run is the whole program; main only calls it.
+func Run(ctx context.Context, args []string, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(env.Stderr)
+		if len(args) == 0 {
+			return ExitUsage
+		}
+		return ExitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, env, args[1:])
+		}
+	}
+	fmt.Fprintf(env.Stderr, "mlflow-guard: unknown command %q\n\n", args[0])
+	usage(env.Stderr)
 	return ExitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: mlflow-guard <command> [flags]")
+	fmt.Fprintln(w)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'mlflow-guard <command> -h' for a command's flags.")
+}
+
+func runVersion(ctx context.Context, env Env, args []string) int {
+	fmt.Fprintln(env.Stdout, "mlflow-guard", Version)
+	return ExitOK
 }

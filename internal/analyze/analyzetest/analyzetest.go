@@ -1,0 +1,156 @@
+// Package analyzetest runs an analyzer over fixture files and checks its
+// findings against "want" comments, in the manner of x/tools analysistest.
+//
+// A fixture line ending in a comment "# want: MLG102 MLG103" (or "; want:"
+// or "// want:") must be reported with exactly those rules. A line that is
+// only the comment "# want-below: MLG404" puts the expectation on the next
+// line instead, for formats where a trailing comment would change the value
+// (ini files, some Dockerfile forms). Every other line must be clean.
+package analyzetest
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
+	"github.com/mlflow-guard/mlflow-guard/internal/finding"
+)
+
+var (
+	wantRe      = regexp.MustCompile(`(?:#|;|//)\s*want:\s*((?:MLG\d{3}\s*)+)\s*$`)
+	wantBelowRe = regexp.MustCompile(`^\s*(?:#|;|//)\s*want-below:\s*((?:MLG\d{3}\s*)+)\s*$`)
+)
+
+// Wants parses the expectations of one file: line (1-based) -> sorted rule IDs.
+func Wants(content []byte) map[int][]string {
+	out := map[int][]string{}
+	lines := strings.Split(string(content), "\n")
+	for i, ln := range lines {
+		if m := wantBelowRe.FindStringSubmatch(ln); m != nil {
+			out[i+2] = append(out[i+2], strings.Fields(m[1])...)
+			continue
+		}
+		if m := wantRe.FindStringSubmatch(ln); m != nil {
+			out[i+1] = append(out[i+1], strings.Fields(m[1])...)
+		}
+	}
+	for k := range out {
+		sort.Strings(out[k])
+	}
+	return out
+}
+
+// Scan feeds every file under root to one fresh analyzer (relevance check
+// first, then Analyze, then Finish) and returns the findings and errors.
+func Scan(t testing.TB, a analyze.Analyzer, root string) ([]finding.Finding, []finding.Error) {
+	t.Helper()
+	var res analyze.Result
+	ctx := context.Background()
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		head := make([]byte, analyze.HeadSize)
+		fh, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		n, _ := fh.Read(head)
+		fh.Close()
+		f := &analyze.File{Path: rel, Abs: p, Size: info.Size(), Head: head[:n], Root: root}
+		if !a.Relevant(f) {
+			return nil
+		}
+		r := a.Analyze(ctx, f)
+		for i := range r.Findings {
+			if r.Findings[i].Path == "" {
+				r.Findings[i].Path = rel
+			}
+		}
+		for i := range r.Errors {
+			if r.Errors[i].Path == "" {
+				r.Errors[i].Path = rel
+			}
+		}
+		res.Findings = append(res.Findings, r.Findings...)
+		res.Errors = append(res.Errors, r.Errors...)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("walking %s: %v", root, err)
+	}
+	if fin, ok := a.(analyze.Finisher); ok {
+		r := fin.Finish(ctx)
+		res.Findings = append(res.Findings, r.Findings...)
+		res.Errors = append(res.Errors, r.Errors...)
+	}
+	return res.Findings, res.Errors
+}
+
+// Run scans root with a and checks the findings against the want comments
+// of every file under root. Input errors fail the test unless allowErrors.
+func Run(t *testing.T, a analyze.Analyzer, root string, allowErrors bool) []finding.Finding {
+	t.Helper()
+	got, errs := Scan(t, a, root)
+	if !allowErrors {
+		for _, e := range errs {
+			t.Errorf("unexpected input error: %s", e)
+		}
+	}
+	type key struct {
+		path string
+		line int
+	}
+	gotBy := map[key][]string{}
+	for _, f := range got {
+		if f.RuleID == "" {
+			t.Errorf("%s:%d: finding without rule ID: %q", f.Path, f.Line, f.Message)
+		}
+		if f.Message == "" {
+			t.Errorf("%s:%d: %s finding without message", f.Path, f.Line, f.RuleID)
+		}
+		k := key{f.Path, f.Line}
+		gotBy[k] = append(gotBy[k], f.RuleID)
+	}
+	wantBy := map[key][]string{}
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		for line, ids := range Wants(b) {
+			wantBy[key{filepath.ToSlash(rel), line}] = ids
+		}
+		return nil
+	})
+	for k, ids := range gotBy {
+		sort.Strings(ids)
+		if w, ok := wantBy[k]; !ok {
+			t.Errorf("%s:%d: unexpected %s", k.path, k.line, strings.Join(ids, " "))
+		} else if strings.Join(w, " ") != strings.Join(ids, " ") {
+			t.Errorf("%s:%d: got %s, want %s", k.path, k.line, strings.Join(ids, " "), strings.Join(w, " "))
+		}
+	}
+	for k, w := range wantBy {
+		if _, ok := gotBy[k]; !ok {
+			t.Errorf("%s:%d: missing %s", k.path, k.line, strings.Join(w, " "))
+		}
+	}
+	return got
+}
