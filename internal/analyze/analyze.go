@@ -82,3 +82,10 @@ type Options struct {
 	// VerifyManifest is the --verify digest manifest (model analyzer), or "".
 	VerifyManifest string
 }
+
+// SizeLimiter is implemented by analyzers that want a tighter file-size cap
+// than the scan's (a Python parser has no business with a 2 GB file). The
+// walk skips larger files for that analyzer and reports the skip.
+type SizeLimiter interface {
+	MaxFileSize() int64
+}

@@ -1,22 +1,171 @@
-// Package python is a placeholder until its analyzer lands; it accepts no file.
 package python
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path"
+	"strings"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
+	"github.com/mlflow-guard/mlflow-guard/internal/config"
+	"github.com/mlflow-guard/mlflow-guard/internal/finding"
 )
 
-// Analyzer is the python analyzer.
-type Analyzer struct{ opts analyze.Options }
+// MaxSize is the largest Python file analysed; bigger ones are skipped with
+// a "limit" error (generated code, vendored bundles).
+const MaxSize = 8 << 20
+
+// Analyzer checks Python source for the code-enforced rules.
+type Analyzer struct {
+	policy config.Policy
+	log    *slog.Logger
+	sec    secretChecker
+}
 
 // New builds the analyzer for one scan.
-func New(opts analyze.Options) *Analyzer { return &Analyzer{opts: opts} }
+func New(opts analyze.Options) *Analyzer {
+	lg := opts.Logger
+	if lg == nil {
+		lg = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	pol := opts.Policy
+	if len(pol.ProtectedStages) == 0 && len(pol.ProtectedAliases) == 0 {
+		def := config.DefaultPolicy()
+		pol.ProtectedStages, pol.ProtectedAliases = def.ProtectedStages, def.ProtectedAliases
+	}
+	if pol.Approval.ApprovedBy == "" {
+		pol.Approval.ApprovedBy = config.DefaultPolicy().Approval.ApprovedBy
+	}
+	return &Analyzer{policy: pol, log: lg, sec: wordSecrets{}}
+}
 
 var _ analyze.Analyzer = (*Analyzer)(nil)
 
-func (a *Analyzer) Name() string                  { return "python" }
-func (a *Analyzer) Relevant(f *analyze.File) bool { return false }
-func (a *Analyzer) Analyze(ctx context.Context, f *analyze.File) analyze.Result {
-	return analyze.Result{}
+// Name implements analyze.Analyzer.
+func (a *Analyzer) Name() string { return "python" }
+
+// MaxFileSize caps the size of files handed to Analyze.
+func (a *Analyzer) MaxFileSize() int64 { return MaxSize }
+
+// Relevant accepts .py/.pyw files and scripts with a python shebang.
+func (a *Analyzer) Relevant(f *analyze.File) bool {
+	switch strings.ToLower(path.Ext(f.Path)) {
+	case ".py", ".pyw":
+		return true
+	case "":
+		h := f.Head
+		if bytes.HasPrefix(h, []byte("#!")) {
+			line := h
+			if i := bytes.IndexByte(h, '\n'); i >= 0 {
+				line = h[:i]
+			}
+			return bytes.Contains(line, []byte("python"))
+		}
+	}
+	return false
+}
+
+// triggers: a file none of whose bytes contain one of these cannot match
+// any rule, so it is not parsed at all. Every sink of every rule names one.
+var triggers = [][]byte{
+	[]byte("mlflow"), []byte("pickle"), []byte("joblib"), []byte("dill"), []byte("torch"), []byte("allow_pickle"),
+	[]byte("presigned"), []byte("signed_url"), []byte("download_artifacts"), []byte("MlflowClient"),
+	[]byte("log_artifact"), []byte("ACL"), []byte("MLFLOW_"), []byte("get_latest_versions"), []byte("models:/"),
+	[]byte("transition_model_version_stage"), []byte("set_registered_model_alias"),
+}
+
+// mayMatch is the cheap prefilter.
+func mayMatch(b []byte) bool {
+	for _, t := range triggers {
+		if bytes.Contains(b, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// Analyze implements analyze.Analyzer.
+func (a *Analyzer) Analyze(ctx context.Context, f *analyze.File) (res analyze.Result) {
+	if f.Size > MaxSize {
+		res.Fail(finding.Error{Path: f.Path, Kind: "limit", Message: fmt.Sprintf("file is %d bytes, over the %d-byte limit for Python files", f.Size, MaxSize)})
+		return res
+	}
+	b, err := f.ReadAll()
+	if err != nil {
+		res.Fail(finding.Error{Path: f.Path, Kind: "read", Message: fmt.Errorf("reading %s: %w", f.Path, err).Error()})
+		return res
+	}
+	if len(b) > MaxSize {
+		res.Fail(finding.Error{Path: f.Path, Kind: "limit", Message: fmt.Sprintf("file is over the %d-byte limit for Python files", MaxSize)})
+		return res
+	}
+	return a.analyzeBytes(ctx, f.Path, b)
+}
+
+// analyzeBytes is Analyze on content already in memory.
+func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res analyze.Result) {
+	defer func() {
+		// A bug in a check must cost one file, not the scan.
+		if r := recover(); r != nil {
+			a.log.Error("python analyzer failed", "path", name, "panic", r)
+			res.Fail(finding.Error{Path: name, Kind: "unchecked", Message: fmt.Sprintf("internal error while analysing: %v", r)})
+		}
+	}()
+	if !mayMatch(b) {
+		return res
+	}
+	root, err := loadGrammar().parse(ctx, b)
+	if err != nil {
+		res.Fail(finding.Error{Path: name, Kind: "unchecked", Message: fmt.Sprintf("parsing %s: %v", name, err)})
+		return res
+	}
+	s := newSrc(b)
+	if line, msg, bad := firstError(s, root); bad {
+		res.Fail(finding.Error{Path: name, Line: line, Kind: "parse", Message: msg})
+	}
+	fc := &fileCtx{ctx: ctx, s: s, policy: a.policy, sec: a.sec, bound: map[string]bool{},
+		classes: map[*node]*classInfo{}, seen: map[findKey]bool{}}
+	fc.collectBound(root)
+	m := newScope(fc, root, nil)
+	fc.module = m
+	fc.prescan(m, root)
+	m.block(root)
+	fc.finishDumps()
+	if fc.ops >= maxOps {
+		res.Fail(finding.Error{Path: name, Kind: "limit", Message: "analysis stopped at the work limit; findings may be incomplete"})
+	}
+	if ctx.Err() != nil {
+		res.Fail(finding.Error{Path: name, Kind: "unchecked", Message: fmt.Sprintf("analysis cancelled: %v", ctx.Err())})
+	}
+	for i := range fc.findings {
+		fc.findings[i].Path = name
+	}
+	res.Findings = fc.findings
+	return res
+}
+
+// firstError finds the first ERROR or MISSING node.
+func firstError(s *src, root *node) (int, string, bool) {
+	var bad *node
+	walk(root, func(n *node) bool {
+		if bad != nil {
+			return false
+		}
+		if n.bad {
+			bad = n
+			return false
+		}
+		return true
+	})
+	if bad == nil {
+		return 0, "", false
+	}
+	line, col := s.pos(bad.start)
+	if bad.kind != "ERROR" {
+		return line, fmt.Sprintf("invalid Python syntax: missing %q at line %d column %d", bad.kind, line, col), true
+	}
+	return line, fmt.Sprintf("invalid Python syntax at line %d column %d; the rest of the file was analysed as far as it parsed", line, col), true
 }

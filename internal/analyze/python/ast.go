@@ -1,0 +1,147 @@
+package python
+
+import (
+	"errors"
+	"sort"
+	"strings"
+)
+
+var errNoParser = errors.New("tree-sitter parser unavailable")
+
+// child returns the first child with the given field name, or nil.
+func (n *node) child(field string) *node {
+	if n == nil {
+		return nil
+	}
+	for _, k := range n.kids {
+		if k.field == field {
+			return k
+		}
+	}
+	return nil
+}
+
+// namedKids returns the named children, skipping comments.
+func (n *node) namedKids() []*node {
+	if n == nil {
+		return nil
+	}
+	out := make([]*node, 0, len(n.kids))
+	for _, k := range n.kids {
+		if k.named && k.kind != "comment" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// firstNamed returns the first named non-comment child.
+func (n *node) firstNamed() *node {
+	if n == nil {
+		return nil
+	}
+	for _, k := range n.kids {
+		if k.named && k.kind != "comment" {
+			return k
+		}
+	}
+	return nil
+}
+
+// hasTok reports whether n has an anonymous child token with text tok.
+func (n *node) hasTok(tok string) bool {
+	for _, k := range n.kids {
+		if !k.named && k.kind == tok {
+			return true
+		}
+	}
+	return false
+}
+
+// unparen strips parentheses around an expression.
+func unparen(n *node) *node {
+	for n != nil && n.kind == "parenthesized_expression" {
+		n = n.firstNamed()
+	}
+	return n
+}
+
+// walk visits n and its descendants in pre-order until fn returns false for
+// a node (its subtree is then skipped).
+func walk(n *node, fn func(*node) bool) {
+	if n == nil {
+		return
+	}
+	stack := []*node{n}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if !fn(x) {
+			continue
+		}
+		for i := len(x.kids) - 1; i >= 0; i-- {
+			stack = append(stack, x.kids[i])
+		}
+	}
+}
+
+// isScopeNode reports whether n opens a new Python scope.
+func isScopeNode(n *node) bool {
+	switch n.kind {
+	case "function_definition", "class_definition", "lambda":
+		return true
+	}
+	return false
+}
+
+// src is the file being analysed with a line index.
+type src struct {
+	b     []byte
+	lines []uint32 // byte offset of each line start
+}
+
+func newSrc(b []byte) *src {
+	s := &src{b: b, lines: []uint32{0}}
+	for i, c := range b {
+		if c == '\n' {
+			s.lines = append(s.lines, uint32(i+1))
+		}
+	}
+	return s
+}
+
+func (s *src) text(n *node) string {
+	if n == nil || int(n.end) > len(s.b) || n.start > n.end {
+		return ""
+	}
+	return string(s.b[n.start:n.end])
+}
+
+// pos converts a byte offset to a 1-based line and column.
+func (s *src) pos(off uint32) (int, int) {
+	i := sort.Search(len(s.lines), func(i int) bool { return s.lines[i] > off }) - 1
+	if i < 0 {
+		i = 0
+	}
+	return i + 1, int(off-s.lines[i]) + 1
+}
+
+// lineText returns the trimmed text of a 1-based line.
+func (s *src) lineText(line int) string {
+	if line < 1 || line > len(s.lines) {
+		return ""
+	}
+	st := s.lines[line-1]
+	en := uint32(len(s.b))
+	if line < len(s.lines) {
+		en = s.lines[line] - 1
+	}
+	if en < st {
+		en = st
+	}
+	t := strings.TrimSpace(string(s.b[st:en]))
+	if len(t) > 200 {
+		t = t[:200]
+	}
+	return t
+}

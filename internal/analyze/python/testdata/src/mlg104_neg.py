@@ -1,0 +1,27 @@
+import mlflow
+from mlflow.tracking import MlflowClient
+
+
+def pinned(name):
+    a = mlflow.pyfunc.load_model("models:/fraud@champion")
+    b = mlflow.pyfunc.load_model("models:/fraud/3")
+    c = mlflow.pyfunc.load_model(f"models:/{name}@champion")
+    return a, b, c
+
+
+def checked(name):
+    client = MlflowClient()
+    versions = client.get_latest_versions(name)
+    if versions[0].current_stage != "Production":
+        raise ValueError("not approved")
+    return versions[0]
+
+
+def latest_in_production(name):
+    client = MlflowClient()
+    return client.get_latest_versions(name, stages=["Production"])
+
+
+def note():
+    # mentioning the word in prose is fine
+    return "use models:/name@alias, not the latest version"

@@ -1,0 +1,14 @@
+import os
+import mlflow
+
+db_uri = (
+    f"postgresql://{os.environ['DB_USER']}:{os.environ['DB_PASS']}"
+    f"@{os.environ['DB_HOST']}/{os.environ['DB_NAME']}"
+    f"?sslmode=require"
+)
+mlflow.set_tracking_uri(os.environ["MLFLOW_TRACKING_URI"])
+mlflow.set_tracking_uri("https://mlflow.example.com")
+os.environ["MLFLOW_TRACKING_USERNAME"] = "ci-bot"
+os.environ["MLFLOW_TRACKING_PASSWORD"] = os.environ["CI_MLFLOW_PASSWORD"]
+os.environ["MLFLOW_TRACKING_TOKEN"] = "<from-secrets-manager>"
+mlflow.set_tracking_uri("postgresql://user:${DB_PASSWORD}@db/mlflow")

@@ -1,0 +1,145 @@
+package python
+
+import (
+	"context"
+	"sync"
+
+	sitter "github.com/tree-sitter/go-tree-sitter"
+	tspython "github.com/tree-sitter/tree-sitter-python/bindings/go"
+)
+
+// node is a Go-side copy of one tree-sitter node. The analysis walks these
+// instead of the C tree: every accessor on the C tree is a cgo call, so one
+// conversion pass followed by pure-Go walking is several times faster.
+type node struct {
+	kind   string // grammar kind ("call", "identifier", "(" ...)
+	field  string // field name in the parent, "" if none
+	named  bool
+	bad    bool // ERROR or MISSING
+	start  uint32
+	end    uint32
+	parent *node
+	kids   []*node
+}
+
+// grammar holds the Python language and the id->name tables, built once.
+type grammar struct {
+	lang   *sitter.Language
+	kinds  []string
+	named  []bool
+	fields []string
+	pool   sync.Pool
+}
+
+var loadGrammar = sync.OnceValue(func() *grammar {
+	g := &grammar{lang: sitter.NewLanguage(tspython.Language())}
+	n := g.lang.NodeKindCount()
+	g.kinds = make([]string, n)
+	g.named = make([]bool, n)
+	for i := uint32(0); i < n; i++ {
+		g.kinds[i] = g.lang.NodeKindForId(uint16(i))
+		g.named[i] = g.lang.NodeKindIsNamed(uint16(i))
+	}
+	fc := g.lang.FieldCount()
+	g.fields = make([]string, fc+1)
+	for i := uint32(1); i <= fc; i++ {
+		g.fields[i] = g.lang.FieldNameForId(uint16(i))
+	}
+	g.pool.New = func() any {
+		p := sitter.NewParser()
+		if err := p.SetLanguage(g.lang); err != nil {
+			p.Close()
+			return nil
+		}
+		return p
+	}
+	return g
+})
+
+// chunk bounds how much text one read callback hands to the C parser: the
+// binding copies every chunk, so an unbounded tail would be copied again on
+// each re-read.
+const chunk = 64 << 10
+
+// parse parses src and converts the tree. It returns nil root only when the
+// parser could not run (cancelled or no parser).
+func (g *grammar) parse(ctx context.Context, src []byte) (*node, error) {
+	pv := g.pool.Get()
+	p, _ := pv.(*sitter.Parser)
+	if p == nil {
+		return nil, errNoParser
+	}
+	defer g.pool.Put(p)
+	opts := &sitter.ParseOptions{ProgressCallback: func(sitter.ParseState) bool { return ctx.Err() != nil }}
+	tree := p.ParseWithOptions(func(i int, _ sitter.Point) []byte {
+		if i >= len(src) {
+			return nil
+		}
+		e := min(i+chunk, len(src))
+		return src[i:e]
+	}, nil, opts)
+	if tree == nil {
+		p.Reset()
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return nil, errNoParser
+	}
+	defer tree.Close()
+	return g.convert(tree), nil
+}
+
+// convert copies the tree with one cursor walk.
+func (g *grammar) convert(tree *sitter.Tree) *node {
+	root := tree.RootNode()
+	hasErr := root.HasError()
+	slab := make([]node, 0, int(root.DescendantCount()))
+	cur := tree.Walk()
+	defer cur.Close()
+	mk := func(parent *node) *node {
+		n := cur.Node()
+		id := n.KindId()
+		slab = append(slab, node{parent: parent, start: uint32(n.StartByte()), end: uint32(n.EndByte())})
+		x := &slab[len(slab)-1]
+		if int(id) < len(g.kinds) {
+			x.kind, x.named = g.kinds[id], g.named[id]
+		} else {
+			x.kind, x.named = "ERROR", true
+		}
+		if f := cur.FieldId(); f != 0 && int(f) < len(g.fields) {
+			x.field = g.fields[f]
+		}
+		if hasErr && (x.kind == "ERROR" || n.IsError() || n.IsMissing()) {
+			x.bad = true
+		}
+		return x
+	}
+	if cap(slab) == 0 {
+		slab = make([]node, 0, 1)
+	}
+	top := mk(nil)
+	stack := []*node{top}
+	// Iterative pre-order walk: deep nesting must not grow the Go stack.
+	if cur.GotoFirstChild() {
+		for {
+			parent := stack[len(stack)-1]
+			if len(slab) == cap(slab) {
+				// DescendantCount was exact; this only guards against surprises.
+				break
+			}
+			x := mk(parent)
+			parent.kids = append(parent.kids, x)
+			if cur.GotoFirstChild() {
+				stack = append(stack, x)
+				continue
+			}
+			for !cur.GotoNextSibling() {
+				if !cur.GotoParent() || len(stack) == 1 {
+					return top
+				}
+				stack = stack[:len(stack)-1]
+			}
+		}
+	}
+	return top
+}

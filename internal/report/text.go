@@ -1,0 +1,143 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/finding"
+)
+
+// Text is the human format: findings grouped by file, each with its fix.
+type Text struct {
+	Color bool
+}
+
+var _ Writer = (*Text)(nil)
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiYellow = "\x1b[33m"
+	ansiCyan   = "\x1b[36m"
+	ansiDim    = "\x1b[2m"
+)
+
+func (t *Text) paint(code, s string) string {
+	if !t.Color {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+func levelColor(l finding.Level) string {
+	switch l {
+	case finding.Strict:
+		return ansiRed
+	case finding.Warning:
+		return ansiYellow
+	}
+	return ansiCyan
+}
+
+// displayPath shows an archive member as path!member.
+func displayPath(path, member string) string {
+	if member == "" {
+		return path
+	}
+	return path + "!" + member
+}
+
+func location(f finding.Finding) string {
+	if f.Line <= 0 {
+		return "-"
+	}
+	if f.Column <= 0 {
+		return strconv.Itoa(f.Line)
+	}
+	return strconv.Itoa(f.Line) + ":" + strconv.Itoa(f.Column)
+}
+
+// Write renders the report. Suppressed findings are counted, not listed.
+func (t *Text) Write(w io.Writer, r *Report) error {
+	v := prepare(r)
+	bw := bufio.NewWriter(w)
+	var shown []finding.Finding
+	for _, f := range v.findings {
+		if !f.Suppressed {
+			shown = append(shown, f)
+		}
+	}
+	for i := 0; i < len(shown); {
+		// One group per file (and archive member).
+		j := i
+		key := displayPath(shown[i].Path, shown[i].Member)
+		width := 0
+		for j < len(shown) && displayPath(shown[j].Path, shown[j].Member) == key {
+			width = max(width, len(location(shown[j])))
+			j++
+		}
+		if i > 0 {
+			bw.WriteString("\n")
+		}
+		fmt.Fprintln(bw, t.paint(ansiBold, key))
+		for _, f := range shown[i:j] {
+			lvl := fmt.Sprintf("%-8s", f.Level)
+			fmt.Fprintf(bw, "  %-*s  %s %s %s  %s\n", width, location(f), t.paint(levelColor(f.Level), lvl),
+				f.RuleID, f.Rule, oneLine(f.Message))
+			if f.Fix != "" {
+				fmt.Fprintf(bw, "  %*s  %s\n", width, "", t.paint(ansiDim, "fix: "+f.Fix))
+			}
+		}
+		i = j
+	}
+	if len(v.errors) > 0 {
+		if len(shown) > 0 {
+			bw.WriteString("\n")
+		}
+		fmt.Fprintln(bw, t.paint(ansiBold, "errors:"))
+		for _, e := range v.errors {
+			e.Message = oneLine(e.Message)
+			fmt.Fprintf(bw, "  %s\n", e.String())
+		}
+	}
+	if len(shown) > 0 || len(v.errors) > 0 {
+		bw.WriteString("\n")
+	}
+	if v.summary.Incomplete {
+		fmt.Fprintln(bw, t.paint(ansiRed+ansiBold, "INCOMPLETE: not everything could be checked; the findings above are partial."))
+	}
+	fmt.Fprintln(bw, summaryLine(v.summary))
+	return bw.Flush()
+}
+
+// summaryLine is the one-line tally under every text report.
+func summaryLine(s Summary) string {
+	return fmt.Sprintf("%s (%d strict, %d warning, %d advisory), %d suppressed, %s, %s",
+		plural(s.Findings, "finding"), s.ByLevel["strict"], s.ByLevel["warning"], s.ByLevel["advisory"],
+		s.Suppressed, plural(s.Files, "file"), plural(s.Errors, "error"))
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+// oneLine keeps a multi-line message (or a hostile one carrying escape
+// sequences) from breaking the layout or the terminal.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			return ' '
+		case r < 0x20 || (r >= 0x7f && r < 0xa0):
+			return -1
+		}
+		return r
+	}, s)
+}

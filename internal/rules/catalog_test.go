@@ -1,0 +1,195 @@
+package rules
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/finding"
+)
+
+// wantIDs is the ID column of the design's rules.md, copied here because that
+// file lives outside the repository. A rule added or dropped must change both.
+var wantIDs = []string{
+	"MLG101", "MLG102", "MLG103", "MLG104", "MLG105", "MLG106", "MLG107", "MLG108", "MLG109", "MLG110",
+	"MLG201", "MLG202", "MLG203", "MLG204", "MLG205",
+	"MLG301", "MLG302", "MLG303", "MLG304", "MLG305", "MLG306",
+	"MLG401", "MLG402", "MLG403", "MLG404", "MLG405", "MLG406", "MLG407", "MLG408", "MLG409", "MLG410",
+}
+
+var (
+	reID    = regexp.MustCompile(`^MLG[1-4]\d\d$`)
+	reName  = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)+$`)
+	reCWE   = regexp.MustCompile(`^CWE-[1-9]\d*$`)
+	reOWASP = regexp.MustCompile(`^OWASP (A\d\d:20\d\d|LLM\d\d)$`)
+	reSev   = regexp.MustCompile(`^\d{1,2}\.\d$`)
+	reCVE   = regexp.MustCompile(`CVE-\d{4}-\d{4,}`)
+)
+
+func TestCatalogIDs(t *testing.T) {
+	rs := Catalog()
+	if len(rs) != 31 {
+		t.Fatalf("catalog has %d rules, want 31", len(rs))
+	}
+	var got []string
+	for _, r := range rs {
+		got = append(got, r.ID)
+	}
+	if !slices.Equal(got, wantIDs) {
+		t.Fatalf("catalog IDs (in order) = %v\nwant %v", got, wantIDs)
+	}
+}
+
+func TestCatalogUniqueAndWellFormed(t *testing.T) {
+	ids, names := map[string]bool{}, map[string]bool{}
+	for _, r := range Catalog() {
+		if !reID.MatchString(r.ID) {
+			t.Errorf("%s: ID does not match %s", r.ID, reID)
+		}
+		if ids[r.ID] {
+			t.Errorf("%s: duplicate ID", r.ID)
+		}
+		ids[r.ID] = true
+		if !reName.MatchString(r.Name) {
+			t.Errorf("%s: name %q is not kebab-case", r.ID, r.Name)
+		}
+		if names[r.Name] {
+			t.Errorf("%s: duplicate name %q", r.ID, r.Name)
+		}
+		names[r.Name] = true
+		if reID.MatchString(strings.ToUpper(r.Name)) {
+			t.Errorf("%s: name %q looks like an ID", r.ID, r.Name)
+		}
+	}
+}
+
+func TestCatalogFieldsComplete(t *testing.T) {
+	for _, r := range Catalog() {
+		fields := map[string]string{
+			"Name": r.Name, "SeedRule": r.SeedRule, "Summary": r.Summary, "Description": r.Description,
+			"Fix": r.Fix, "Do": r.Do, "Dont": r.Dont, "SecuritySeverity": r.SecuritySeverity,
+		}
+		for k, v := range fields {
+			if strings.TrimSpace(v) == "" {
+				t.Errorf("%s: %s is empty", r.ID, k)
+			}
+		}
+		if r.Level < finding.Advisory || r.Level > finding.Strict {
+			t.Errorf("%s: invalid level %v", r.ID, r.Level)
+		}
+		if len(r.CWE) == 0 || len(r.OWASP) == 0 || len(r.EnforcedIn) == 0 {
+			t.Errorf("%s: CWE, OWASP and EnforcedIn must be non-empty", r.ID)
+		}
+		for _, c := range r.CWE {
+			if !reCWE.MatchString(c) {
+				t.Errorf("%s: CWE %q does not match %s", r.ID, c, reCWE)
+			}
+		}
+		for _, o := range r.OWASP {
+			if !reOWASP.MatchString(o) {
+				t.Errorf("%s: OWASP %q does not match %s", r.ID, o, reOWASP)
+			}
+		}
+		seen := map[string]bool{}
+		for _, e := range r.EnforcedIn {
+			switch e {
+			case InCode, InDeploy, InModel, InGateway, InAudit:
+			default:
+				t.Errorf("%s: unknown EnforcedIn %q", r.ID, e)
+			}
+			if seen[e] {
+				t.Errorf("%s: EnforcedIn lists %q twice", r.ID, e)
+			}
+			seen[e] = true
+		}
+		// The fix is printed under every finding: one line, imperative
+		// (starts with a capital verb, no trailing newline).
+		if strings.ContainsAny(r.Fix, "\n\r") {
+			t.Errorf("%s: Fix must be one line", r.ID)
+		}
+		if len(r.Fix) > 160 {
+			t.Errorf("%s: Fix is %d characters; keep it under 160", r.ID, len(r.Fix))
+		}
+		if strings.ContainsAny(r.Summary, "\n") {
+			t.Errorf("%s: Summary must be one line", r.ID)
+		}
+		if r.Do == r.Dont {
+			t.Errorf("%s: Do and Dont are identical", r.ID)
+		}
+	}
+}
+
+func TestSeverityMatchesLevel(t *testing.T) {
+	for _, r := range Catalog() {
+		if !reSev.MatchString(r.SecuritySeverity) {
+			t.Errorf("%s: security-severity %q is not of the form 9.8", r.ID, r.SecuritySeverity)
+			continue
+		}
+		v, ok := r.Severity()
+		if !ok {
+			t.Errorf("%s: security-severity %q out of range", r.ID, r.SecuritySeverity)
+			continue
+		}
+		lo, hi := SeverityBand(r.Level)
+		if v < lo || v > hi {
+			t.Errorf("%s: security-severity %.1f outside %.1f-%.1f for level %s", r.ID, v, lo, hi, r.Level)
+		}
+	}
+}
+
+// Rule prefixes belong to one seed rule each (rules.md).
+func TestSeedRuleByPrefix(t *testing.T) {
+	want := map[byte]string{'1': seedModel, '2': seedTracking, '3': seedArtifact, '4': seedServer}
+	for _, r := range Catalog() {
+		if got := r.SeedRule; got != want[r.ID[3]] {
+			t.Errorf("%s: seed rule %q, want %q", r.ID, got, want[r.ID[3]])
+		}
+	}
+}
+
+// CVEs cited in descriptions must be well formed; a typo would send readers
+// to the wrong advisory.
+func TestDescriptionCVEs(t *testing.T) {
+	n := 0
+	for _, r := range Catalog() {
+		for _, m := range regexp.MustCompile(`CVE-[0-9-]+`).FindAllString(r.Description, -1) {
+			if !reCVE.MatchString(m) || strings.HasSuffix(m, "-") {
+				t.Errorf("%s: malformed CVE reference %q", r.ID, m)
+			}
+			n++
+		}
+	}
+	if n < 10 {
+		t.Errorf("only %d CVE references across the catalog; the descriptions should cite the CVE history", n)
+	}
+}
+
+func TestIndexLookup(t *testing.T) {
+	ix := NewIndex()
+	for _, r := range Catalog() {
+		for _, key := range []string{r.ID, strings.ToLower(r.ID), r.Name, strings.ToUpper(r.Name)} {
+			got, ok := ix.Lookup(key)
+			if !ok || got.ID != r.ID {
+				t.Errorf("Lookup(%q) = %v, %v; want %s", key, got.ID, ok, r.ID)
+			}
+		}
+	}
+	if _, ok := ix.Lookup("MLG999"); ok {
+		t.Error("Lookup(MLG999) found a rule")
+	}
+	if len(ix.All()) != len(wantIDs) {
+		t.Errorf("All() has %d rules", len(ix.All()))
+	}
+}
+
+// Catalog must hand out independent copies.
+func TestCatalogIsACopy(t *testing.T) {
+	a := Catalog()
+	a[0].CWE[0] = "CWE-1"
+	a[0].Fix = "changed"
+	b := Catalog()
+	if b[0].CWE[0] == "CWE-1" || b[0].Fix == "changed" {
+		t.Fatal("Catalog returned shared state")
+	}
+}

@@ -1,0 +1,138 @@
+package scan
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
+	"github.com/mlflow-guard/mlflow-guard/internal/finding"
+)
+
+// fileResult is what one worker learned about one file. Only findings and
+// directives travel back; file contents never do.
+type fileResult struct {
+	read       bool
+	findings   []finding.Finding
+	errors     []finding.Error
+	directives []*directive
+}
+
+// process reads a file's head once, offers it to every analyzer, then
+// re-reads its lines (text files only) for snippets and inline directives.
+func (s *scanner) process(ctx context.Context, j job) fileResult {
+	var out fileResult
+	if ctx.Err() != nil {
+		return out
+	}
+	head, err := readHead(j.abs)
+	if err != nil {
+		out.errors = append(out.errors, finding.Error{Path: j.rel, Kind: "read", Message: fmt.Sprintf("cannot read: %v", unwrapPath(err))})
+		return out
+	}
+	out.read = true
+	f := &analyze.File{Path: j.rel, Abs: j.abs, Size: j.size, Head: head, Root: j.root}
+	accepted := false
+	for _, a := range s.analyzers {
+		if !a.Relevant(f) {
+			continue
+		}
+		if sl, ok := a.(analyze.SizeLimiter); ok {
+			if lim := sl.MaxFileSize(); lim > 0 && j.size > lim {
+				out.errors = append(out.errors, finding.Error{Path: j.rel, Kind: "skipped",
+					Message: fmt.Sprintf("%d bytes is over the %s analyzer's %d-byte limit", j.size, a.Name(), lim)})
+				continue
+			}
+		}
+		accepted = true
+		r := s.safeAnalyze(ctx, a, f)
+		for i := range r.Findings {
+			if r.Findings[i].Path == "" {
+				r.Findings[i].Path = j.rel
+			}
+		}
+		for i := range r.Errors {
+			if r.Errors[i].Path == "" {
+				r.Errors[i].Path = j.rel
+			}
+		}
+		out.findings = append(out.findings, r.Findings...)
+		out.errors = append(out.errors, r.Errors...)
+	}
+	if !accepted || bytes.IndexByte(head, 0) >= 0 {
+		return out // binary or nobody's business: no lines to read
+	}
+	want := map[int][]int{}
+	for i, fd := range out.findings {
+		if fd.Path == j.rel && fd.Member == "" && fd.Line > 0 {
+			want[fd.Line] = append(want[fd.Line], i)
+		}
+	}
+	ds, es := s.readLines(j.abs, j.rel, want, out.findings, nil)
+	out.directives = append(out.directives, ds...)
+	out.errors = append(out.errors, es...)
+	return out
+}
+
+// readLines streams one text file: snippets for the wanted lines (indexes
+// into fs) and every inline directive that keep accepts (nil: all).
+func (s *scanner) readLines(abs, rel string, want map[int][]int, fs []finding.Finding, keep func(*directive) bool) ([]*directive, []finding.Error) {
+	fh, err := os.Open(abs)
+	if err != nil {
+		return nil, []finding.Error{{Path: rel, Kind: "read", Message: fmt.Sprintf("cannot re-read for snippets: %v", unwrapPath(err))}}
+	}
+	defer fh.Close()
+	var dirs []*directive
+	var errs []finding.Error
+	err = eachLine(fh, func(n int, line []byte) bool {
+		if idx, ok := want[n]; ok && s.redact != nil {
+			snip := makeSnippet(line, s.redact)
+			for _, i := range idx {
+				fs[i].Snippet = snip
+			}
+		}
+		if bytes.Contains(line, []byte(Marker)) {
+			d, es := parseDirective(s.ix, rel, n, string(line))
+			if d != nil && (keep == nil || keep(d)) {
+				dirs = append(dirs, d)
+			}
+			if keep == nil || (d != nil && keep(d)) {
+				errs = append(errs, es...)
+			}
+		}
+		return true
+	})
+	if err != nil {
+		errs = append(errs, finding.Error{Path: rel, Kind: "read", Message: fmt.Sprintf("reading lines: %v", unwrapPath(err))})
+	}
+	return dirs, errs
+}
+
+func readHead(p string) ([]byte, error) {
+	fh, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	buf := make([]byte, analyze.HeadSize)
+	n, err := io.ReadFull(fh, buf)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, err
+	}
+	return buf[:n], nil
+}
+
+// safeAnalyze turns an analyzer panic into an error entry: one bad file
+// must not take the scan down.
+func (s *scanner) safeAnalyze(ctx context.Context, a analyze.Analyzer, f *analyze.File) (r analyze.Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("analyzer panicked", "analyzer", a.Name(), "path", f.Path, "panic", p)
+			r = analyze.Result{Errors: []finding.Error{{Path: f.Path, Kind: "internal", Message: fmt.Sprintf("%s analyzer failed: %v", a.Name(), p)}}}
+		}
+	}()
+	return a.Analyze(ctx, f)
+}

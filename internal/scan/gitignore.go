@@ -1,0 +1,105 @@
+package scan
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/config"
+)
+
+// ignoreRule is one line of a .gitignore file.
+type ignoreRule struct {
+	glob    config.Glob
+	negate  bool
+	dirOnly bool
+}
+
+// ignoreLayer is one .gitignore file; its patterns are relative to base (the
+// directory holding it, relative to the scan root, "" for the root).
+type ignoreLayer struct {
+	base  string
+	rules []ignoreRule
+}
+
+// maxIgnoreLines bounds a hostile .gitignore.
+const maxIgnoreLines = 10000
+
+// parseGitignore reads gitignore syntax: comments, "!" negation, a trailing
+// "/" for directories only, and a slash at the start or in the middle
+// anchoring the pattern to the file's directory. Bad patterns are skipped
+// and returned as warnings with their line number.
+func parseGitignore(r io.Reader, base string) (*ignoreLayer, []string) {
+	l := &ignoreLayer{base: base}
+	var warns []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 4096), 64*1024)
+	n := 0
+	for sc.Scan() {
+		n++
+		if n > maxIgnoreLines {
+			warns = append(warns, fmt.Sprintf("more than %d lines; the rest is ignored", maxIgnoreLines))
+			break
+		}
+		line := strings.TrimRight(sc.Text(), " \t\r")
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		var rule ignoreRule
+		if strings.HasPrefix(line, "!") {
+			rule.negate = true
+			line = line[1:]
+		} else if strings.HasPrefix(line, `\#`) || strings.HasPrefix(line, `\!`) {
+			line = line[1:]
+		}
+		if strings.HasSuffix(line, "/") {
+			rule.dirOnly = true
+			line = strings.TrimRight(line, "/")
+		}
+		if line == "" {
+			continue
+		}
+		var g config.Glob
+		var err error
+		if strings.Contains(line, "/") {
+			g, err = config.CompileAnchoredGlob(line)
+		} else {
+			g, err = config.CompileGlob(line)
+		}
+		if err != nil {
+			warns = append(warns, fmt.Sprintf("line %d: %v", n, err))
+			continue
+		}
+		rule.glob = g
+		l.rules = append(l.rules, rule)
+	}
+	if err := sc.Err(); err != nil {
+		warns = append(warns, err.Error())
+	}
+	return l, warns
+}
+
+// ignored applies the layers from the outermost in; the last matching
+// pattern decides, as in git. rel is relative to the scan root.
+func ignored(layers []*ignoreLayer, rel string, isDir bool) bool {
+	out := false
+	for _, l := range layers {
+		sub := rel
+		if l.base != "" {
+			if !strings.HasPrefix(rel, l.base+"/") {
+				continue
+			}
+			sub = rel[len(l.base)+1:]
+		}
+		for _, r := range l.rules {
+			if r.dirOnly && !isDir {
+				continue
+			}
+			if r.glob.MatchExact(sub) {
+				out = !r.negate
+			}
+		}
+	}
+	return out
+}

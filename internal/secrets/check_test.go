@@ -1,0 +1,83 @@
+package secrets
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCheck(t *testing.T) {
+	d := New()
+	cases := []struct {
+		key, value string
+		want       bool
+	}{
+		{"password", "changeme", true}, // a known default is a real, guessable secret
+		{"db_password", "hunter2", true},
+		{"OPENAI_API_KEY", "sk-" + "YOvfZ8UzDzV8fUkkibjL5DZPjN0MEQ7wjJJibaZUPgHV7iB3", true},
+		{"note", "AKIA" + "UJZDEGXDNCF32EPF", true},           // value alone decides
+		{"backend", "postgresql://u:" + "pw9x@h/db", true},     // URL credentials
+		{"cache_key", "mVe5Mvxrv99NcqVTSu7rtaUWM6ZO88eb", true}, // weak key + entropy
+		{"description", "mVe5Mvxrv99NcqVTSu7rtaUWM6ZO88eb", false},
+		{"run_name", "mVe5Mvxrv99NcqVTSu7rtaUWM6ZO88eb", false},
+		{"password", "", false},
+		{"password", "${DB_PASSWORD}", false},
+		{"password", "<from-secrets-manager>", false},
+		{"token", "{{ .Values.token }}", false},
+		{"api_key", "***", false},
+		{"api_key", "[REDACTED]", false},
+		{"secret", "None", false},
+		{"key_metric", "accuracy", false},
+		{"max_tokens", "4096", false},
+		{"tokenizer", "bert-base-uncased", false},
+		{"learning_rate", "0.01", false},
+		{"backend", "postgresql://u:${PW}@h/db", false},
+		{"log", "password=hunter22", true},
+	}
+	for _, c := range cases {
+		reason, ok := d.Check(c.key, c.value)
+		if ok != c.want {
+			t.Errorf("Check(%q, %q) = %v (%q), want %v", c.key, c.value, ok, reason, c.want)
+			continue
+		}
+		if ok && reason == "" {
+			t.Errorf("Check(%q, %q): empty reason", c.key, c.value)
+		}
+		if ok && len(c.value) > 3 && strings.Contains(reason, c.value) {
+			t.Errorf("Check(%q, %q): reason %q leaks the value", c.key, c.value, reason)
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	cases := map[string]string{
+		"AKIA" + "UJZDEGXDNCF32EPF": "AKIA" + mask,
+		"ghp_" + "hGAkWvj7FAc9QeWJKY40uvSwMFLZDe1f8rES": "ghp_" + mask,
+		"github_pat_" + "QedUStPKR0CsTy4Qwb8Dwk":        "gith" + mask,
+		"hunter2":                                       mask, // short: no prefix
+		"AKIA12":                                        mask,
+		"mVe5Mvxrv99NcqVTSu7rtaUWM6ZO88eb":              mask, // no known prefix: nothing kept
+		"":                                              mask,
+	}
+	for in, want := range cases {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// fixed length: the mask does not reveal how long the secret was
+	if len(Redact("sk-"+strings.Repeat("a1", 20))) != len(Redact("sk-"+strings.Repeat("a1", 80))) {
+		t.Error("Redact output length depends on input length")
+	}
+}
+
+func TestRedactAllKeepsContext(t *testing.T) {
+	d := New()
+	in := `mlflow.log_param("token", "ghp_` + `hGAkWvj7FAc9QeWJKY40uvSwMFLZDe1f8rES") # AKIA` + `UJZDEGXDNCF32EPF`
+	want := `mlflow.log_param("token", "ghp_` + mask + `") # AKIA` + mask
+	if got := d.RedactAll(in); got != want {
+		t.Fatalf("RedactAll = %q, want %q", got, want)
+	}
+	plain := "mlflow.log_metric('accuracy', 0.93)"
+	if got := d.RedactAll(plain); got != plain {
+		t.Fatalf("RedactAll changed clean text: %q", got)
+	}
+}

@@ -1,0 +1,79 @@
+package secrets
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestSensitiveKey(t *testing.T) {
+	d := New()
+	yes := []string{
+		"password", "PASSWORD", "db_password", "dbPassword", "DB_PASSWD", "pwd", "mysql-pwd", "passphrase",
+		"secret", "client_secret", "clientSecret", "AWS_SECRET_ACCESS_KEY", "token", "access_token",
+		"refreshToken", "id_token", "HF_TOKEN", "GITHUB_TOKEN", "api_key", "apiKey", "APIKey", "apikey",
+		"OPENAI_API_KEY", "x-api-key", "access_key", "secret_key", "private_key", "privateKey",
+		"credential", "credentials", "gcp.credentials", "auth", "Authorization", "bearer", "session_key",
+		"signing key", "signing_key", "dsn", "SENTRY_DSN", "connection_string", "AZURE_STORAGE_CONNECTION_STRING",
+		"DB_PASS", "smtp-pass", "password2", "mlflow.tracking.password", "MLFLOW_TRACKING_TOKEN", "auth_token",
+		"storage_account_key", "ssh-key", "cookie",
+	}
+	no := []string{
+		"", "key", "key_metric", "keyMetric", "max_tokens", "tokenizer", "token_count", "num_tokens", "monkey",
+		"keyboard", "primary_key", "sort_key", "author", "authority", "authors", "passage", "bypass", "compass",
+		"pass", "PWD", "OLDPWD", "learning_rate", "n_estimators", "password_file", "token_url", "secret_name",
+		"auth_type", "api_key_env", "access_key_id", "AWS_ACCESS_KEY_ID", "max_new_tokens", "pad_token",
+		"eos_token", "token_ids", "token_id", "input_tokens", "tokens", "prompt_tokens", "total_tokens",
+		"keystore_type", "pkey", "turkey", "whiskey", "secretary", "tokenize", "authentication_enabled",
+	}
+	for _, k := range yes {
+		if !d.SensitiveKey(k) {
+			t.Errorf("SensitiveKey(%q) = false, want true", k)
+		}
+	}
+	for _, k := range no {
+		if d.SensitiveKey(k) {
+			t.Errorf("SensitiveKey(%q) = true, want false", k)
+		}
+	}
+}
+
+func TestSplitWords(t *testing.T) {
+	cases := map[string][]string{
+		"dbPassword":        {"db", "password"},
+		"APIKey":            {"api", "key"},
+		"OPENAI_API_KEY":    {"openai", "api", "key"},
+		"password2":         {"password", "2"},
+		"x-api.key value":   {"x", "api", "key", "value"},
+		"HTTPServerToken":   {"http", "server", "token"},
+		"s3Secret":          {"s", "3", "secret"},
+		"":                  nil,
+		"__":                nil,
+		"clé_secrète":       {"clé", "secrète"},
+		"AWS_SECRET_ACCESS": {"aws", "secret", "access"},
+	}
+	for in, want := range cases {
+		if got := splitWords(in, nil); !slices.Equal(got, want) {
+			t.Errorf("splitWords(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestIsPlaceholder(t *testing.T) {
+	yes := []string{
+		"", " ", "None", "null", "${DB_PASSWORD}", "${DB_PASSWORD:-x}", "$DB_PASSWORD", "{{ .Values.db.password }}",
+		"{{ secrets.TOKEN }}", "<from-secrets-manager>", "<password>", "xxx", "XXXXXXXX", "***", "********",
+		"[REDACTED]", "REDACTED", "%(password)s", "{password}", "os.environ['X']", "vault:secret/data/db#password",
+		"arn:aws:secretsmanager:us-east-1:123:secret:db", "your-api-key", "your_token_here", "true", "42",
+	}
+	no := []string{"changeme", "admin", "password", "hunter2", "s3cr3t", "mlflow123", "secret", "enterprise", "1234"}
+	for _, v := range yes {
+		if !IsPlaceholder(v) {
+			t.Errorf("IsPlaceholder(%q) = false, want true", v)
+		}
+	}
+	for _, v := range no {
+		if IsPlaceholder(v) {
+			t.Errorf("IsPlaceholder(%q) = true, want false", v)
+		}
+	}
+}

@@ -1,0 +1,77 @@
+package secrets
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Placeholders stand where a secret will be injected later; they are not
+// secrets. Weak defaults such as "changeme", "admin" or "password" are NOT
+// placeholders: they are real, guessable credentials.
+var placeholderWords = map[string]bool{
+	"": true, "none": true, "null": true, "nil": true, "undefined": true, "true": true,
+	"false": true, "yes": true, "no": true, "on": true, "off": true, "redacted": true,
+	"[redacted]": true, "<redacted>": true, "(redacted)": true, "masked": true, "hidden": true,
+	"placeholder": true, "todo": true, "tbd": true, "n/a": true, "na": true, "-": true,
+	"required": true, "optional": true, "env": true,
+}
+
+var (
+	// ${VAR}, ${VAR:-x}, $VAR, $(cmd), {{ .Values.x }}, {{ secrets.X }},
+	// <from-secrets-manager>, %(password)s, {password}, %s
+	placeholderRe = regexp.MustCompile(`^(?:\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\$\([^)]*\)|\{\{[^}]*\}\}|<[^<>]*>|%\([A-Za-z_][A-Za-z0-9_]*\)[sd]|%[sd]|\{[A-Za-z_][A-Za-z0-9_.]*\}|\{\})$`)
+	// env-var lookups and secret-store references written as text
+	referenceRe = regexp.MustCompile(`(?i)^(?:os\.environ|os\.getenv|getenv|env(?:iron)?[:.\[(]|vault:|secretsmanager:|ssm:|arn:aws:(?:secretsmanager|ssm):|projects/[^/]+/secrets/|@microsoft\.keyvault\(|secretkeyref|valuefrom|sm://|gcp:secretmanager:|azure-keyvault:|keyring:|file:/run/secrets/|/run/secrets/)`)
+	// "your-api-key", "your_password_here", "<insert token>", "INSERT_KEY_HERE"
+	yourRe = regexp.MustCompile(`(?i)^(?:your|insert|enter|replace|put)[-_ ][a-z0-9_ -]*$|[-_ ]here$`)
+)
+
+// IsPlaceholder reports whether a literal value is a stand-in for a secret
+// rather than a secret: empty, a template or variable reference, a masked
+// value, an explicit marker such as "REDACTED" or "<from-secrets-manager>",
+// or a secret-store reference.
+func IsPlaceholder(v string) bool {
+	t := strings.TrimSpace(v)
+	t = strings.Trim(t, `"'`)
+	l := asciiLower(t)
+	if placeholderWords[l] {
+		return true
+	}
+	if allMask(t) || placeholderRe.MatchString(t) || referenceRe.MatchString(t) || yourRe.MatchString(t) {
+		return true
+	}
+	if strings.Contains(t, "***") {
+		return true // already redacted, e.g. "sk-****************"
+	}
+	if isDigits(t) && len(t) < 4 {
+		return true // a count or flag, not a credential
+	}
+	return false
+}
+
+// allMask: "***", "xxxxx", "....", "-----", "•••" and the like.
+func allMask(s string) bool {
+	if len(s) < 3 {
+		return false
+	}
+	for _, r := range strings.ToLower(s) {
+		switch r {
+		case '*', 'x', '.', '#', '-', '_', '•', '?', '0':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

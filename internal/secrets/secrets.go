@@ -1,0 +1,101 @@
+// Package secrets detects credentials in keys and values. It is shared by the
+// code scanner, the deploy analyzer, the gateway (which redacts live traffic)
+// and the auditor, so it is pure computation: no I/O, no logging, no globals
+// that change after start-up.
+package secrets
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Match is one secret found in a string: its kind and its byte span.
+type Match struct {
+	Kind       string
+	Start, End int
+}
+
+// Detector holds the compiled detectors. Build it once with New; it is
+// immutable afterwards and therefore safe for concurrent use.
+type Detector struct {
+	rules  []*rule
+	assign *assignRule
+}
+
+// New compiles every detector once.
+func New() *Detector {
+	return &Detector{rules: buildRules(), assign: newAssignRule()}
+}
+
+// minCandidate is shorter than the shortest token format we know, so tiny
+// strings (most dict keys and short values) skip every regex.
+const minCandidate = 8
+
+// FindInValue returns the secrets found in s by their value, ordered by
+// position. Generic high-entropy strings are reported only when a secret-like
+// keyword assigns them inside s ("password=...", "token: ...").
+func (d *Detector) FindInValue(s string) []Match {
+	if len(s) < minCandidate {
+		return nil
+	}
+	lower := asciiLower(s)
+	var out []Match
+	for _, r := range d.rules {
+		out = r.find(s, lower, out)
+	}
+	out = d.assign.find(d, s, lower, out)
+	return normalize(out)
+}
+
+// normalize sorts matches and drops those contained in an earlier, wider one,
+// so a JWT inside a URL password is reported once.
+func normalize(ms []Match) []Match {
+	if len(ms) < 2 {
+		return ms
+	}
+	sort.Slice(ms, func(i, j int) bool {
+		if ms[i].Start != ms[j].Start {
+			return ms[i].Start < ms[j].Start
+		}
+		return ms[i].End > ms[j].End
+	})
+	out := ms[:1]
+	for _, m := range ms[1:] {
+		last := out[len(out)-1]
+		if m.Start >= last.Start && m.End <= last.End {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// Check judges a key/value pair such as a run param, a tag, an environment
+// variable or a dict entry. It reports a secret when the value matches a
+// known credential format, when the key names a secret and the value is a
+// literal rather than a placeholder, or when a loosely secret-like key ("key",
+// "signature", "salt") holds a high-entropy string. The reason never contains
+// the value.
+func (d *Detector) Check(key, value string) (reason string, ok bool) {
+	for _, m := range d.FindInValue(value) {
+		if m.Kind == KindHighEntropy || m.Kind == KindAssignment {
+			// judged against the outer key below; a nested "token=..." in the
+			// value still counts
+			if key == "" || !d.SensitiveKey(key) {
+				return fmt.Sprintf("value contains %s", d.describe(m.Kind)), true
+			}
+			continue
+		}
+		return fmt.Sprintf("value looks like %s", d.describe(m.Kind)), true
+	}
+	if IsPlaceholder(value) {
+		return "", false
+	}
+	if d.SensitiveKey(key) {
+		return fmt.Sprintf("key %q names a secret and holds a literal value", key), true
+	}
+	if weakSecretKey(key) && highEntropy(value) {
+		return fmt.Sprintf("key %q holds a high-entropy string", key), true
+	}
+	return "", false
+}
