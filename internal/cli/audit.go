@@ -2,11 +2,174 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/audit"
+	"github.com/mlflow-guard/mlflow-guard/internal/config"
+	"github.com/mlflow-guard/mlflow-guard/internal/mlflowapi"
+	"github.com/mlflow-guard/mlflow-guard/internal/report"
+	"github.com/mlflow-guard/mlflow-guard/internal/rules"
+	"github.com/mlflow-guard/mlflow-guard/internal/secrets"
+	"github.com/mlflow-guard/mlflow-guard/internal/triage"
 )
 
-// runAudit is a placeholder until the audit command lands.
+type auditFlags struct {
+	out         outputFlags
+	log         logFlags
+	trackingURI string
+	databaseURI string
+	deep        bool
+	deepBudget  string
+	concurrency int
+	timeout     time.Duration
+	pageSize    int
+}
+
+func (f *auditFlags) flagSet(env Env) *flag.FlagSet {
+	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	f.out.register(fs)
+	f.log.register(fs)
+	fs.StringVar(&f.trackingURI, "tracking-uri", "", "MLflow server `URL` (default $MLFLOW_TRACKING_URI); credentials come from MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN")
+	fs.StringVar(&f.databaseURI, "database-uri", "", "read runs and the registry straight from MLflow's SQL backend, read-only (`URI`: sqlite:///path or postgresql://...)")
+	fs.BoolVar(&f.deep, "deep", false, "also download model artifacts and scan them with the model analyzer")
+	fs.StringVar(&f.deepBudget, "deep-budget", "1GiB", "total bytes --deep may download (`SIZE`)")
+	fs.IntVar(&f.concurrency, "concurrency", 4, "experiments and models read at once")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "timeout of one HTTP request")
+	fs.IntVar(&f.pageSize, "page-size", 1000, "max_results per search page")
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "usage: mlflow-guard audit --tracking-uri URL [--database-uri URI] [--deep] [flags]")
+		fmt.Fprintln(env.Stderr, "\nRead-only security audit of a live MLflow server. Exit codes: 0 clean, 1 findings, 2 usage, 3 audit incomplete.")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
 func runAudit(ctx context.Context, env Env, args []string) int {
-	fmt.Fprintln(env.Stderr, "mlflow-guard audit: not available in this build yet")
-	return ExitUsage
+	var f auditFlags
+	fs := f.flagSet(env)
+	rest, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	if err != nil {
+		return ExitUsage
+	}
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(env.Stderr, "mlflow-guard audit: "+format+"\n", a...)
+		return ExitUsage
+	}
+	if len(rest) > 0 {
+		return usage("unexpected argument %q (the server is given with --tracking-uri)", rest[0])
+	}
+	if err := f.out.validate(); err != nil {
+		return usage("%v", err)
+	}
+	if f.trackingURI == "" {
+		f.trackingURI = env.Getenv("MLFLOW_TRACKING_URI")
+	}
+	if f.trackingURI == "" && f.databaseURI == "" {
+		return usage("need --tracking-uri (or MLFLOW_TRACKING_URI) or --database-uri")
+	}
+	if f.concurrency <= 0 || f.pageSize <= 0 {
+		return usage("--concurrency and --page-size must be positive")
+	}
+	budget, err := config.ParseSize(f.deepBudget)
+	if err != nil {
+		return usage("--deep-budget: %v", err)
+	}
+	if f.deep && f.trackingURI == "" {
+		return usage("--deep downloads through the server: it needs --tracking-uri")
+	}
+	cfg, err := f.out.loadConfig(".")
+	if err != nil {
+		return usage("%v", err)
+	}
+	baseline, err := f.out.loadBaseline()
+	if err != nil {
+		return usage("%v", err)
+	}
+	log := f.log.logger(env.Stderr)
+	det := secrets.New()
+
+	opts := audit.Options{Policy: cfg.Policy, Logger: log, Concurrency: f.concurrency,
+		Deep: f.deep, DeepBudget: budget, Secrets: det}
+	root := f.trackingURI
+	if f.trackingURI != "" {
+		c, err := mlflowapi.New(f.trackingURI, mlflowapi.Options{
+			Credentials: mlflowapi.CredentialsFromEnv(env.Getenv),
+			Timeout:     f.timeout, PageSize: f.pageSize, Logger: log,
+		})
+		if err != nil {
+			return usage("%v", err)
+		}
+		opts.Client = c
+		opts.Source = &audit.RESTSource{C: c, Concurrency: f.concurrency}
+	}
+	if f.databaseURI != "" {
+		src, err := audit.OpenDatabase(ctx, f.databaseURI)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "mlflow-guard audit: %v\n", err)
+			return ExitFailed
+		}
+		defer src.Close()
+		opts.Source = src
+		if root == "" {
+			root = "database"
+		}
+	}
+	if progressWanted(env) {
+		opts.Progress = env.Stderr
+	}
+	a, err := audit.New(opts)
+	if err != nil {
+		return usage("%v", err)
+	}
+	start := time.Now()
+	res := a.Run(ctx)
+	st := res.Stats
+	log.Info("audit done", "source", opts.Source.Name(), "experiments", st.Experiments, "runs", st.Runs,
+		"values", st.Values, "model_versions", st.ModelVersions, "elapsed", time.Since(start))
+
+	ix := rules.NewIndex()
+	fds, terrs := triage.Apply(res.Findings, ix, cfg, baseline, time.Now())
+	errs := append(res.Errors, terrs...)
+	sum := triage.Summarize(fds, errs, 0)
+	sum.Incomplete = sum.Incomplete || res.Incomplete
+	rep := &report.Report{
+		Tool:     report.Tool{Name: "mlflow-guard", Version: Version, Command: "audit"},
+		Findings: fds,
+		Errors:   errs,
+		Summary:  sum,
+		Rules:    ix.All(),
+		Root:     root,
+	}
+	code := f.out.emit(env, rep)
+	if sum.Incomplete {
+		var first []string
+		for _, e := range errs {
+			if triage.IncompleteKind(e.Kind) && len(first) < 3 {
+				first = append(first, e.String())
+			}
+		}
+		fmt.Fprintf(env.Stderr, "mlflow-guard audit: INCOMPLETE: part of the server could not be read; the findings above are partial:\n  %s\n", strings.Join(first, "\n  "))
+	}
+	return code
+}
+
+// progressWanted: a live progress line only on an interactive stderr,
+// never in CI logs.
+func progressWanted(env Env) bool {
+	if env.Getenv("CI") != "" || env.Getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := env.Stderr.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -2,11 +2,167 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"os"
+	"time"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze/deploy"
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model"
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze/python"
+	"github.com/mlflow-guard/mlflow-guard/internal/config"
+	"github.com/mlflow-guard/mlflow-guard/internal/report"
+	"github.com/mlflow-guard/mlflow-guard/internal/rules"
+	"github.com/mlflow-guard/mlflow-guard/internal/scan"
+	"github.com/mlflow-guard/mlflow-guard/internal/secrets"
+	"github.com/mlflow-guard/mlflow-guard/internal/triage"
 )
 
-// runScan is a placeholder until the scan command lands.
+// scanFlags are the flags of `mlflow-guard scan`.
+type scanFlags struct {
+	out     outputFlags
+	log     logFlags
+	exclude stringList
+	maxSize string
+	workers int
+	verify  string
+}
+
+func (f *scanFlags) flagSet(env Env) *flag.FlagSet {
+	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	f.out.register(fs)
+	f.log.register(fs)
+	fs.Var(&f.exclude, "exclude", "skip paths matching `GLOB` (repeatable; ** spans directories), on top of .gitignore")
+	fs.StringVar(&f.maxSize, "max-file-size", "", "skip files larger than `SIZE` (e.g. 50MB, 1GiB; 0 for no cap; default 1GiB or the config's max_file_size)")
+	fs.IntVar(&f.workers, "workers", 0, "files analyzed in parallel (default: number of CPUs)")
+	fs.StringVar(&f.verify, "verify", "", "check model files against the SHA-256 `MANIFEST` written by `mlflow-guard digest`")
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "usage: mlflow-guard scan [flags] [PATH...]")
+		fmt.Fprintln(env.Stderr, "\nScans Python code, deployment config and model files under each PATH (default \".\").")
+		fmt.Fprintln(env.Stderr, "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config error, 3 the scan failed or is incomplete.")
+		fmt.Fprintln(env.Stderr, "\nFlags:")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
 func runScan(ctx context.Context, env Env, args []string) int {
-	fmt.Fprintln(env.Stderr, "mlflow-guard scan: not available in this build yet")
-	return ExitUsage
+	var f scanFlags
+	fs := f.flagSet(env)
+	roots, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	if err != nil {
+		return ExitUsage // the flag package already printed the problem
+	}
+	if len(roots) == 0 {
+		roots = []string{"."}
+	}
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(env.Stderr, "mlflow-guard scan: "+format+"\n", a...)
+		return ExitUsage
+	}
+	if err := f.out.validate(); err != nil {
+		return usage("%v", err)
+	}
+	if f.workers < 0 {
+		return usage("--workers must be positive")
+	}
+	if f.verify != "" {
+		if _, err := os.Stat(f.verify); err != nil {
+			return usage("--verify: %v", err)
+		}
+	}
+	cfg, err := f.out.loadConfig(roots[0])
+	if err != nil {
+		return usage("%v", err)
+	}
+	maxSize, err := f.sizeCap(cfg)
+	if err != nil {
+		return usage("%v", err)
+	}
+	baseline, err := f.out.loadBaseline()
+	if err != nil {
+		return usage("%v", err)
+	}
+	excludes := append([]string(nil), f.exclude...)
+	for _, g := range cfg.Exclude {
+		excludes = append(excludes, g.String())
+	}
+	log := f.log.logger(env.Stderr)
+	if cfg.Path != "" {
+		log.Info("using config", "path", cfg.Path)
+	}
+
+	aopts := analyze.Options{Policy: cfg.Policy, Logger: log, VerifyManifest: f.verify}
+	ix := rules.NewIndex()
+	det := secrets.New()
+	start := time.Now()
+	res, err := scan.Run(ctx, scan.Options{
+		Roots:       roots,
+		Exclude:     excludes,
+		MaxFileSize: maxSize,
+		Workers:     f.workers,
+		Analyzers:   analyzers(aopts),
+		Logger:      log,
+		Redact:      det.RedactAll,
+		Rules:       ix,
+	})
+	if err != nil {
+		if errors.Is(err, scan.ErrBadOptions) {
+			return usage("%v", err)
+		}
+		fmt.Fprintf(env.Stderr, "mlflow-guard scan: %v\n", err)
+		return ExitFailed
+	}
+	log.Debug("scan done", "files", res.Files, "findings", len(res.Findings), "elapsed", time.Since(start))
+
+	fds, terrs := triage.Apply(res.Findings, ix, cfg, baseline, time.Now())
+	errs := append(res.Errors, terrs...)
+	scan.SortErrors(errs)
+	rep := &report.Report{
+		Tool:     report.Tool{Name: "mlflow-guard", Version: Version, Command: "scan"},
+		Findings: fds,
+		Errors:   errs,
+		Summary:  triage.Summarize(fds, errs, res.Files),
+		Rules:    ix.All(),
+		Root:     reportRoot(roots),
+	}
+	return f.out.emit(env, rep)
+}
+
+// analyzers is the explicit list of analyzers a scan runs, in order.
+func analyzers(opts analyze.Options) []analyze.Analyzer {
+	return []analyze.Analyzer{python.New(opts), deploy.New(opts), model.New(opts)}
+}
+
+// sizeCap picks the size cap: the flag, else the config, else the default;
+// 0 on the flag switches the cap off.
+func (f *scanFlags) sizeCap(cfg *config.Config) (int64, error) {
+	if f.maxSize == "" {
+		return cfg.MaxFileSize, nil // 0: scan's default
+	}
+	n, err := config.ParseSize(f.maxSize)
+	if err != nil {
+		return 0, fmt.Errorf("--max-file-size: %w", err)
+	}
+	if n == 0 {
+		return -1, nil
+	}
+	return n, nil
+}
+
+// reportRoot is the base SARIF resolves paths against: the root with one
+// directory root, the working directory otherwise.
+func reportRoot(roots []string) string {
+	if len(roots) == 1 {
+		if info, err := os.Stat(roots[0]); err == nil && info.IsDir() {
+			return roots[0]
+		}
+	}
+	return "."
 }

@@ -127,6 +127,13 @@ func (l *loader) top(n *yaml.Node) {
 		return
 	}
 	l.pairs(n, "the config", func(k, v *yaml.Node) {
+		if v.Kind == yaml.ScalarNode && v.Tag == "!!null" && k.Value != "max_file_size" {
+			// "ignore:" with nothing under it: keep the default.
+			if !knownKeys[k.Value] {
+				l.fail(k, "unknown key %q", k.Value)
+			}
+			return
+		}
 		switch k.Value {
 		case "rules":
 			l.rulesMap(v)
@@ -182,6 +189,9 @@ func (l *loader) top(n *yaml.Node) {
 		}
 	})
 }
+
+var knownKeys = map[string]bool{"rules": true, "disable": true, "exclude": true, "max_file_size": true, "ignore": true,
+	"protected_stages": true, "protected_aliases": true, "artifact_locations": true, "approval": true}
 
 type strAt struct {
 	s    string

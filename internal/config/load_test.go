@@ -167,3 +167,13 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+func TestEmptySections(t *testing.T) {
+	c, err := Parse("c.yaml", []byte("rules:\nignore:\nexclude:\nprotected_stages:\n"))
+	if err != nil || len(c.ProtectedStages) != 2 || len(c.Ignores) != 0 {
+		t.Fatalf("empty sections keep defaults: %v %+v", err, c)
+	}
+	if _, err := Parse("c.yaml", []byte("colour:\n")); err == nil || !strings.Contains(err.Error(), "c.yaml:1:") {
+		t.Fatalf("unknown empty key: %v", err)
+	}
+}

@@ -203,12 +203,12 @@ func (c *Client) authorize(req *http.Request) {
 // Raw sends one request exactly once, without credentials unless auth is
 // true and without retries: the audit's server probes use it. The caller
 // closes the body.
-func (c *Client) Raw(ctx context.Context, method, path string, header http.Header, body []byte, auth bool) (*http.Response, error) {
+func (c *Client) Raw(ctx context.Context, method, path string, q url.Values, header http.Header, body []byte, auth bool) (*http.Response, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.URL(path, nil), rd)
+	req, err := http.NewRequestWithContext(ctx, method, c.URL(path, q), rd)
 	if err != nil {
 		return nil, err
 	}

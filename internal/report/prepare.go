@@ -39,6 +39,9 @@ func prepare(r *Report) *view {
 	occ := map[string]int{}
 	for i := range v.findings {
 		f := &v.findings[i]
+		// Positions are 1-based with 0 for "not applicable"; a negative one
+		// is a producer bug that must not leak into the contract.
+		f.Line, f.Column, f.EndLine, f.EndColumn = max(f.Line, 0), max(f.Column, 0), max(f.EndLine, 0), max(f.EndColumn, 0)
 		if idx, ok := v.byID[f.RuleID]; ok {
 			rl := v.rules[idx]
 			if f.Rule == "" {

@@ -185,8 +185,9 @@ func artifactLoc(p string) sarifArtifactLoc {
 	if p == "" {
 		p = "."
 	}
-	u := (&url.URL{Path: p}).EscapedPath()
-	return sarifArtifactLoc{URI: u, URIBaseID: srcRoot}
+	// String (not EscapedPath) prefixes "./" when the first segment holds a
+	// colon, so "c:x" cannot be read as a URI scheme.
+	return sarifArtifactLoc{URI: (&url.URL{Path: p}).String(), URIBaseID: srcRoot}
 }
 
 // rootURI turns the scanned root (a directory) or the audited server (a URL)

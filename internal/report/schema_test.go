@@ -2,6 +2,8 @@ package report
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -129,5 +131,32 @@ func TestReportSchemaIsValidJSONSchema(t *testing.T) {
 	}
 	if !bytes.Contains(data, []byte(`"https://json-schema.org/draft/2020-12/schema"`)) {
 		t.Error("report schema does not declare draft 2020-12")
+	}
+}
+
+// The SARIF $schema we write must name the schema file we validate against,
+// and that file must be the one recorded in schema/README.md.
+func TestSARIFSchemaFileIdentity(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(schemaDir, "sarif-schema-2.1.0.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var head struct {
+		ID    string `json:"id"`
+		Title string `json:"title"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		t.Fatal(err)
+	}
+	if head.ID != sarifSchemaURI {
+		t.Errorf("schema id %q, writer declares %q", head.ID, sarifSchemaURI)
+	}
+	sum := sha256.Sum256(data)
+	readme, err := os.ReadFile(filepath.Join(schemaDir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(readme, []byte(hex.EncodeToString(sum[:]))) {
+		t.Errorf("schema/README.md does not record the SHA-256 %x of sarif-schema-2.1.0.json", sum)
 	}
 }

@@ -83,7 +83,7 @@ func (t *Text) Write(w io.Writer, r *Report) error {
 		if i > 0 {
 			bw.WriteString("\n")
 		}
-		fmt.Fprintln(bw, t.paint(ansiBold, key))
+		fmt.Fprintln(bw, t.paint(ansiBold, oneLine(key)))
 		for _, f := range shown[i:j] {
 			lvl := fmt.Sprintf("%-8s", f.Level)
 			fmt.Fprintf(bw, "  %-*s  %s %s %s  %s\n", width, location(f), t.paint(levelColor(f.Level), lvl),
@@ -100,8 +100,7 @@ func (t *Text) Write(w io.Writer, r *Report) error {
 		}
 		fmt.Fprintln(bw, t.paint(ansiBold, "errors:"))
 		for _, e := range v.errors {
-			e.Message = oneLine(e.Message)
-			fmt.Fprintf(bw, "  %s\n", e.String())
+			fmt.Fprintf(bw, "  %s\n", oneLine(e.String()))
 		}
 	}
 	if len(shown) > 0 || len(v.errors) > 0 {

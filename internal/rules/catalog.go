@@ -396,9 +396,10 @@ mlflow.log_artifact("data/full_dump.parquet")   # 4 GB`,
 			Summary:    "An MLflow server reachable beyond loopback with no authentication in front of it.",
 			EnforcedIn: []string{InDeploy, InAudit, InGateway},
 			Description: "An MLflow server without `--app-name basic-auth` or an authenticating proxy gives anyone who reaches the port " +
-				"full read and write access: every experiment and artifact, model registration and promotion, and on recent versions " +
-				"job execution (CVE-2026-0545, CVE-2026-2652). MLflow's built-in auth has had gaps of its own (fail-open routes before " +
-				"3.16, GraphQL authorization opt-in), so the seed binds to loopback and requires authentication in front (CWE-306).",
+				"full read and write access: every experiment and artifact, model registration and promotion, and, where job execution " +
+				"is enabled, running jobs. MLflow's built-in auth has had gaps of its own (job and trace routes left open, " +
+				"CVE-2026-0545 and CVE-2026-2652; fail-open routes before 3.16; GraphQL authorization opt-in), so the seed binds to " +
+				"loopback and requires authentication in front (CWE-306).",
 			Fix: "Bind MLflow to 127.0.0.1 and put authentication in front of it (mlflow-guard serve, or --app-name basic-auth behind a TLS proxy).",
 			Do: `mlflow server \
     --backend-store-uri "$MLFLOW_BACKEND_STORE_URI" \

@@ -7,6 +7,8 @@ import (
 	"strings"
 )
 
+//go:generate go test . -run TestDocsUpToDate -update
+
 // generatedNote marks every generated page so nobody edits it by hand.
 const generatedNote = "<!-- Generated from internal/rules/catalog.go by `go test ./internal/rules -update`. Do not edit. -->\n"
 

@@ -21,6 +21,9 @@ type ignoreRule struct {
 type ignoreLayer struct {
 	base  string
 	rules []ignoreRule
+	// pre is set for a .gitignore above the scan root (in the enclosing git
+	// work tree): the root's path below that file's directory.
+	pre string
 }
 
 // maxIgnoreLines bounds a hostile .gitignore.
@@ -86,11 +89,14 @@ func ignored(layers []*ignoreLayer, rel string, isDir bool) bool {
 	out := false
 	for _, l := range layers {
 		sub := rel
+		if l.pre != "" {
+			sub = l.pre + "/" + rel
+		}
 		if l.base != "" {
-			if !strings.HasPrefix(rel, l.base+"/") {
+			if !strings.HasPrefix(sub, l.base+"/") {
 				continue
 			}
-			sub = rel[len(l.base)+1:]
+			sub = sub[len(l.base)+1:]
 		}
 		for _, r := range l.rules {
 			if r.dirOnly && !isDir {

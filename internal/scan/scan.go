@@ -27,6 +27,10 @@ import (
 // files are streamed, so the cap is generous.
 const DefaultMaxFileSize int64 = 1 << 30
 
+// ErrBadOptions wraps every error Run returns for options it cannot use
+// (no roots, a bad exclude glob): a usage error, not a failed scan.
+var ErrBadOptions = errors.New("bad scan options")
+
 // Options configure one scan.
 type Options struct {
 	// Roots are files or directories; several roots prefix finding paths
@@ -149,7 +153,7 @@ func cleanArg(arg string) string {
 
 func newScanner(opts Options) (*scanner, error) {
 	if len(opts.Roots) == 0 {
-		return nil, errors.New("scan: no paths to scan")
+		return nil, fmt.Errorf("no paths to scan: %w", ErrBadOptions)
 	}
 	s := &scanner{
 		maxSize:   opts.MaxFileSize,
@@ -174,7 +178,7 @@ func newScanner(opts Options) (*scanner, error) {
 	for _, p := range opts.Exclude {
 		g, err := config.CompileGlob(p)
 		if err != nil {
-			return nil, fmt.Errorf("--exclude: %w", err)
+			return nil, fmt.Errorf("--exclude: %w (%w)", err, ErrBadOptions)
 		}
 		s.exclude = append(s.exclude, g)
 	}

@@ -268,7 +268,11 @@ func TestSizeLimiterPanicAndUnreadable(t *testing.T) {
 			t.Errorf("unreadable file not reported: %v", res.Errors)
 		}
 	}
-	if len(res.Findings) < 1 || res.Findings[0].Path != "small.py" && res.Findings[0].Path != "locked.py" {
+	paths := map[string]bool{}
+	for _, f := range res.Findings {
+		paths[f.Path] = true
+	}
+	if !paths["small.py"] || paths["large.py"] || paths["boom.py"] {
 		t.Errorf("findings = %+v", res.Findings)
 	}
 }
@@ -349,5 +353,34 @@ func TestBadOptions(t *testing.T) {
 	cancel()
 	if _, err := Run(ctx, Options{Roots: []string{t.TempDir()}}); err == nil {
 		t.Error("cancelled context: want an error")
+	}
+}
+
+func TestRepoIgnoresApplyToSubdirectoryRoot(t *testing.T) {
+	top := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(top, ".git"), 0o755))
+	write(t, top, ".gitignore", "*.gen.py\n/src/skip/\n")
+	write(t, top, "src/.gitignore", "local/\n")
+	write(t, top, "src/ok.py", "BAD\n")
+	write(t, top, "src/a.gen.py", "BAD\n")
+	write(t, top, "src/skip/x.py", "BAD\n")
+	write(t, top, "src/local/y.py", "BAD\n")
+	write(t, top, "src/deep/skip/z.py", "BAD\n")
+	a := &lineRule{}
+	_, err := Run(context.Background(), Options{Roots: []string{filepath.Join(top, "src")}, Analyzers: []analyze.Analyzer{a}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := without(a.files(), ".gitignore"), []string{"deep/skip/z.py", "ok.py"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("analyzed %v, want %v", got, want)
+	}
+	// Without a work tree above, a parent's .gitignore is nobody's business.
+	must(t, os.RemoveAll(filepath.Join(top, ".git")))
+	a = &lineRule{}
+	if _, err := Run(context.Background(), Options{Roots: []string{filepath.Join(top, "src")}, Analyzers: []analyze.Analyzer{a}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := without(a.files(), ".gitignore"); len(got) != 4 {
+		t.Errorf("outside a work tree: analyzed %v", got)
 	}
 }

@@ -73,7 +73,48 @@ func (w *walker) walkRoot(ctx context.Context) {
 		return
 	}
 	w.realRoot = real
-	w.walkDir(ctx, arg, "", nil)
+	w.walkDir(ctx, arg, "", w.ancestorIgnores(real))
+}
+
+// ancestorIgnores loads the .gitignore files between the enclosing git work
+// tree's top and the root (exclusive), so scanning a subdirectory honours
+// the repository's ignores as git would. Outside a work tree it loads none.
+func (w *walker) ancestorIgnores(real string) []*ignoreLayer {
+	var dirs []string
+	top := ""
+	for d := filepath.Dir(real); ; d = filepath.Dir(d) {
+		dirs = append(dirs, d)
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			top = d
+			break
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(real, ".git")); err == nil || top == "" {
+		return nil // the root is the work tree's top, or there is no work tree
+	}
+	var layers []*ignoreLayer
+	for i := len(dirs) - 1; i >= 0; i-- {
+		d := dirs[i]
+		pre, err := filepath.Rel(d, real)
+		if err != nil {
+			continue
+		}
+		f, err := os.Open(filepath.Join(d, ".gitignore"))
+		if err != nil {
+			continue // most directories have none
+		}
+		l, warns := parseGitignore(f, "")
+		f.Close()
+		for _, msg := range warns {
+			w.s.log.Warn("ignoring bad .gitignore pattern", "path", filepath.Join(d, ".gitignore"), "problem", msg)
+		}
+		l.pre = filepath.ToSlash(pre)
+		layers = append(layers, l)
+	}
+	return layers
 }
 
 func (w *walker) send(ctx context.Context, j job) {
@@ -118,8 +159,8 @@ func (w *walker) walkDir(ctx context.Context, abs, rel string, layers []*ignoreL
 		display := w.root.display(childRel)
 		mode := e.Type()
 		isDir := e.IsDir()
-		if isDir && name == ".git" {
-			continue
+		if name == ".git" {
+			continue // a repository's database (or a worktree's pointer file)
 		}
 		if mode&fs.ModeSymlink != 0 {
 			target, err := os.Stat(childAbs)

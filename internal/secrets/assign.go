@@ -58,14 +58,14 @@ func (a *assignRule) find(d *Detector, s, lower string, out []Match) []Match {
 		if ve < len(s) && (s[ve] == '(' || s[ve] == '[') {
 			continue // a call or subscript: password = get_secret(...)
 		}
-		if IsPlaceholder(val) || val[0] == '$' || val[0] == '%' {
+		if IsPlaceholder(val) || val[0] == '$' || val[0] == '%' || namesOrFakes(val) || !quoted && isCodeName(val) {
 			continue
 		}
 		strong := d.SensitiveKey(key)
 		switch {
 		case (strong || weakSecretKey(key)) && highEntropy(val) && (strong || !isHex(val)):
 			out = append(out, Match{Kind: KindHighEntropy, Start: vs, End: ve})
-		case strong && (quoted || hasDigit(val) && (hasUpper(val) || hasLower(val))) && !isIdentifierPath(val):
+		case strong && passwordLike(val, quoted):
 			out = append(out, Match{Kind: KindAssignment, Start: vs, End: ve})
 		}
 	}
@@ -112,19 +112,54 @@ func valueAfter(s string, i int) (start, end int, quoted bool) {
 	return start, i, quoted
 }
 
-// isIdentifierPath: dotted attribute access such as settings.DB_PASSWORD or
-// config.secret, which names a secret without containing it.
-func isIdentifierPath(v string) bool {
-	dot := false
+// Free text is judged more strictly than an explicit key/value pair (Check):
+// it is mostly code, docs and log lines, where a value next to a secret
+// word is far more often a constant's name or a documentation example than
+// a secret. The filters below were tuned on MLflow's and scikit-learn's own
+// sources (TestCorpusFalsePositives).
+
+// fakeMarkers appear in documentation examples, never in real secrets.
+var fakeMarkers = []string{"123456", "abcdef", "xxxx", "example", "dummy", "placeholder", "changeit",
+	"password", "passwd", "passphrase", "secret", "token", "apikey", "api_key", "api-key", "credential"}
+
+// namesOrFakes: the value names a secret ("OPENAI_API_KEY", "new-passphrase",
+// "SpanContextToken") or is an obvious example ("sk-1234567890").
+func namesOrFakes(v string) bool {
+	l := asciiLower(v)
+	for _, m := range fakeMarkers {
+		if strings.Contains(l, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// isCodeName: an unquoted identifier or attribute path in code
+// (r2_creds.session_token, s3_client), not a literal.
+func isCodeName(v string) bool {
+	sep := false
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		switch {
-		case c == '.':
-			dot = true
-		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' && i > 0:
+		case c == '.' || c == '_':
+			sep = true
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' && i > 0:
 		default:
 			return false
 		}
 	}
-	return dot
+	return sep
+}
+
+// passwordLike: a literal that could be a hand-written password. Lower-case
+// slugs without digits ("genai-eval-session") and UPPER_SNAKE names are
+// constants, not passwords.
+func passwordLike(v string, quoted bool) bool {
+	if !hasDigit(v) && !hasUpper(v) && strings.Trim(v, "abcdefghijklmnopqrstuvwxyz-_.") == "" {
+		return false
+	}
+	if !hasLower(v) && strings.Trim(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == "" && strings.Contains(v, "_") {
+		return false
+	}
+	return quoted || hasDigit(v) && (hasUpper(v) || hasLower(v))
 }

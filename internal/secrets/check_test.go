@@ -14,8 +14,8 @@ func TestCheck(t *testing.T) {
 		{"password", "changeme", true}, // a known default is a real, guessable secret
 		{"db_password", "hunter2", true},
 		{"OPENAI_API_KEY", "sk-" + "YOvfZ8UzDzV8fUkkibjL5DZPjN0MEQ7wjJJibaZUPgHV7iB3", true},
-		{"note", "AKIA" + "UJZDEGXDNCF32EPF", true},           // value alone decides
-		{"backend", "postgresql://u:" + "pw9x@h/db", true},     // URL credentials
+		{"note", "AKIA" + "UJZDEGXDNCF32EPF", true},             // value alone decides
+		{"backend", "postgresql://u:" + "pw9x@h/db", true},      // URL credentials
 		{"cache_key", "mVe5Mvxrv99NcqVTSu7rtaUWM6ZO88eb", true}, // weak key + entropy
 		{"description", "mVe5Mvxrv99NcqVTSu7rtaUWM6ZO88eb", false},
 		{"run_name", "mVe5Mvxrv99NcqVTSu7rtaUWM6ZO88eb", false},
@@ -50,7 +50,7 @@ func TestCheck(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	cases := map[string]string{
-		"AKIA" + "UJZDEGXDNCF32EPF": "AKIA" + mask,
+		"AKIA" + "UJZDEGXDNCF32EPF":                     "AKIA" + mask,
 		"ghp_" + "hGAkWvj7FAc9QeWJKY40uvSwMFLZDe1f8rES": "ghp_" + mask,
 		"github_pat_" + "QedUStPKR0CsTy4Qwb8Dwk":        "gith" + mask,
 		"hunter2":                                       mask, // short: no prefix

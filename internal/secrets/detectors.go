@@ -275,9 +275,10 @@ func buildRules() []*rule {
 		{
 			kind: KindURLCredentials, desc: "a URL with an embedded password",
 			keywords: []string{"://"},
-			re:       regexp.MustCompile(`\b[A-Za-z][A-Za-z0-9+.\-]{1,30}://([^\s:/?#@'"<>{}\[\]\\]*):([^\s/?#@'"<>\\]+)@[A-Za-z0-9\[_.%\-]`),
-			group:    2,
-			valid:    validURLPassword,
+			// starts at the literal "://" so the regex engine can skip ahead to it
+			re:    regexp.MustCompile(`://([^\s:/?#@'"<>{}\[\]\\]*):([^\s/?#@'"<>\\]+)@[A-Za-z0-9\[_.%\-]`),
+			group: 2,
+			valid: validURLPassword,
 			tp: []string{
 				"postgresql://mlflow:" + "S3cr3tPw@db.internal:5432/mlflow",
 				"mlflow server --backend-store-uri mysql+pymysql://root:" + "changeme@mysql/mlflow",

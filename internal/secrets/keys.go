@@ -11,7 +11,7 @@ var strongWords = map[string]bool{
 	"apikey": true, "accesskey": true, "secretkey": true, "privatekey": true, "privkey": true,
 	"sessionkey": true, "signingkey": true, "authtoken": true, "accesstoken": true,
 	"credential": true, "credentials": true, "creds": true, "cred": true,
-	"auth": true, "authorization": true, "bearer": true, "cookie": true, "sessionid": true,
+	"authorization": true, "bearer": true, "cookie": true, "sessionid": true,
 	"dsn": true, "connectionstring": true, "connstr": true,
 }
 
@@ -44,14 +44,16 @@ var neutralLast = map[string]bool{
 	"scope": true, "scopes": true, "backend": true, "plugin": true, "config": true, "class": true,
 	"id": true, "arn": true, "location": true, "manager": true, "store": true, "mount": true,
 	"rule": true, "rules": true, "check": true, "strength": true, "hash": true, "hashes": true,
-	"hasher": true, "algorithm": true, "algo": true, "format": true,
+	"hasher": true, "algorithm": true, "algo": true, "format": true, "function": true,
+	"func": true, "fn": true, "callback": true, "handler": true, "module": true, "label": true,
 }
 
 // A stored hash (password_hash) is what one should keep, so "hash" is neutral
 // above; a leaked hash value is left to the value detectors.
 
-// tokenNLP marks "token" as the NLP unit: max_tokens, token_count, num_tokens,
-// token_ids, pad_token, eos_token, token_embeddings.
+// tokenNLP marks "token" as the NLP unit (max_tokens, token_count,
+// num_tokens, token_ids, pad_token, eos_token, token_embeddings) or as a
+// pagination cursor (next_page_token).
 var tokenNLP = map[string]bool{
 	"count": true, "counts": true, "num": true, "number": true, "max": true, "min": true,
 	"length": true, "len": true, "limit": true, "limits": true, "size": true, "budget": true,
@@ -64,13 +66,17 @@ var tokenNLP = map[string]bool{
 	"probs": true, "classification": true, "level": true, "dropout": true, "start": true,
 	"end": true, "decoder": true, "encoder": true, "image": true, "text": true, "cached": true,
 	"reasoning": true, "accuracy": true, "loss": true, "f1": true, "throughput": true,
+	"page": true, "continuation": true, "pagination": true, "cursor": true,
 }
 
 // weakWords make a key secret-like but not a secret by themselves; the value
 // must look random too (see Check).
+//
+// "auth" is weak on purpose: in real code it names a method or mode at least
+// as often as a credential ("runtime_auth": "azure_service_principal").
 var weakWords = map[string]bool{
 	"key": true, "keys": true, "sig": true, "signature": true, "salt": true, "nonce": true,
-	"session": true, "hmac": true, "license": true, "pin": true, "otp": true, "pass": true,
+	"auth": true, "hmac": true, "license": true, "pin": true, "otp": true, "pass": true,
 	"private": true, "cert": true,
 }
 

@@ -12,7 +12,7 @@ func TestSensitiveKey(t *testing.T) {
 		"secret", "client_secret", "clientSecret", "AWS_SECRET_ACCESS_KEY", "token", "access_token",
 		"refreshToken", "id_token", "HF_TOKEN", "GITHUB_TOKEN", "api_key", "apiKey", "APIKey", "apikey",
 		"OPENAI_API_KEY", "x-api-key", "access_key", "secret_key", "private_key", "privateKey",
-		"credential", "credentials", "gcp.credentials", "auth", "Authorization", "bearer", "session_key",
+		"credential", "credentials", "gcp.credentials", "Authorization", "bearer", "session_key",
 		"signing key", "signing_key", "dsn", "SENTRY_DSN", "connection_string", "AZURE_STORAGE_CONNECTION_STRING",
 		"DB_PASS", "smtp-pass", "password2", "mlflow.tracking.password", "MLFLOW_TRACKING_TOKEN", "auth_token",
 		"storage_account_key", "ssh-key", "cookie",
@@ -23,7 +23,7 @@ func TestSensitiveKey(t *testing.T) {
 		"pass", "PWD", "OLDPWD", "learning_rate", "n_estimators", "password_file", "token_url", "secret_name",
 		"auth_type", "api_key_env", "access_key_id", "AWS_ACCESS_KEY_ID", "max_new_tokens", "pad_token",
 		"eos_token", "token_ids", "token_id", "input_tokens", "tokens", "prompt_tokens", "total_tokens",
-		"keystore_type", "pkey", "turkey", "whiskey", "secretary", "tokenize", "authentication_enabled",
+		"keystore_type", "pkey", "auth", "runtime_auth", "docker_auth", "next_page_token", "DEFAULT_AUTHORIZATION_FUNCTION", "turkey", "whiskey", "secretary", "tokenize", "authentication_enabled",
 	}
 	for _, k := range yes {
 		if !d.SensitiveKey(k) {

@@ -40,8 +40,8 @@ func IsPlaceholder(v string) bool {
 	if allMask(t) || placeholderRe.MatchString(t) || referenceRe.MatchString(t) || yourRe.MatchString(t) {
 		return true
 	}
-	if strings.Contains(t, "***") {
-		return true // already redacted, e.g. "sk-****************"
+	if strings.Contains(t, "***") || strings.Contains(t, "...") || strings.Contains(t, "…") {
+		return true // already redacted ("sk-****************") or elided ("sk-...xyz1")
 	}
 	if isDigits(t) && len(t) < 4 {
 		return true // a count or flag, not a credential

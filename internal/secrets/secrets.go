@@ -2,6 +2,21 @@
 // code scanner, the deploy analyzer, the gateway (which redacts live traffic)
 // and the auditor, so it is pure computation: no I/O, no logging, no globals
 // that change after start-up.
+//
+// Decisions on the ambiguous cases:
+//   - "key" alone is not a secret word (primary_key, sort_key, key_metric);
+//     a qualifier makes it one (api_key, private-key, signingKey). Under a
+//     bare "key", "auth", "salt" or "signature" only a high-entropy value counts.
+//   - "dsn" and "connection_string" are secret keys: they usually embed a
+//     password or account key.
+//   - "token" is a secret unless the key is about NLP tokens or pagination
+//     (max_tokens, token_count, pad_token, next_page_token).
+//   - Known weak defaults ("changeme", "admin", "password") are secrets, not
+//     placeholders; templates, variable references, masks and markers such
+//     as "<from-secrets-manager>" or "[REDACTED]" are placeholders.
+//   - Free text (FindInValue) is judged more strictly than an explicit
+//     key/value pair (Check): documentation examples and constants that name
+//     a secret are not reported there.
 package secrets
 
 import (
@@ -47,13 +62,14 @@ func (d *Detector) FindInValue(s string) []Match {
 	return normalize(out)
 }
 
-// normalize sorts matches and drops those contained in an earlier, wider one,
+// normalize sorts matches (stable, so on equal spans the earlier, more
+// specific rule wins) and drops those contained in an earlier, wider one,
 // so a JWT inside a URL password is reported once.
 func normalize(ms []Match) []Match {
 	if len(ms) < 2 {
 		return ms
 	}
-	sort.Slice(ms, func(i, j int) bool {
+	sort.SliceStable(ms, func(i, j int) bool {
 		if ms[i].Start != ms[j].Start {
 			return ms[i].Start < ms[j].Start
 		}

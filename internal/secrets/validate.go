@@ -45,8 +45,11 @@ func highEntropy(s string) bool {
 	if !hasDigit(s) || !(hasUpper(s) || hasLower(s)) {
 		return false
 	}
-	if strings.Count(s, "/") > 2 || strings.Count(s, ".") > 2 || strings.Count(s, "_") > 3 {
-		return false // paths, dotted names, snake_case identifiers
+	if strings.Count(s, "/") > 2 || strings.Count(s, ".") > 2 || strings.Count(s, "_")+strings.Count(s, "-") > 3 {
+		return false // paths, dotted names, snake_case identifiers, header names
+	}
+	if !hasUpper(s) && strings.ContainsAny(s, "_-.") && !isHex(strings.NewReplacer("-", "", "_", "", ".", "").Replace(s)) {
+		return false // lower-case words joined by separators: a slug or identifier
 	}
 	if isHex(s) {
 		return shannon(s) >= hexEntropyMin
@@ -127,6 +130,9 @@ func validURLPassword(pw, whole string) bool {
 	if IsPlaceholder(pw) || strings.ContainsAny(pw, "${}%") || allMask(pw) {
 		return false
 	}
+	if user, _, _ := strings.Cut(strings.TrimPrefix(whole, "://"), ":"); genericUser[asciiLower(user)] && genericPassword[asciiLower(pw)] {
+		return false // documentation: https://user:pass@host, models://scope:prefix@profile
+	}
 	if isDigits(pw) && len(pw) <= 5 {
 		i := strings.Index(whole, "://")
 		if user := whole[i+3:]; strings.Contains(user[:strings.IndexByte(user, ':')], ".") {
@@ -135,6 +141,11 @@ func validURLPassword(pw, whole string) bool {
 	}
 	return true
 }
+
+var (
+	genericUser     = map[string]bool{"user": true, "username": true, "usr": true, "name": true, "login": true, "scope": true, "": true}
+	genericPassword = map[string]bool{"pass": true, "password": true, "passwd": true, "pwd": true, "pw": true, "token": true, "secret": true, "prefix": true, "key": true, "apikey": true}
+)
 
 // validBasic: base64 of "user:password" with a non-placeholder password.
 func validBasic(s string) bool {

@@ -2,6 +2,8 @@ package testenv
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/http"
@@ -29,6 +31,8 @@ type MLflowOptions struct {
 	BasicAuth     bool
 	AdminUser     string
 	AdminPassword string
+	// Env adds variables to the server's environment.
+	Env []string
 	// ExtraArgs are appended to the `mlflow server` command line.
 	ExtraArgs []string
 	// StartTimeout bounds the wait for /health (default 90s).
@@ -94,9 +98,13 @@ func StartMLflow(t testing.TB, opts MLflowOptions) *MLflowServer {
 			t.Fatal(err)
 		}
 		args = append(args, "--app-name", "basic-auth")
-		env = append(env, "MLFLOW_AUTH_CONFIG_PATH="+iniPath)
+		// The auth app's CSRF protection refuses to start without a key.
+		key := make([]byte, 24)
+		_, _ = rand.Read(key)
+		env = append(env, "MLFLOW_AUTH_CONFIG_PATH="+iniPath, "MLFLOW_FLASK_SERVER_SECRET_KEY="+hex.EncodeToString(key))
 	}
 	args = append(args, opts.ExtraArgs...)
+	env = append(env, opts.Env...)
 	logPath := filepath.Join(dir, "server.log")
 	logf, err := os.Create(logPath)
 	if err != nil {

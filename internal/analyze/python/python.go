@@ -68,23 +68,32 @@ func (a *Analyzer) Relevant(f *analyze.File) bool {
 	return false
 }
 
-// triggers: a file none of whose bytes contain one of these cannot match
-// any rule, so it is not parsed at all. Every sink of every rule names one.
+// triggers: a file whose bytes contain none of these cannot match any rule,
+// so it is not parsed at all. Every sink of every rule names one of them.
 var triggers = [][]byte{
-	[]byte("mlflow"), []byte("pickle"), []byte("joblib"), []byte("dill"), []byte("torch"), []byte("allow_pickle"),
-	[]byte("presigned"), []byte("signed_url"), []byte("download_artifacts"), []byte("MlflowClient"),
-	[]byte("log_artifact"), []byte("ACL"), []byte("MLFLOW_"), []byte("get_latest_versions"), []byte("models:/"),
-	[]byte("transition_model_version_stage"), []byte("set_registered_model_alias"),
+	[]byte("mlflow"), []byte("MlflowClient"), []byte("presigned"), []byte("signed_url"), []byte("_sas"),
+	[]byte("download_artifacts"), []byte("log_artifact"), []byte("ACL"), []byte("MLFLOW_"), []byte("models:/"), []byte("allow_pickle"), []byte("read_pickle"),
 }
 
-// mayMatch is the cheap prefilter.
-func mayMatch(b []byte) bool {
-	for _, t := range triggers {
-		if bytes.Contains(b, t) {
+// picklers and their verbs: pickle-family rules need a module name and a
+// load/dump/save call name (possibly aliased, but spelled somewhere).
+var (
+	picklers    = [][]byte{[]byte("pickle"), []byte("joblib"), []byte("dill"), []byte("torch")}
+	pickleVerbs = [][]byte{[]byte("load"), []byte("dump"), []byte("save"), []byte("Unpickler")}
+)
+
+func containsAny(b []byte, ws [][]byte) bool {
+	for _, w := range ws {
+		if bytes.Contains(b, w) {
 			return true
 		}
 	}
 	return false
+}
+
+// mayMatch is the cheap prefilter.
+func mayMatch(b []byte) bool {
+	return containsAny(b, triggers) || containsAny(b, picklers) && containsAny(b, pickleVerbs)
 }
 
 // Analyze implements analyze.Analyzer.

@@ -107,5 +107,11 @@ func (wordSecrets) Redact(line string) string {
 	for _, r := range secretValueRes {
 		line = r.re.ReplaceAllString(line, "[REDACTED]")
 	}
-	return afterKeyRe.ReplaceAllString(line, "${1}${2}[REDACTED]${4}")
+	lower := strings.ToLower(line)
+	for _, w := range []string{"pass", "pwd", "secret", "token", "key", "credential"} {
+		if strings.Contains(lower, w) {
+			return afterKeyRe.ReplaceAllString(line, "${1}${2}[REDACTED]${4}")
+		}
+	}
+	return line
 }

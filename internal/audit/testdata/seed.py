@@ -66,17 +66,20 @@ for name, loc in [
 # Registered models.
 mlflow.set_experiment(experiment_id=clean)
 with mlflow.start_run(run_name="register") as r:
-    pickled = mlflow.sklearn.log_model(clf, name="pickled", serialization_format="cloudpickle")
+    # Explicit requirements skip MLflow's slow requirement inference.
+    reqs = ["scikit-learn"]
+    pickled = mlflow.sklearn.log_model(clf, name="pickled", serialization_format="cloudpickle", pip_requirements=reqs)
     skops = mlflow.sklearn.log_model(
         clf, name="skops", serialization_format="skops",
         skops_trusted_types=["sklearn.linear_model._logistic.LogisticRegression"],
+        pip_requirements=reqs,
     )
 
     class Echo(mlflow.pyfunc.PythonModel):
         def predict(self, context, model_input, params=None):
             return model_input
 
-    custom = mlflow.pyfunc.log_model(name="custom", python_model=Echo())
+    custom = mlflow.pyfunc.log_model(name="custom", python_model=Echo(), pip_requirements=reqs)
 
     # A hand-made model directory whose pickle imports os.system: written
     # byte by byte, never loaded.
@@ -98,11 +101,13 @@ out["models"]["fraud-pickle"] = {"production": mv.version}
 v1 = mlflow.register_model(skops.model_uri, "fraud-skops")
 v2 = mlflow.register_model(skops.model_uri, "fraud-skops")
 v3 = mlflow.register_model(skops.model_uri, "fraud-skops")
+v4 = mlflow.register_model(skops.model_uri, "fraud-skops")
 client.set_registered_model_alias("fraud-skops", "champion", v1.version)
 # v2 is approved by a second person: not reported.
 client.set_registered_model_alias("fraud-skops", "prod-eu", v2.version)
 for k, v in {"mlflow-guard.requested_by": "alice", "mlflow-guard.approved_by": "bob",
-             "mlflow-guard.approved_at": "2026-11-01T10:00:00Z"}.items():
+             "mlflow-guard.approved_at": "2026-11-01T10:00:00Z",
+             "mlflow-guard.digest": "sha256:" + "ab" * 32}.items():
     client.set_model_version_tag("fraud-skops", v2.version, k, v)
 # v3 was "approved" by its own requester: reported.
 client.set_registered_model_alias("fraud-skops", "production", v3.version)
@@ -111,7 +116,12 @@ for k, v in {"mlflow-guard.requested_by": "carol", "mlflow-guard.approved_by": "
     client.set_model_version_tag("fraud-skops", v3.version, k, v)
 # A non-protected alias on an unapproved version: not reported.
 client.set_registered_model_alias("fraud-skops", "challenger", v1.version)
-out["models"]["fraud-skops"] = {"champion": v1.version, "approved": v2.version, "self": v3.version}
+# v4 is approved by a second person but no digest was recorded: MLG110.
+client.set_registered_model_alias("fraud-skops", "prod-us", v4.version)
+for k, v in {"mlflow-guard.requested_by": "alice", "mlflow-guard.approved_by": "bob",
+             "mlflow-guard.approved_at": "2026-11-02T10:00:00Z"}.items():
+    client.set_model_version_tag("fraud-skops", v4.version, k, v)
+out["models"]["fraud-skops"] = {"champion": v1.version, "approved": v2.version, "self": v3.version, "nodigest": v4.version}
 
 cv = mlflow.register_model(custom.model_uri, "custom-pyfunc")
 out["models"]["custom-pyfunc"] = {"version": cv.version}

@@ -1,0 +1,123 @@
+package python
+
+/*
+#include <stdint.h>
+#include <stdbool.h>
+
+// Declarations from tree-sitter's api.h (v0.25); the definitions are linked
+// from github.com/tree-sitter/go-tree-sitter's copy of the library.
+typedef struct TSTree TSTree;
+typedef struct { uint32_t context[4]; const void *id; const TSTree *tree; } TSNode;
+typedef struct { const void *tree; const void *id; uint32_t context[3]; } TSTreeCursor;
+TSNode ts_tree_root_node(const TSTree *self);
+TSTreeCursor ts_tree_cursor_new(TSNode node);
+void ts_tree_cursor_delete(TSTreeCursor *self);
+bool ts_tree_cursor_goto_first_child(TSTreeCursor *self);
+bool ts_tree_cursor_goto_next_sibling(TSTreeCursor *self);
+bool ts_tree_cursor_goto_parent(TSTreeCursor *self);
+TSNode ts_tree_cursor_current_node(const TSTreeCursor *self);
+uint16_t ts_tree_cursor_current_field_id(const TSTreeCursor *self);
+uint16_t ts_node_symbol(TSNode self);
+uint32_t ts_node_start_byte(TSNode self);
+uint32_t ts_node_end_byte(TSNode self);
+bool ts_node_is_missing(TSNode self);
+bool ts_node_is_error(TSNode self);
+
+typedef struct {
+	uint32_t start, end;
+	int32_t parent;
+	uint16_t sym, field;
+	uint32_t flags;
+} mlg_rec;
+
+// mlg_flatten writes the tree in pre-order into out (at most cap records)
+// in one call, so converting a tree costs one cgo transition instead of
+// several per node. It returns the record count, or -1 if cap was too small.
+static int mlg_flatten(const void *tree, mlg_rec *out, int cap) {
+	TSTreeCursor c = ts_tree_cursor_new(ts_tree_root_node((const TSTree *)tree));
+	int n = 0, cur;
+#define EMIT(par) do { \
+		if (n >= cap) { ts_tree_cursor_delete(&c); return -1; } \
+		TSNode x = ts_tree_cursor_current_node(&c); \
+		out[n].start = ts_node_start_byte(x); out[n].end = ts_node_end_byte(x); \
+		out[n].parent = (par); out[n].sym = ts_node_symbol(x); \
+		out[n].field = ts_tree_cursor_current_field_id(&c); \
+		out[n].flags = (ts_node_is_error(x) ? 1u : 0u) | (ts_node_is_missing(x) ? 2u : 0u); \
+		cur = n++; \
+	} while (0)
+	EMIT(-1);
+	for (;;) {
+		if (ts_tree_cursor_goto_first_child(&c)) {
+			EMIT(cur);
+			continue;
+		}
+		for (;;) {
+			if (ts_tree_cursor_goto_next_sibling(&c)) {
+				EMIT(out[cur].parent);
+				break;
+			}
+			if (!ts_tree_cursor_goto_parent(&c)) {
+				ts_tree_cursor_delete(&c);
+				return n;
+			}
+			cur = out[cur].parent;
+		}
+	}
+#undef EMIT
+}
+*/
+import "C"
+
+import (
+	"unsafe"
+
+	sitter "github.com/tree-sitter/go-tree-sitter"
+)
+
+// treePtr reads the C tree pointer out of the binding's Tree, whose only
+// field it is (go-tree-sitter v0.25.0: type Tree struct{ _inner *C.TSTree }).
+func treePtr(t *sitter.Tree) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(t)) }
+
+// convert copies the tree into Go nodes.
+func (g *grammar) convert(tree *sitter.Tree) *node {
+	count := int(tree.RootNode().DescendantCount())
+	if count < 1 {
+		count = 1
+	}
+	recs := make([]C.mlg_rec, count)
+	n := int(C.mlg_flatten(treePtr(tree), &recs[0], C.int(count)))
+	if n <= 0 {
+		return &node{kind: "ERROR", named: true, bad: true}
+	}
+	nodes := make([]node, n)
+	nkids := make([]int32, n)
+	for i := 1; i < n; i++ {
+		nkids[recs[i].parent]++
+	}
+	// children slices carved out of one backing array
+	kidBuf := make([]*node, n)
+	off := 0
+	for i := 0; i < n; i++ {
+		r := &recs[i]
+		x := &nodes[i]
+		x.start, x.end = uint32(r.start), uint32(r.end)
+		sym := int(r.sym)
+		if sym < len(g.kinds) {
+			x.kind, x.named = g.kinds[sym], g.named[sym]
+		} else {
+			x.kind, x.named = "ERROR", true
+		}
+		if f := int(r.field); f > 0 && f < len(g.fields) {
+			x.field = g.fields[f]
+		}
+		x.bad = r.flags != 0 || x.kind == "ERROR"
+		x.kids = kidBuf[off : off : off+int(nkids[i])]
+		off += int(nkids[i])
+		if i > 0 {
+			p := &nodes[r.parent]
+			x.parent = p
+			p.kids = append(p.kids, x)
+		}
+	}
+	return &nodes[0]
+}

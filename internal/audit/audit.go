@@ -1,0 +1,154 @@
+// Package audit is the read-only posture check of a live MLflow server: the
+// server's own configuration as seen from outside (authentication, default
+// credentials, transport, headers, CORS/Host handling, GraphQL), and the data
+// it holds (secrets in runs, artifact locations, unapproved production
+// models, pickle-based models). Facts come from a Source: the REST API or,
+// for very large servers, MLflow's SQL backend read directly.
+package audit
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/config"
+	"github.com/mlflow-guard/mlflow-guard/internal/finding"
+	"github.com/mlflow-guard/mlflow-guard/internal/mlflowapi"
+	"github.com/mlflow-guard/mlflow-guard/internal/secrets"
+)
+
+// Options configure one audit.
+type Options struct {
+	Policy config.Policy
+	Logger *slog.Logger
+	// Client is the REST client; nil in database-only mode (then the server
+	// checks and the MLmodel checks are skipped and reported as unchecked).
+	Client *mlflowapi.Client
+	// Source supplies the tracking and registry facts (REST or SQL).
+	Source Source
+	// Concurrency is how many experiments/models are read at once (default 4).
+	Concurrency int
+	// Deep downloads model artifacts and runs the model analyzer on them.
+	Deep bool
+	// DeepBudget caps the bytes downloaded in deep mode (all versions).
+	DeepBudget int64
+	// Progress, when set, receives a live progress line (a TTY).
+	Progress io.Writer
+	// Secrets is the detector (nil: secrets.New()).
+	Secrets *secrets.Detector
+}
+
+// Stats counts what the audit looked at.
+type Stats struct {
+	Experiments   int64
+	Runs          int64
+	Values        int64 // params, tags, run names and dataset sources checked
+	ModelVersions int64
+	DeepBytes     int64
+}
+
+// Result is the outcome of one audit. Findings carry RuleID, Message and
+// Path (a server resource); the caller runs them through triage.
+type Result struct {
+	Findings []finding.Finding
+	Errors   []finding.Error
+	// Incomplete is true when part of the server could not be read.
+	Incomplete bool
+	Stats      Stats
+}
+
+// Auditor runs the checks. It is built for one audit.
+type Auditor struct {
+	opts Options
+	log  *slog.Logger
+	det  *secrets.Detector
+	mu   sync.Mutex
+	res  Result
+	// noClientOnce reports skipped MLmodel checks once.
+	noClientOnce sync.Once
+	stats        struct {
+		experiments, runs, values, versions, deepBytes atomic.Int64
+	}
+}
+
+// New validates the options.
+func New(opts Options) (*Auditor, error) {
+	if opts.Source == nil && opts.Client == nil {
+		return nil, fmt.Errorf("audit: need a tracking URI or a database URI")
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 4
+	}
+	if opts.DeepBudget <= 0 {
+		opts.DeepBudget = 1 << 30
+	}
+	a := &Auditor{opts: opts, log: opts.Logger, det: opts.Secrets}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.det == nil {
+		a.det = secrets.New()
+	}
+	return a, nil
+}
+
+// Run performs the audit. It never stops at the first failure: what could
+// be read is judged, what could not is recorded as an error and the result
+// is marked incomplete.
+func (a *Auditor) Run(ctx context.Context) Result {
+	if a.opts.Client != nil {
+		a.serverChecks(ctx)
+	} else {
+		a.fail(finding.Error{Path: "server", Kind: "unchecked",
+			Message: "no --tracking-uri: server checks (MLG401, MLG404, MLG407, MLG408, MLG409) skipped"}, false)
+	}
+	if a.opts.Source != nil {
+		stop := a.startProgress()
+		a.dataChecks(ctx)
+		stop()
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	r := a.res
+	r.Stats = Stats{
+		Experiments: a.stats.experiments.Load(), Runs: a.stats.runs.Load(), Values: a.stats.values.Load(),
+		ModelVersions: a.stats.versions.Load(), DeepBytes: a.stats.deepBytes.Load(),
+	}
+	sort.SliceStable(r.Findings, func(i, j int) bool {
+		if r.Findings[i].Path != r.Findings[j].Path {
+			return r.Findings[i].Path < r.Findings[j].Path
+		}
+		return r.Findings[i].RuleID < r.Findings[j].RuleID
+	})
+	return r
+}
+
+func (a *Auditor) add(f finding.Finding) {
+	a.mu.Lock()
+	a.res.Findings = append(a.res.Findings, f)
+	a.mu.Unlock()
+}
+
+// fail records an error; incomplete marks the findings as partial.
+func (a *Auditor) fail(e finding.Error, incomplete bool) {
+	lvl := slog.LevelInfo
+	if incomplete {
+		lvl = slog.LevelWarn
+	}
+	a.log.Log(context.Background(), lvl, "audit", "path", e.Path, "kind", e.Kind, "error", e.Message)
+	a.mu.Lock()
+	a.res.Errors = append(a.res.Errors, e)
+	if incomplete {
+		a.res.Incomplete = true
+	}
+	a.mu.Unlock()
+}
+
+// readFailed records a failure to read part of the server.
+func (a *Auditor) readFailed(path string, err error) {
+	a.fail(finding.Error{Path: path, Kind: "read", Message: err.Error()}, true)
+}

@@ -1,0 +1,166 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model"
+	"github.com/mlflow-guard/mlflow-guard/internal/finding"
+	"github.com/mlflow-guard/mlflow-guard/internal/mlflowapi"
+)
+
+// maxListDepth bounds the artifact tree walk.
+const maxListDepth = 8
+
+// deepScan downloads a version's files through the artifact proxy, within
+// the shared byte budget, and runs the model analyzer over them.
+func (a *Auditor) deepScan(ctx context.Context, mv mlflowapi.ModelVersion) {
+	c := a.opts.Client
+	vpath := versionPath(mv)
+	uri, err := c.ModelVersionDownloadURI(ctx, mv.Name, mv.Version)
+	if err != nil {
+		a.readFailed(vpath, fmt.Errorf("deep: download URI: %w", err))
+		return
+	}
+	root, ok := mlflowapi.ProxyPath(uri)
+	if !ok {
+		a.fail(finding.Error{Path: vpath, Kind: "unchecked",
+			Message: fmt.Sprintf("deep: files live at %s, outside the server's artifact proxy; not downloaded", a.det.RedactAll(uri))}, false)
+		return
+	}
+	dir, err := os.MkdirTemp("", "mlflow-guard-deep-")
+	if err != nil {
+		a.readFailed(vpath, err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	var files []string
+	var walk func(rel string, depth int) error
+	walk = func(rel string, depth int) error {
+		if depth > maxListDepth {
+			return fmt.Errorf("artifact tree deeper than %d levels at %s", maxListDepth, rel)
+		}
+		entries, err := c.ListArtifacts(ctx, path.Join(root, rel))
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			name := path.Base(e.Path)
+			// A listing that names parents or absolute paths is not followed.
+			if name == ".." || name == "." || name == "" || strings.ContainsAny(name, "\\\x00") {
+				a.fail(finding.Error{Path: vpath, Kind: "skipped", Message: fmt.Sprintf("deep: odd artifact name %q not followed", e.Path)}, false)
+				continue
+			}
+			child := path.Join(rel, name)
+			if e.IsDir {
+				if err := walk(child, depth+1); err != nil {
+					return err
+				}
+				continue
+			}
+			if a.stats.deepBytes.Add(int64(e.FileSize)) > a.opts.DeepBudget {
+				a.stats.deepBytes.Add(-int64(e.FileSize))
+				a.fail(finding.Error{Path: vpath + "/artifacts/" + child, Kind: "limit",
+					Message: fmt.Sprintf("deep: byte budget of %d bytes reached; file of %d bytes not downloaded", a.opts.DeepBudget, e.FileSize)}, false)
+				continue
+			}
+			if err := a.download(ctx, path.Join(root, child), filepath.Join(dir, filepath.FromSlash(child)), int64(e.FileSize)); err != nil {
+				a.readFailed(vpath+"/artifacts/"+child, err)
+				continue
+			}
+			files = append(files, child)
+		}
+		return nil
+	}
+	if err := walk("", 0); err != nil {
+		a.readFailed(vpath+"/artifacts", fmt.Errorf("deep: %w", err))
+	}
+	a.analyzeDir(ctx, vpath+"/artifacts", dir, files)
+}
+
+// download fetches one file; the listing's size (plus slack for servers
+// that report none) bounds it.
+func (a *Auditor) download(ctx context.Context, src, dst string, size int64) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	limit := size
+	if limit <= 0 {
+		limit = max(0, a.opts.DeepBudget-a.stats.deepBytes.Load())
+	}
+	n, err := a.opts.Client.DownloadArtifact(ctx, src, f, limit)
+	if size <= 0 {
+		a.stats.deepBytes.Add(n)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// analyzeDir runs the model analyzer over downloaded files as a scan would.
+func (a *Auditor) analyzeDir(ctx context.Context, prefix, dir string, files []string) {
+	an := model.New(analyze.Options{Policy: a.opts.Policy, Logger: a.log})
+	report := func(r analyze.Result, fallback string) {
+		for _, f := range r.Findings {
+			p := f.Path
+			if p == "" {
+				p = fallback
+			}
+			f.Path = prefix + "/" + strings.TrimPrefix(p, "/")
+			f.Line, f.Column, f.EndLine, f.EndColumn = 0, 0, 0, 0
+			a.add(f)
+		}
+		for _, e := range r.Errors {
+			p := e.Path
+			if p == "" {
+				p = fallback
+			}
+			e.Path = prefix + "/" + strings.TrimPrefix(p, "/")
+			a.fail(e, false)
+		}
+	}
+	for _, rel := range files {
+		abs := filepath.Join(dir, filepath.FromSlash(rel))
+		st, err := os.Stat(abs)
+		if err != nil {
+			continue
+		}
+		head, err := readHead(abs)
+		if err != nil {
+			a.readFailed(prefix+"/"+rel, err)
+			continue
+		}
+		f := &analyze.File{Path: rel, Abs: abs, Size: st.Size(), Head: head, Root: dir}
+		if an.Relevant(f) {
+			report(an.Analyze(ctx, f), rel)
+		}
+	}
+	if fin, ok := any(an).(analyze.Finisher); ok {
+		report(fin.Finish(ctx), "")
+	}
+}
+
+func readHead(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, analyze.HeadSize)
+	n, err := io.ReadFull(f, buf)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil
+	}
+	return buf[:n], err
+}

@@ -1,0 +1,106 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/finding"
+	"github.com/mlflow-guard/mlflow-guard/internal/mlflowapi"
+)
+
+// maxMLmodel bounds the MLmodel download: it is a small YAML file.
+const maxMLmodel = 1 << 20
+
+func versionPath(mv mlflowapi.ModelVersion) string {
+	return "registered-models/" + mv.Name + "/versions/" + mv.Version
+}
+
+// checkModelVersion judges one registered model version: its approval
+// record, its MLmodel and, in deep mode, its files.
+func (a *Auditor) checkModelVersion(ctx context.Context, mv mlflowapi.ModelVersion) {
+	a.stats.versions.Add(1)
+	a.checkApproval(mv)
+	if a.opts.Client == nil {
+		a.noClientOnce.Do(func() {
+			a.fail(finding.Error{Path: "registered-models", Kind: "unchecked",
+				Message: "database mode without --tracking-uri: MLmodel and model artifact checks (MLG101, MLG108, --deep) skipped"}, false)
+		})
+		return
+	}
+	path := versionPath(mv)
+	body, err := a.opts.Client.ModelVersionArtifact(ctx, mv.Name, mv.Version, "MLmodel", maxMLmodel)
+	switch {
+	case errors.Is(err, mlflowapi.ErrNotFound):
+		a.fail(finding.Error{Path: path, Kind: "unchecked", Message: "no MLmodel file: not an MLflow model, flavor checks skipped"}, false)
+	case err != nil:
+		a.readFailed(path+"/MLmodel", err)
+	default:
+		m, perr := ParseMLmodel(body)
+		if perr != nil {
+			a.fail(finding.Error{Path: path + "/MLmodel", Kind: "parse", Message: perr.Error()}, false)
+			break
+		}
+		for _, p := range m.Problems() {
+			a.add(finding.Finding{RuleID: p.rule, Path: path + "/MLmodel", Message: p.why})
+		}
+	}
+	if a.opts.Deep {
+		a.deepScan(ctx, mv)
+	}
+}
+
+// protection lists why a version needs an approval (stage, aliases).
+func (a *Auditor) protection(mv mlflowapi.ModelVersion) []string {
+	var why []string
+	if a.opts.Policy.IsProtectedStage(mv.CurrentStage) {
+		why = append(why, "stage "+mv.CurrentStage)
+	}
+	aliases := append([]string(nil), mv.Aliases...)
+	sort.Strings(aliases)
+	for _, al := range aliases {
+		if a.opts.Policy.IsProtectedAlias(al) {
+			why = append(why, "alias "+al)
+		}
+	}
+	return why
+}
+
+// checkApproval reports MLG105 for a protected version without a valid
+// four-eyes approval record, and MLG110 for an approved one without a digest.
+func (a *Auditor) checkApproval(mv mlflowapi.ModelVersion) {
+	why := a.protection(mv)
+	if len(why) == 0 {
+		return
+	}
+	tags := a.opts.Policy.Approval
+	by, _ := mlflowapi.TagValue(mv.Tags, tags.ApprovedBy)
+	at, _ := mlflowapi.TagValue(mv.Tags, tags.ApprovedAt)
+	req, _ := mlflowapi.TagValue(mv.Tags, tags.RequestedBy)
+	by, at, req = strings.TrimSpace(by), strings.TrimSpace(at), strings.TrimSpace(req)
+	var missing string
+	switch {
+	case by == "" && at == "" && req == "":
+		missing = "no approval record (tags " + tags.RequestedBy + ", " + tags.ApprovedBy + ", " + tags.ApprovedAt + ")"
+	case by == "":
+		missing = "approval record lacks " + tags.ApprovedBy
+	case at == "":
+		missing = "approval record lacks " + tags.ApprovedAt
+	case req == "":
+		missing = "approval record lacks " + tags.RequestedBy + ", so four eyes cannot be shown"
+	case strings.EqualFold(by, req):
+		missing = fmt.Sprintf("approved by its own requester %q", by)
+	}
+	path := versionPath(mv)
+	if missing != "" {
+		a.add(finding.Finding{RuleID: "MLG105", Path: path,
+			Message: fmt.Sprintf("model %q version %s is protected (%s) but %s", mv.Name, mv.Version, strings.Join(why, ", "), missing)})
+		return
+	}
+	if d, _ := mlflowapi.TagValue(mv.Tags, tags.Digest); strings.TrimSpace(d) == "" {
+		a.add(finding.Finding{RuleID: "MLG110", Path: path,
+			Message: fmt.Sprintf("model %q version %s is approved (%s) but has no recorded digest (tag %s)", mv.Name, mv.Version, strings.Join(why, ", "), tags.Digest)})
+	}
+}
