@@ -32,6 +32,7 @@ func TestCheck(t *testing.T) {
 		{"learning_rate", "0.01", false},
 		{"backend", "postgresql://u:${PW}@h/db", false},
 		{"log", "password=hunter22", true},
+		{"db_password=" + "Zx9pLm2Qw7", "hunter2", true}, // a secret in the key is not echoed
 	}
 	for _, c := range cases {
 		reason, ok := d.Check(c.key, c.value)
@@ -41,6 +42,9 @@ func TestCheck(t *testing.T) {
 		}
 		if ok && reason == "" {
 			t.Errorf("Check(%q, %q): empty reason", c.key, c.value)
+		}
+		if strings.Contains(reason, "Zx9pLm2Qw7") {
+			t.Errorf("Check(%q, %q): reason %q leaks a secret from the key", c.key, c.value, reason)
 		}
 		if ok && len(c.value) > 3 && strings.Contains(reason, c.value) {
 			t.Errorf("Check(%q, %q): reason %q leaks the value", c.key, c.value, reason)

@@ -108,10 +108,21 @@ func (d *Detector) Check(key, value string) (reason string, ok bool) {
 		return "", false
 	}
 	if d.SensitiveKey(key) {
-		return fmt.Sprintf("key %q names a secret and holds a literal value", key), true
+		return fmt.Sprintf("key %q names a secret and holds a literal value", d.safeKey(key)), true
 	}
 	if weakSecretKey(key) && highEntropy(value) {
-		return fmt.Sprintf("key %q holds a high-entropy string", key), true
+		return fmt.Sprintf("key %q holds a high-entropy string", d.safeKey(key)), true
 	}
 	return "", false
+}
+
+// safeKey is the key as it may appear in a reason: keys are names, but a
+// key can itself carry a secret ("password=hunter2" used as a tag name).
+func (d *Detector) safeKey(key string) string {
+	const maxShown = 80
+	k := d.RedactAll(key)
+	if len(k) > maxShown {
+		k = k[:maxShown] + "..."
+	}
+	return k
 }

@@ -49,6 +49,10 @@ type MLflowServer struct {
 	// Dir is the server's private temporary directory.
 	Dir string
 	Log string
+
+	cmd     *exec.Cmd
+	stop    func()
+	timeout time.Duration
 }
 
 // FreePort asks the kernel for a free loopback TCP port.
@@ -65,6 +69,15 @@ func FreePort(t testing.TB) int {
 // StartMLflow runs `.venv/bin/mlflow server` on a free loopback port and waits
 // until /health answers. The whole process group is killed at test cleanup.
 func StartMLflow(t testing.TB, opts MLflowOptions) *MLflowServer {
+	t.Helper()
+	s := LaunchMLflow(t, opts)
+	s.Wait(t)
+	return s
+}
+
+// LaunchMLflow starts the server without waiting for it, so a test can
+// start several servers at once and then Wait for each.
+func LaunchMLflow(t testing.TB, opts MLflowOptions) *MLflowServer {
 	t.Helper()
 	bin := filepath.Join(Venv(), "bin", "mlflow")
 	if _, err := os.Stat(bin); err != nil {
@@ -115,6 +128,7 @@ func StartMLflow(t testing.TB, opts MLflowOptions) *MLflowServer {
 	cmd.Dir = dir
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logf, logf
+	env = append(env, "MLFLOW_DISABLE_TELEMETRY=true", "DO_NOT_TRACK=true")
 	// Own process group: mlflow forks uvicorn workers that must die with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -137,17 +151,27 @@ func StartMLflow(t testing.TB, opts MLflowOptions) *MLflowServer {
 		})
 	}
 	t.Cleanup(stop)
-	timeout := opts.StartTimeout
-	if timeout == 0 {
-		timeout = 90 * time.Second
-	}
-	if err := waitHealthy(s.URL+"/health", timeout, cmd); err != nil {
-		stop()
-		log, _ := os.ReadFile(logPath)
-		t.Fatalf("mlflow server did not come up: %v\n--- server log (tail) ---\n%s", err, tail(log, 4000))
+	s.stop, s.cmd = stop, cmd
+	s.timeout = opts.StartTimeout
+	if s.timeout == 0 {
+		s.timeout = 180 * time.Second
 	}
 	return s
 }
+
+// Wait blocks until the server answers /health, or fails the test with the
+// tail of the server log.
+func (s *MLflowServer) Wait(t testing.TB) {
+	t.Helper()
+	if err := waitHealthy(s.URL+"/health", s.timeout, s.cmd); err != nil {
+		s.stop()
+		log, _ := os.ReadFile(s.Log)
+		t.Fatalf("mlflow server did not come up: %v\n--- server log (tail) ---\n%s", err, tail(log, 4000))
+	}
+}
+
+// Stop kills the server now (it is also killed at cleanup).
+func (s *MLflowServer) Stop() { s.stop() }
 
 func waitHealthy(url string, timeout time.Duration, cmd *exec.Cmd) error {
 	deadline := time.Now().Add(timeout)
@@ -182,7 +206,7 @@ func RunPython(t testing.TB, script string, env []string, args ...string) string
 	t.Helper()
 	py := Python(t)
 	cmd := exec.Command(py, append([]string{script}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), "MLFLOW_DISABLE_TELEMETRY=true", "DO_NOT_TRACK=true"), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s %s: %v\n%s", py, strings.Join(append([]string{script}, args...), " "), err, tail(out, 6000))

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // pgBinDir finds the PostgreSQL server binaries (initdb, pg_ctl).
@@ -95,4 +98,20 @@ func StartPostgres(t testing.TB) *Postgres {
 	// slow machine a moment more for the TCP listener.
 	time.Sleep(100 * time.Millisecond)
 	return p
+}
+
+// CreateDB creates an empty database owned by the superuser.
+func (p *Postgres) CreateDB(t testing.TB, name string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, p.DSN)
+	if err != nil {
+		t.Fatalf("connect to test PostgreSQL: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatalf("create database %s: %v", name, err)
+	}
+	return p.URL(name)
 }

@@ -2,6 +2,7 @@ package python
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,4 +156,26 @@ func TestCancelled(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("cancelled analysis did not stop")
 	}
+}
+
+// Many module-level names times many branches must stay bounded.
+func TestManyBranchesBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("import mlflow\n")
+	for i := 0; i < 5000; i++ {
+		fmt.Fprintf(&b, "v%d = %d\n", i, i)
+	}
+	for i := 0; i < 5000; i++ {
+		fmt.Fprintf(&b, "if v%d:\n    mlflow.log_param('a', v%d)\n", i, i)
+	}
+	b.WriteString("mlflow.log_params(os.environ)\n")
+	start := time.Now()
+	res := New(analyze.Options{}).analyzeBytes(context.Background(), "many.py", []byte(b.String()))
+	if d := time.Since(start); d > 20*time.Second {
+		t.Fatalf("took %v", d)
+	}
+	if len(res.Findings) == 0 && len(res.Errors) == 0 {
+		t.Error("want the MLG202 at the end or a limit error")
+	}
+	t.Logf("%v: %d findings, errors %v", time.Since(start), len(res.Findings), res.Errors)
 }

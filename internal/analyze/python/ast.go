@@ -48,16 +48,6 @@ func (n *node) firstNamed() *node {
 	return nil
 }
 
-// hasTok reports whether n has an anonymous child token with text tok.
-func (n *node) hasTok(tok string) bool {
-	for _, k := range n.kids {
-		if !k.named && k.kind == tok {
-			return true
-		}
-	}
-	return false
-}
-
 // unparen strips parentheses around an expression.
 func unparen(n *node) *node {
 	for n != nil && n.kind == "parenthesized_expression" {

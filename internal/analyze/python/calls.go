@@ -1,6 +1,7 @@
 package python
 
 import (
+	"sort"
 	"strings"
 )
 
@@ -12,9 +13,7 @@ type call struct {
 	recvText string
 	method   string
 	pos      []*val
-	posN     []*node
 	kw       map[string]*val
-	kwN      map[string]*node
 	splat    []*val
 	star     bool
 }
@@ -36,17 +35,6 @@ func (c *call) arg(name string, idx int) *val {
 		}
 	}
 	return nil
-}
-
-// argNode is the syntax node of an argument, for locations.
-func (c *call) argNode(name string, idx int) *node {
-	if n, ok := c.kwN[name]; ok {
-		return n
-	}
-	if idx >= 0 && idx < len(c.posN) {
-		return c.posN[idx]
-	}
-	return c.n
 }
 
 // qualAliases map re-exports onto one canonical name.
@@ -194,7 +182,7 @@ func isValidatorName(n string) bool {
 
 func (s *scope) evalCall(n *node) *val {
 	fn := unparen(n.child("function"))
-	c := &call{n: n, kw: map[string]*val{}, kwN: map[string]*node{}}
+	c := &call{n: n, kw: map[string]*val{}}
 	if fn != nil && fn.kind == "attribute" {
 		obj := fn.child("object")
 		rv := s.eval(obj)
@@ -210,7 +198,6 @@ func (s *scope) evalCall(n *node) *val {
 	if a := n.child("arguments"); a != nil {
 		if a.kind == "generator_expression" {
 			c.pos = append(c.pos, s.eval(a))
-			c.posN = append(c.posN, a)
 		}
 		for _, k := range a.namedKids() {
 			if a.kind == "generator_expression" {
@@ -220,7 +207,6 @@ func (s *scope) evalCall(n *node) *val {
 			case "keyword_argument":
 				name := s.f.s.text(k.child("name"))
 				c.kw[name] = s.eval(k.child("value"))
-				c.kwN[name] = k
 			case "list_splat":
 				c.star = true
 				s.eval(k)
@@ -228,7 +214,6 @@ func (s *scope) evalCall(n *node) *val {
 				c.splat = append(c.splat, s.eval(k))
 			default:
 				c.pos = append(c.pos, s.eval(k))
-				c.posN = append(c.posN, k)
 			}
 		}
 	}
@@ -342,6 +327,11 @@ func (s *scope) result(c *call) *val {
 			v.dict, v.isList, v.list = nil, false, nil
 			return &v
 		}
+	case "io.BytesIO", "io.StringIO":
+		// an in-memory buffer: as trusted as what it was created from
+		out := derive(0, args...)
+		out.inst = "buffer"
+		return out
 	case "pickle.dumps", "cloudpickle.dumps", "dill.dumps":
 		// bytes this code just produced from its own objects (round trips)
 		return &val{}
@@ -351,6 +341,18 @@ func (s *scope) result(c *call) *val {
 		if len(c.pos) == 1 && len(c.kw) == 0 {
 			return c.pos[0]
 		}
+		if len(c.pos) == 0 && len(c.splat) == 0 {
+			// dict(a=1, b=x): keys are the keyword names
+			d := &dictv{vals: map[string]*val{}}
+			out := derive(0, args...)
+			for k, v := range c.kw {
+				d.keys = append(d.keys, k)
+				d.vals[k] = v
+			}
+			sort.Strings(d.keys)
+			out.dict = d
+			return out
+		}
 	}
 	if strings.HasPrefix(c.qual, "flask.request.") || strings.HasPrefix(c.qual, "bottle.request.") {
 		return &val{t: tUser, src: "request data (" + c.qual + ")"}
@@ -358,7 +360,7 @@ func (s *scope) result(c *call) *val {
 	if numFuncs[c.qual] {
 		return &val{}
 	}
-	if c.qual != "" && isValidatorName(c.method) || c.qual == "" && isValidatorName(c.method) {
+	if isValidatorName(c.method) {
 		return cleaned(derive(0, append(args, c.recv)...))
 	}
 	if c.qual != "" && isValidatorName(lastPart(c.qual)) {
@@ -372,9 +374,6 @@ func (s *scope) result(c *call) *val {
 		return &val{t: tComp, inst: c.qual}
 	}
 	if c.qual != "" {
-		if strings.HasPrefix(c.qual, "builtins.") && !builtinNames[strings.TrimPrefix(c.qual, "builtins.")] {
-			return derive(tComp, args...)
-		}
 		return derive(tComp, args...)
 	}
 	// method call on a value
@@ -438,7 +437,7 @@ func (s *scope) result(c *call) *val {
 		}
 		return out
 	}
-	if r.hasStr || r.inst == "path" || r.file != nil {
+	if r.hasStr || r.inst == "path" || r.inst == "buffer" || r.file != nil {
 		return derive(0, append(args, r)...)
 	}
 	return derive(tComp, append(args, r)...)

@@ -32,10 +32,13 @@ func (s *scope) isClient(c *call) bool {
 	if r.inst != "" || r.hasStr || r.dict != nil || r.isList || r.hasNum || r.envMap {
 		return false
 	}
-	if distinctiveClientMethods[c.method] {
+	// an untyped receiver counts when it is named like a client or, for
+	// MlflowClient-only method names, when it is a free name (snippets)
+	named := strings.Contains(strings.ToLower(c.recvText), "client")
+	if distinctiveClientMethods[c.method] && (named || r.t&tFree != 0) {
 		return true
 	}
-	return clientMethods[c.method] && strings.Contains(strings.ToLower(c.recvText), "client")
+	return clientMethods[c.method] && named
 }
 
 var loadModelRe = regexp.MustCompile(`^mlflow\.[a-z0-9_]+\.(load_model|load_pyfunc)$`)
@@ -226,10 +229,14 @@ func (s *scope) checkCall(c *call) {
 	case "os.environ.setdefault", "os.putenv":
 		s.checkEnvSet(c.n, c.arg("key", 0), c.arg("value", 1))
 	}
+	switch lastPart(key) {
+	case "generate_blob_sas", "generate_container_sas", "generate_account_sas", "generate_file_sas", "generate_share_sas":
+		s.checkExpiry(c, c.arg("expiry", -1), "expiry")
+	}
 	if strings.HasPrefix(key, "mlflow.data.from_") {
 		if v := c.arg("source", -1); v != nil && v.hasStr {
 			if kind, ok := s.f.sec.SecretValue(v.literalText()); ok {
-				s.f.report(c.n, "MLG201", "dataset source contains a "+kind+"; it is stored with the run: reference the data without credentials")
+				s.f.report(c.n, "MLG201", "dataset source contains a credential ("+kind+"); it is stored with the run: reference the data without credentials")
 			}
 		}
 	}

@@ -49,7 +49,7 @@ func (s *scope) checkKV(c *call, k, v *val) {
 		return
 	case v.hasStr:
 		if kind, ok := sec.SecretValue(v.literalText()); ok {
-			s.f.report(c.n, "MLG201", "logs a value that looks like a "+kind+"; drop or redact it")
+			s.f.report(c.n, "MLG201", "logs a value in the "+kind+" format; drop or redact it")
 			return
 		}
 	}
@@ -108,7 +108,7 @@ func (s *scope) checkDict(c *call, d *val, what string) {
 	case envSecret != "":
 		s.f.report(c.n, "MLG201", fmt.Sprintf("logs the value of environment variable %s, a secret; drop or redact it", envSecret))
 	case kind != "":
-		s.f.report(c.n, "MLG201", fmt.Sprintf("logs a value that looks like a %s in %s; drop or redact it", kind, what))
+		s.f.report(c.n, "MLG201", fmt.Sprintf("logs a value in the %s format in %s; drop or redact it", kind, what))
 	case untrustedKey != "":
 		s.f.report(c.n, "MLG203", fmt.Sprintf("logs %s under %s key %q without validation or a length bound; validate and cap it (str(x)[:250])", srcOf(d.dict.vals[untrustedKey], "untrusted input"), what, untrustedKey))
 	case d.dict.unknown&tUser != 0:
@@ -126,7 +126,7 @@ func (s *scope) checkText(c *call, v *val) {
 	}
 	if v.hasStr {
 		if kind, ok := s.f.sec.SecretValue(v.literalText()); ok {
-			s.f.report(c.n, "MLG201", "logs text containing a "+kind+"; drop or redact it")
+			s.f.report(c.n, "MLG201", "logs text containing a credential ("+kind+"); drop or redact it")
 		}
 	}
 }

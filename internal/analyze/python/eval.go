@@ -195,12 +195,8 @@ func (s *scope) name(n string) *val {
 func (s *scope) str(n *node) *val {
 	out := &val{hasStr: true}
 	var b strings.Builder
-	isBytes := false
 	for _, k := range n.kids {
 		switch k.kind {
-		case "string_start":
-			p := strings.ToLower(s.f.s.text(k))
-			isBytes = strings.Contains(p, "b")
 		case "string_content", "escape_sequence":
 			b.WriteString(s.f.s.text(k))
 		case "interpolation":
@@ -219,7 +215,6 @@ func (s *scope) str(n *node) *val {
 		}
 	}
 	out.tmpl = b.String()
-	_ = isBytes
 	return out
 }
 
@@ -322,7 +317,7 @@ func (s *scope) dictLit(n *node) *val {
 
 func (s *scope) comprehension(n *node) *val {
 	pre := s.env
-	s.env = cloneEnv(pre)
+	s.env = s.clone(pre)
 	for _, k := range n.kids {
 		if k.kind == "for_in_clause" {
 			it := s.eval(k.child("right"))

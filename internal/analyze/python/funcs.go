@@ -157,7 +157,7 @@ func (f *fileCtx) class(n *node, parent *scope) {
 	for _, st := range body.namedKids() {
 		switch st.kind {
 		case "function_definition":
-			f.function(st, nil, parent, ci)
+			f.later(parent, func() { f.function(st, nil, parent, ci) })
 		case "decorated_definition":
 			def := st.child("definition")
 			for _, d := range st.kids {
@@ -166,7 +166,7 @@ func (f *fileCtx) class(n *node, parent *scope) {
 				}
 			}
 			if def != nil && def.kind == "function_definition" {
-				f.function(def, st, parent, ci)
+				f.later(parent, func() { f.function(def, st, parent, ci) })
 			} else if def != nil {
 				cs.stmt(def)
 			}

@@ -7,11 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"path"
+	"runtime"
 	"strings"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
 	"github.com/mlflow-guard/mlflow-guard/internal/config"
 	"github.com/mlflow-guard/mlflow-guard/internal/finding"
+	"github.com/mlflow-guard/mlflow-guard/internal/secrets"
 )
 
 // MaxSize is the largest Python file analysed; bigger ones are skipped with
@@ -20,9 +22,10 @@ const MaxSize = 8 << 20
 
 // Analyzer checks Python source for the code-enforced rules.
 type Analyzer struct {
-	policy config.Policy
-	log    *slog.Logger
-	sec    secretChecker
+	parsers parserPool
+	policy  config.Policy
+	log     *slog.Logger
+	sec     secretChecker
 }
 
 // New builds the analyzer for one scan.
@@ -39,10 +42,15 @@ func New(opts analyze.Options) *Analyzer {
 	if pol.Approval.ApprovedBy == "" {
 		pol.Approval.ApprovedBy = config.DefaultPolicy().Approval.ApprovedBy
 	}
-	return &Analyzer{policy: pol, log: lg, sec: wordSecrets{}}
+	a := &Analyzer{parsers: newParserPool(), policy: pol, log: lg, sec: detector{secrets.New()}}
+	runtime.AddCleanup(a, func(pp parserPool) { pp.drain() }, a.parsers)
+	return a
 }
 
-var _ analyze.Analyzer = (*Analyzer)(nil)
+var (
+	_ analyze.Analyzer    = (*Analyzer)(nil)
+	_ analyze.SizeLimiter = (*Analyzer)(nil)
+)
 
 // Name implements analyze.Analyzer.
 func (a *Analyzer) Name() string { return "python" }
@@ -126,7 +134,7 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 	if !mayMatch(b) {
 		return res
 	}
-	root, err := loadGrammar().parse(ctx, b)
+	root, err := loadGrammar().parse(ctx, a.parsers, b)
 	if err != nil {
 		res.Fail(finding.Error{Path: name, Kind: "unchecked", Message: fmt.Sprintf("parsing %s: %v", name, err)})
 		return res
@@ -142,6 +150,7 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 	fc.module = m
 	fc.prescan(m, root)
 	m.block(root)
+	fc.runDeferred()
 	fc.finishDumps()
 	if fc.ops >= maxOps {
 		res.Fail(finding.Error{Path: name, Kind: "limit", Message: "analysis stopped at the work limit; findings may be incomplete"})

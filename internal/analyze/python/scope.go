@@ -23,6 +23,25 @@ type fileCtx struct {
 	dumps    []dumpEvt
 	logged   []logEvt
 	ops      int // evaluation steps, capped so no input can hang the analysis
+	deferred []func()
+}
+
+// later runs a function body after the module walk when it is defined at
+// module level (Python runs it later too, seeing the final globals); nested
+// definitions are walked at once with their enclosing scope.
+func (f *fileCtx) later(s *scope, fn func()) {
+	if s == f.module {
+		f.deferred = append(f.deferred, fn)
+		return
+	}
+	fn()
+}
+
+// runDeferred walks the deferred bodies (which may defer nothing further).
+func (f *fileCtx) runDeferred() {
+	for i := 0; i < len(f.deferred); i++ {
+		f.deferred[i]()
+	}
 }
 
 // findKey de-duplicates: one finding per rule per line (eval(compile(x))
@@ -85,8 +104,7 @@ func (f *fileCtx) report(n *node, rule, msg string) {
 // collectBound records every name the file binds, anywhere. A name outside
 // this set (and not a builtin) is free: its value is given from outside.
 func (f *fileCtx) collectBound(root *node) {
-	var target func(n *node)
-	target = func(n *node) {
+	target := func(n *node) {
 		walk(n, func(x *node) bool {
 			if x.kind == "identifier" {
 				f.bound[f.s.text(x)] = true
@@ -257,17 +275,17 @@ func (s *scope) stmt(n *node) bool {
 	case "for_statement":
 		it := s.eval(n.child("right"))
 		pre := s.env
-		s.env = cloneEnv(pre)
+		s.env = s.clone(pre)
 		s.bind(n.child("left"), elemOf(it))
 		s.block(n.child("body"))
-		s.env = mergeEnv(pre, s.env)
+		s.env = s.merge(pre, s.env)
 		s.block(n.child("alternative"))
 	case "while_statement":
 		s.eval(n.child("condition"))
 		pre := s.env
-		s.env = cloneEnv(pre)
+		s.env = s.clone(pre)
 		s.block(n.child("body"))
-		s.env = mergeEnv(pre, s.env)
+		s.env = s.merge(pre, s.env)
 		s.block(n.child("alternative"))
 	case "try_statement":
 		bodyExit := s.block(n.child("body"))
@@ -276,7 +294,7 @@ func (s *scope) stmt(n *node) bool {
 		for _, k := range n.kids {
 			switch k.kind {
 			case "except_clause", "except_group_clause":
-				s.env = cloneEnv(post)
+				s.env = s.clone(post)
 				for _, c := range k.kids {
 					if c.kind == "as_pattern" {
 						s.eval(c.firstNamed())
@@ -293,7 +311,7 @@ func (s *scope) stmt(n *node) bool {
 				}
 				if !ex {
 					allExit = false
-					post = mergeEnv(post, s.env)
+					post = s.merge(post, s.env)
 				}
 				s.env = post
 			case "else_clause":
@@ -348,16 +366,16 @@ func (s *scope) stmt(n *node) bool {
 			}
 			for _, c := range b.kids {
 				if c.kind == "case_clause" {
-					s.env = cloneEnv(pre)
+					s.env = s.clone(pre)
 					s.block(c.child("consequence"))
-					out = mergeEnv(out, s.env)
+					out = s.merge(out, s.env)
 				}
 			}
 		}
 		s.env = out
 	case "function_definition":
 		s.env[s.f.s.text(n.child("name"))] = &val{qual: "local." + s.f.s.text(n.child("name"))}
-		s.f.function(n, nil, s, nil)
+		s.f.later(s, func() { s.f.function(n, nil, s, nil) })
 	case "decorated_definition":
 		def := n.child("definition")
 		for _, d := range n.kids {
@@ -367,7 +385,7 @@ func (s *scope) stmt(n *node) bool {
 		}
 		if def != nil && def.kind == "function_definition" {
 			s.env[s.f.s.text(def.child("name"))] = &val{qual: "local." + s.f.s.text(def.child("name"))}
-			s.f.function(def, n, s, nil)
+			s.f.later(s, func() { s.f.function(def, n, s, nil) })
 		} else if def != nil {
 			s.stmt(def)
 		}
@@ -500,11 +518,7 @@ func (s *scope) bind(t *node, v *val) {
 	}
 	switch t.kind {
 	case "identifier":
-		nv := v
-		if v != nil && len(v.from) == 0 {
-			// keep it
-		}
-		s.env[s.f.s.text(t)] = nv
+		s.env[s.f.s.text(t)] = v
 	case "pattern_list", "tuple_pattern", "list_pattern", "tuple", "list", "as_pattern_target":
 		kids := t.namedKids()
 		for i, k := range kids {
@@ -546,13 +560,13 @@ func (s *scope) ifChain(cond, body *node, alts []*node) bool {
 	s.eval(cond)
 	g := s.guard(cond)
 	pre := s.env
-	s.env = cloneEnv(pre)
+	s.env = s.clone(pre)
 	if g.ok && g.positive {
 		s.sanitize(g.names)
 	}
 	thenExit := s.block(body)
 	thenEnv := s.env
-	s.env = cloneEnv(pre)
+	s.env = s.clone(pre)
 	if g.ok && (!g.positive || thenExit) {
 		s.sanitize(g.names)
 	}
@@ -575,7 +589,7 @@ func (s *scope) ifChain(cond, body *node, alts []*node) bool {
 	case elseExit:
 		s.env = thenEnv
 	default:
-		s.env = mergeEnv(thenEnv, elseEnv)
+		s.env = s.merge(thenEnv, elseEnv)
 	}
 	return false
 }
@@ -646,4 +660,16 @@ func dotted(s string) string {
 		return s
 	}
 	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\\' }), "")
+}
+
+// clone and merge copy environments at branches; their cost is charged to
+// the work budget so files with huge scopes and many branches stay bounded.
+func (s *scope) clone(m map[string]*val) map[string]*val {
+	s.f.ops += len(m) / 2
+	return cloneEnv(m)
+}
+
+func (s *scope) merge(a, b map[string]*val) map[string]*val {
+	s.f.ops += (len(a) + len(b)) / 2
+	return mergeEnv(a, b)
 }

@@ -28,7 +28,50 @@ type grammar struct {
 	kinds  []string
 	named  []bool
 	fields []string
-	pool   sync.Pool
+}
+
+// maxIdle bounds the parsers kept between files; extra ones are closed.
+const maxIdle = 64
+
+// parserPool holds one analyzer's idle parsers. A channel, not a sync.Pool:
+// a pool drops items at GC without closing them, and each parser holds C
+// memory. What is left when the analyzer is collected is closed then.
+type parserPool chan *sitter.Parser
+
+func newParserPool() parserPool { return make(parserPool, maxIdle) }
+
+func (pp parserPool) get(g *grammar) *sitter.Parser {
+	select {
+	case p := <-pp:
+		return p
+	default:
+	}
+	p := sitter.NewParser()
+	if err := p.SetLanguage(g.lang); err != nil {
+		p.Close()
+		return nil
+	}
+	return p
+}
+
+func (pp parserPool) put(p *sitter.Parser) {
+	select {
+	case pp <- p:
+	default:
+		p.Close()
+	}
+}
+
+// drain closes every idle parser.
+func (pp parserPool) drain() {
+	for {
+		select {
+		case p := <-pp:
+			p.Close()
+		default:
+			return
+		}
+	}
 }
 
 var loadGrammar = sync.OnceValue(func() *grammar {
@@ -45,14 +88,6 @@ var loadGrammar = sync.OnceValue(func() *grammar {
 	for i := uint32(1); i <= fc; i++ {
 		g.fields[i] = g.lang.FieldNameForId(uint16(i))
 	}
-	g.pool.New = func() any {
-		p := sitter.NewParser()
-		if err := p.SetLanguage(g.lang); err != nil {
-			p.Close()
-			return nil
-		}
-		return p
-	}
 	return g
 })
 
@@ -63,13 +98,12 @@ const chunk = 64 << 10
 
 // parse parses src and converts the tree. It returns nil root only when the
 // parser could not run (cancelled or no parser).
-func (g *grammar) parse(ctx context.Context, src []byte) (*node, error) {
-	pv := g.pool.Get()
-	p, _ := pv.(*sitter.Parser)
+func (g *grammar) parse(ctx context.Context, pp parserPool, src []byte) (*node, error) {
+	p := pp.get(g)
 	if p == nil {
 		return nil, errNoParser
 	}
-	defer g.pool.Put(p)
+	defer pp.put(p)
 	opts := &sitter.ParseOptions{ProgressCallback: func(sitter.ParseState) bool { return ctx.Err() != nil }}
 	tree := p.ParseWithOptions(func(i int, _ sitter.Point) []byte {
 		if i >= len(src) {
@@ -88,4 +122,3 @@ func (g *grammar) parse(ctx context.Context, src []byte) (*node, error) {
 	defer tree.Close()
 	return g.convert(tree), nil
 }
-

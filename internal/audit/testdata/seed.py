@@ -1,8 +1,9 @@
 """Seeds a live MLflow server for the audit integration tests, with the real
 MLflow client. Prints one JSON object describing what it created (ids the
-test cannot know in advance), and nothing else on stdout.
+test cannot know in advance) as JSON to the file named by argv[1].
 
-Environment: MLFLOW_TRACKING_URI (and credentials, if the server needs them).
+Environment: MLFLOW_TRACKING_URI: a server URL or, to seed a backend store
+directly, a database URI.
 """
 import json
 import os
@@ -130,4 +131,5 @@ client.create_registered_model("evil")
 ev = client.create_model_version("evil", evil_source, run_id=reg_run)
 out["models"]["evil"] = {"version": ev.version}
 
-json.dump(out, sys.stdout)
+with open(sys.argv[1], "w") as f:
+    json.dump(out, f)

@@ -1,3 +1,4 @@
+import io
 import pickle
 import os
 import joblib
@@ -24,3 +25,10 @@ def load_weights(path):
 
 def load_arrays(path):
     return np.load(path), np.load(path, allow_pickle=False)
+
+
+def round_trip(obj):
+    buf = io.BytesIO()
+    pickle.dump(obj, buf)
+    buf.seek(0)
+    return pickle.load(buf), pickle.loads(pickle.dumps(obj))

@@ -18,3 +18,9 @@ def default_long(bucket, key, expiration: int = 86400):
 def gcs_link(blob_name):
     blob = storage.Client().bucket("mlflow-artifacts").blob(blob_name)
     return blob.generate_signed_url(expiration=timedelta(hours=12))  # want: MLG305
+
+
+def azure_sas(account, container, blob, key):
+    from datetime import datetime, timezone
+    from azure.storage.blob import generate_blob_sas
+    return generate_blob_sas(account, container, blob, account_key=key, expiry=datetime.now(timezone.utc) + timedelta(days=1))  # want: MLG305

@@ -1,0 +1,1 @@
+"""Churn prediction service: training, serving and promotion around MLflow."""

@@ -1,0 +1,186 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
+	"github.com/mlflow-guard/mlflow-guard/internal/finding"
+)
+
+// Finish implements analyze.Finisher: it joins servers with the env files,
+// ConfigMaps, proxies and ingresses of the whole scan, judges them, and
+// returns every finding of the scan, deduplicated and in a stable order.
+func (a *Analyzer) Finish(ctx context.Context) analyze.Result {
+	a.mu.Lock()
+	all := a.facts
+	a.facts = nil
+	a.mu.Unlock()
+	sort.Slice(all, func(i, k int) bool { return firstPath(all[i]) < firstPath(all[k]) })
+
+	out := &facts{}
+	envFiles, configMaps := map[string]env{}, map[string]env{}
+	var servers []*server
+	var proxies []*proxyBlock
+	var ingresses []*ingress
+	sse := false
+	for _, f := range all {
+		out.findings = append(out.findings, f.findings...)
+		for k, v := range f.envFiles {
+			envFiles[k] = v
+		}
+		for k, v := range f.configMaps {
+			configMaps[k] = v
+		}
+		servers = append(servers, f.servers...)
+		proxies = append(proxies, f.proxies...)
+		ingresses = append(ingresses, f.ingresses...)
+		sse = sse || f.sse
+	}
+	j := &judge{det: a.det, f: out}
+	var s3 []val
+	for _, s := range servers {
+		if err := ctx.Err(); err != nil {
+			break
+		}
+		mergeEnv(s, envFiles, configMaps)
+		j.path = s.path
+		s3 = append(s3, j.serverLocal(s)...)
+		j.serverAuth(s, proxies, ingresses)
+	}
+	// store URIs in env files and ConfigMaps that no server in the scan
+	// consumed are still judged (duplicates are dropped below)
+	for _, group := range []map[string]env{envFiles, configMaps} {
+		for _, e := range group {
+			for canon, name := range envFor {
+				if v, ok := e[name]; ok && strings.HasSuffix(canon, "uri") || ok && strings.Contains(canon, "artifact") {
+					j.path = v.path
+					if j.uri(canon, v) {
+						s3 = append(s3, v)
+					}
+				}
+			}
+		}
+	}
+	if !sse {
+		for _, v := range s3 {
+			j.addAt("MLG303", v, "S3 artifact store with no MLFLOW_S3_UPLOAD_EXTRA_ARGS ServerSideEncryption anywhere in this tree; set MLFLOW_S3_UPLOAD_EXTRA_ARGS='{\"ServerSideEncryption\": \"aws:kms\"}' (or enforce bucket encryption and say so)")
+		}
+	}
+	for _, p := range proxies {
+		if p.frontsMLflow(servers) {
+			j.path = p.path
+			j.proxyFindings(p)
+		}
+	}
+	for _, in := range ingresses {
+		if in.frontsMLflow(servers) && !in.tls {
+			j.add("MLG407", in.path, in.line, in.col, "Ingress %s routes to MLflow without spec.tls: the UI, API and credentials travel in plain HTTP", in.name)
+		}
+	}
+	return analyze.Result{Findings: dedupe(out.findings)}
+}
+
+func firstPath(f *facts) string {
+	switch {
+	case len(f.findings) > 0:
+		return f.findings[0].Path
+	case len(f.servers) > 0:
+		return f.servers[0].path
+	case len(f.proxies) > 0:
+		return f.proxies[0].path
+	}
+	for k := range f.envFiles {
+		return k
+	}
+	return ""
+}
+
+// mergeEnv adds env_file and envFrom values below the explicit environment,
+// as compose and Kubernetes do.
+func mergeEnv(s *server, envFiles, configMaps map[string]env) {
+	add := func(e env) {
+		for k, v := range e {
+			if _, ok := s.env[k]; !ok {
+				s.env[k] = v
+			}
+		}
+	}
+	for _, p := range s.envFiles {
+		add(envFiles[p])
+	}
+	for _, n := range s.configMaps {
+		add(configMaps[n])
+	}
+	if v, ok := s.opts["app-name"]; ok && !s.auth {
+		s.auth = !v.known || strings.Contains(strings.ToLower(v.s), "auth")
+	}
+}
+
+// serverAuth is MLG401: a server reachable beyond loopback that neither
+// authenticates itself nor sits behind an authenticating proxy or ingress.
+func (j *judge) serverAuth(s *server, proxies []*proxyBlock, ingresses []*ingress) {
+	h, known, hv := s.host()
+	if !known || isLoopback(h) || s.auth {
+		return
+	}
+	var open []string
+	for _, p := range proxies {
+		for _, t := range p.targets {
+			if t.matches(s) {
+				if t.auth {
+					return
+				}
+				open = append(open, fmt.Sprintf("%s:%d", p.path, t.line))
+			}
+		}
+	}
+	for _, in := range ingresses {
+		if in.routesTo(s) {
+			if in.auth {
+				return
+			}
+			open = append(open, fmt.Sprintf("%s:%d", in.path, in.line))
+		}
+	}
+	at := hv
+	if at.line == 0 {
+		at = val{path: s.path, line: s.line, col: s.col}
+	}
+	extra := ""
+	if len(open) > 0 {
+		extra = fmt.Sprintf(" (the proxy at %s forwards without authentication)", strings.Join(open, ", "))
+	}
+	j.addAt("MLG401", at, "MLflow server reachable on %s:%s with no authentication%s; to satisfy MLG401 use --app-name basic-auth, or bind 127.0.0.1 behind nginx with auth_basic/auth_request proxying to port %s, or an Ingress with nginx.ingress.kubernetes.io/auth-url or auth-type, or mlflow-guard serve in front", h, s.port(), extra, s.port())
+}
+
+// dedupe drops repeated findings (a value judged both as a server option
+// and as a loose env-file entry) and sorts for stable output.
+func dedupe(fs []finding.Finding) []finding.Finding {
+	type key struct {
+		rule, path string
+		line, col  int
+	}
+	seen := map[key]bool{}
+	out := fs[:0]
+	for _, f := range fs {
+		k := key{f.RuleID, f.Path, f.Line, f.Column}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, f)
+	}
+	sort.SliceStable(out, func(i, k int) bool {
+		if out[i].Path != out[k].Path {
+			return out[i].Path < out[k].Path
+		}
+		if out[i].Line != out[k].Line {
+			return out[i].Line < out[k].Line
+		}
+		return out[i].RuleID < out[k].RuleID
+	})
+	return out
+}

@@ -1,0 +1,278 @@
+package deploy
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/finding"
+	"github.com/mlflow-guard/mlflow-guard/internal/secrets"
+)
+
+// legacyAdminPassword is the admin password MLflow's basic_auth.ini shipped
+// through 3.16.0 (GHSA-gq3w-7jj3-x7gr); minAdminPassword is the length MLflow
+// 3.16.1+ requires at bootstrap.
+const (
+	legacyAdminPassword = "password1234"
+	minAdminPassword    = 12
+)
+
+var latestModelRe = regexp.MustCompile(`(?i)models:/[^/\s"']+/latest\b`)
+
+// facts is what one file contributes to the cross-file judgement.
+type facts struct {
+	findings   []finding.Finding
+	errs       []finding.Error
+	servers    []*server
+	proxies    []*proxyBlock
+	ingresses  []*ingress
+	envFiles   map[string]env // .env files by path
+	configMaps map[string]env // ConfigMap data by name
+	sse        bool           // an MLFLOW_S3_UPLOAD_EXTRA_ARGS with ServerSideEncryption
+}
+
+// judge emits findings into a facts list; it is per file and not shared.
+type judge struct {
+	path string
+	det  *secrets.Detector
+	f    *facts
+}
+
+func (j *judge) add(rule string, path string, line, col int, format string, args ...any) {
+	if path == "" {
+		path = j.path
+	}
+	j.f.findings = append(j.f.findings, finding.Finding{
+		RuleID: rule, Path: path, Line: line, Column: col, Message: fmt.Sprintf(format, args...),
+	})
+}
+
+func (j *judge) addAt(rule string, v val, format string, args ...any) {
+	j.add(rule, v.path, v.line, v.col, format, args...)
+}
+
+// words checks command words for unpinned model references.
+func (j *judge) words(argv []val) {
+	for _, w := range argv {
+		if w.known && w.literal && latestModelRe.MatchString(w.s) {
+			j.addAt("MLG104", w, "%s loads whatever version was registered last; pin a version (models:/name/3) or an approved alias (models:/name@champion)", latestModelRe.FindString(w.s))
+		}
+	}
+}
+
+// envVar judges one environment assignment, wherever it was written (shell,
+// Dockerfile ENV, compose, Kubernetes env, systemd, .env, ConfigMap).
+func (j *judge) envVar(name string, v val) {
+	if !v.known {
+		return
+	}
+	s := strings.TrimSpace(v.s)
+	switch name {
+	case "MLFLOW_S3_UPLOAD_EXTRA_ARGS":
+		if strings.Contains(s, "ServerSideEncryption") {
+			j.f.sse = true
+		} else {
+			j.addAt("MLG303", v, "MLFLOW_S3_UPLOAD_EXTRA_ARGS sets no ServerSideEncryption: artifacts are uploaded unencrypted unless the bucket enforces it; add \"ServerSideEncryption\": \"aws:kms\"")
+		}
+	case "MLFLOW_S3_IGNORE_TLS":
+		if truthy(s) {
+			j.addAt("MLG304", v, "MLFLOW_S3_IGNORE_TLS=true turns off certificate checks to the artifact store; remove it and trust the store's CA instead")
+		}
+	case "MLFLOW_TRACKING_INSECURE_TLS":
+		if truthy(s) {
+			j.addAt("MLG407", v, "MLFLOW_TRACKING_INSECURE_TLS=true turns off certificate checks to the tracking server; use MLFLOW_TRACKING_SERVER_CERT_PATH for a private CA")
+		}
+	case "MLFLOW_SERVER_ENABLE_GRAPHQL_AUTH":
+		if s != "" && !truthy(s) {
+			j.addAt("MLG408", v, "MLFLOW_SERVER_ENABLE_GRAPHQL_AUTH is off: GraphQL queries bypass the auth app's permission checks")
+		}
+	case "MLFLOW_TRACKING_URI":
+		if u, err := url.Parse(s); err == nil && u.Scheme == "http" && u.Hostname() != "" && !isLoopback(u.Hostname()) {
+			j.addAt("MLG407", v, "MLFLOW_TRACKING_URI uses plain http:// to %s: credentials and data cross the network unencrypted; use https://", u.Hostname())
+		}
+	case "MLFLOW_AUTH_ADMIN_PASSWORD":
+		if v.literal && j.adminPassword(v, "MLFLOW_AUTH_ADMIN_PASSWORD") {
+			return
+		}
+	}
+	if latestModelRe.MatchString(s) && v.literal {
+		j.addAt("MLG104", v, "%s=%s loads whatever version was registered last; pin a version or an approved alias", name, latestModelRe.FindString(s))
+	}
+	if v.literal && s != "" {
+		if reason, ok := j.det.Check(name, s); ok {
+			j.addAt("MLG403", v, "%s holds a literal credential (%s); inject it from a secret store (Kubernetes secretKeyRef, Docker secrets, a vault)", name, reason)
+		}
+	}
+}
+
+// adminPassword reports the historic default or a too-short admin password;
+// it returns true when it reported (so the value is not reported twice).
+func (j *judge) adminPassword(v val, where string) bool {
+	pw := strings.Trim(strings.TrimSpace(v.s), `"'`)
+	if pw == "" || secrets.IsPlaceholder(pw) {
+		return false
+	}
+	if pw == legacyAdminPassword {
+		j.addAt("MLG404", v, "%s is MLflow's historic default admin password (CVE-2026-2635 class); set a unique password of at least %d characters from a secret store", where, minAdminPassword)
+		return true
+	}
+	if len(pw) < minAdminPassword {
+		j.addAt("MLG404", v, "%s is shorter than %d characters; MLflow 3.16.1+ refuses it and it is guessable", where, minAdminPassword)
+		return true
+	}
+	return false
+}
+
+// uri judges a store URI given to a server (canonical option name).
+func (j *judge) uri(canon string, v val) (s3 bool) {
+	if !v.known || v.s == "" {
+		return false
+	}
+	s := strings.Trim(strings.TrimSpace(v.s), `"'`)
+	u, err := url.Parse(s)
+	if err != nil {
+		return false
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if pw, ok := u.User.Password(); ok && v.literal && pw != "" && !secrets.IsPlaceholder(pw) && !strings.HasPrefix(pw, "$") {
+		j.addAt("MLG403", v, "--%s embeds a password in the URI; pass it through a secret (e.g. a variable filled from a secret store) instead", canon)
+	}
+	switch {
+	case strings.HasPrefix(scheme, "postgres") || strings.HasPrefix(scheme, "mysql") || strings.HasPrefix(scheme, "mssql"):
+		if !dbTLS(scheme, u) {
+			j.addAt("MLG406", v, "--%s connects to %s without TLS; add %s", canon, dbHost(u), dbTLSHint(scheme))
+		}
+	case scheme == "http":
+		if !isLoopback(u.Hostname()) {
+			j.addAt("MLG304", v, "--%s is plain http://%s: artifacts travel and are served unencrypted; use https:// or an object store", canon, u.Hostname())
+		}
+	case scheme == "s3" || scheme == "gs" || scheme == "wasbs" || scheme == "oss":
+		if strings.Contains(strings.ToLower(u.Host), "public") {
+			j.addAt("MLG304", v, "--%s points at bucket %q, which by its name is public; use a private bucket", canon, u.Host)
+		}
+		return scheme == "s3"
+	}
+	return false
+}
+
+func dbHost(u *url.URL) string {
+	if h := u.Hostname(); h != "" {
+		return h
+	}
+	return "the database"
+}
+
+// dbTLS reports whether a database URI asks for an encrypted connection, or
+// needs none (loopback, a Unix socket).
+func dbTLS(scheme string, u *url.URL) bool {
+	h := u.Hostname()
+	q := u.Query()
+	if h == "" || isLoopback(h) || q.Get("host") != "" && strings.HasPrefix(q.Get("host"), "/") || q.Get("unix_socket") != "" {
+		return true
+	}
+	if strings.Contains(u.Host, "$") || strings.Contains(u.Host, "{{") {
+		return true // not resolved: not guessed
+	}
+	switch {
+	case strings.HasPrefix(scheme, "postgres"):
+		switch strings.ToLower(q.Get("sslmode")) {
+		case "require", "verify-ca", "verify-full":
+			return true
+		}
+		return false
+	case strings.HasPrefix(scheme, "mysql"):
+		for _, k := range []string{"ssl_ca", "ssl-ca", "ssl_cert", "ssl"} {
+			if q.Get(k) != "" && q.Get(k) != "false" && q.Get(k) != "0" {
+				return true
+			}
+		}
+		m := strings.ToUpper(q.Get("ssl_mode") + q.Get("ssl-mode"))
+		return m == "REQUIRED" || m == "VERIFY_CA" || m == "VERIFY_IDENTITY"
+	case strings.HasPrefix(scheme, "mssql"):
+		e := strings.ToLower(q.Get("Encrypt") + q.Get("encrypt"))
+		return e == "yes" || e == "true" || e == "strict"
+	}
+	return true
+}
+
+func dbTLSHint(scheme string) string {
+	switch {
+	case strings.HasPrefix(scheme, "postgres"):
+		return "?sslmode=verify-full (or require)"
+	case strings.HasPrefix(scheme, "mysql"):
+		return "?ssl_ca=... or ssl_mode=VERIFY_IDENTITY"
+	}
+	return "Encrypt=yes"
+}
+
+// serverLocal judges the parts of a server model that need no other file.
+// It returns whether the server stores artifacts on S3 and where.
+func (j *judge) serverLocal(s *server) (s3 []val) {
+	at := val{path: s.path, line: s.line, col: s.col}
+	if v, ok := s.opt("host"); ok && v.known && isWildcard(v.s) {
+		j.addAt("MLG402", v, "MLflow server binds %s (every interface); bind 127.0.0.1 and publish it through an authenticating TLS proxy", v.s)
+	}
+	for _, canon := range []string{"backend-store-uri", "registry-store-uri", "read-replica-backend-store-uri", "workspace-store-uri", "default-artifact-root", "artifacts-destination"} {
+		if v, ok := s.opt(canon); ok {
+			if j.uri(canon, v) {
+				s3 = append(s3, v)
+			}
+		}
+	}
+	// SQLite behind several workers or beyond loopback.
+	h, hknown, _ := s.host()
+	exposed := hknown && !isLoopback(h)
+	workers := 0
+	if v, ok := s.opt("workers"); ok && v.known {
+		workers, _ = strconv.Atoi(strings.TrimSpace(v.s))
+	}
+	for _, o := range []string{"gunicorn-opts", "uvicorn-opts"} {
+		if v, ok := s.opt(o); ok && v.known {
+			if n, err := strconv.Atoi(workersFromOpts(v.s)); err == nil {
+				workers = n
+			}
+		}
+	}
+	if v, ok := s.opt("backend-store-uri"); ok {
+		if v.known && strings.HasPrefix(strings.ToLower(strings.TrimSpace(v.s)), "sqlite:") && (exposed || workers > 1) {
+			j.addAt("MLG405", v, "SQLite backend store for a server %s; use PostgreSQL or MySQL (with TLS) for a shared server", servedHow(exposed, h, workers))
+		}
+	} else if s.kind == "server" && (exposed || workers > 1) {
+		j.addAt("MLG405", at, "no --backend-store-uri: MLflow defaults to SQLite (sqlite:///mlflow.db) for a server %s; use PostgreSQL or MySQL (with TLS)", servedHow(exposed, h, workers))
+	}
+	// Security middleware.
+	if v, ok := s.opt("disable-security-middleware"); ok && v.known && truthy(v.s) {
+		j.addAt("MLG408", v, "the security middleware is disabled: no host-header, CORS or clickjacking protection")
+	}
+	if v, ok := s.opt("allowed-hosts"); ok && v.known && hasStar(v.s) {
+		j.addAt("MLG408", v, "--allowed-hosts '*' accepts every Host header (DNS rebinding); list the server's names")
+	}
+	if v, ok := s.opt("cors-allowed-origins"); ok && v.known && hasStar(v.s) {
+		j.addAt("MLG408", v, "--cors-allowed-origins '*' lets any website call the API with the user's credentials; list trusted origins")
+	}
+	if v, ok := s.opt("x-frame-options"); ok && v.known && strings.EqualFold(strings.Trim(v.s, `"'`), "NONE") {
+		j.addAt("MLG408", v, "--x-frame-options NONE allows the UI to be framed by any site (clickjacking); keep SAMEORIGIN or DENY")
+	}
+	return s3
+}
+
+func servedHow(exposed bool, h string, workers int) string {
+	switch {
+	case exposed && workers > 1:
+		return fmt.Sprintf("bound to %s with %d workers", h, workers)
+	case exposed:
+		return fmt.Sprintf("bound to %s", h)
+	}
+	return fmt.Sprintf("with %d workers", workers)
+}
+
+func hasStar(s string) bool {
+	for _, p := range strings.Split(strings.Trim(s, `"'`), ",") {
+		if strings.TrimSpace(p) == "*" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,338 @@
+// Package pickle walks Python pickle streams (protocols 0-5) opcode by opcode
+// without executing anything. It models the unpickler's stack, metastack and
+// memo closely enough that every imported callable is seen with the module and
+// name the real unpickler would resolve, whichever string opcodes, memo slots
+// or protocol tricks were used to build them.
+package pickle
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Limits bound the cost of one walk; hitting one is reported, never a crash.
+type Limits struct {
+	MaxOps      int64 // opcodes over all pickles of the stream
+	MaxStack    int   // values on the stack plus marks on the metastack
+	MaxMemo     int   // memo entries
+	MaxPickles  int   // pickles in one stream (legacy torch files hold five)
+	MaxNameSize int   // longest string kept as a possible module or name
+}
+
+// DefaultLimits are generous for real models and still cheap for hostile input.
+var DefaultLimits = Limits{MaxOps: 200_000_000, MaxStack: 1 << 20, MaxMemo: 1 << 20, MaxPickles: 64, MaxNameSize: 1024}
+
+// Import is one callable a pickle references, with the opcode that did it.
+type Import struct {
+	Module, Name string
+	Opcode       string // GLOBAL, INST, STACK_GLOBAL, EXT
+	Offset       int64
+	Pickle       int  // 0-based index of the pickle inside the stream
+	Called       bool // used by REDUCE, NEWOBJ, NEWOBJ_EX, OBJ or INST
+	// Computed is set when STACK_GLOBAL got a value the walk cannot know
+	// statically (the result of a call): the import is unresolvable.
+	Computed bool
+}
+
+// Result is what one walk saw. Everything before a break still counts.
+type Result struct {
+	Imports  []Import
+	Pickles  int   // complete or started pickles
+	Ops      int64 // opcodes walked
+	Protocol int   // highest PROTO seen
+	PersIDs  int   // PERSID / BINPERSID uses (torch storages, custom loaders)
+	// Break is the reason the stream could not be walked to its end
+	// (truncated, malformed, unknown opcode, stack underflow), or nil.
+	Break error
+	// Limit names the cap that stopped the walk, or "".
+	Limit string
+	// Anomalies are things the unpickler tolerates or that hint at evasion
+	// (an opcode straddling a FRAME boundary).
+	Anomalies []string
+}
+
+// BreakError is a stream the unpickler would reject at Offset.
+type BreakError struct {
+	Offset int64
+	Msg    string
+}
+
+func (e *BreakError) Error() string { return fmt.Sprintf("offset %d: %s", e.Offset, e.Msg) }
+
+// ErrLimit marks a walk stopped by a cap.
+var ErrLimit = errors.New("limit reached")
+
+type kind uint8
+
+const (
+	kOther  kind = iota // an object whose value the walk does not track
+	kStr                // str (any unicode or protocol-0/1 string opcode)
+	kBytes              // bytes
+	kGlobal             // a callable from GLOBAL/STACK_GLOBAL/EXT
+	kInt
+)
+
+type value struct {
+	k   kind
+	s   string // kStr/kBytes content when short enough; kGlobal: index into imports
+	g   int    // kGlobal: index into Result.Imports
+	big bool   // a string too long to be a name
+}
+
+type walker struct {
+	r        *bufio.Reader
+	off      int64
+	lim      Limits
+	res      *Result
+	stack    []value
+	meta     [][]value
+	metaSize int
+	memo     map[uint64]value
+	proto    int
+	frameEnd int64 // -1 when not inside a frame
+	straddle bool
+	pickle   int
+	lineBuf  []byte
+}
+
+// Walk reads every pickle in r until EOF or a break. It never returns an
+// error: breaks and caps are recorded in the Result.
+func Walk(r io.Reader, lim Limits) Result {
+	var res Result
+	w := &walker{r: bufio.NewReaderSize(r, 64<<10), lim: lim, res: &res, memo: map[uint64]value{}, frameEnd: -1}
+	for w.pickle < lim.MaxPickles {
+		if w.pickle > 0 && !w.nextLooksLikePickle() {
+			break
+		}
+		res.Pickles++
+		done, err := w.one()
+		if err != nil {
+			if errors.Is(err, ErrLimit) {
+				res.Limit = err.Error()
+			} else {
+				res.Break = err
+			}
+			break
+		}
+		if !done {
+			break
+		}
+		w.pickle++
+		if w.pickle == lim.MaxPickles {
+			if _, err := w.r.Peek(1); err == nil {
+				res.Limit = fmt.Sprintf("more than %d pickles in one stream", lim.MaxPickles)
+			}
+		}
+	}
+	return res
+}
+
+// nextLooksLikePickle decides whether bytes after a STOP start another pickle
+// (legacy torch files are five pickles in a row, then raw storage bytes).
+func (w *walker) nextLooksLikePickle() bool {
+	b, err := w.r.Peek(2)
+	if err != nil || len(b) < 2 {
+		return false
+	}
+	if b[0] == 0x80 {
+		return b[1] <= 5
+	}
+	// Protocol 0/1 pickles start with a mark, a container or a global.
+	switch b[0] {
+	case '(', ']', '}', ')', 'c':
+		return w.proto < 2
+	}
+	return false
+}
+
+func (w *walker) brk(msg string, args ...any) error {
+	return &BreakError{Offset: w.off, Msg: fmt.Sprintf(msg, args...)}
+}
+
+// read checks frame straddling: an opcode's bytes must stay inside the frame
+// the unpickler loaded; the walk goes on (the stream is contiguous) but the
+// attempt is recorded.
+func (w *walker) account(n int64, start int64) {
+	if w.frameEnd >= 0 {
+		if start < w.frameEnd && start+n > w.frameEnd && !w.straddle {
+			w.straddle = true
+			w.res.Anomalies = append(w.res.Anomalies, fmt.Sprintf("opcode data at offset %d straddles the FRAME ending at %d", start, w.frameEnd))
+		}
+		if start+n >= w.frameEnd {
+			w.frameEnd = -1
+		}
+	}
+	w.off += n
+}
+
+func (w *walker) readByte() (byte, error) {
+	b, err := w.r.ReadByte()
+	if err != nil {
+		return 0, w.brk("truncated stream (pickle ended without STOP)")
+	}
+	w.account(1, w.off)
+	return b, nil
+}
+
+func (w *walker) readN(n int) ([]byte, error) {
+	start := w.off
+	if n <= w.r.Size() {
+		b, err := w.r.Peek(n)
+		if err != nil {
+			return nil, w.brk("truncated stream: wanted %d bytes", n)
+		}
+		out := b
+		_, _ = w.r.Discard(n)
+		w.account(int64(n), start)
+		return out, nil
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(w.r, buf); err != nil {
+		return nil, w.brk("truncated stream: wanted %d bytes", n)
+	}
+	w.account(int64(n), start)
+	return buf, nil
+}
+
+// skip discards n bytes without holding them (tensor data, huge strings).
+func (w *walker) skip(n uint64) error {
+	start := w.off
+	if n > 1<<62 {
+		return w.brk("length %d out of range", n)
+	}
+	d, err := w.r.Discard(int(n))
+	if err != nil || uint64(d) != n {
+		return w.brk("truncated stream: %d-byte argument cut off", n)
+	}
+	w.account(int64(n), start)
+	return nil
+}
+
+func (w *walker) readLine() ([]byte, error) {
+	start := w.off
+	w.lineBuf = w.lineBuf[:0]
+	for {
+		frag, err := w.r.ReadSlice('\n')
+		w.lineBuf = append(w.lineBuf, frag...)
+		if len(w.lineBuf) > 1<<20 {
+			return nil, w.brk("line argument longer than 1 MiB")
+		}
+		if err == nil {
+			break
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return nil, w.brk("truncated stream: unterminated line argument")
+	}
+	w.account(int64(len(w.lineBuf)), start)
+	return w.lineBuf[:len(w.lineBuf)-1], nil
+}
+
+func (w *walker) push(v value) error {
+	if len(w.stack)+w.metaSize >= w.lim.MaxStack {
+		return fmt.Errorf("%w: stack deeper than %d", ErrLimit, w.lim.MaxStack)
+	}
+	w.stack = append(w.stack, v)
+	return nil
+}
+
+func (w *walker) pop() (value, error) {
+	if len(w.stack) == 0 {
+		return value{}, w.brk("unpickling stack underflow")
+	}
+	v := w.stack[len(w.stack)-1]
+	w.stack = w.stack[:len(w.stack)-1]
+	return v, nil
+}
+
+func (w *walker) top() (*value, error) {
+	if len(w.stack) == 0 {
+		return nil, w.brk("unpickling stack underflow")
+	}
+	return &w.stack[len(w.stack)-1], nil
+}
+
+// popMark returns the items above the last MARK and restores the outer stack.
+func (w *walker) popMark() ([]value, error) {
+	if len(w.meta) == 0 {
+		return nil, w.brk("MARK expected but not found")
+	}
+	items := w.stack
+	w.stack = w.meta[len(w.meta)-1]
+	w.meta = w.meta[:len(w.meta)-1]
+	w.metaSize -= len(w.stack)
+	return items, nil
+}
+
+func (w *walker) strValue(b []byte, k kind) value {
+	if len(b) > w.lim.MaxNameSize {
+		return value{k: k, big: true}
+	}
+	return value{k: k, s: string(b)}
+}
+
+func (w *walker) memoPut(idx uint64, v value) error {
+	if _, ok := w.memo[idx]; !ok && len(w.memo) >= w.lim.MaxMemo {
+		return fmt.Errorf("%w: more than %d memo entries", ErrLimit, w.lim.MaxMemo)
+	}
+	w.memo[idx] = v
+	return nil
+}
+
+func (w *walker) memoGet(idx uint64) error {
+	v, ok := w.memo[idx]
+	if !ok {
+		return w.brk("memo key %d not found", idx)
+	}
+	return w.push(v)
+}
+
+func (w *walker) addImport(module, name, op string, at int64, computed bool) value {
+	m, n := module, name
+	if w.proto < 3 {
+		m, n = MapPy2(m, n)
+	}
+	w.res.Imports = append(w.res.Imports, Import{Module: m, Name: n, Opcode: op, Offset: at, Pickle: w.pickle, Computed: computed})
+	return value{k: kGlobal, g: len(w.res.Imports) - 1}
+}
+
+// call marks v as called if it is a tracked callable.
+func (w *walker) call(v value) {
+	if v.k == kGlobal {
+		w.res.Imports[v.g].Called = true
+	}
+}
+
+func le(b []byte) uint64 {
+	var x uint64
+	for i := len(b) - 1; i >= 0; i-- {
+		x = x<<8 | uint64(b[i])
+	}
+	return x
+}
+
+// one walks a single pickle. done is true when STOP was reached.
+func (w *walker) one() (done bool, err error) {
+	w.stack = w.stack[:0]
+	w.meta = w.meta[:0]
+	w.metaSize = 0
+	clear(w.memo)
+	w.frameEnd = -1
+	for {
+		if w.res.Ops >= w.lim.MaxOps {
+			return false, fmt.Errorf("%w: more than %d opcodes", ErrLimit, w.lim.MaxOps)
+		}
+		at := w.off
+		op, err := w.readByte()
+		if err != nil {
+			return false, err
+		}
+		w.res.Ops++
+		if stop, err := w.step(op, at); err != nil || stop {
+			return stop, err
+		}
+	}
+}
