@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 
@@ -25,7 +26,7 @@ func (a *Analyzer) Finish(ctx context.Context) analyze.Result {
 	var servers []*server
 	var proxies []*proxyBlock
 	var ingresses []*ingress
-	sse := false
+	var sse []string
 	for _, f := range all {
 		out.findings = append(out.findings, f.findings...)
 		for k, v := range f.envFiles {
@@ -37,7 +38,7 @@ func (a *Analyzer) Finish(ctx context.Context) analyze.Result {
 		servers = append(servers, f.servers...)
 		proxies = append(proxies, f.proxies...)
 		ingresses = append(ingresses, f.ingresses...)
-		sse = sse || f.sse
+		sse = append(sse, f.sse...)
 	}
 	j := &judge{det: a.det, f: out}
 	var s3 []val
@@ -47,7 +48,11 @@ func (a *Analyzer) Finish(ctx context.Context) analyze.Result {
 		}
 		mergeEnv(s, envFiles, configMaps)
 		j.path = s.path
-		s3 = append(s3, j.serverLocal(s)...)
+		roots := j.serverLocal(s)
+		if _, ok := s.env["MLFLOW_S3_UPLOAD_EXTRA_ARGS"]; !ok {
+			// with the variable set, envVar has judged its value
+			s3 = append(s3, roots...)
+		}
 		j.serverAuth(s, proxies, ingresses)
 	}
 	// store URIs in env files and ConfigMaps that no server in the scan
@@ -58,15 +63,17 @@ func (a *Analyzer) Finish(ctx context.Context) analyze.Result {
 				if v, ok := e[name]; ok && strings.HasSuffix(canon, "uri") || ok && strings.Contains(canon, "artifact") {
 					j.path = v.path
 					if j.uri(canon, v) {
-						s3 = append(s3, v)
+						if _, set := e["MLFLOW_S3_UPLOAD_EXTRA_ARGS"]; !set {
+							s3 = append(s3, v)
+						}
 					}
 				}
 			}
 		}
 	}
-	if !sse {
-		for _, v := range s3 {
-			j.addAt("MLG303", v, "S3 artifact store with no MLFLOW_S3_UPLOAD_EXTRA_ARGS ServerSideEncryption anywhere in this tree; set MLFLOW_S3_UPLOAD_EXTRA_ARGS='{\"ServerSideEncryption\": \"aws:kms\"}' (or enforce bucket encryption and say so)")
+	for _, v := range s3 {
+		if !nearSSE(v.path, sse) {
+			j.addAt("MLG303", v, "S3 artifact store with no MLFLOW_S3_UPLOAD_EXTRA_ARGS ServerSideEncryption for this deployment; set MLFLOW_S3_UPLOAD_EXTRA_ARGS='{\"ServerSideEncryption\": \"aws:kms\"}' (or enforce bucket encryption and say so)")
 		}
 	}
 	for _, p := range proxies {
@@ -126,24 +133,40 @@ func (j *judge) serverAuth(s *server, proxies []*proxyBlock, ingresses []*ingres
 	if !known || isLoopback(h) || s.auth {
 		return
 	}
-	var open []string
+	// Only the nearest fronts count (longest shared directory): a tree with
+	// a hardened and an insecure deployment side by side must not let one's
+	// proxy vouch for the other's server.
+	type front struct {
+		where string
+		auth  bool
+		depth int
+	}
+	var fronts []front
 	for _, p := range proxies {
 		for _, t := range p.targets {
 			if t.matches(s) {
-				if t.auth {
-					return
-				}
-				open = append(open, fmt.Sprintf("%s:%d", p.path, t.line))
+				fronts = append(fronts, front{fmt.Sprintf("%s:%d", p.path, t.line), t.auth, sharedDepth(p.path, s.path)})
 			}
 		}
 	}
 	for _, in := range ingresses {
 		if in.routesTo(s) {
-			if in.auth {
-				return
-			}
-			open = append(open, fmt.Sprintf("%s:%d", in.path, in.line))
+			fronts = append(fronts, front{fmt.Sprintf("%s:%d", in.path, in.line), in.auth, sharedDepth(in.path, s.path)})
 		}
+	}
+	best := -1
+	for _, f := range fronts {
+		best = max(best, f.depth)
+	}
+	var open []string
+	for _, f := range fronts {
+		if f.depth != best {
+			continue
+		}
+		if f.auth {
+			return
+		}
+		open = append(open, f.where)
 	}
 	at := hv
 	if at.line == 0 {
@@ -183,4 +206,25 @@ func dedupe(fs []finding.Finding) []finding.Finding {
 		return out[i].RuleID < out[k].RuleID
 	})
 	return out
+}
+
+// sharedDepth counts the leading directories two slash paths share.
+func sharedDepth(a, b string) int {
+	da, db := strings.Split(path.Dir(a), "/"), strings.Split(path.Dir(b), "/")
+	n := 0
+	for n < len(da) && n < len(db) && da[n] == db[n] && da[n] != "." {
+		n++
+	}
+	return n
+}
+
+// nearSSE: an encryption setting counts for a store URI when both files are
+// in the same deployment (a shared directory, or one at the scan root).
+func nearSSE(p string, sse []string) bool {
+	for _, q := range sse {
+		if sharedDepth(p, q) >= 1 || path.Dir(p) == "." || path.Dir(q) == "." {
+			return true
+		}
+	}
+	return false
 }

@@ -30,14 +30,15 @@ type facts struct {
 	ingresses  []*ingress
 	envFiles   map[string]env // .env files by path
 	configMaps map[string]env // ConfigMap data by name
-	sse        bool           // an MLFLOW_S3_UPLOAD_EXTRA_ARGS with ServerSideEncryption
+	sse        []string       // where MLFLOW_S3_UPLOAD_EXTRA_ARGS sets ServerSideEncryption
 }
 
 // judge emits findings into a facts list; it is per file and not shared.
 type judge struct {
-	path string
-	det  *secrets.Detector
-	f    *facts
+	path  string
+	det   *secrets.Detector
+	f     *facts
+	lines []string // the file's lines, for YAML block scalars
 }
 
 func (j *judge) add(rule string, path string, line, col int, format string, args ...any) {
@@ -72,7 +73,7 @@ func (j *judge) envVar(name string, v val) {
 	switch name {
 	case "MLFLOW_S3_UPLOAD_EXTRA_ARGS":
 		if strings.Contains(s, "ServerSideEncryption") {
-			j.f.sse = true
+			j.f.sse = append(j.f.sse, v.path)
 		} else {
 			j.addAt("MLG303", v, "MLFLOW_S3_UPLOAD_EXTRA_ARGS sets no ServerSideEncryption: artifacts are uploaded unencrypted unless the bucket enforces it; add \"ServerSideEncryption\": \"aws:kms\"")
 		}

@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"sort"
 	"strings"
 )
 
@@ -26,16 +25,6 @@ func (e env) clone() env {
 		out[k] = v
 	}
 	return out
-}
-
-// sortedKeys gives a stable order so findings come out deterministically.
-func (e env) sortedKeys() []string {
-	ks := make([]string, 0, len(e))
-	for k := range e {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // server is the effective configuration of one MLflow server start, built

@@ -13,6 +13,12 @@ type ngDir struct {
 	block     []*ngDir
 }
 
+// blockDirectives are the directives that open a block; "{" after any
+// other name is a missing ";".
+var blockDirectives = map[string]bool{"http": true, "server": true, "location": true, "upstream": true,
+	"events": true, "if": true, "map": true, "geo": true, "types": true, "limit_except": true, "stream": true,
+	"mail": true, "split_clients": true, "match": true, "charset_map": true}
+
 // ngError is a syntax error at a line.
 type ngError struct {
 	line int
@@ -62,6 +68,9 @@ func parseNginx(src string) ([]*ngDir, error) {
 		case c == '{':
 			if cur == nil {
 				return root, &ngError{line, "unexpected '{'"}
+			}
+			if !blockDirectives[cur.name] {
+				return root, &ngError{cur.line, fmt.Sprintf("%q does not take a block (missing ';'?)", cur.name)}
 			}
 			top := stack[len(stack)-1]
 			*top.dirs = append(*top.dirs, cur)

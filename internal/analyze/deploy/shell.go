@@ -43,7 +43,7 @@ func (c *shellCtx) at(p syntax.Pos) (int, int) {
 // run parses and interprets src; a parse error is returned as an input
 // error at its absolute line.
 func (c *shellCtx) run(src string) *finding.Error {
-	f, err := syntax.NewParser(syntax.KeepComments(false)).Parse(strings.NewReader(src), c.j.path)
+	f, err := parseShell(src)
 	if err != nil {
 		line := c.line0
 		var pe syntax.ParseError
@@ -244,4 +244,8 @@ func unescape(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+func parseShell(src string) (*syntax.File, error) {
+	return syntax.NewParser(syntax.KeepComments(false)).Parse(strings.NewReader(src), "")
 }

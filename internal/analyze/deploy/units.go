@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"mvdan.cc/sh/v3/syntax"
 	"regexp"
 	"strings"
 )
@@ -106,9 +107,10 @@ func (j *judge) systemd(src string) {
 	for i := 0; i < len(lines); i++ {
 		t := strings.TrimSpace(strings.TrimRight(lines[i], "\r"))
 		start := i
+		// keep "\\\n" so the shell sees the continuation and lines stay true
 		for strings.HasSuffix(t, `\`) && i+1 < len(lines) {
 			i++
-			t = strings.TrimSuffix(t, `\`) + " " + strings.TrimSpace(strings.TrimRight(lines[i], "\r"))
+			t = t + "\n" + strings.TrimRight(lines[i], "\r")
 		}
 		if t == "" || t[0] == '#' || t[0] == ';' {
 			continue
@@ -129,10 +131,7 @@ func (j *judge) systemd(src string) {
 		col := strings.Index(lines[start], "=") + 2
 		switch k {
 		case "Environment":
-			c := &shellCtx{j: j, vars: e, line0: start + 1, col0: col, judgeAssign: true}
-			if err := c.run(v); err != nil {
-				j.f.errs = append(j.f.errs, *err)
-			}
+			j.systemdEnv(v, start+1, col, e)
 		case "EnvironmentFile":
 			p := strings.TrimPrefix(v, "-")
 			tmpl.envFiles = append(tmpl.envFiles, strings.TrimPrefix(p, "/"))
@@ -188,7 +187,13 @@ func (j *judge) makefile(src string) {
 		start := i
 		for strings.HasSuffix(raw, `\`) && i+1 < len(lines) {
 			i++
-			raw = strings.TrimSuffix(raw, `\`) + " " + strings.TrimLeft(strings.TrimRight(lines[i], "\r"), " \t")
+			next := strings.TrimRight(lines[i], "\r")
+			if strings.HasPrefix(raw, "\t") {
+				// a recipe: make hands backslash-newline to the shell as is
+				raw = raw + "\n" + strings.TrimPrefix(next, "\t")
+			} else {
+				raw = strings.TrimSuffix(raw, `\`) + " " + strings.TrimLeft(next, " \t")
+			}
 		}
 		if strings.HasPrefix(raw, "\t") {
 			recipe := strings.TrimLeft(raw[1:], "@-+ \t")
@@ -220,6 +225,36 @@ func (j *judge) makefile(src string) {
 				mvars[m[1]] = v
 			}
 			j.envVar(m[1], v)
+		}
+	}
+}
+
+// systemdEnv reads Environment="A=1" "B=2" B=3: quoted or bare NAME=value
+// words.
+func (j *judge) systemdEnv(v string, line, col int, e env) {
+	f, err := parseShell(v)
+	if err != nil {
+		j.f.errs = append(j.f.errs, errAt(j.path, line, "systemd Environment: "+err.Error()))
+		return
+	}
+	c := &shellCtx{j: j, vars: env{}, line0: line, col0: col, judgeAssign: true}
+	for _, st := range f.Stmts {
+		call, ok := st.Cmd.(*syntax.CallExpr)
+		if !ok {
+			continue
+		}
+		for _, a := range call.Assigns {
+			c.assign(a, e)
+		}
+		for _, w := range call.Args {
+			wv := c.word(w)
+			name, value, ok := strings.Cut(wv.s, "=")
+			if !ok || name == "" {
+				continue
+			}
+			wv.s = value
+			e[name] = wv
+			j.envVar(name, wv)
 		}
 	}
 }

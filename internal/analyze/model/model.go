@@ -1,22 +1,212 @@
-// Package model is a placeholder until its analyzer lands; it accepts no file.
+// Package model analyzes model artifacts chosen by content: pickles (walked,
+// never loaded), the containers that carry them (zip, PyTorch, numpy,
+// joblib, compressed streams, Keras, ONNX, safetensors, SavedModel), MLflow
+// model directories (MLmodel) and SHA-256 manifests (--verify).
 package model
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model/pickle"
+	"github.com/mlflow-guard/mlflow-guard/internal/finding"
 )
 
 // Analyzer is the model analyzer.
-type Analyzer struct{ opts analyze.Options }
+type Analyzer struct {
+	opts analyze.Options
+	log  *slog.Logger
+	lim  pickle.Limits
+
+	mu    sync.Mutex
+	roots map[string]string // scan root -> prefix of its display paths, for --verify
+}
 
 // New builds the analyzer for one scan.
-func New(opts analyze.Options) *Analyzer { return &Analyzer{opts: opts} }
+func New(opts analyze.Options) *Analyzer {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Analyzer{opts: opts, log: log, lim: pickle.DefaultLimits, roots: map[string]string{}}
+}
 
-var _ analyze.Analyzer = (*Analyzer)(nil)
+var (
+	_ analyze.Analyzer = (*Analyzer)(nil)
+	_ analyze.Finisher = (*Analyzer)(nil)
+)
 
-func (a *Analyzer) Name() string                  { return "model" }
-func (a *Analyzer) Relevant(f *analyze.File) bool { return false }
+func (a *Analyzer) Name() string { return "model" }
+
+// Relevant is decided by content (plus the fixed name MLmodel).
+func (a *Analyzer) Relevant(f *analyze.File) bool {
+	if a.opts.VerifyManifest != "" {
+		// The walk shows paths relative to the root, prefixed when several
+		// roots are scanned; --verify findings must look the same.
+		prefix := ""
+		if rel, err := filepath.Rel(f.Root, f.Abs); err == nil && rel != "." {
+			prefix = strings.TrimSuffix(f.Path, filepath.ToSlash(rel))
+		}
+		a.mu.Lock()
+		a.roots[f.Root] = prefix
+		a.mu.Unlock()
+	}
+	return sniff(f.Head, f.Path) != fmtNone
+}
+
+// Analyze opens the file for random access; nothing is read whole.
 func (a *Analyzer) Analyze(ctx context.Context, f *analyze.File) analyze.Result {
-	return analyze.Result{}
+	var res analyze.Result
+	fh, err := f.Open()
+	if err != nil {
+		res.Fail(finding.Error{Path: f.Path, Kind: "read", Message: err.Error()})
+		return res
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		res.Fail(finding.Error{Path: f.Path, Kind: "read", Message: err.Error()})
+		return res
+	}
+	s := &scan{a: a, ctx: ctx, path: f.Path, abs: f.Abs, root: f.Root, res: &res}
+	s.any(io.NewSectionReader(fh, 0, st.Size()), "", f.Path, 0)
+	return res
+}
+
+// scan carries one file's analysis through nested containers.
+type scan struct {
+	a          *Analyzer
+	ctx        context.Context
+	path, abs  string
+	root       string
+	res        *analyze.Result
+	budget     int64 // decompressed bytes used by nested members
+	mlmodelDir string
+}
+
+const (
+	maxDepth        = 4        // nested archives
+	maxMembers      = 100_000  // zip members walked per archive
+	maxInflate      = 4 << 30  // decompressed bytes per file across members
+	maxBufferMember = 64 << 20 // a nested non-streamable member held in memory
+)
+
+func (s *scan) add(rule, member, msg string) { s.addAt(rule, member, 0, msg) }
+
+func (s *scan) addAt(rule, member string, line int, msg string) {
+	// Binary formats have no lines: line 0 tells reports not to quote one.
+	col := 0
+	if line > 0 {
+		col = 1
+	}
+	s.res.Add(finding.Finding{RuleID: rule, Path: s.path, Member: member, Message: msg, Line: line, Column: col})
+}
+
+func (s *scan) fail(kind, member, msg string, args ...any) {
+	s.res.Fail(finding.Error{Path: s.path, Member: member, Kind: kind, Message: fmt.Sprintf(msg, args...)})
+}
+
+// any sniffs r and dispatches to the right parser. name is the member name
+// (or the file path at top level) used for name-dependent artifacts.
+func (s *scan) any(r *io.SectionReader, member, name string, depth int) {
+	if s.ctx.Err() != nil {
+		return
+	}
+	head := make([]byte, analyze.HeadSize)
+	n, _ := r.ReadAt(head, 0)
+	head = head[:n]
+	f := sniff(head, name)
+	if depth > maxDepth && f != fmtNone {
+		s.fail("limit", member, "archive nesting deeper than %d; %s member not checked", maxDepth, f)
+		return
+	}
+	switch f {
+	case fmtPickle:
+		s.pickle(r, member)
+	case fmtZip:
+		s.zip(r, member, depth)
+	case fmtNpy:
+		s.npy(r, member)
+	case fmtGzip, fmtBzip2, fmtXz:
+		s.compressed(r, f, member, name, depth)
+	case fmtHDF5:
+		s.hdf5(r, member)
+	case fmtSafetensors:
+		s.safetensors(r, member)
+	case fmtONNX:
+		s.onnx(r, member, name)
+	case fmtSavedModel:
+		s.savedModel(r, member)
+	case fmtMLmodel:
+		s.mlmodel(r, member)
+	}
+}
+
+// pickle walks one stream and turns imports into findings.
+func (s *scan) pickle(r io.Reader, member string) {
+	res := pickle.Walk(r, s.a.lim)
+	s.reportPickle(res, member)
+}
+
+func (s *scan) reportPickle(res pickle.Result, member string) {
+	seen := map[string]bool{}
+	for _, imp := range res.Imports {
+		v := pickle.Classify(imp)
+		where := ""
+		if res.Pickles > 1 {
+			where = fmt.Sprintf(" in pickle %d of the stream", imp.Pickle+1)
+		}
+		switch v.Kind {
+		case pickle.Dangerous:
+			via := ""
+			if q := pickle.Qualified(imp.Module, imp.Name); q != v.Resolved {
+				via = fmt.Sprintf(" via %s", q)
+			}
+			s.add("MLG106", member, fmt.Sprintf("imports %s%s (%s) with %s at offset %d%s", v.Resolved, via, v.Reason, imp.Opcode, imp.Offset, where))
+		case pickle.Unknown:
+			key := fmt.Sprintf("%d\x00%s", imp.Pickle, v.Resolved)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			s.add("MLG107", member, fmt.Sprintf("imports unknown callable %s (%s)%s", v.Resolved, v.Reason, where))
+		}
+	}
+	if res.Break != nil {
+		s.fail("parse", member, "pickle stream broken at %v; everything before the break was checked", res.Break)
+	}
+	if res.Limit != "" {
+		s.fail("limit", member, "pickle walk stopped: %s; the rest is unchecked", res.Limit)
+	}
+	if res.Embedded != "" {
+		s.fail("unchecked", member, "%s", res.Embedded)
+	}
+	for _, an := range res.Anomalies {
+		s.fail("parse", member, "pickle anomaly: %s", an)
+	}
+}
+
+func joinMember(parent, child string) string {
+	if parent == "" {
+		return child
+	}
+	return parent + "!" + child
+}
+
+
+// pickleQuiet walks a stream the loader never unpickles (tensor storage):
+// imports still count, but a break is expected and not reported.
+func (s *scan) pickleQuiet(r io.Reader, member string) {
+	res := pickle.Walk(r, s.a.lim)
+	if len(res.Imports) == 0 {
+		return
+	}
+	res.Break, res.Anomalies = nil, nil
+	s.reportPickle(res, member)
 }

@@ -335,6 +335,10 @@ func (s *scope) result(c *call) *val {
 	case "pickle.dumps", "cloudpickle.dumps", "dill.dumps":
 		// bytes this code just produced from its own objects (round trips)
 		return &val{}
+	case "textwrap.shorten":
+		out := derive(0, args...)
+		out.bounded = true
+		return out
 	case "datetime.timedelta":
 		return timedelta(c)
 	case "builtins.dict":
@@ -387,7 +391,7 @@ func (s *scope) result(c *call) *val {
 			return &val{t: tDown, src: "a downloaded artifact"}
 		}
 	case "parse_args", "parse_known_args":
-		return &val{t: tUser, src: "command-line arguments"}
+		return &val{t: tCLI, src: "command-line arguments"}
 	case "copy":
 		if r.envMap || r.dict != nil {
 			return r

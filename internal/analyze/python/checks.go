@@ -63,7 +63,7 @@ func (s *scope) checkCall(c *call) {
 	switch {
 	case loadModelRe.MatchString(key):
 		s.checkModelURI(c, key, c.arg("model_uri", 0))
-		s.checkTraversal(c, key, tUser|tParam|tFree, c.arg("dst_path", -1), "dst_path")
+		s.checkTraversal(c, key, tUser|tCLI|tParam|tFree, c.arg("dst_path", -1), "dst_path")
 		return
 	case logModelRe.MatchString(key):
 		s.checkLogModel(c, logModelRe.FindStringSubmatch(key)[1])
@@ -105,11 +105,11 @@ func (s *scope) checkCall(c *call) {
 		s.checkModelURI(c, key, c.arg("model_uri", 1))
 	case "mlflow.artifacts.download_artifacts":
 		s.checkModelURI(c, key, c.arg("artifact_uri", 0))
-		s.checkTraversal(c, key, tUser|tParam|tFree, c.arg("artifact_path", 2), "artifact_path")
-		s.checkTraversal(c, key, tUser|tParam|tFree, c.arg("dst_path", 3), "dst_path")
+		s.checkTraversal(c, key, tUser|tCLI|tParam|tFree, c.arg("artifact_path", 2), "artifact_path")
+		s.checkTraversal(c, key, tUser|tCLI|tParam|tFree, c.arg("dst_path", 3), "dst_path")
 	case "client.download_artifacts":
-		s.checkTraversal(c, "MlflowClient.download_artifacts", tUser|tParam|tFree, c.arg("path", 1), "path")
-		s.checkTraversal(c, "MlflowClient.download_artifacts", tUser|tParam|tFree, c.arg("dst_path", 2), "dst_path")
+		s.checkTraversal(c, "MlflowClient.download_artifacts", tUser|tCLI|tParam|tFree, c.arg("path", 1), "path")
+		s.checkTraversal(c, "MlflowClient.download_artifacts", tUser|tCLI|tParam|tFree, c.arg("dst_path", 2), "dst_path")
 
 	// MLG104
 	case "client.get_latest_versions":

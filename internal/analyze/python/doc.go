@@ -14,7 +14,8 @@
 // literal text (f-strings and concatenation keep their literal parts), dict
 // entries (for **kwargs and log_params), and taint bits:
 //
-//	user    request data, web/CLI handler parameters, sys.argv, argparse, input()
+//	user    request data, web handler parameters, input()
+//	cli     sys.argv, argparse results, click/typer command parameters
 //	env     os.environ / os.getenv
 //	param   a parameter of a public function or method: the caller decides
 //	free    a name bound nowhere in the file (snippets: user_provided_uri)
@@ -22,9 +23,10 @@
 //	comp    computed by code we do not model
 //
 // Each sink states which bits make it fire: model URIs (MLG103) take user,
-// env, param and free unless the code fixes the scheme (f"models:/{x}");
-// download paths (MLG301) take user, param and free; upload paths and
-// logged params (MLG203, MLG204, MLG205) only user (and free for MLG203);
+// cli, env, param and free unless the code fixes the scheme
+// (f"models:/{x}"); download paths (MLG301) take user, cli, param and free;
+// upload paths and logged params (MLG203, MLG204, MLG205) only user (and
+// free for MLG203);
 // unpickling (MLG102) fires on anything but a value built from literals
 // only; code execution (MLG302) on down. Taint flows through assignment,
 // f-strings, concatenation, %, .format, str(), os.path and pathlib calls,

@@ -380,7 +380,7 @@ func (s *scope) attr(n *node) *val {
 		case "os.environ":
 			return &val{envMap: true, t: tEnv, qual: q, src: "the environment"}
 		case "sys.argv":
-			return &val{t: tUser, src: "sys.argv", isList: false}
+			return &val{t: tCLI, src: "sys.argv"}
 		}
 		if strings.HasPrefix(q, "flask.request.") || strings.HasPrefix(q, "bottle.request.") {
 			return &val{t: tUser, src: "request data (" + q + ")"}

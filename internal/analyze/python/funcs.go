@@ -6,9 +6,11 @@ import "strings"
 // (or CLI) entry point whose parameters the outside world fills.
 var handlerDecorators = map[string]bool{
 	"route": true, "get": true, "post": true, "put": true, "delete": true, "patch": true, "head": true,
-	"options": true, "api_route": true, "websocket": true, "command": true, "option": true, "argument": true,
-	"api_view": true, "action": true,
+	"options": true, "api_route": true, "websocket": true, "api_view": true, "action": true,
 }
+
+// cliDecorators make a function a command-line entry point (click, typer).
+var cliDecorators = map[string]bool{"command": true, "option": true, "argument": true, "group": true, "callback": true}
 
 // function walks one function body as its own scope.
 func (f *fileCtx) function(def, decorated *node, parent *scope, ci *classInfo) {
@@ -21,7 +23,7 @@ func (f *fileCtx) function(def, decorated *node, parent *scope, ci *classInfo) {
 	name := tx(def.child("name"))
 	nested := sc.parent != nil
 	public := !nested && (!strings.HasPrefix(name, "_") || strings.HasPrefix(name, "__") && strings.HasSuffix(name, "__"))
-	handler := false
+	handler, cli := false, false
 	if decorated != nil {
 		for _, d := range decorated.kids {
 			if d.kind != "decorator" {
@@ -33,6 +35,9 @@ func (f *fileCtx) function(def, decorated *node, parent *scope, ci *classInfo) {
 			}
 			if e != nil && e.kind == "attribute" && handlerDecorators[tx(e.child("attribute"))] {
 				handler = true
+			}
+			if e != nil && e.kind == "attribute" && cliDecorators[tx(e.child("attribute"))] {
+				cli = true
 			}
 		}
 	}
@@ -68,6 +73,8 @@ func (f *fileCtx) function(def, decorated *node, parent *scope, ci *classInfo) {
 		case injected:
 		case handler:
 			v = &val{t: tUser, src: "request parameter '" + pn + "'"}
+		case cli:
+			v = &val{t: tCLI, src: "command-line option '" + pn + "'"}
 		case first && pn == "request":
 			v = &val{t: tUser, src: "the request"}
 		case public:

@@ -8,6 +8,9 @@ type guardInfo struct {
 	ok       bool
 	positive bool
 	names    []string
+	// lenOnly: the condition only bounds the length (len(x) > 250), which
+	// caps what is logged (MLG203) but validates nothing else
+	lenOnly bool
 }
 
 // validatingMethods check a value's shape.
@@ -64,6 +67,9 @@ func (s *scope) guard(cond *node) guardInfo {
 			}
 			if first {
 				g.positive, first = pos, false
+			}
+			if g.ok {
+				g.lenOnly = false
 			}
 			g.ok = true
 			g.names = appendUniq(g.names, names...)
@@ -137,6 +143,19 @@ func (s *scope) guard(cond *node) guardInfo {
 					return
 				}
 				atom(s.identsIn(l), pos)
+			case "<", "<=", ">", ">=":
+				var names []string
+				for _, o := range []*node{l, r} {
+					if o = unparen(o); o != nil && o.kind == "call" && s.calleeQual(o) == "builtins.len" {
+						names = append(names, s.argNames(o)...)
+					}
+				}
+				if len(names) > 0 {
+					if !g.ok {
+						g.lenOnly = true
+					}
+					atom(names, ops[0] == "<" || ops[0] == "<=")
+				}
 			case "==", "!=":
 				lv, rv := s.quiet(l), s.quiet(r)
 				if lv.known() || rv.known() || lv.isList || rv.isList {

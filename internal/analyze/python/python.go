@@ -141,6 +141,7 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 	}
 	s := newSrc(b)
 	if line, msg, bad := firstError(s, root); bad {
+		a.log.Debug("python syntax error; analysing what parsed", "path", name, "line", line)
 		res.Fail(finding.Error{Path: name, Line: line, Kind: "parse", Message: msg})
 	}
 	fc := &fileCtx{ctx: ctx, s: s, policy: a.policy, sec: a.sec, bound: map[string]bool{},
@@ -152,6 +153,7 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 	m.block(root)
 	fc.runDeferred()
 	fc.finishDumps()
+	a.log.Debug("python file analysed", "path", name, "findings", len(fc.findings), "ops", fc.ops)
 	if fc.ops >= maxOps {
 		res.Fail(finding.Error{Path: name, Kind: "limit", Message: "analysis stopped at the work limit; findings may be incomplete"})
 	}

@@ -400,7 +400,7 @@ func (s *scope) stmt(n *node) bool {
 		}
 		if c := n.firstNamed(); c != nil {
 			if g := s.guard(c); g.ok {
-				s.sanitize(g.names)
+				s.apply(g)
 			}
 		}
 	case "delete_statement", "global_statement", "nonlocal_statement", "pass_statement", "comment", "print_statement", "exec_statement", "type_alias_statement":
@@ -473,6 +473,9 @@ func (s *scope) bindTarget(t *node, v *val, rhs *node) {
 	switch t.kind {
 	case "subscript":
 		base := t.child("value")
+		if base == nil {
+			return
+		}
 		bv := s.eval(base)
 		key := s.eval(t.child("subscript"))
 		if bv.envMap {
@@ -501,8 +504,7 @@ func (s *scope) bindTarget(t *node, v *val, rhs *node) {
 			s.env[s.f.s.text(base)] = &nb
 		}
 	case "attribute":
-		obj := t.child("object")
-		if obj.kind == "identifier" {
+		if obj := t.child("object"); obj != nil && obj.kind == "identifier" {
 			s.env[s.f.s.text(t)] = v
 		}
 	default:
@@ -562,13 +564,13 @@ func (s *scope) ifChain(cond, body *node, alts []*node) bool {
 	pre := s.env
 	s.env = s.clone(pre)
 	if g.ok && g.positive {
-		s.sanitize(g.names)
+		s.apply(g)
 	}
 	thenExit := s.block(body)
 	thenEnv := s.env
 	s.env = s.clone(pre)
 	if g.ok && (!g.positive || thenExit) {
-		s.sanitize(g.names)
+		s.apply(g)
 	}
 	elseExit := false
 	if len(alts) > 0 {
@@ -672,4 +674,19 @@ func (s *scope) clone(m map[string]*val) map[string]*val {
 func (s *scope) merge(a, b map[string]*val) map[string]*val {
 	s.f.ops += (len(a) + len(b)) / 2
 	return mergeEnv(a, b)
+}
+
+// apply records what a guard established on the surviving path.
+func (s *scope) apply(g guardInfo) {
+	if !g.lenOnly {
+		s.sanitize(g.names)
+		return
+	}
+	for _, n := range g.names {
+		if v := s.lookup(n); v != nil && !v.bounded {
+			b := *v
+			b.bounded = true
+			s.env[n] = &b
+		}
+	}
 }

@@ -10,7 +10,8 @@ import (
 type taint uint16
 
 const (
-	tUser  taint = 1 << iota // request data, handler parameters, argv, input()
+	tUser  taint = 1 << iota // request data, web handler parameters, input()
+	tCLI                     // sys.argv, argparse, CLI command parameters: the operator's input
 	tEnv                     // environment variables
 	tParam                   // parameter of a public function: the caller decides
 	tFree                    // a name bound nowhere in the file (snippet input)
@@ -19,7 +20,7 @@ const (
 )
 
 // untrusted is what a validation guard removes.
-const untrusted = tUser | tEnv | tParam | tFree
+const untrusted = tUser | tCLI | tEnv | tParam | tFree
 
 // hole marks an unknown part inside a string template.
 const hole = "\x00"

@@ -97,7 +97,7 @@ with mlflow.start_run(run_name="register") as r:
 
 mv = mlflow.register_model(pickled.model_uri, "fraud-pickle")
 client.transition_model_version_stage("fraud-pickle", mv.version, "Production")
-out["models"]["fraud-pickle"] = {"production": mv.version}
+out["models"]["fraud-pickle"] = {"production": str(mv.version)}
 
 v1 = mlflow.register_model(skops.model_uri, "fraud-skops")
 v2 = mlflow.register_model(skops.model_uri, "fraud-skops")
@@ -122,14 +122,14 @@ client.set_registered_model_alias("fraud-skops", "prod-us", v4.version)
 for k, v in {"mlflow-guard.requested_by": "alice", "mlflow-guard.approved_by": "bob",
              "mlflow-guard.approved_at": "2026-11-02T10:00:00Z"}.items():
     client.set_model_version_tag("fraud-skops", v4.version, k, v)
-out["models"]["fraud-skops"] = {"champion": v1.version, "approved": v2.version, "self": v3.version, "nodigest": v4.version}
+out["models"]["fraud-skops"] = {"champion": str(v1.version), "approved": str(v2.version), "self": str(v3.version), "nodigest": str(v4.version)}
 
 cv = mlflow.register_model(custom.model_uri, "custom-pyfunc")
-out["models"]["custom-pyfunc"] = {"version": cv.version}
+out["models"]["custom-pyfunc"] = {"version": str(cv.version)}
 
 client.create_registered_model("evil")
 ev = client.create_model_version("evil", evil_source, run_id=reg_run)
-out["models"]["evil"] = {"version": ev.version}
+out["models"]["evil"] = {"version": str(ev.version)}
 
 with open(sys.argv[1], "w") as f:
     json.dump(out, f)

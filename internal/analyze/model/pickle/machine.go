@@ -51,6 +51,9 @@ type Result struct {
 	// Anomalies are things the unpickler tolerates or that hint at evasion
 	// (an opcode straddling a FRAME boundary).
 	Anomalies []string
+	// Embedded is set when the stream continues with data the loader reads
+	// itself (joblib arrays) that the walk could not size.
+	Embedded string
 }
 
 // BreakError is a stream the unpickler would reject at Offset.
@@ -72,6 +75,9 @@ const (
 	kBytes              // bytes
 	kGlobal             // a callable from GLOBAL/STACK_GLOBAL/EXT
 	kInt
+	kTuple // items kept for small tuples (shapes, dtype arguments)
+	kDict  // items: key/value pairs for the few keys joblib needs
+	kDtype // numpy.dtype(s): s is the type string
 )
 
 type value struct {
@@ -79,6 +85,10 @@ type value struct {
 	s   string // kStr/kBytes content when short enough; kGlobal: index into imports
 	g   int    // kGlobal: index into Result.Imports
 	big bool   // a string too long to be a name
+	// inst is 1 + the import index of the class this object was built from.
+	inst  int
+	n     int64   // kInt value (when it fits)
+	items []value // kTuple items, kDict key/value pairs
 }
 
 type walker struct {
@@ -95,6 +105,7 @@ type walker struct {
 	straddle bool
 	pickle   int
 	lineBuf  []byte
+	nested   int // depth of joblib object-array pickles
 }
 
 // Walk reads every pickle in r until EOF or a break. It never returns an
@@ -109,6 +120,9 @@ func Walk(r io.Reader, lim Limits) Result {
 		res.Pickles++
 		done, err := w.one()
 		if err != nil {
+			if errors.Is(err, errStopEmbedded) {
+				break
+			}
 			if errors.Is(err, ErrLimit) {
 				res.Limit = err.Error()
 			} else {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // lenArg reads an n-byte little-endian length argument.
@@ -117,25 +118,30 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 			w.frameEnd = -1
 		}
 	case 'I', 'L': // INT, LONG (text)
-		if _, err := w.readLine(); err != nil {
+		line, err := w.readLine()
+		if err != nil {
 			return false, err
 		}
-		return false, w.push(value{k: kInt})
+		n, _ := strconv.ParseInt(strings.TrimSuffix(string(line), "L"), 10, 64)
+		return false, w.push(value{k: kInt, n: n})
 	case 'J':
-		if _, err := w.readN(4); err != nil {
+		b, err := w.readN(4)
+		if err != nil {
 			return false, err
 		}
-		return false, w.push(value{k: kInt})
+		return false, w.push(value{k: kInt, n: int64(int32(le(b)))})
 	case 'K':
-		if _, err := w.readN(1); err != nil {
+		b, err := w.readN(1)
+		if err != nil {
 			return false, err
 		}
-		return false, w.push(value{k: kInt})
+		return false, w.push(value{k: kInt, n: int64(b[0])})
 	case 'M':
-		if _, err := w.readN(2); err != nil {
+		b, err := w.readN(2)
+		if err != nil {
 			return false, err
 		}
-		return false, w.push(value{k: kInt})
+		return false, w.push(value{k: kInt, n: int64(le(b))})
 	case 0x8a, 0x8b: // LONG1, LONG4
 		nb := 1
 		if op == 0x8b {
@@ -159,7 +165,9 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 			return false, err
 		}
 		return false, w.push(value{})
-	case 'N', 0x88, 0x89, ')', ']', '}', 0x8f: // NONE, TRUE, FALSE, empty containers
+	case '}': // EMPTY_DICT
+		return false, w.push(value{k: kDict})
+	case 'N', 0x88, 0x89, ')', ']', 0x8f: // NONE, TRUE, FALSE, empty containers
 		return false, w.push(value{})
 	case 'S': // STRING
 		line, err := w.readLine()
@@ -228,26 +236,53 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		if len(items)%2 != 0 {
 			return false, w.brk("odd number of items for SETITEMS")
 		}
-		_, err = w.top()
-		return false, err
-	case 'b': // BUILD: state applied via __setstate__ or __dict__ update
-		if _, err := w.pop(); err != nil {
+		d, err := w.top()
+		if err != nil {
 			return false, err
 		}
-		_, err := w.top()
-		return false, err
-	case 't', 'l', 'd', 0x91: // TUPLE, LIST, DICT, FROZENSET
+		if d.k == kDict {
+			for i := 0; i+1 < len(items); i += 2 {
+				if items[i].k == kStr && joblibKeys[items[i].s] {
+					d.items = append(d.items, items[i], items[i+1])
+				}
+			}
+		}
+		return false, nil
+	case 'b': // BUILD: state applied via __setstate__ or __dict__ update
+		state, err := w.pop()
+		if err != nil {
+			return false, err
+		}
+		obj, err := w.top()
+		if err != nil {
+			return false, err
+		}
+		if obj.inst > 0 && w.isJoblibWrapper(obj.inst-1) {
+			return w.joblibArray(state)
+		}
+		return false, nil
+	case 't': // TUPLE
+		items, err := w.popMark()
+		if err != nil {
+			return false, err
+		}
+		if len(items) <= 8 {
+			return false, w.push(value{k: kTuple, items: append([]value(nil), items...)})
+		}
+		return false, w.push(value{})
+	case 'l', 'd', 0x91: // LIST, DICT, FROZENSET
 		if _, err := w.popMark(); err != nil {
 			return false, err
 		}
 		return false, w.push(value{})
 	case 0x85, 0x86, 0x87: // TUPLE1..3
-		for i := 0; i < int(op-0x84); i++ {
-			if _, err := w.pop(); err != nil {
-				return false, err
-			}
+		n := int(op - 0x84)
+		if len(w.stack) < n {
+			return false, w.brk("unpickling stack underflow")
 		}
-		return false, w.push(value{})
+		items := append([]value(nil), w.stack[len(w.stack)-n:]...)
+		w.stack = w.stack[:len(w.stack)-n]
+		return false, w.push(value{k: kTuple, items: items})
 	case '0': // POP (pops a mark too when the stack above it is empty)
 		if len(w.stack) == 0 && len(w.meta) > 0 {
 			_, err := w.popMark()
@@ -371,7 +406,8 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		}
 		return false, w.push(w.addImport("copyreg", fmt.Sprintf("extension code %d", code), "EXT", at, false))
 	case 'R': // REDUCE callable(args)
-		if _, err := w.pop(); err != nil {
+		args, err := w.pop()
+		if err != nil {
 			return false, err
 		}
 		f, err := w.pop()
@@ -379,7 +415,10 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 			return false, err
 		}
 		w.call(f)
-		return false, w.push(value{})
+		if w.isImport(f, "numpy", "dtype") && args.k == kTuple && len(args.items) > 0 && args.items[0].k == kStr {
+			return false, w.push(value{k: kDtype, s: args.items[0].s})
+		}
+		return false, w.push(w.instance(f))
 	case 0x81: // NEWOBJ cls.__new__(cls, *args)
 		if _, err := w.pop(); err != nil {
 			return false, err
@@ -389,7 +428,7 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 			return false, err
 		}
 		w.call(c)
-		return false, w.push(value{})
+		return false, w.push(w.instance(c))
 	case 0x92: // NEWOBJ_EX
 		for i := 0; i < 2; i++ {
 			if _, err := w.pop(); err != nil {
@@ -401,7 +440,7 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 			return false, err
 		}
 		w.call(c)
-		return false, w.push(value{})
+		return false, w.push(w.instance(c))
 	case 'o': // OBJ: cls and args above the mark
 		items, err := w.popMark()
 		if err != nil {
@@ -428,6 +467,26 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		return false, w.brk("invalid opcode 0x%02x", op)
 	}
 	return false, nil
+}
+
+func (w *walker) instance(cls value) value {
+	if cls.k == kGlobal {
+		return value{inst: cls.g + 1}
+	}
+	return value{}
+}
+
+func (w *walker) isJoblibWrapper(i int) bool {
+	imp := w.res.Imports[i]
+	return imp.Module == "joblib.numpy_pickle" && imp.Name == "NumpyArrayWrapper"
+}
+
+func (w *walker) isImport(v value, mod, name string) bool {
+	if v.k != kGlobal {
+		return false
+	}
+	imp := w.res.Imports[v.g]
+	return imp.Module == mod && imp.Name == name
 }
 
 func describe(v value) string {

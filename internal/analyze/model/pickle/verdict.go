@@ -35,7 +35,7 @@ var dangerousModules = map[string]string{
 	"cProfile": "runs Python code", "profile": "runs Python code", "trace": "runs Python code",
 	"doctest": "runs Python code", "pydoc": "imports arbitrary code or runs a pager command",
 	"pickle": "loads a nested pickle", "_pickle": "loads a nested pickle",
-	"cloudpickle": "loads a nested pickle", "dill": "loads a nested pickle", "joblib": "loads a nested pickle",
+	"cloudpickle": "rebuilds functions from pickled code", "dill": "rebuilds functions from pickled code", "joblib": "loads a nested pickle",
 	"marshal": "loads code objects", "shelve": "loads a nested pickle", "types": "builds code and function objects",
 	"ctypes": "calls native code", "_ctypes": "calls native code", "cffi": "calls native code",
 	"socket": "opens network connections", "_socket": "opens network connections", "ssl": "opens network connections",
@@ -84,11 +84,10 @@ var dangerousNames = map[string]string{
 	"numpy.save": "writes files", "numpy.savetxt": "writes files", "numpy.loadtxt": "reads files",
 	"pandas.read_pickle": "loads a nested pickle", "pandas.read_csv": "reads files",
 	"torch.load": "loads a nested pickle", "torch.save": "writes files",
-	"copyreg._reconstructor": "", // handled as safe below; listed to keep the key space explicit
-	"logging.config.listen": "opens a socket that runs received config",
+	"logging.config.listen":     "opens a socket that runs received config",
 	"logging.config.dictConfig": "instantiates arbitrary callables",
 	"logging.config.fileConfig": "instantiates arbitrary callables",
-	"code.interact": "runs Python code", "random._os": "executes shell commands",
+	"code.interact":             "runs Python code", "random._os": "executes shell commands",
 	"collections._sys": "reaches interpreter internals",
 }
 
@@ -130,6 +129,7 @@ func init() {
 	add("numpy.random._mt19937", "MT19937")
 	add("numpy.random._pcg64", "PCG64")
 	add("numpy.random._generator", "Generator")
+	add("numpy.random.bit_generator", "SeedSequence", "__pyx_unpickle_SeedSequence")
 	for _, t := range []string{"Float64DType", "Float32DType", "Float16DType", "Int64DType", "Int32DType", "Int16DType",
 		"Int8DType", "UInt64DType", "UInt32DType", "UInt16DType", "UInt8DType", "BoolDType", "ObjectDType",
 		"StrDType", "BytesDType", "Complex64DType", "Complex128DType", "LongDType", "ULongDType", "LongLongDType",
@@ -188,6 +188,11 @@ func Classify(imp Import) Verdict {
 	if isDunderTraversal(imp.Name) || strings.HasPrefix(imp.Module, "__builtins__") {
 		return Verdict{Kind: Dangerous, Resolved: qual, Reason: "walks interpreter internals through dunder attributes"}
 	}
+	// Exact allowlisted pairs first: joblib's array wrapper lives in a
+	// module whose loaders are dangerous, the wrapper itself is not.
+	if safeNames[qual] {
+		return Verdict{Kind: Safe, Resolved: qual}
+	}
 	if r, ok := dangerous(qual); ok {
 		return Verdict{Kind: Dangerous, Resolved: qual, Reason: r}
 	}
@@ -202,9 +207,6 @@ func Classify(imp Import) Verdict {
 				return Verdict{Kind: Dangerous, Resolved: "builtins." + cand, Reason: r}
 			}
 		}
-	}
-	if safeNames[qual] {
-		return Verdict{Kind: Safe, Resolved: qual}
 	}
 	if !strings.Contains(imp.Name, ".") && imp.Name != "" && unicode.IsUpper(rune(imp.Name[0])) {
 		for _, m := range safeClassModules {

@@ -44,3 +44,10 @@ def weak_check(model_uri):
 
 
 model = mlflow.pyfunc.load_model(sys.argv[1])  # want: MLG103
+
+
+@app.get("/len")
+async def length_is_not_validation(uri: str):
+    if len(uri) > 200:
+        raise ValueError("too long")
+    return mlflow.pyfunc.load_model(uri)  # want: MLG103

@@ -20,3 +20,25 @@ def train():
 def helper(value):
     # ordinary parameters are not user input for MLG203
     mlflow.log_param("value", value)
+
+
+def cli_args():
+    # the operator's own command line is not untrusted input for tracking data
+    import argparse
+    import sys
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--experiment")
+    args = parser.parse_args()
+    mlflow.set_tag("experiment", args.experiment)
+    mlflow.log_param("argv", sys.argv[1])
+
+
+@app.route("/note", methods=["POST"])
+def note():
+    import textwrap
+    text = request.form["text"]
+    if len(text) > 250:
+        return "too long", 413
+    mlflow.set_tag("note", text)
+    mlflow.set_tag("summary", textwrap.shorten(request.form["summary"], 250))
+    return "ok"

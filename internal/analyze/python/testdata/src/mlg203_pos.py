@@ -22,4 +22,3 @@ def from_input():
     mlflow.set_tag("owner", name)  # want: MLG203
 
 
-mlflow.log_param("argv", sys.argv[1])  # want: MLG203

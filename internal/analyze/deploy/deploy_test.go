@@ -1,0 +1,163 @@
+package deploy
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze/analyzetest"
+	"github.com/mlflow-guard/mlflow-guard/internal/config"
+	"github.com/mlflow-guard/mlflow-guard/internal/rules"
+)
+
+func newTest() *Analyzer { return New(analyze.Options{Policy: config.DefaultPolicy()}) }
+
+// TestFixtures runs each fixture directory as its own scan: cross-file
+// judgements (a proxy in front of a server) stay inside one directory.
+func TestFixtures(t *testing.T) {
+	dirs, err := os.ReadDir("testdata/src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if !d.IsDir() {
+			continue
+		}
+		t.Run(d.Name(), func(t *testing.T) {
+			analyzetest.Run(t, newTest(), filepath.Join("testdata/src", d.Name()), false)
+		})
+	}
+}
+
+// TestEveryDeployRuleCovered: each rule enforced in deploy has a positive
+// fixture, and the fixtures hold hard negatives (files with no want).
+func TestEveryDeployRuleCovered(t *testing.T) {
+	seen := map[string]bool{}
+	_ = filepath.WalkDir("testdata/src", func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := os.ReadFile(p)
+		for _, ids := range analyzetest.Wants(b) {
+			for _, id := range ids {
+				seen[id] = true
+			}
+		}
+		return nil
+	})
+	for _, r := range rules.Catalog() {
+		for _, where := range r.EnforcedIn {
+			if where == rules.InDeploy && !seen[r.ID] {
+				t.Errorf("%s is enforced in deploy but no fixture expects it", r.ID)
+			}
+		}
+	}
+}
+
+// TestMalformedInputs: broken YAML, Dockerfile, shell and nginx each give an
+// error naming file and line, and the rest of the scan goes on.
+func TestMalformedInputs(t *testing.T) {
+	fs, errs := analyzetest.Scan(t, newTest(), "testdata/errors")
+	want := map[string]int{"docker-compose.yml": 4, "Dockerfile": 2, "broken.sh": 2, "nginx.conf": 2}
+	got := map[string]int{}
+	for _, e := range errs {
+		got[e.Path] = e.Line
+		if e.Kind != "parse" || e.Message == "" {
+			t.Errorf("error %v: want kind parse with a message", e)
+		}
+	}
+	for p, line := range want {
+		if l, ok := got[p]; !ok {
+			t.Errorf("%s: no error reported", p)
+		} else if p == "docker-compose.yml" && (l < 1 || l > line) {
+			// go-yaml names the line of the construct it was inside
+			t.Errorf("%s: error at line %d, want 1..%d", p, l, line)
+		} else if p != "docker-compose.yml" && l != line {
+			t.Errorf("%s: error at line %d, want %d", p, l, line)
+		}
+	}
+	var sawGood, sawDocker bool
+	for _, f := range fs {
+		if f.Path == "good.sh" && f.RuleID == "MLG402" {
+			sawGood = true
+		}
+		if f.Path == "Dockerfile" && f.RuleID == "MLG402" {
+			sawDocker = true
+		}
+	}
+	if !sawGood || !sawDocker {
+		t.Errorf("scan did not go on past broken files: good.sh=%v Dockerfile=%v (findings %v)", sawGood, sawDocker, fs)
+	}
+}
+
+// TestNoSecretInMessages: no finding message repeats a secret value.
+func TestNoSecretInMessages(t *testing.T) {
+	secretsInFixtures := []string{"Zq3v9Lr2Xw8Tn5Bc7Md1Fk4Hs6Jp0Ga2Ye9Ru3Wi", "S3cr3tPassw0rd", "hunter2hunter2", "password1234", "s3cr3t!"}
+	for _, dir := range []string{"testdata/src/shell", "testdata/src/env", "testdata/src/compose", "testdata/src/k8s", "testdata/src/ini", "testdata/src/units"} {
+		fs, _ := analyzetest.Scan(t, newTest(), dir)
+		if len(fs) == 0 {
+			t.Errorf("%s: no findings", dir)
+		}
+		for _, f := range fs {
+			for _, s := range secretsInFixtures {
+				if strings.Contains(f.Message, s) {
+					t.Errorf("%s:%d %s message leaks a secret: %q", f.Path, f.Line, f.RuleID, f.Message)
+				}
+			}
+		}
+	}
+}
+
+// TestMLG401SaysHowToSatisfy: every MLG401 names the remedies.
+func TestMLG401SaysHowToSatisfy(t *testing.T) {
+	fs, _ := analyzetest.Scan(t, newTest(), "testdata/src/nginx")
+	n := 0
+	for _, f := range fs {
+		if f.RuleID != "MLG401" {
+			continue
+		}
+		n++
+		for _, w := range []string{"--app-name basic-auth", "auth_basic", "auth-url", "127.0.0.1", "nginx.conf:6"} {
+			if !strings.Contains(f.Message, w) {
+				t.Errorf("MLG401 message lacks %q: %s", w, f.Message)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("want one MLG401 in the nginx fixture, got %d", n)
+	}
+}
+
+func TestRelevant(t *testing.T) {
+	cases := map[string]struct {
+		head string
+		want kind
+	}{
+		"Dockerfile":              {"FROM x", kDockerfile},
+		"build/api.dockerfile":    {"FROM x", kDockerfile},
+		"docker-compose.prod.yml": {"", kYAML},
+		"k8s/deploy.yaml":         {"apiVersion: v1", kYAML},
+		"data/config.yaml":        {"lr: 0.1", kNone},
+		"chart/templates/d.yaml":  {"apiVersion: {{ .Values.v }}", kNone},
+		"run.sh":                  {"", kShell},
+		"bin/serve":               {"#!/usr/bin/env bash\n", kShell},
+		"bin/tool":                {"#!/usr/bin/env python3\n", kNone},
+		"mlflow.service":          {"", kSystemd},
+		"Procfile":                {"", kProcfile},
+		"Makefile":                {"", kMakefile},
+		".env":                    {"", kDotenv},
+		".env.production":         {"", kDotenv},
+		"nginx/mlflow.conf":       {"server {", kNginx},
+		"setup.cfg.conf":          {"a = b", kNone},
+		"basic_auth.ini":          {"", kIni},
+		"tox.ini":                 {"[tox]", kNone},
+		"model.pkl":               {"\x80\x04", kNone},
+	}
+	for p, c := range cases {
+		if got := detect(p, []byte(c.head)); got != c.want {
+			t.Errorf("detect(%q) = %v, want %v", p, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,594 @@
+package deploy
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+var yamlLineRe = regexp.MustCompile(`line (\d+)`)
+
+// yamlFile handles every YAML document of a file: Kubernetes objects,
+// a compose file, or (best effort) Helm values and CI files.
+func (j *judge) yamlFile(data []byte) {
+	j.lines = strings.Split(string(data), "\n")
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for doc := 0; doc < 10000; doc++ {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			line := 0
+			if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
+				line, _ = strconv.Atoi(m[1])
+			}
+			j.f.errs = append(j.f.errs, errAt(j.path, line, "yaml: "+strings.TrimPrefix(err.Error(), "yaml: ")))
+			return
+		}
+		if n.Kind != yaml.DocumentNode || len(n.Content) == 0 || n.Content[0].Kind != yaml.MappingNode {
+			continue
+		}
+		root := n.Content[0]
+		switch {
+		case get(root, "apiVersion") != nil && get(root, "kind") != nil:
+			j.k8s(root)
+		case isMap(get(root, "services")):
+			j.compose(root)
+		default:
+			j.loose(root, "", 0)
+		}
+	}
+}
+
+// get returns the value of key in a mapping, following one merge key.
+func get(m *yaml.Node, key string) *yaml.Node {
+	if m == nil {
+		return nil
+	}
+	if m.Kind == yaml.AliasNode {
+		m = m.Alias
+	}
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	var merged *yaml.Node
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			v := m.Content[i+1]
+			if v.Kind == yaml.AliasNode && v.Alias != nil {
+				return v.Alias
+			}
+			return v
+		}
+		if m.Content[i].Value == "<<" {
+			merged = m.Content[i+1]
+		}
+	}
+	if merged != nil && merged.Kind == yaml.AliasNode && merged.Alias != nil && merged.Alias != m {
+		return getNoMerge(merged.Alias, key)
+	}
+	return nil
+}
+
+func getNoMerge(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func isMap(n *yaml.Node) bool { return n != nil && n.Kind == yaml.MappingNode }
+
+func scalar(n *yaml.Node) string {
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return n.Value
+}
+
+// yval is a scalar's value at its position; "${...}" interpolation and
+// Helm templates are unresolved.
+func (j *judge) yval(n *yaml.Node) val {
+	v := val{s: n.Value, known: n.Kind == yaml.ScalarNode && n.Tag != "!!null", literal: true, line: n.Line, col: n.Column, path: j.path}
+	if strings.Contains(v.s, "${") || strings.Contains(v.s, "{{") || (strings.HasPrefix(v.s, "$") && !strings.HasPrefix(v.s, "$$")) {
+		v.known, v.literal = false, false
+	}
+	return v
+}
+
+func (j *judge) seqVals(n *yaml.Node) []val {
+	var out []val
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	for _, c := range n.Content {
+		if c.Kind == yaml.ScalarNode {
+			out = append(out, j.yval(c))
+		} else {
+			out = append(out, val{known: false, line: c.Line, col: c.Column, path: j.path})
+		}
+	}
+	return out
+}
+
+var podKinds = map[string][]string{
+	"Pod":         {"spec"},
+	"Deployment":  {"spec", "template", "spec"},
+	"StatefulSet": {"spec", "template", "spec"},
+	"DaemonSet":   {"spec", "template", "spec"},
+	"ReplicaSet":  {"spec", "template", "spec"},
+	"Job":         {"spec", "template", "spec"},
+	"Rollout":     {"spec", "template", "spec"},
+	"CronJob":     {"spec", "jobTemplate", "spec", "template", "spec"},
+}
+
+var k8sVarRe = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
+
+func (j *judge) k8s(root *yaml.Node) {
+	kind := scalar(get(root, "kind"))
+	meta := get(root, "metadata")
+	name := scalar(get(meta, "name"))
+	switch kind {
+	case "ConfigMap":
+		e := env{}
+		if d := get(root, "data"); isMap(d) {
+			for i := 0; i+1 < len(d.Content); i += 2 {
+				v := j.yval(d.Content[i+1])
+				e[d.Content[i].Value] = v
+				j.envVar(d.Content[i].Value, v)
+			}
+		}
+		j.f.configMaps[name] = e
+		return
+	case "Ingress":
+		j.ingress(root, name)
+		return
+	}
+	p, ok := podKinds[kind]
+	if !ok {
+		return
+	}
+	spec := root
+	for _, k := range p {
+		spec = get(spec, k)
+	}
+	if !isMap(spec) {
+		return
+	}
+	names := []string{name}
+	if l := get(get(meta, "labels"), "app"); l != nil {
+		names = append(names, l.Value)
+	}
+	if l := get(get(meta, "labels"), "app.kubernetes.io/name"); l != nil {
+		names = append(names, l.Value)
+	}
+	podSC := get(spec, "securityContext")
+	for _, key := range []string{"initContainers", "containers"} {
+		cs := get(spec, key)
+		if cs == nil || cs.Kind != yaml.SequenceNode {
+			continue
+		}
+		for _, c := range cs.Content {
+			j.container(c, podSC, names, key == "containers")
+		}
+	}
+}
+
+func (j *judge) container(c, podSC *yaml.Node, names []string, main bool) {
+	cname := get(c, "name")
+	e := env{}
+	if ev := get(c, "env"); ev != nil && ev.Kind == yaml.SequenceNode {
+		for _, item := range ev.Content {
+			n := scalar(get(item, "name"))
+			if n == "" {
+				continue
+			}
+			if v := get(item, "value"); v != nil {
+				vv := j.yval(v)
+				if strings.Contains(vv.s, "$(") {
+					vv.known, vv.literal = false, false
+				}
+				e[n] = vv
+				j.envVar(n, vv)
+			} else {
+				nm := get(item, "name")
+				e[n] = val{known: false, line: nm.Line, col: nm.Column, path: j.path}
+			}
+		}
+	}
+	tmpl := &server{inContainer: true, names: append(append([]string{}, names...), scalar(cname))}
+	if ef := get(c, "envFrom"); ef != nil && ef.Kind == yaml.SequenceNode {
+		for _, item := range ef.Content {
+			if n := scalar(get(get(item, "configMapRef"), "name")); n != "" {
+				tmpl.configMaps = append(tmpl.configMaps, n)
+			}
+		}
+	}
+	image := strings.ToLower(scalar(get(c, "image")))
+	argv := append(j.seqVals(get(c, "command")), j.seqVals(get(c, "args"))...)
+	if get(c, "command") == nil && len(argv) > 0 && argv[0].s == "server" && strings.Contains(image, "mlflow") {
+		argv = append([]val{{s: "mlflow", known: true, line: argv[0].line, col: argv[0].col, path: j.path}}, argv...)
+	}
+	for i := range argv {
+		// Kubernetes expands $(VAR) from the container's env
+		if argv[i].known && strings.Contains(argv[i].s, "$(") {
+			ok := true
+			argv[i].s = k8sVarRe.ReplaceAllStringFunc(argv[i].s, func(m string) string {
+				v, found := e[m[2:len(m)-1]]
+				if !found || !v.known {
+					ok = false
+					return m
+				}
+				return v.s
+			})
+			argv[i].known = ok
+			argv[i].literal = false
+		}
+	}
+	before := len(j.f.servers)
+	j.words(argv)
+	sc := &shellCtx{j: j, vars: e, tmpl: tmpl}
+	sc.command(argv, e)
+	runsMLflow := len(j.f.servers) > before || strings.Contains(image, "mlflow")
+	if main && runsMLflow {
+		j.hardening(c, podSC)
+	}
+}
+
+// hardening is MLG410 for one MLflow container: explicit bad settings at
+// their key, missing ones together at the container's name.
+func (j *judge) hardening(c, podSC *yaml.Node) {
+	sc := get(c, "securityContext")
+	flag := func(n *yaml.Node, msg string) {
+		j.add("MLG410", j.path, n.Line, n.Column, "%s", msg)
+	}
+	var miss []string
+	if p := get(sc, "privileged"); p != nil && truthy(p.Value) {
+		flag(p, "the MLflow container is privileged; remove privileged: true")
+	}
+	if p := get(sc, "allowPrivilegeEscalation"); p == nil {
+		miss = append(miss, "allowPrivilegeEscalation: false")
+	} else if truthy(p.Value) {
+		flag(p, "the MLflow container allows privilege escalation; set allowPrivilegeEscalation: false")
+	}
+	nonRoot := false
+	for _, s := range []*yaml.Node{sc, podSC} {
+		if p := get(s, "runAsNonRoot"); p != nil {
+			if truthy(p.Value) {
+				nonRoot = true
+			} else {
+				flag(p, "runAsNonRoot: false lets the MLflow container run as root")
+			}
+		}
+		if p := get(s, "runAsUser"); p != nil {
+			if p.Value == "0" {
+				flag(p, "runAsUser: 0 runs the MLflow container as root")
+			} else if n, err := strconv.Atoi(p.Value); err == nil && n > 0 {
+				nonRoot = true
+			}
+		}
+	}
+	if !nonRoot {
+		miss = append(miss, "runAsNonRoot: true")
+	}
+	if p := get(sc, "readOnlyRootFilesystem"); p == nil {
+		miss = append(miss, "readOnlyRootFilesystem: true")
+	} else if !truthy(p.Value) {
+		flag(p, "the MLflow container's root filesystem is writable; set readOnlyRootFilesystem: true")
+	}
+	if l := get(get(c, "resources"), "limits"); l == nil || len(l.Content) == 0 {
+		miss = append(miss, "resources.limits")
+	}
+	if len(miss) > 0 {
+		at := get(c, "name")
+		if at == nil {
+			at = c
+		}
+		j.add("MLG410", j.path, at.Line, at.Column, "the MLflow container lacks %s", strings.Join(miss, ", "))
+	}
+}
+
+// ingress is a Kubernetes Ingress: does it authenticate, and where to.
+type ingress struct {
+	path, name string
+	line, col  int
+	auth, tls  bool
+	backends   []string
+}
+
+var ingressAuthKeys = []string{"auth-url", "auth-type", "auth-signin", "auth-secret", "auth-tls-verify-client", "oauth", "forward-auth", "authsecret"}
+
+func (j *judge) ingress(root *yaml.Node, name string) {
+	in := &ingress{path: j.path, name: name, line: root.Line, col: root.Column}
+	if k := get(root, "kind"); k != nil {
+		in.line, in.col = k.Line, k.Column
+	}
+	if ann := get(get(root, "metadata"), "annotations"); isMap(ann) {
+		for i := 0; i+1 < len(ann.Content); i += 2 {
+			k := strings.ToLower(ann.Content[i].Value)
+			for _, a := range ingressAuthKeys {
+				if strings.Contains(k, a) && ann.Content[i+1].Value != "" {
+					in.auth = true
+				}
+			}
+		}
+	}
+	spec := get(root, "spec")
+	if t := get(spec, "tls"); t != nil && len(t.Content) > 0 {
+		in.tls = true
+	}
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n == nil {
+			return
+		}
+		if n.Kind == yaml.MappingNode {
+			if s := get(n, "service"); isMap(s) {
+				in.backends = append(in.backends, scalar(get(s, "name")))
+			}
+			if s := get(n, "serviceName"); s != nil {
+				in.backends = append(in.backends, s.Value)
+			}
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(spec)
+	j.f.ingresses = append(j.f.ingresses, in)
+}
+
+func (in *ingress) routesTo(s *server) bool {
+	for _, b := range in.backends {
+		lb := strings.ToLower(b)
+		if strings.Contains(lb, "mlflow") {
+			return true
+		}
+		for _, n := range s.names {
+			if n != "" && strings.EqualFold(n, b) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (in *ingress) frontsMLflow(servers []*server) bool {
+	for _, b := range in.backends {
+		if strings.Contains(strings.ToLower(b), "mlflow") {
+			return true
+		}
+	}
+	for _, s := range servers {
+		if in.routesTo(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// compose handles a docker-compose file's services.
+func (j *judge) compose(root *yaml.Node) {
+	svcs := get(root, "services")
+	for i := 0; i+1 < len(svcs.Content); i += 2 {
+		name, svc := svcs.Content[i].Value, svcs.Content[i+1]
+		if !isMap(svc) {
+			continue
+		}
+		e := env{}
+		switch ev := get(svc, "environment"); {
+		case isMap(ev):
+			for k := 0; k+1 < len(ev.Content); k += 2 {
+				v := j.yval(ev.Content[k+1])
+				e[ev.Content[k].Value] = v
+				j.envVar(ev.Content[k].Value, v)
+			}
+		case ev != nil && ev.Kind == yaml.SequenceNode:
+			for _, item := range ev.Content {
+				n, value, ok := strings.Cut(item.Value, "=")
+				v := j.yval(item)
+				v.s = value
+				if !ok {
+					v.known, v.literal = false, false
+				}
+				e[n] = v
+				j.envVar(n, v)
+			}
+		}
+		tmpl := &server{inContainer: true, names: []string{name, scalar(get(svc, "container_name")), scalar(get(svc, "hostname"))}}
+		dir := path.Dir(j.path)
+		switch ef := get(svc, "env_file"); {
+		case ef != nil && ef.Kind == yaml.ScalarNode:
+			tmpl.envFiles = append(tmpl.envFiles, path.Join(dir, ef.Value))
+		case ef != nil && ef.Kind == yaml.SequenceNode:
+			for _, item := range ef.Content {
+				p := item.Value
+				if isMap(item) {
+					p = scalar(get(item, "path"))
+				}
+				tmpl.envFiles = append(tmpl.envFiles, path.Join(dir, p))
+			}
+		}
+		argv := append(j.composeWords(get(svc, "entrypoint"), e), j.composeWords(get(svc, "command"), e)...)
+		before := len(j.f.servers)
+		j.words(argv)
+		sc := &shellCtx{j: j, vars: e, tmpl: tmpl}
+		sc.command(argv, e)
+		image := strings.ToLower(scalar(get(svc, "image")))
+		if len(j.f.servers) > before || strings.Contains(image, "mlflow") {
+			if p := get(svc, "privileged"); p != nil && truthy(p.Value) {
+				j.add("MLG410", j.path, p.Line, p.Column, "the MLflow service runs privileged; remove privileged: true")
+			}
+			if u := get(svc, "user"); u != nil {
+				n, _, _ := strings.Cut(u.Value, ":")
+				if n == "root" || n == "0" {
+					j.add("MLG410", j.path, u.Line, u.Column, "the MLflow service runs as root; set user to a non-root UID")
+				}
+			}
+		}
+	}
+}
+
+// composeWords turns a compose command or entrypoint (list, or a string
+// that compose splits like a shell without running one) into words.
+func (j *judge) composeWords(n *yaml.Node, e env) []val {
+	if n == nil {
+		return nil
+	}
+	if n.Kind == yaml.SequenceNode {
+		return j.seqVals(n)
+	}
+	if n.Kind != yaml.ScalarNode || n.Value == "" {
+		return nil
+	}
+	// "$$" is compose's escape for a literal "$"
+	if src, line, ok := j.blockSource(n); ok {
+		return j.shellWords(strings.ReplaceAll(src, "$$", "$"), line, 1, e)
+	}
+	return j.shellWords(strings.ReplaceAll(n.Value, "$$", "$"), n.Line, n.Column, e)
+}
+
+// shellWords splits s into resolved words with shell quoting rules.
+func (j *judge) shellWords(s string, line, col int, e env) []val {
+	var out []val
+	c := &shellCtx{j: j, vars: e, line0: line, col0: col}
+	f, err := parseShell(s)
+	if err != nil {
+		j.f.errs = append(j.f.errs, errAt(j.path, line, "command: "+err.Error()))
+		return nil
+	}
+	if len(f.Stmts) > 0 {
+		if call, ok := f.Stmts[0].Cmd.(*syntax.CallExpr); ok {
+			for _, w := range call.Args {
+				out = append(out, c.word(w))
+			}
+		}
+	}
+	return out
+}
+
+// loose walks Helm values and other YAML (CI files) best effort: env-like
+// keys are judged as environment, {name, value} lists as env entries, and
+// "run"/"script" strings as shell.
+func (j *judge) loose(n *yaml.Node, key string, depth int) {
+	if n == nil || depth > 64 {
+		return
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i].Value, n.Content[i+1]
+			if v.Kind == yaml.ScalarNode {
+				j.looseScalar(k, v)
+				continue
+			}
+			j.loose(v, k, depth+1)
+		}
+	case yaml.SequenceNode:
+		lk := strings.ToLower(key)
+		if lk == "args" || lk == "extraargs" || lk == "command" {
+			argv := j.seqVals(n)
+			if len(argv) > 0 && argv[0].s == "server" {
+				argv = append([]val{{s: "mlflow", known: true, line: argv[0].line, col: argv[0].col, path: j.path}}, argv...)
+			}
+			j.words(argv)
+			(&shellCtx{j: j, vars: env{}, tmpl: &server{inContainer: true}}).command(argv, env{})
+			return
+		}
+		for _, c := range n.Content {
+			if nm, vv := get(c, "name"), get(c, "value"); nm != nil && vv != nil && vv.Kind == yaml.ScalarNode {
+				j.envVar(nm.Value, j.yval(vv))
+				continue
+			}
+			if c.Kind == yaml.ScalarNode && (lk == "script" || lk == "before_script") {
+				j.looseShell(c)
+				continue
+			}
+			j.loose(c, key, depth+1)
+		}
+	}
+}
+
+func (j *judge) looseScalar(k string, v *yaml.Node) {
+	lk := strings.ToLower(k)
+	switch {
+	case lk == "run" || lk == "script" || lk == "command" && strings.Contains(v.Value, "mlflow"):
+		j.looseShell(v)
+	case strings.Contains(lk, "adminpassword") || lk == "admin_password":
+		vv := j.yval(v)
+		if vv.known && !j.adminPassword(vv, k) {
+			j.envVar(k, vv)
+		}
+	case isEnvName(k) || strings.Contains(lk, "password") || strings.Contains(lk, "secret") || strings.Contains(lk, "token"):
+		j.envVar(k, j.yval(v))
+	}
+}
+
+func (j *judge) looseShell(v *yaml.Node) {
+	src, line, col := v.Value, v.Line, v.Column
+	if b, l, ok := j.blockSource(v); ok {
+		src, line, col = b, l, 1
+	}
+	c := &shellCtx{j: j, vars: env{}, line0: line, col0: col, tmpl: &server{}, judgeAssign: true}
+	if err := c.run(src); err != nil {
+		j.f.errs = append(j.f.errs, *err)
+	}
+}
+
+func isEnvName(s string) bool {
+	if s == "" || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return strings.Contains(s, "_")
+}
+
+// blockSource returns a block scalar's text as it stands in the file, so
+// shell positions are true file positions: indentation is kept, and a folded
+// scalar's line breaks become shell continuations (folding joins them).
+func (j *judge) blockSource(n *yaml.Node) (string, int, bool) {
+	if n.Style != yaml.LiteralStyle && n.Style != yaml.FoldedStyle || n.Line < 1 || n.Line >= len(j.lines) {
+		return "", 0, false
+	}
+	keyLine := j.lines[n.Line-1]
+	indent := len(keyLine) - len(strings.TrimLeft(keyLine, " "))
+	var b strings.Builder
+	end := n.Line
+	for i := n.Line; i < len(j.lines); i++ {
+		l := strings.TrimRight(j.lines[i], "\r")
+		if strings.TrimSpace(l) != "" && len(l)-len(strings.TrimLeft(l, " ")) <= indent {
+			break
+		}
+		end = i + 1
+	}
+	for i := n.Line; i < end; i++ {
+		l := strings.TrimRight(j.lines[i], "\r")
+		if i > n.Line {
+			if n.Style == yaml.FoldedStyle && strings.TrimSpace(l) != "" && strings.TrimSpace(j.lines[i-1]) != "" {
+				b.WriteString(" \\")
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString(l)
+	}
+	return b.String(), n.Line + 1, true
+}

@@ -1,0 +1,353 @@
+package model
+
+import (
+	"bufio"
+	"bytes"
+	"compress/bzip2"
+	"compress/gzip"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/ulikunitz/xz"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
+)
+
+// npy: a header dict, then raw data; object arrays store a pickle there.
+var npyDescrRe = regexp.MustCompile(`'descr'\s*:\s*(?:'([^']*)'|(\[))`)
+
+func (s *scan) npy(r *io.SectionReader, member string) {
+	pre := make([]byte, 12)
+	if _, err := r.ReadAt(pre, 0); err != nil {
+		s.fail("parse", member, "numpy file truncated in its preamble")
+		return
+	}
+	major := pre[6]
+	var hlen, start int64
+	switch major {
+	case 1:
+		hlen, start = int64(binary.LittleEndian.Uint16(pre[8:])), 10
+	case 2, 3:
+		hlen, start = int64(binary.LittleEndian.Uint32(pre[8:])), 12
+	default:
+		s.fail("unchecked", member, "numpy format version %d not supported", major)
+		return
+	}
+	if hlen > 1<<20 || start+hlen > r.Size() {
+		s.fail("parse", member, "numpy header length %d out of range", hlen)
+		return
+	}
+	hdr := make([]byte, hlen)
+	if _, err := r.ReadAt(hdr, start); err != nil {
+		s.fail("parse", member, "numpy header truncated")
+		return
+	}
+	m := npyDescrRe.FindSubmatch(hdr)
+	if m == nil {
+		s.fail("parse", member, "numpy header has no descr")
+		return
+	}
+	// Object dtype ('|O') or a structured dtype with an object field.
+	obj := string(m[1]) == "|O" || string(m[1]) == "O" || (len(m[2]) > 0 && bytes.Contains(hdr, []byte("'O'")) || bytes.Contains(hdr, []byte("'|O'")))
+	if !obj {
+		return
+	}
+	s.pickle(io.NewSectionReader(r, start+hlen, r.Size()-start-hlen), joinMember(member, "object array"))
+}
+
+// compressed streams the decompressed bytes: pickles are walked as they
+// inflate; anything needing random access is buffered up to a cap.
+func (s *scan) compressed(r *io.SectionReader, f format, member, name string, depth int) {
+	var zr io.Reader
+	var err error
+	switch f {
+	case fmtGzip:
+		var g *gzip.Reader
+		g, err = gzip.NewReader(r)
+		if err == nil {
+			g.Multistream(true)
+			defer g.Close()
+			zr = g
+		}
+	case fmtBzip2:
+		zr = bzip2.NewReader(r)
+	case fmtXz:
+		zr, err = xz.NewReader(r)
+	}
+	if err != nil {
+		s.fail("parse", member, "%s stream: %v", f, err)
+		return
+	}
+	inner := joinMember(member, strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(lastName(name), ".gz"), ".bz2"), ".xz")+" (decompressed)")
+	br := bufio.NewReaderSize(io.LimitReader(zr, maxInflate), 64<<10)
+	head, perr := br.Peek(analyze.HeadSize)
+	if perr != nil && perr != io.EOF && len(head) == 0 {
+		s.fail("parse", member, "%s stream: %v", f, perr)
+		return
+	}
+	g := sniff(head, "")
+	switch g {
+	case fmtNone:
+		return
+	case fmtPickle:
+		s.pickle(br, inner)
+		return
+	}
+	if depth >= maxDepth {
+		s.fail("limit", inner, "archive nesting deeper than %d; %s content not checked", maxDepth, g)
+		return
+	}
+	b, err := io.ReadAll(io.LimitReader(br, maxBufferMember+1))
+	if err != nil {
+		s.fail("parse", inner, "%s stream: %v", f, err)
+		return
+	}
+	if len(b) > maxBufferMember {
+		s.fail("unchecked", inner, "decompressed %s larger than %d MiB not checked", g, maxBufferMember>>20)
+		return
+	}
+	s.any(io.NewSectionReader(bytes.NewReader(b), 0, int64(len(b))), inner, "", depth+1)
+}
+
+func lastName(p string) string {
+	if i := strings.LastIndexAny(p, "/!"); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+// safetensors: 8-byte header length, a JSON header whose data_offsets must
+// tile the data section. No code runs on load; only validity is checked.
+func (s *scan) safetensors(r *io.SectionReader, member string) {
+	var lb [8]byte
+	if _, err := r.ReadAt(lb[:], 0); err != nil {
+		s.fail("parse", member, "safetensors: truncated header length")
+		return
+	}
+	n := binary.LittleEndian.Uint64(lb[:])
+	if n > 100<<20 || int64(n)+8 > r.Size() {
+		s.fail("parse", member, "safetensors: header length %d exceeds the file", n)
+		return
+	}
+	hdr := make([]byte, n)
+	if _, err := r.ReadAt(hdr, 8); err != nil {
+		s.fail("parse", member, "safetensors: header truncated")
+		return
+	}
+	var meta map[string]json.RawMessage
+	if err := json.Unmarshal(hdr, &meta); err != nil {
+		s.fail("parse", member, "safetensors: header is not a JSON object: %v", err)
+		return
+	}
+	type span struct{ a, b uint64 }
+	var spans []span
+	dataLen := uint64(r.Size()) - 8 - n
+	for k, v := range meta {
+		if k == "__metadata__" {
+			continue
+		}
+		var t struct {
+			Dtype   string   `json:"dtype"`
+			Shape   []uint64 `json:"shape"`
+			Offsets []uint64 `json:"data_offsets"`
+		}
+		if err := json.Unmarshal(v, &t); err != nil || len(t.Offsets) != 2 || t.Dtype == "" {
+			s.fail("parse", member, "safetensors: tensor %q has an invalid entry", k)
+			return
+		}
+		if t.Offsets[0] > t.Offsets[1] || t.Offsets[1] > dataLen {
+			s.fail("parse", member, "safetensors: tensor %q data_offsets [%d,%d] outside the %d-byte data section", k, t.Offsets[0], t.Offsets[1], dataLen)
+			return
+		}
+		spans = append(spans, span{t.Offsets[0], t.Offsets[1]})
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].a < spans[j].a })
+	for i := 1; i < len(spans); i++ {
+		if spans[i].a < spans[i-1].b {
+			s.fail("parse", member, "safetensors: overlapping tensor data")
+			return
+		}
+	}
+}
+
+// Keras v3: config.json holds the layer graph; Lambda layers carry
+// marshalled Python bytecode that runs on load.
+func (s *scan) kerasConfig(r *io.SectionReader, e *zipEntry, member string) {
+	stream, _, err := s.openMember(r, e)
+	if err != nil {
+		s.fail("unchecked", member, "keras config not readable: %v", err)
+		return
+	}
+	b, err := io.ReadAll(io.LimitReader(stream, maxBufferMember))
+	if err != nil {
+		s.fail("unchecked", member, "keras config not readable: %v", err)
+		return
+	}
+	s.kerasJSON(b, member)
+}
+
+func (s *scan) kerasJSON(b []byte, member string) {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		s.fail("parse", member, "keras config is not JSON: %v", err)
+		return
+	}
+	var walk func(v any, depth int)
+	walk = func(v any, depth int) {
+		if depth > 200 {
+			return
+		}
+		switch t := v.(type) {
+		case map[string]any:
+			if cn, _ := t["class_name"].(string); cn == "Lambda" {
+				name := ""
+				if cfg, ok := t["config"].(map[string]any); ok {
+					name, _ = cfg["name"].(string)
+				}
+				s.add("MLG108", member, fmt.Sprintf("Keras Lambda layer %q runs shipped Python code when the model loads", name))
+			}
+			keys := make([]string, 0, len(t))
+			for k := range t {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				walk(t[k], depth+1)
+			}
+		case []any:
+			for _, x := range t {
+				walk(x, depth+1)
+			}
+		}
+	}
+	walk(v, 0)
+}
+
+// hdf5: Keras H5 keeps the model JSON in the root group's model_config
+// attribute. Without libhdf5 the file is searched for that attribute's
+// JSON; if it is not found the file is reported unchecked.
+var (
+	h5ConfigKey = []byte("model_config")
+	h5JSONStart = []byte(`{"class_name"`)
+)
+
+func (s *scan) hdf5(r *io.SectionReader, member string) {
+	found, lambda := false, false
+	var names []string
+	const chunk = 1 << 20
+	buf := make([]byte, chunk+4096)
+	carry := 0
+	for off := int64(0); off < r.Size(); {
+		n, err := r.ReadAt(buf[carry:], off)
+		if n == 0 && err != nil {
+			break
+		}
+		window := buf[:carry+n]
+		if bytes.Contains(window, h5ConfigKey) {
+			found = true
+		}
+		for i := 0; ; {
+			j := bytes.Index(window[i:], h5JSONStart)
+			if j < 0 {
+				break
+			}
+			start := i + j
+			end := jsonEnd(window[start:])
+			if end > 0 {
+				var probe map[string]any
+				if json.Unmarshal(window[start:start+end], &probe) == nil {
+					if _, ok := probe["config"]; ok {
+						before := len(s.res.Findings)
+						s.kerasJSON(window[start:start+end], member)
+						if len(s.res.Findings) > before {
+							lambda = true
+						}
+						names = append(names, "model_config")
+					}
+				}
+				i = start + end
+				continue
+			}
+			i = start + 1
+		}
+		off += int64(n)
+		keep := 4096
+		if len(window) < keep {
+			keep = len(window)
+		}
+		copy(buf, window[len(window)-keep:])
+		carry = keep
+		if err != nil {
+			break
+		}
+	}
+	_ = lambda
+	// No attribute named model_config: a weights-only file, which loads
+	// arrays and no code. Named but unreadable: say so.
+	if found && len(names) == 0 {
+		s.fail("unchecked", member, "HDF5 file: the Keras model_config attribute could not be read without libhdf5 (stored outside the object header or compressed); not checked for Lambda layers")
+	}
+}
+
+// jsonEnd returns the length of the balanced JSON object at b[0], or -1.
+func jsonEnd(b []byte) int {
+	depth, inStr, esc := 0, false, false
+	for i, c := range b {
+		switch {
+		case esc:
+			esc = false
+		case inStr && c == '\\':
+			esc = true
+		case c == '"':
+			inStr = !inStr
+		case inStr:
+		case c == '{':
+			depth++
+		case c == '}':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
+}
+
+// SavedModel: py_func ops call back into Python the process defines.
+var pyFuncOps = [][]byte{[]byte("EagerPyFunc"), []byte("PyFuncStateless"), []byte("PyFunc")}
+
+func (s *scan) savedModel(r *io.SectionReader, member string) {
+	seen := map[string]bool{}
+	buf := make([]byte, 1<<20+64)
+	carry := 0
+	for off := int64(0); off < r.Size(); {
+		n, err := r.ReadAt(buf[carry:], off)
+		if n == 0 && err != nil {
+			break
+		}
+		window := buf[:carry+n]
+		for _, op := range pyFuncOps {
+			// op names are length-prefixed protobuf strings: match the prefix too
+			pat := append([]byte{byte(len(op))}, op...)
+			if bytes.Contains(window, pat) && !seen[string(op)] {
+				seen[string(op)] = true
+				s.add("MLG108", member, fmt.Sprintf("TF SavedModel graph uses the %s op, which calls Python code of the loading process", op))
+			}
+		}
+		off += int64(n)
+		keep := 64
+		if len(window) < keep {
+			keep = len(window)
+		}
+		copy(buf, window[len(window)-keep:])
+		carry = keep
+		if err != nil {
+			break
+		}
+	}
+}

@@ -1,0 +1,57 @@
+package model_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model"
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model/internal/gen"
+)
+
+// fuzzOne runs the analyzer on b saved under name; any panic fails.
+func fuzzOne(t *testing.T, name string, b []byte) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	head := b
+	if len(head) > analyze.HeadSize {
+		head = head[:analyze.HeadSize]
+	}
+	f := &analyze.File{Path: name, Abs: p, Size: int64(len(b)), Head: head, Root: dir}
+	a := model.New(analyze.Options{})
+	if a.Relevant(f) {
+		a.Analyze(context.Background(), f)
+	}
+}
+
+func FuzzZip(f *testing.F) {
+	f.Add(gen.TorchZip(gen.TorchStateDict(2), make([]byte, 8)))
+	f.Add(gen.Zip(gen.ZipMember{Name: "a/config.json", Data: gen.KerasConfig(true), Deflate: true}, gen.ZipMember{Name: "a/metadata.json", Data: []byte("{}")}))
+	f.Add(gen.Zip(gen.ZipMember{Name: "x", LocalName: "../y", Data: gen.Npy("|O", gen.CallGlobal(2, "os", "system", "x")), BadCRC: true}))
+	f.Fuzz(func(t *testing.T, b []byte) { fuzzOne(t, "m.zip", b) })
+}
+
+func FuzzFormats(f *testing.F) {
+	f.Add(gen.Npy("|O", gen.CallGlobal(4, "os", "system", "x")))
+	f.Add(gen.Gzip(gen.CallGlobal(2, "os", "system", "x")))
+	f.Add(gen.Xz(gen.TorchZip(gen.TorchStateDict(2), nil)))
+	f.Add(gen.Safetensors(3, false))
+	f.Add(gen.ONNX("my.dom", "../x", true))
+	f.Add(gen.H5(true, true))
+	f.Add(gen.TorchLegacy(3, gen.CallGlobal(2, "os", "system", "x")))
+	f.Fuzz(func(t *testing.T, b []byte) { fuzzOne(t, "model.bin", b) })
+}
+
+func FuzzMLmodel(f *testing.F) {
+	f.Add(gen.MLmodel("cloudpickle", "mlflow.sklearn", "python_model.pkl", "code", "../m.pkl"))
+	f.Add([]byte("flavors: [1, 2]\n"))
+	f.Fuzz(func(t *testing.T, b []byte) { fuzzOne(t, "d/MLmodel", b) })
+}
