@@ -125,6 +125,7 @@ def main():
     mem = re.search(r"MemTotal:\s+(\d+)", read("/proc/meminfo"))
     mem_gib = int(mem.group(1)) / 1024 / 1024 if mem else 0
 
+    gv = args.guard_version.removeprefix("mlflow-guard").strip() or "dev"
     g = runs["guard"]
     lines = []
     add = lines.append
@@ -139,7 +140,7 @@ def main():
         f"({total:,} files, {total_bytes / 1e6:.0f} MB in all). Files/s below divides the `.py` count by wall time "
         f"for every tool, so the ratios are wall-time ratios on the same input.")
     add("")
-    add(f"Versions: mlflow-guard {args.guard_version} ({go}); bandit {args.bandit}; semgrep {args.semgrep} "
+    add(f"Versions: mlflow-guard {gv} ({go}); bandit {args.bandit}; semgrep {args.semgrep} "
         f"with `bench/semgrep-mlflow.yml` ({count_rules()} rules mirroring our Python checks).")
     add("")
     add("| tool | command | wall s | CPU s (user+sys) | files/s (wall) | wall vs mlflow-guard | files per CPU-s | CPU vs mlflow-guard | peak RSS (largest process) | peak RSS (process tree) | files reported | findings | errors | exit | load |")
@@ -148,7 +149,8 @@ def main():
     cmds = {
         "guard": "`mlflow-guard scan --format json --fail-on never CORPUS`",
         "bandit": "`bandit -r -f json -q CORPUS`",
-        "semgrep": "`semgrep scan --config bench/semgrep-mlflow.yml --json --metrics=off --disable-version-check CORPUS`",
+        "semgrep": "`semgrep scan --config bench/semgrep-mlflow.yml --json --metrics=off --disable-version-check "
+                   "--semgrepignore-v2 --project-root CORPUS -j 2 CORPUS`",
     }
     for name, label in (("guard", "mlflow-guard"), ("bandit", "bandit"), ("semgrep", "semgrep")):
         r = runs[name]
@@ -218,7 +220,10 @@ def main():
         "process among the waited-for children, not their sum; semgrep runs a Python CLI plus `semgrep-core`, so the "
         "process-tree column (sum of RSS over the tree, sampled every 50 ms by `bench/treerss.py`) is the fairer "
         "comparison. The sampler's own ~10 MiB are not in the tree sum.")
-    add("- bandit runs its full default plugin set on one core; semgrep and mlflow-guard use both cores by default. "
+    add("- semgrep needs `--semgrepignore-v2 --project-root CORPUS` and an empty `.semgrepignore` there: by default, "
+        "inside a git checkout it scans only files git tracks (none: `bench/work/` is ignored) and its built-in ignore "
+        "list skips `tests/` directories. `-j 2` because its default job count follows the host's CPU count.")
+    add("- bandit runs its full default plugin set on one core; semgrep (`-j 2`) and mlflow-guard (one worker per CPU) use both cores. "
         "mlflow-guard also walks non-Python files (it looks for model files and deployment config too); its "
         "`files reported` counts every file it looked at.")
     offline = "in an empty network namespace (`unshare -rn`), so none of the tools could reach the network" \

@@ -117,6 +117,10 @@ func (a *Auditor) analyzeDir(ctx context.Context, prefix, dir string, files []st
 			if p == "" {
 				p = fallback
 			}
+			// The MLmodel check already reported these at .../MLmodel.
+			if p == "MLmodel" && (f.RuleID == "MLG101" || f.RuleID == "MLG108") {
+				continue
+			}
 			f.Path = prefix + "/" + strings.TrimPrefix(p, "/")
 			f.Line, f.Column, f.EndLine, f.EndColumn = 0, 0, 0, 0
 			a.add(f)

@@ -66,6 +66,16 @@ func findingSet(r jsonReport) []string {
 	return s
 }
 
+func uniq(s []string) []string {
+	var out []string
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 func assertSet(t *testing.T, what string, got, want []string) {
 	t.Helper()
 	sort.Strings(want)
@@ -100,6 +110,16 @@ func mlmodelFindings(s seedInfo) []string {
 		"MLG101 registered-models/fraud-pickle/versions/" + s.Models["fraud-pickle"]["production"] + "/MLmodel",
 		"MLG101 registered-models/evil/versions/" + s.Models["evil"]["version"] + "/MLmodel",
 		"MLG108 registered-models/custom-pyfunc/versions/" + s.Models["custom-pyfunc"]["version"] + "/MLmodel",
+	}
+}
+
+// deepFindings come from the model analyzer on downloaded files.
+func deepFindings(s seedInfo) []string {
+	return []string{
+		"MLG106 registered-models/evil/versions/" + s.Models["evil"]["version"] + "/artifacts/model.pkl",
+		// The cloudpickled PythonModel rebuilds a class from code objects.
+		"MLG106 registered-models/custom-pyfunc/versions/" + s.Models["custom-pyfunc"]["version"] + "/artifacts/python_model.pkl",
+		"MLG107 registered-models/custom-pyfunc/versions/" + s.Models["custom-pyfunc"]["version"] + "/artifacts/python_model.pkl",
 	}
 }
 
@@ -192,6 +212,35 @@ func TestAuditLive(t *testing.T) {
 		}
 	})
 
+	t.Run("deep", func(t *testing.T) {
+		code, rep, stderr := runAudit(t, nil, "--tracking-uri", open.URL, "--deep")
+		want := append(dataFindings(s), mlmodelFindings(s)...)
+		want = append(append(want, "MLG401 server/auth"), deepFindings(s)...)
+		// The model analyzer may report one file several times (one per
+		// dangerous import); the set of (rule, file) pairs is what is pinned.
+		assertSet(t, "deep audit", uniq(findingSet(rep)), want)
+		if code != cli.ExitFindings || rep.Summary.Incomplete {
+			t.Errorf("exit %d incomplete=%v, want 1 and complete; stderr:\n%s", code, rep.Summary.Incomplete, stderr)
+		}
+		// A budget too small for any file: nothing downloaded, each file
+		// listed as a limit error, the audit still complete.
+		_, rep, _ = runAudit(t, nil, "--tracking-uri", open.URL, "--deep", "--deep-budget", "10")
+		limits := 0
+		for _, e := range rep.Errors {
+			if e.Kind == "limit" {
+				limits++
+			}
+		}
+		if limits == 0 || rep.Summary.Incomplete {
+			t.Errorf("tiny budget: %d limit errors, incomplete=%v", limits, rep.Summary.Incomplete)
+		}
+		for _, f := range rep.Findings {
+			if strings.Contains(f.Path, "/artifacts/") {
+				t.Errorf("tiny budget still scanned %s", f.Path)
+			}
+		}
+	})
+
 	sqlitePath := strings.TrimPrefix(open.BackendURI, "sqlite:///")
 	t.Run("sqlite", func(t *testing.T) {
 		code, rep, stderr := runAudit(t, nil, "--database-uri", "sqlite:///"+sqlitePath)
@@ -212,7 +261,13 @@ func TestAuditLive(t *testing.T) {
 		r := <-pgDone
 		ps := readSeed(t, pgCmd, pgOut, r.out, r.err)
 		code, rep, stderr := runAudit(t, nil, "--database-uri", pgURI)
-		assertSet(t, "PostgreSQL audit", findingSet(rep), dataFindings(ps))
+		// Seeded without a server, the Default, clean and leaky experiments
+		// got MLflow's local default artifact root (./mlruns): MLG205 too.
+		want := dataFindings(ps)
+		for _, e := range []string{"0", ps.Experiments["clean"], ps.Experiments["leaky"]} {
+			want = append(want, "MLG205 experiments/"+e+"/artifact_location")
+		}
+		assertSet(t, "PostgreSQL audit", findingSet(rep), want)
 		if code != cli.ExitFindings || rep.Summary.Incomplete {
 			t.Errorf("exit %d incomplete=%v, want 1 and complete; stderr:\n%s", code, rep.Summary.Incomplete, stderr)
 		}

@@ -35,7 +35,7 @@ type SQLSource struct {
 func OpenDatabase(ctx context.Context, uri string) (*SQLSource, error) {
 	scheme, rest, ok := strings.Cut(uri, "://")
 	if !ok {
-		return nil, fmt.Errorf("--database-uri: want sqlite:///path or postgresql://...")
+		return nil, fmt.Errorf("--database-uri: want sqlite:///path or postgresql://host/db")
 	}
 	scheme, _, _ = strings.Cut(strings.ToLower(scheme), "+")
 	switch scheme {

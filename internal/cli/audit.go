@@ -42,7 +42,7 @@ func (f *auditFlags) flagSet(env Env) *flag.FlagSet {
 	fs.BoolVar(&f.deep, "deep", false, "also download model artifacts and scan them with the model analyzer")
 	fs.StringVar(&f.deepBudget, "deep-budget", "1GiB", "total bytes --deep may download (`SIZE`)")
 	fs.IntVar(&f.concurrency, "concurrency", 4, "experiments and models read at once")
-	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "timeout of one HTTP request")
+	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of one HTTP request (a search page of a big server can be slow)")
 	fs.IntVar(&f.pageSize, "page-size", 1000, "max_results per search page")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "usage: mlflow-guard audit --tracking-uri URL [--database-uri URI] [--deep] [flags]")

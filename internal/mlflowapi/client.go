@@ -56,6 +56,9 @@ func (e *APIError) Error() string {
 	if msg != "" {
 		s += ": " + msg
 	}
+	if e.kind != nil {
+		s += " (" + e.kind.Error() + ")"
+	}
 	return s
 }
 
@@ -90,7 +93,7 @@ func (c Credentials) HasAuth() bool { return c.Token != "" || c.Username != "" }
 // Options configure a Client.
 type Options struct {
 	Credentials Credentials
-	// Timeout bounds one HTTP attempt (default 30s).
+	// Timeout bounds one HTTP attempt (default 60s).
 	Timeout time.Duration
 	// Retries is how many times a failed idempotent request is retried on
 	// network errors, 429 and 5xx (default 3; negative means none).
@@ -124,7 +127,7 @@ func New(trackingURI string, opts Options) (*Client, error) {
 		return nil, fmt.Errorf("tracking URI %q: %w", trackingURI, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("tracking URI %q: want http://host[:port] or https://...", trackingURI)
+		return nil, fmt.Errorf("tracking URI %q: want http://host[:port] or https://host[:port]", trackingURI)
 	}
 	if u.User != nil {
 		return nil, fmt.Errorf("tracking URI: credentials in the URL are not accepted; use MLFLOW_TRACKING_USERNAME/PASSWORD")
@@ -146,7 +149,7 @@ func New(trackingURI string, opts Options) (*Client, error) {
 	}
 	timeout := opts.Timeout
 	if timeout <= 0 {
-		timeout = 30 * time.Second
+		timeout = 60 * time.Second
 	}
 	rt := opts.Transport
 	if rt == nil {

@@ -1,8 +1,8 @@
 package mlflowapi
 
 import (
-	"errors"
 	"encoding/json"
+	"errors"
 	"testing"
 )
 

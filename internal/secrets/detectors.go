@@ -42,13 +42,24 @@ type rule struct {
 	desc     string
 	keywords []string
 	re       *regexp.Regexp
-	group    int
-	valid    func(secret, whole string) bool
-	tp, fp   []string
+	// scan replaces re where a regex would go quadratic (see pem.go); it
+	// returns whole-secret spans.
+	scan   func(s string) [][2]int
+	group  int
+	valid  func(secret, whole string) bool
+	tp, fp []string
 }
 
 func (r *rule) find(s, lower string, out []Match) []Match {
 	if !containsAny(lower, r.keywords) {
+		return out
+	}
+	if r.scan != nil {
+		for _, sp := range r.scan(s) {
+			if r.valid == nil || r.valid(s[sp[0]:sp[1]], s[sp[0]:sp[1]]) {
+				out = append(out, Match{Kind: r.kind, Start: sp[0], End: sp[1]})
+			}
+		}
 		return out
 	}
 	for _, loc := range r.re.FindAllStringSubmatchIndex(s, -1) {
@@ -246,9 +257,8 @@ func buildRules() []*rule {
 		{
 			kind: KindPrivateKey, desc: "a private key",
 			keywords: []string{"private key-----"},
-			re: regexp.MustCompile(`-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----` +
-				`(?:[A-Za-z0-9+/=\s\\:,.-]*?-----END[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s\\:,.]*)`),
-			valid: func(_, whole string) bool { return base64Run(whole) >= 40 },
+			scan:     findPEM,
+			valid:    func(_, whole string) bool { return base64Run(whole) >= 40 },
 			tp: []string{
 				"-----BEGIN RSA PRIVATE KEY-----\nmjMyXHCabM6JOF8EFd0Nhcy/1kGD2VD/" + "eR1UYzaLiA/zNyD7CHLn/xC+1hsYgBds\n-----END RSA PRIVATE KEY-----",
 				`key = "-----BEGIN OPENSSH PRIVATE KEY-----\nmjMyXHCabM6JOF8EFd0Nhcy/1kGD2VD/` + `eR1UYzaLiA/zNyD7CHLn/xC+1hsYgBds\n`,

@@ -117,6 +117,7 @@ func LaunchMLflow(t testing.TB, opts MLflowOptions) *MLflowServer {
 		env = append(env, "MLFLOW_AUTH_CONFIG_PATH="+iniPath, "MLFLOW_FLASK_SERVER_SECRET_KEY="+hex.EncodeToString(key))
 	}
 	args = append(args, opts.ExtraArgs...)
+	env = append(env, "MLFLOW_DISABLE_TELEMETRY=true", "DO_NOT_TRACK=true")
 	env = append(env, opts.Env...)
 	logPath := filepath.Join(dir, "server.log")
 	logf, err := os.Create(logPath)
@@ -128,7 +129,6 @@ func LaunchMLflow(t testing.TB, opts MLflowOptions) *MLflowServer {
 	cmd.Dir = dir
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logf, logf
-	env = append(env, "MLFLOW_DISABLE_TELEMETRY=true", "DO_NOT_TRACK=true")
 	// Own process group: mlflow forks uvicorn workers that must die with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

@@ -97,9 +97,11 @@ func quoteShort(s string) string {
 
 func heredocDelim(s string) string {
 	i := strings.Index(s, "<<")
-	d := strings.TrimLeft(s[i+2:], "-~")
-	d = strings.Fields(d + " ")[0]
-	return strings.Trim(d, `"'`)
+	fs := strings.Fields(strings.TrimLeft(s[i+2:], "-~"))
+	if len(fs) == 0 {
+		return ""
+	}
+	return strings.Trim(fs[0], `"'`)
 }
 
 var dockerInstrs = map[string]bool{"FROM": true, "RUN": true, "CMD": true, "ENTRYPOINT": true, "ENV": true, "ARG": true, "USER": true, "LABEL": true, "EXPOSE": true, "COPY": true, "ADD": true, "WORKDIR": true, "VOLUME": true, "HEALTHCHECK": true, "SHELL": true, "STOPSIGNAL": true, "ONBUILD": true, "MAINTAINER": true}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/bzip2"
 	"compress/gzip"
+	"compress/zlib"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/ulikunitz/xz"
+	"github.com/ulikunitz/xz/lzma"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
 )
@@ -78,12 +80,21 @@ func (s *scan) compressed(r *io.SectionReader, f format, member, name string, de
 		zr = bzip2.NewReader(r)
 	case fmtXz:
 		zr, err = xz.NewReader(r)
+	case fmtZlib:
+		var z io.ReadCloser
+		z, err = zlib.NewReader(r)
+		if err == nil {
+			defer z.Close()
+			zr = z
+		}
+	case fmtLzma:
+		zr, err = lzma.NewReader(r)
 	}
 	if err != nil {
 		s.fail("parse", member, "%s stream: %v", f, err)
 		return
 	}
-	inner := joinMember(member, strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(lastName(name), ".gz"), ".bz2"), ".xz")+" (decompressed)")
+	inner := joinMember(member, strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(lastName(name), ".gz"), ".bz2"), ".xz"), ".lzma")+" (decompressed)")
 	br := bufio.NewReaderSize(io.LimitReader(zr, maxInflate), 64<<10)
 	head, perr := br.Peek(analyze.HeadSize)
 	if perr != nil && perr != io.EOF && len(head) == 0 {
@@ -237,7 +248,7 @@ var (
 )
 
 func (s *scan) hdf5(r *io.SectionReader, member string) {
-	found, lambda := false, false
+	found := false
 	var names []string
 	const chunk = 1 << 20
 	buf := make([]byte, chunk+4096)
@@ -262,11 +273,7 @@ func (s *scan) hdf5(r *io.SectionReader, member string) {
 				var probe map[string]any
 				if json.Unmarshal(window[start:start+end], &probe) == nil {
 					if _, ok := probe["config"]; ok {
-						before := len(s.res.Findings)
 						s.kerasJSON(window[start:start+end], member)
-						if len(s.res.Findings) > before {
-							lambda = true
-						}
 						names = append(names, "model_config")
 					}
 				}
@@ -286,7 +293,6 @@ func (s *scan) hdf5(r *io.SectionReader, member string) {
 			break
 		}
 	}
-	_ = lambda
 	// No attribute named model_config: a weights-only file, which loads
 	// arrays and no code. Named but unreadable: say so.
 	if found && len(names) == 0 {

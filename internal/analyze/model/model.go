@@ -81,18 +81,19 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyze.File) analyze.Result 
 
 // scan carries one file's analysis through nested containers.
 type scan struct {
-	a          *Analyzer
-	ctx        context.Context
-	path, abs  string
-	root       string
-	res        *analyze.Result
-	budget     int64 // decompressed bytes used by nested members
-	mlmodelDir string
+	a            *Analyzer
+	ctx          context.Context
+	path, abs    string
+	root         string
+	res          *analyze.Result
+	budget       int64 // decompressed bytes used by nested members
+	members      int
+	memberCapHit bool
 }
 
 const (
 	maxDepth        = 4        // nested archives
-	maxMembers      = 100_000  // zip members walked per archive
+	maxMembers      = 20_000   // zip members walked per file, nesting included
 	maxInflate      = 4 << 30  // decompressed bytes per file across members
 	maxBufferMember = 64 << 20 // a nested non-streamable member held in memory
 )
@@ -133,7 +134,7 @@ func (s *scan) any(r *io.SectionReader, member, name string, depth int) {
 		s.zip(r, member, depth)
 	case fmtNpy:
 		s.npy(r, member)
-	case fmtGzip, fmtBzip2, fmtXz:
+	case fmtGzip, fmtBzip2, fmtXz, fmtZlib, fmtLzma:
 		s.compressed(r, f, member, name, depth)
 	case fmtHDF5:
 		s.hdf5(r, member)
@@ -198,7 +199,6 @@ func joinMember(parent, child string) string {
 	}
 	return parent + "!" + child
 }
-
 
 // pickleQuiet walks a stream the loader never unpickles (tensor storage):
 // imports still count, but a break is expected and not reported.

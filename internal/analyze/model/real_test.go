@@ -40,7 +40,7 @@ func TestRealLibraries(t *testing.T) {
 		"os_system.p0": "posix.system", "os_system.p1": "posix.system", "os_system.p2": "posix.system",
 		"os_system.p3": "posix.system", "os_system.p4": "posix.system", "os_system.p5": "posix.system",
 		"evil.pkl.gz": "posix.system", "evil.pkl.bz2": "posix.system", "evil.pkl.xz": "posix.system",
-		"evil.joblib": "posix.system", "after_array.joblib": "posix.system", "objarr.npy": "posix.system",
+		"evil.joblib": "posix.system", "evil.joblib.z": "posix.system", "evil.joblib.lzma": "posix.system", "after_array.joblib": "posix.system", "objarr.npy": "posix.system",
 		"lambda.cloudpickle": "cloudpickle", "custom.onnx": "com.attacker",
 	}
 	for file, part := range want {
@@ -56,5 +56,20 @@ func TestRealLibraries(t *testing.T) {
 	}
 	for _, e := range es {
 		t.Logf("evil error: %s", e)
+	}
+
+	// mlflow.sklearn.save_model(..., serialization_format="cloudpickle")
+	fs, _ = analyzetest.Scan(t, model.New(analyze.Options{}), filepath.Join(dir, "mlflow"))
+	var mlg101 bool
+	for _, f := range fs {
+		switch {
+		case f.RuleID == "MLG101" && f.Path == "logreg/MLmodel":
+			mlg101 = true
+		case f.RuleID == "MLG106" || f.RuleID == "MLG107":
+			t.Errorf("real MLflow sklearn model: %s %s", f.Path, f.Message)
+		}
+	}
+	if !mlg101 {
+		t.Errorf("real MLmodel with cloudpickle serialization not reported as MLG101: %+v", fs)
 	}
 }

@@ -22,12 +22,14 @@ const (
 	fmtONNX
 	fmtSavedModel
 	fmtMLmodel
+	fmtZlib
+	fmtLzma
 )
 
 var formatNames = map[format]string{
 	fmtPickle: "pickle", fmtZip: "zip", fmtNpy: "numpy", fmtGzip: "gzip", fmtBzip2: "bzip2",
 	fmtXz: "xz", fmtHDF5: "HDF5", fmtSafetensors: "safetensors", fmtONNX: "ONNX",
-	fmtSavedModel: "TF SavedModel", fmtMLmodel: "MLmodel",
+	fmtSavedModel: "TF SavedModel", fmtMLmodel: "MLmodel", fmtZlib: "zlib", fmtLzma: "lzma",
 }
 
 func (f format) String() string { return formatNames[f] }
@@ -61,6 +63,11 @@ func sniff(head []byte, name string) format {
 		return fmtONNX
 	case isProto01Pickle(head):
 		return fmtPickle
+	// joblib's compress="zlib"/True and "lzma" write raw streams.
+	case len(head) >= 2 && head[0] == 0x78 && (head[1] == 0x01 || head[1] == 0x5e || head[1] == 0x9c || head[1] == 0xda):
+		return fmtZlib
+	case len(head) >= 13 && head[0] == 0x5d && head[1] == 0 && head[2] == 0:
+		return fmtLzma
 	}
 	return fmtNone
 }

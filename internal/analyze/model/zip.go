@@ -54,6 +54,16 @@ func (s *scan) zip(r *io.SectionReader, member string, depth int) {
 	var kerasConfig *zipEntry
 	for i := range ents {
 		e := &ents[i]
+		// One budget for the whole file: overlapping or self-containing
+		// entries would otherwise multiply work at every nesting level.
+		s.members++
+		if s.members > maxMembers {
+			if !s.memberCapHit {
+				s.memberCapHit = true
+				s.fail("limit", member, "more than %d archive members in this file; the rest are unchecked", maxMembers)
+			}
+			return
+		}
 		for _, n := range uniq(e.Name, e.LocalName) {
 			if escapes(n) {
 				s.add("MLG109", joinMember(member, n), fmt.Sprintf("archive member name %q resolves outside the extraction directory", n))

@@ -48,6 +48,8 @@ func itemSize(t string) (size int64, object bool, ok bool) {
 // Numeric data is skipped unread; nested pickles are walked like any other.
 // When shape or dtype cannot be recovered the rest is reported unchecked.
 func (w *walker) joblibArray(state value) (bool, error) {
+	// The loader reads the array from the file itself, outside any frame.
+	w.frameEnd = -1
 	var shape, dtype, align *value
 	for i := 0; i+1 < len(state.items); i += 2 {
 		v := &state.items[i+1]
@@ -97,7 +99,7 @@ func (w *walker) joblibArray(state value) (bool, error) {
 }
 
 func (w *walker) embeddedStop(what string) (bool, error) {
-	w.res.Embedded = fmt.Sprintf("%s: data follows at offset %d and the stream after it is not walked", what, w.off)
+	w.res.Embedded = fmt.Sprintf("%s: data follows at offset %d and the stream after it is not walked", what, w.r.off())
 	return false, errStopEmbedded
 }
 
@@ -110,12 +112,12 @@ func (w *walker) nestedPickle() error {
 		_, err := w.embeddedStop("joblib object arrays nested deeper than 8")
 		return err
 	}
-	stack, meta, metaSize, memo, frameEnd, proto := w.stack, w.meta, w.metaSize, w.memo, w.frameEnd, w.proto
-	w.stack, w.meta, w.metaSize, w.memo, w.frameEnd = nil, nil, 0, map[uint64]value{}, -1
+	stack, meta, metaSize, savedMemo, proto := w.stack, w.meta, w.metaSize, w.memo, w.proto
+	w.stack, w.meta, w.metaSize, w.memo, w.frameEnd = nil, nil, 0, memo{}, -1
 	w.nested++
 	done, err := w.one()
 	w.nested--
-	w.stack, w.meta, w.metaSize, w.memo, w.frameEnd, w.proto = stack, meta, metaSize, memo, frameEnd, proto
+	w.stack, w.meta, w.metaSize, w.memo, w.frameEnd, w.proto = stack, meta, metaSize, savedMemo, -1, proto
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@
 package pickle
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -22,7 +21,7 @@ type Limits struct {
 }
 
 // DefaultLimits are generous for real models and still cheap for hostile input.
-var DefaultLimits = Limits{MaxOps: 200_000_000, MaxStack: 1 << 20, MaxMemo: 1 << 20, MaxPickles: 64, MaxNameSize: 1024}
+var DefaultLimits = Limits{MaxOps: 200_000_000, MaxStack: 1 << 20, MaxMemo: 1 << 24, MaxPickles: 64, MaxNameSize: 1024}
 
 // Import is one callable a pickle references, with the opcode that did it.
 type Import struct {
@@ -83,36 +82,36 @@ const (
 type value struct {
 	k   kind
 	s   string // kStr/kBytes content when short enough; kGlobal: index into imports
-	g   int    // kGlobal: index into Result.Imports
+	g   int32  // kGlobal: index into Result.Imports
 	big bool   // a string too long to be a name
 	// inst is 1 + the import index of the class this object was built from.
-	inst  int
+	inst  int32
 	n     int64   // kInt value (when it fits)
 	items []value // kTuple items, kDict key/value pairs
 }
 
 type walker struct {
-	r        *bufio.Reader
-	off      int64
+	r        *rd
 	lim      Limits
 	res      *Result
 	stack    []value
 	meta     [][]value
 	metaSize int
-	memo     map[uint64]value
+	memo     memo
 	proto    int
 	frameEnd int64 // -1 when not inside a frame
 	straddle bool
 	pickle   int
-	lineBuf  []byte
-	nested   int // depth of joblib object-array pickles
+	spare    []value           // the last popped mark frame, reused by the next MARK
+	intern   map[string]string // short strings seen, to avoid one allocation per opcode
+	nested   int               // depth of joblib object-array pickles
 }
 
 // Walk reads every pickle in r until EOF or a break. It never returns an
 // error: breaks and caps are recorded in the Result.
 func Walk(r io.Reader, lim Limits) Result {
 	var res Result
-	w := &walker{r: bufio.NewReaderSize(r, 64<<10), lim: lim, res: &res, memo: map[uint64]value{}, frameEnd: -1}
+	w := &walker{r: newRd(r), lim: lim, res: &res, frameEnd: -1, intern: map[string]string{}}
 	for w.pickle < lim.MaxPickles {
 		if w.pickle > 0 && !w.nextLooksLikePickle() {
 			break
@@ -135,7 +134,7 @@ func Walk(r io.Reader, lim Limits) Result {
 		}
 		w.pickle++
 		if w.pickle == lim.MaxPickles {
-			if _, err := w.r.Peek(1); err == nil {
+			if len(w.r.peek(1)) == 1 {
 				res.Limit = fmt.Sprintf("more than %d pickles in one stream", lim.MaxPickles)
 			}
 		}
@@ -146,8 +145,8 @@ func Walk(r io.Reader, lim Limits) Result {
 // nextLooksLikePickle decides whether bytes after a STOP start another pickle
 // (legacy torch files are five pickles in a row, then raw storage bytes).
 func (w *walker) nextLooksLikePickle() bool {
-	b, err := w.r.Peek(2)
-	if err != nil || len(b) < 2 {
+	b := w.r.peek(2)
+	if len(b) < 2 {
 		return false
 	}
 	if b[0] == 0x80 {
@@ -162,87 +161,53 @@ func (w *walker) nextLooksLikePickle() bool {
 }
 
 func (w *walker) brk(msg string, args ...any) error {
-	return &BreakError{Offset: w.off, Msg: fmt.Sprintf(msg, args...)}
-}
-
-// read checks frame straddling: an opcode's bytes must stay inside the frame
-// the unpickler loaded; the walk goes on (the stream is contiguous) but the
-// attempt is recorded.
-func (w *walker) account(n int64, start int64) {
-	if w.frameEnd >= 0 {
-		if start < w.frameEnd && start+n > w.frameEnd && !w.straddle {
-			w.straddle = true
-			w.res.Anomalies = append(w.res.Anomalies, fmt.Sprintf("opcode data at offset %d straddles the FRAME ending at %d", start, w.frameEnd))
-		}
-		if start+n >= w.frameEnd {
-			w.frameEnd = -1
-		}
-	}
-	w.off += n
+	return &BreakError{Offset: w.r.off(), Msg: fmt.Sprintf(msg, args...)}
 }
 
 func (w *walker) readByte() (byte, error) {
-	b, err := w.r.ReadByte()
-	if err != nil {
+	b, ok := w.r.byte()
+	if !ok {
 		return 0, w.brk("truncated stream (pickle ended without STOP)")
 	}
-	w.account(1, w.off)
 	return b, nil
 }
 
 func (w *walker) readN(n int) ([]byte, error) {
-	start := w.off
-	if n <= w.r.Size() {
-		b, err := w.r.Peek(n)
-		if err != nil {
-			return nil, w.brk("truncated stream: wanted %d bytes", n)
-		}
-		out := b
-		_, _ = w.r.Discard(n)
-		w.account(int64(n), start)
-		return out, nil
-	}
-	buf := make([]byte, n)
-	if _, err := io.ReadFull(w.r, buf); err != nil {
+	b, ok := w.r.next(n)
+	if !ok {
 		return nil, w.brk("truncated stream: wanted %d bytes", n)
 	}
-	w.account(int64(n), start)
-	return buf, nil
+	return b, nil
 }
 
 // skip discards n bytes without holding them (tensor data, huge strings).
 func (w *walker) skip(n uint64) error {
-	start := w.off
-	if n > 1<<62 {
-		return w.brk("length %d out of range", n)
-	}
-	d, err := w.r.Discard(int(n))
-	if err != nil || uint64(d) != n {
+	if n > 1<<62 || !w.r.skip(n) {
 		return w.brk("truncated stream: %d-byte argument cut off", n)
 	}
-	w.account(int64(n), start)
 	return nil
 }
 
 func (w *walker) readLine() ([]byte, error) {
-	start := w.off
-	w.lineBuf = w.lineBuf[:0]
-	for {
-		frag, err := w.r.ReadSlice('\n')
-		w.lineBuf = append(w.lineBuf, frag...)
-		if len(w.lineBuf) > 1<<20 {
-			return nil, w.brk("line argument longer than 1 MiB")
-		}
-		if err == nil {
-			break
-		}
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		return nil, w.brk("truncated stream: unterminated line argument")
+	l, ok := w.r.line(1 << 20)
+	if !ok {
+		return nil, w.brk("truncated stream: unterminated or over-long line argument")
 	}
-	w.account(int64(len(w.lineBuf)), start)
-	return w.lineBuf[:len(w.lineBuf)-1], nil
+	return l, nil
+}
+
+// frameCheck runs after each opcode: an opcode's bytes must stay inside
+// the frame the unpickler loaded. The walk reads the stream contiguously
+// either way, so nothing is missed; the attempt is recorded.
+func (w *walker) frameCheck(start int64) {
+	cur := w.r.off()
+	if start < w.frameEnd && cur > w.frameEnd && !w.straddle {
+		w.straddle = true
+		w.res.Anomalies = append(w.res.Anomalies, fmt.Sprintf("opcode at offset %d straddles the FRAME ending at %d", start, w.frameEnd))
+	}
+	if cur >= w.frameEnd {
+		w.frameEnd = -1
+	}
 }
 
 func (w *walker) push(v value) error {
@@ -275,6 +240,7 @@ func (w *walker) popMark() ([]value, error) {
 		return nil, w.brk("MARK expected but not found")
 	}
 	items := w.stack
+	w.spare = items[:0] // callers are done with items before the next MARK
 	w.stack = w.meta[len(w.meta)-1]
 	w.meta = w.meta[:len(w.meta)-1]
 	w.metaSize -= len(w.stack)
@@ -285,19 +251,28 @@ func (w *walker) strValue(b []byte, k kind) value {
 	if len(b) > w.lim.MaxNameSize {
 		return value{k: k, big: true}
 	}
+	if len(b) <= 64 {
+		if s, ok := w.intern[string(b)]; ok {
+			return value{k: k, s: s}
+		}
+		s := string(b)
+		if len(w.intern) < 1<<16 {
+			w.intern[s] = s
+		}
+		return value{k: k, s: s}
+	}
 	return value{k: k, s: string(b)}
 }
 
 func (w *walker) memoPut(idx uint64, v value) error {
-	if _, ok := w.memo[idx]; !ok && len(w.memo) >= w.lim.MaxMemo {
+	if !w.memo.put(idx, v, w.lim.MaxMemo) {
 		return fmt.Errorf("%w: more than %d memo entries", ErrLimit, w.lim.MaxMemo)
 	}
-	w.memo[idx] = v
 	return nil
 }
 
 func (w *walker) memoGet(idx uint64) error {
-	v, ok := w.memo[idx]
+	v, ok := w.memo.get(idx)
 	if !ok {
 		return w.brk("memo key %d not found", idx)
 	}
@@ -310,7 +285,7 @@ func (w *walker) addImport(module, name, op string, at int64, computed bool) val
 		m, n = MapPy2(m, n)
 	}
 	w.res.Imports = append(w.res.Imports, Import{Module: m, Name: n, Opcode: op, Offset: at, Pickle: w.pickle, Computed: computed})
-	return value{k: kGlobal, g: len(w.res.Imports) - 1}
+	return value{k: kGlobal, g: int32(len(w.res.Imports) - 1)}
 }
 
 // call marks v as called if it is a tracked callable.
@@ -333,19 +308,23 @@ func (w *walker) one() (done bool, err error) {
 	w.stack = w.stack[:0]
 	w.meta = w.meta[:0]
 	w.metaSize = 0
-	clear(w.memo)
+	w.memo.reset()
 	w.frameEnd = -1
 	for {
 		if w.res.Ops >= w.lim.MaxOps {
 			return false, fmt.Errorf("%w: more than %d opcodes", ErrLimit, w.lim.MaxOps)
 		}
-		at := w.off
+		at := w.r.off()
 		op, err := w.readByte()
 		if err != nil {
 			return false, err
 		}
 		w.res.Ops++
-		if stop, err := w.step(op, at); err != nil || stop {
+		stop, err := w.step(op, at)
+		if w.frameEnd >= 0 {
+			w.frameCheck(at)
+		}
+		if err != nil || stop {
 			return stop, err
 		}
 	}

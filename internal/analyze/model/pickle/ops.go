@@ -18,9 +18,18 @@ func (w *walker) lenArg(n int) (uint64, error) {
 
 // pushString reads a counted string; long ones are skipped, never buffered.
 func (w *walker) pushCounted(lenBytes int, k kind) error {
-	n, err := w.lenArg(lenBytes)
-	if err != nil {
-		return err
+	var n uint64
+	if lenBytes == 1 {
+		c, err := w.readByte()
+		if err != nil {
+			return err
+		}
+		n = uint64(c)
+	} else {
+		var err error
+		if n, err = w.lenArg(lenBytes); err != nil {
+			return err
+		}
 	}
 	if n > uint64(w.lim.MaxNameSize) {
 		if err := w.skip(n); err != nil {
@@ -79,7 +88,7 @@ func (w *walker) markOp() error {
 	}
 	w.meta = append(w.meta, w.stack)
 	w.metaSize += len(w.stack)
-	w.stack = nil
+	w.stack, w.spare = w.spare, nil
 	return nil
 }
 
@@ -110,10 +119,10 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		if w.frameEnd >= 0 && w.off < w.frameEnd {
+		if w.frameEnd >= 0 && w.r.off() < w.frameEnd {
 			w.res.Anomalies = append(w.res.Anomalies, fmt.Sprintf("FRAME at offset %d inside the previous frame", at))
 		}
-		w.frameEnd = w.off + int64(n)
+		w.frameEnd = w.r.off() + int64(n)
 		if n == 0 {
 			w.frameEnd = -1
 		}
@@ -257,7 +266,7 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		if obj.inst > 0 && w.isJoblibWrapper(obj.inst-1) {
+		if obj.inst > 0 && w.isJoblibWrapper(int(obj.inst-1)) {
 			return w.joblibArray(state)
 		}
 		return false, nil
@@ -332,7 +341,7 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		return false, w.memoPut(uint64(len(w.memo)), *v)
+		return false, w.memoPut(uint64(w.memo.n), *v)
 	case 'g': // GET
 		line, err := w.readLine()
 		if err != nil {

@@ -184,3 +184,14 @@ func TestLimits(t *testing.T) {
 		t.Fatal("want truncation break for an 8 EiB declared length")
 	}
 }
+
+func BenchmarkWalkDense(b *testing.B) {
+	data := gen.Dense(10 << 20)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		r := walk(data)
+		if r.Break != nil || r.Limit != "" {
+			b.Fatal(r.Break, r.Limit)
+		}
+	}
+}

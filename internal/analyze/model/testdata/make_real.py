@@ -34,6 +34,8 @@ for name, m in models.items():
     joblib.dump(m, os.path.join(b, f"{name}.joblib"))
     joblib.dump(m, os.path.join(b, f"{name}.joblib.gz"), compress=("gzip", 3))
     joblib.dump(m, os.path.join(b, f"{name}.joblib.xz"), compress=("xz", 3))
+    joblib.dump(m, os.path.join(b, f"{name}.joblib.z"), compress=3)
+    joblib.dump(m, os.path.join(b, f"{name}.joblib.lzma"), compress=("lzma", 3))
     sio.dump(m, os.path.join(b, f"{name}.skops"))
 np.save(os.path.join(b, "arr.npy"), np.arange(10.0))
 np.savez(os.path.join(b, "arrs.npz"), a=np.arange(3), b=np.ones((2, 2)))
@@ -61,6 +63,8 @@ with lzma.open(os.path.join(e, "evil.pkl.xz"), "wb") as f:
     pickle.dump(Evil(), f)
 joblib.dump({"m": models["logreg"], "x": Evil()}, os.path.join(e, "evil.joblib"))
 joblib.dump({"a": np.arange(4.0), "x": Evil()}, os.path.join(e, "after_array.joblib"))
+joblib.dump({"a": np.arange(4.0), "x": Evil()}, os.path.join(e, "evil.joblib.z"), compress=3)
+joblib.dump({"a": np.arange(4.0), "x": Evil()}, os.path.join(e, "evil.joblib.lzma"), compress=("lzma", 3))
 np.save(os.path.join(e, "objarr.npy"), np.array([Evil()], dtype=object), allow_pickle=True)
 with open(os.path.join(e, "lambda.cloudpickle"), "wb") as f:
     cloudpickle.dump(lambda v: v + 1, f)
@@ -69,3 +73,8 @@ cgraph = helper.make_graph([cnode], "g", [helper.make_tensor_value_info("x", Ten
                            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
 onnx.save(helper.make_model(cgraph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.attacker", 1)]),
           os.path.join(e, "custom.onnx"))
+
+# A real MLflow model directory (MLmodel + cloudpickled sklearn model).
+import mlflow.sklearn  # noqa: E402
+
+mlflow.sklearn.save_model(models["logreg"], os.path.join(out, "mlflow", "logreg"), serialization_format="cloudpickle")
