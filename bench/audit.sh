@@ -5,7 +5,9 @@
 #   - REST mode   (mlflow-guard audit --tracking-uri)
 #   - database mode (mlflow-guard audit --database-uri sqlite:///...)
 #   - a plain Python script with the MLflow client (search_runs + a regex)
-# Writes bench/results/40-audit.md.
+# Writes bench/results/40-audit.md. One uvicorn worker: with several, the
+# uvicorn supervisor kills workers that miss health checks while a large
+# search page keeps them busy on a loaded machine.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -18,7 +20,11 @@ export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true
 work=$(mktemp -d)
 server_pid=
 cleanup() {
-  if [ -n "$server_pid" ]; then kill -- -"$server_pid" 2>/dev/null || true; fi
+  if [ -n "$server_pid" ]; then
+    kill -- -"$server_pid" 2>/dev/null || true
+    sleep 2
+    kill -KILL -- -"$server_pid" 2>/dev/null || true
+  fi
   [ -n "${BENCH_KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -30,7 +36,7 @@ echo "audit bench: seeded (runs params) = $seeded" >&2
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url=http://127.0.0.1:$port
-setsid "$venv/bin/mlflow" server --host 127.0.0.1 --port "$port" --workers 2 \
+setsid "$venv/bin/mlflow" server --host 127.0.0.1 --port "$port" --workers 1 \
   --backend-store-uri "sqlite:///$work/mlflow.db" --artifacts-destination "$work/artifacts" \
   >"$work/server.log" 2>&1 &
 server_pid=$!
@@ -40,9 +46,9 @@ for _ in $(seq 1 600); do
 done
 curl -sf "$url/health" >/dev/null || { tail -20 "$work/server.log" >&2; exit 1; }
 
-# Warm both server workers (lazy imports, SQLAlchemy caches) so no mode
+# Warm the server worker (lazy imports, SQLAlchemy caches) so no mode
 # pays the first-request cost.
-for _ in 1 2 3 4; do
+for _ in 1 2; do
   curl -sf -X POST -H 'Content-Type: application/json' -d '{"experiment_ids":["1"],"max_results":5}' "$url/api/2.0/mlflow/runs/search" >/dev/null
   curl -sf "$url/api/2.0/mlflow/registered-models/search" >/dev/null
 done
@@ -71,7 +77,7 @@ mkdir -p bench/results
 cat > bench/results/40-audit.md <<MD
 ## audit: secret search over $RUNS runs x $PARAMS params
 
-\`bench/audit.sh\` ($(date -u +%Y-%m-%d), $(nproc) cores, MLflow $("$venv/bin/python" -c 'import mlflow; print(mlflow.__version__)'), SQLite backend, $EXPS experiments, \`mlflow server --workers 2\`).
+\`bench/audit.sh\` ($(date -u +%Y-%m-%d), $(nproc) cores, MLflow $("$venv/bin/python" -c 'import mlflow; print(mlflow.__version__)'), SQLite backend, $EXPS experiments, \`mlflow server --workers 1\`).
 Seeded through the SQL backend (bench/audit/seed_bulk.py); 1 run in 100 leaks a secret (2 per 100).
 Wall time includes process start-up. One run, same machine, same data.
 

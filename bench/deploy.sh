@@ -53,11 +53,12 @@ PYEOF
 nfiles=$(find "$corpus" -type f | wc -l)
 nbytes=$(find "$corpus" -type f -printf "%s\n" | awk "{s+=\$1} END {print s}")
 
-# secs CMD... : wall-clock seconds of one run
+# secs OUT CMD... : wall-clock seconds of one run; stdout goes to OUT
 secs() {
-  local s e
+  local s e o=$1
+  shift
   s=$(date +%s.%N)
-  "$@" > /dev/null 2>&1 || true
+  "$@" > "$o" 2>/dev/null || true
   e=$(date +%s.%N)
   echo "$e - $s" | bc -l
 }
@@ -65,16 +66,14 @@ best() { printf '%s\n' "$@" | sort -g | head -1; }
 
 guard_runs=()
 for _ in $(seq "$RUNS"); do
-  guard_runs+=("$(secs "$work/mlflow-guard-deploy" scan --format json --fail-on never "$corpus")")
+  guard_runs+=("$(secs "$work/deploy-guard.json" "$work/mlflow-guard-deploy" scan --format json --fail-on never "$corpus")")
 done
-"$work/mlflow-guard-deploy" scan --format json --fail-on never "$corpus" > "$work/deploy-guard.json" 2>/dev/null || true
 # Checkov: every framework it has for these files, in one run, as a user
 # would call it on a repository (no external checks, no API key).
 checkov_runs=()
 for _ in 1; do
-  checkov_runs+=("$(secs env BC_SKIP_MAPPING=TRUE "$venv/bin/checkov" -d "$corpus" --quiet --compact -o json --skip-download --framework dockerfile kubernetes secrets)")
+  checkov_runs+=("$(secs "$work/deploy-checkov.json" env BC_SKIP_MAPPING=TRUE "$venv/bin/checkov" -d "$corpus" --quiet --compact -o json --skip-download --framework dockerfile kubernetes secrets)")
 done
-env BC_SKIP_MAPPING=TRUE "$venv/bin/checkov" -d "$corpus" --quiet --compact -o json --skip-download --framework dockerfile kubernetes secrets > "$work/deploy-checkov.json" 2>/dev/null || true
 
 g=$(best "${guard_runs[@]}")
 c=$(best "${checkov_runs[@]}")

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -238,6 +242,32 @@ func TestAuditLive(t *testing.T) {
 			if strings.Contains(f.Path, "/artifacts/") {
 				t.Errorf("tiny budget still scanned %s", f.Path)
 			}
+		}
+	})
+
+	t.Run("tls-proxy", func(t *testing.T) {
+		// A TLS-terminating reverse proxy in front of the real server, with
+		// no HSTS header: MLG407 in both cases, plus the unverified-TLS
+		// MLG407 when MLFLOW_TRACKING_INSECURE_TLS is set.
+		target, _ := url.Parse(open.URL)
+		proxy := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(target))
+		defer proxy.Close()
+		base := append(dataFindings(s), mlmodelFindings(s)...)
+		base = append(base, "MLG401 server/auth", "MLG407 server/headers/Strict-Transport-Security")
+		code, rep, stderr := runAudit(t, map[string]string{"MLFLOW_TRACKING_INSECURE_TLS": "true"}, "--tracking-uri", proxy.URL)
+		assertSet(t, "insecure TLS audit", findingSet(rep), append(append([]string{}, base...), "MLG407 server/transport"))
+		if code != cli.ExitFindings {
+			t.Errorf("exit %d; stderr:\n%s", code, stderr)
+		}
+		ca := filepath.Join(t.TempDir(), "ca.pem")
+		pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: proxy.Certificate().Raw})
+		if err := os.WriteFile(ca, pemBytes, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, rep, stderr = runAudit(t, map[string]string{"MLFLOW_TRACKING_SERVER_CERT_PATH": ca}, "--tracking-uri", proxy.URL)
+		assertSet(t, "verified TLS audit", findingSet(rep), base)
+		if rep.Summary.Incomplete {
+			t.Errorf("verified TLS audit incomplete; stderr:\n%s", stderr)
 		}
 	})
 

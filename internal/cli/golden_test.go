@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // The golden tests run the real CLI over the bundled examples/ tree (real
@@ -26,9 +28,11 @@ var update = flag.Bool("update", false, "rewrite internal/cli/testdata/golden fr
 // fakeSecrets are the made-up credentials written into examples/; no report
 // may ever contain them.
 var fakeSecrets = []string{
-	"Chr0nJob-Passw0rd-77",
-	"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-	"AKIAIOSFODNN7EXAMPLE",
+	"Chr0nJob-Passw0rd-77",                     // ml-service: tracking URI password
+	"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", // ml-service: AWS's documented example secret key
+	"AKIAIOSFODNN7EXAMPLE",                     // ml-service: AWS's documented example key id
+	"Tr4ck1ng-Db-2024",                         // deploy-insecure: database password
+	"p9Vd2Kx7Rq4Lm8Tz3Wn6Yb1Hc5Jf0Gs7Ae2Ui4Oo", // deploy-insecure: S3 secret key
 }
 
 var (
@@ -39,7 +43,71 @@ var (
 	reSemVersion = regexp.MustCompile(`"semanticVersion": "[^"]*"`)
 	// One EXPECTED.md table row: | dir/file.py:12 | MLG102 | reported | why |
 	reExpectedRow = regexp.MustCompile(`^\|\s*([^|\s]+):(\d+)\s*\|\s*(MLG\d{3})\s*\|\s*(reported|suppressed)\s*\|`)
+	// The table's header; a header without rows means "expect nothing".
+	reExpectedHeader = regexp.MustCompile(`^\|\s*location\s*\|\s*rule\s*\|\s*status\s*\|`)
 )
+
+// requireFakeSecrets fails when an example no longer holds one of the fake
+// secrets, so the redaction check below cannot pass vacuously.
+func requireFakeSecrets(t *testing.T) {
+	t.Helper()
+	found := map[string]bool{}
+	err := filepath.WalkDir("examples", func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, s := range fakeSecrets {
+			if bytes.Contains(b, []byte(s)) {
+				found[s] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range fakeSecrets {
+		if !found[s] {
+			t.Errorf("no file under examples/ contains the fake secret %q any more; update fakeSecrets", s)
+		}
+	}
+}
+
+// validateSchema checks a report against a schema file of the repository
+// (the published report schema, the official SARIF 2.1.0 schema). The file
+// is registered under a local URL so nothing is fetched.
+func validateSchema(t *testing.T, schemaPath, report string) {
+	t.Helper()
+	f, err := os.Open(schemaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatalf("%s: %v", schemaPath, err)
+	}
+	url := "file:///schema/" + filepath.Base(schemaPath)
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(url, doc); err != nil {
+		t.Fatalf("%s: %v", schemaPath, err)
+	}
+	sch, err := c.Compile(url)
+	if err != nil {
+		t.Fatalf("compile %s: %v", schemaPath, err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(strings.NewReader(report))
+	if err != nil {
+		t.Fatalf("report is not JSON: %v", err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("report does not match %s: %v", filepath.Base(schemaPath), err)
+	}
+}
 
 // repoRoot finds the module root (where go.mod is) above the test's directory.
 func repoRoot(t *testing.T) string {
@@ -82,6 +150,7 @@ func TestGoldenExamples(t *testing.T) {
 	root := repoRoot(t)
 	goldenDir := filepath.Join(root, "internal", "cli", "testdata", "golden")
 	t.Chdir(root)
+	requireFakeSecrets(t)
 	for _, tc := range []struct{ format, ext string }{{"text", "txt"}, {"json", "json"}, {"sarif", "sarif"}} {
 		t.Run(tc.format, func(t *testing.T) {
 			code, got, stderr := scanExamples(t, tc.format)
@@ -95,6 +164,9 @@ func TestGoldenExamples(t *testing.T) {
 			}
 			if strings.Contains(got, root) {
 				t.Errorf("%s report contains the absolute path %s; paths must be relative", tc.format, root)
+			}
+			if schema := map[string]string{"json": "report.schema.json", "sarif": "sarif-schema-2.1.0.json"}[tc.format]; schema != "" {
+				validateSchema(t, filepath.Join(root, "schema", schema), got)
 			}
 			golden := filepath.Join(goldenDir, "examples."+tc.ext)
 			if *update {
@@ -145,12 +217,12 @@ func TestExamplesMatchExpected(t *testing.T) {
 	}
 	checked := 0
 	for _, doc := range docs {
-		want, err := readExpected(doc)
+		want, hasTable, err := readExpected(doc)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(want) == 0 {
-			t.Logf("%s has no finding table in the location|rule|status format; not checked", doc)
+		if !hasTable {
+			t.Logf("%s has no | location | rule | status | table; not checked", doc)
 			continue
 		}
 		checked++
@@ -190,36 +262,44 @@ func TestExamplesMatchExpected(t *testing.T) {
 }
 
 // readExpected parses the finding table of an EXPECTED.md into
-// "path:line RULE" -> status.
-func readExpected(path string) (map[string]string, error) {
+// "path:line RULE" -> status, and says whether the file has such a table.
+func readExpected(path string) (map[string]string, bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer f.Close()
 	out := map[string]string{}
 	sc := bufio.NewScanner(f)
 	n := 0
+	hasTable := false
 	for sc.Scan() {
 		n++
+		if reExpectedHeader.MatchString(sc.Text()) {
+			hasTable = true
+			continue
+		}
 		m := reExpectedRow.FindStringSubmatch(sc.Text())
 		if m == nil {
 			continue
 		}
 		line, err := strconv.Atoi(m[2])
 		if err != nil || line <= 0 {
-			return nil, fmt.Errorf("%s:%d: bad line number %q", path, n, m[2])
+			return nil, false, fmt.Errorf("%s:%d: bad line number %q", path, n, m[2])
+		}
+		if !hasTable {
+			return nil, false, fmt.Errorf("%s:%d: finding row before the | location | rule | status | header", path, n)
 		}
 		key := fmt.Sprintf("%s:%d %s", m[1], line, m[3])
 		if _, dup := out[key]; dup {
-			return nil, fmt.Errorf("%s:%d: %s listed twice", path, n, key)
+			return nil, false, fmt.Errorf("%s:%d: %s listed twice", path, n, key)
 		}
 		out[key] = m[4]
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, false, fmt.Errorf("%s: %w", path, err)
 	}
-	return out, nil
+	return out, hasTable, nil
 }
 
 func sortedKeys(m map[string]string) []string {

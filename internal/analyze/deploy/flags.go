@@ -76,7 +76,15 @@ var envFor = map[string]string{
 var wrappers = map[string]int{
 	"exec": 0, "nohup": 0, "time": 0, "nice": -1, "sudo": -1, "doas": -1, "tini": -1,
 	"dumb-init": -1, "gosu": 1, "su-exec": 1, "setpriv": -1, "catatonit": -1, "stdbuf": -1,
-	"timeout": -1, "xargs": -1, "chpst": -1,
+	"timeout": 1, "xargs": -1, "chpst": -1,
+}
+
+// wrapperValueOpts are wrapper options that take a separate value word.
+var wrapperValueOpts = map[string]map[string]bool{
+	"sudo":    {"-u": true, "-g": true, "-C": true, "-D": true, "-U": true, "-p": true},
+	"nice":    {"-n": true},
+	"timeout": {"-s": true, "-k": true, "--signal": true, "--kill-after": true},
+	"chpst":   {"-u": true, "-U": true, "-e": true, "-n": true, "-l": true, "-L": true},
 }
 
 // runners are "<tool> run ..." launchers.
@@ -120,6 +128,9 @@ func classify(argv []val) invocation {
 				if argv[0].s == "--" {
 					argv = argv[1:]
 					break
+				}
+				if wrapperValueOpts[b][argv[0].s] && len(argv) > 1 {
+					argv = argv[1:]
 				}
 				argv = argv[1:]
 			}

@@ -324,8 +324,16 @@ func jsonEnd(b []byte) int {
 	return -1
 }
 
-// SavedModel: py_func ops call back into Python the process defines.
-var pyFuncOps = [][]byte{[]byte("EagerPyFunc"), []byte("PyFuncStateless"), []byte("PyFunc")}
+// SavedModel: py_func ops call back into Python the process defines; file
+// ops read or write the host's files when the graph runs (the checkpoint
+// ops SaveV2/RestoreV2 every SavedModel has are not listed).
+var pyFuncOps = [][]byte{[]byte("EagerPyFunc"), []byte("PyFuncStateless"), []byte("PyFunc"),
+	[]byte("ReadFile"), []byte("WriteFile"), []byte("MatchingFiles")}
+
+var savedModelWhy = map[string]string{
+	"ReadFile": "reads host files when the graph runs", "WriteFile": "writes host files when the graph runs",
+	"MatchingFiles": "lists host files when the graph runs",
+}
 
 func (s *scan) savedModel(r *io.SectionReader, member string) {
 	seen := map[string]bool{}
@@ -342,7 +350,11 @@ func (s *scan) savedModel(r *io.SectionReader, member string) {
 			pat := append([]byte{byte(len(op))}, op...)
 			if bytes.Contains(window, pat) && !seen[string(op)] {
 				seen[string(op)] = true
-				s.add("MLG108", member, fmt.Sprintf("TF SavedModel graph uses the %s op, which calls Python code of the loading process", op))
+				why := savedModelWhy[string(op)]
+				if why == "" {
+					why = "calls Python code of the loading process"
+				}
+				s.add("MLG108", member, fmt.Sprintf("TF SavedModel graph uses the %s op, which %s", op, why))
 			}
 		}
 		off += int64(n)

@@ -55,3 +55,8 @@ func FuzzMLmodel(f *testing.F) {
 	f.Add([]byte("flavors: [1, 2]\n"))
 	f.Fuzz(func(t *testing.T, b []byte) { fuzzOne(t, "d/MLmodel", b) })
 }
+
+func FuzzTar(f *testing.F) {
+	f.Add(gen.Tar("a.pkl", string(gen.CallGlobal(2, "os", "system", "x")), "b.zip", string(gen.TorchZip(gen.TorchStateDict(2), nil))))
+	f.Fuzz(func(t *testing.T, b []byte) { fuzzOne(t, "m.tar", b) })
+}

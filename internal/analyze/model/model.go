@@ -129,6 +129,10 @@ func (s *scan) any(r *io.SectionReader, member, name string, depth int) {
 	}
 	switch f {
 	case fmtPickle:
+		if head[0] != 0x80 {
+			s.pickleText(r, member)
+			return
+		}
 		s.pickle(r, member)
 	case fmtZip:
 		s.zip(r, member, depth)
@@ -136,6 +140,10 @@ func (s *scan) any(r *io.SectionReader, member, name string, depth int) {
 		s.npy(r, member)
 	case fmtGzip, fmtBzip2, fmtXz, fmtZlib, fmtLzma:
 		s.compressed(r, f, member, name, depth)
+	case fmtTar:
+		s.tar(r, member, depth)
+	case fmt7z:
+		s.fail("unchecked", member, "7z archive: not supported, its members (PyTorch files in the nullifAI samples) are not checked")
 	case fmtHDF5:
 		s.hdf5(r, member)
 	case fmtSafetensors:
@@ -198,6 +206,26 @@ func joinMember(parent, child string) string {
 		return child
 	}
 	return parent + "!" + child
+}
+
+// pickleText walks a stream recognised by the protocol 0/1 heuristic. If it
+// breaks without calling anything and without naming a dangerous callable,
+// it was most likely ordinary text ("cat\ndog\n" reads as a GLOBAL), and a
+// stream that cannot load and calls nothing runs no code: nothing is reported.
+func (s *scan) pickleText(r io.Reader, member string) {
+	res := pickle.Walk(r, s.a.lim)
+	if res.Break != nil {
+		harmless := true
+		for _, imp := range res.Imports {
+			if imp.Called || pickle.Classify(imp).Kind == pickle.Dangerous {
+				harmless = false
+			}
+		}
+		if harmless {
+			return
+		}
+	}
+	s.reportPickle(res, member)
 }
 
 // pickleQuiet walks a stream the loader never unpickles (tensor storage):

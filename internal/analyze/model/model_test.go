@@ -85,11 +85,15 @@ func TestContainers(t *testing.T) {
 		{"gzip pickle", "m.gz", gen.Gzip(evil), "MLG106", "m (decompressed)", "os.system"},
 		{"xz pickle", "m.xz", gen.Xz(evil), "MLG106", "m (decompressed)", "os.system"},
 		{"gzip of zip", "m.tgz", gen.Gzip(gen.TorchZip(evil, nil)), "MLG106", "m.tgz (decompressed)!archive/data.pkl", "os.system"},
+		{"tar of torch zip", "m.tar", gen.Tar("model/ckpt.pt", string(gen.TorchZip(evil, nil)), "model/README", "hi"), "MLG106", "model/ckpt.pt!archive/data.pkl", "os.system"},
+		{"tar pickle", "m.tar", gen.Tar("a/b.pkl", string(evil)), "MLG106", "a/b.pkl", "os.system"},
+		{"tar slip", "m.tar", gen.Tar("../../x.pkl", "data"), "MLG109", "", "outside"},
 		{"keras lambda", "m.keras", gen.Keras(true), "MLG108", "config.json", "Lambda"},
 		{"keras h5 lambda", "m.h5", gen.H5(true, true), "MLG108", "", "Lambda"},
 		{"onnx custom domain", "m.onnx", gen.ONNX("com.evil", "", false), "MLG108", "", "com.evil"},
 		{"onnx custom in subgraph", "m.onnx", gen.ONNX("my.ops", "", true), "MLG108", "", "my.ops"},
 		{"onnx external escape", "m.onnx", gen.ONNX("", "../../../etc/shadow", false), "MLG109", "", "external_data"},
+		{"savedmodel file op", "sm/saved_model.pb", gen.SavedModelPB("WriteFile"), "MLG108", "", "writes host files"},
 		{"savedmodel pyfunc", "sm/saved_model.pb", gen.SavedModelPB("EagerPyFunc"), "MLG108", "", "EagerPyFunc"},
 		{"mlmodel cloudpickle", "m/MLmodel", gen.MLmodel("cloudpickle", "mlflow.sklearn", "", "", "model.pkl"), "MLG101", "", "cloudpickle"},
 		{"mlmodel loader", "m/MLmodel", gen.MLmodel("skops", "evil_loader", "", "", "model.skops"), "MLG108", "", "evil_loader"},
@@ -130,6 +134,10 @@ func TestBenignShapes(t *testing.T) {
 }
 
 func TestUncheckedAndBroken(t *testing.T) {
+	_, es7 := scanFiles(t, map[string][]byte{"m.7z": []byte("7z\xbc\xaf\x27\x1c\x00\x04rest")})
+	if errKinds(es7) != "unchecked" {
+		t.Fatalf("7z: want unchecked, got %v", es7)
+	}
 	_, es := scanFiles(t, map[string][]byte{"m.h5": gen.H5(false, false)})
 	if errKinds(es) != "unchecked" {
 		t.Fatalf("H5 without config: want unchecked, got %v", es)
@@ -165,5 +173,16 @@ func TestLargeStorageNotRead(t *testing.T) {
 	fs, es := scanFiles(t, map[string][]byte{"m.pt": gen.TorchZip(gen.TorchStateDict(4), st)})
 	if len(fs) != 0 || len(es) != 0 {
 		t.Fatalf("storage misread: %v %v", fs, es)
+	}
+}
+
+func TestTextIsNotAPickle(t *testing.T) {
+	fs, es := scanFiles(t, map[string][]byte{
+		"notes.txt":  []byte("cat\ndog\nsome text that is not a pickle\n"),
+		"paren.md":   []byte("(see below).\nmore words\n"),
+		"real_p0.pk": gen.CallGlobal(0, "os", "system", "id"),
+	})
+	if rulesOf(fs) != "MLG106" || len(es) != 0 {
+		t.Fatalf("got %v %v", fs, es)
 	}
 }

@@ -24,12 +24,14 @@ const (
 	fmtMLmodel
 	fmtZlib
 	fmtLzma
+	fmtTar
+	fmt7z
 )
 
 var formatNames = map[format]string{
 	fmtPickle: "pickle", fmtZip: "zip", fmtNpy: "numpy", fmtGzip: "gzip", fmtBzip2: "bzip2",
 	fmtXz: "xz", fmtHDF5: "HDF5", fmtSafetensors: "safetensors", fmtONNX: "ONNX",
-	fmtSavedModel: "TF SavedModel", fmtMLmodel: "MLmodel", fmtZlib: "zlib", fmtLzma: "lzma",
+	fmtSavedModel: "TF SavedModel", fmtMLmodel: "MLmodel", fmtZlib: "zlib", fmtLzma: "lzma", fmtTar: "tar", fmt7z: "7z",
 }
 
 func (f format) String() string { return formatNames[f] }
@@ -45,6 +47,10 @@ func sniff(head []byte, name string) format {
 		return fmtPickle
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
 		return fmtZip
+	case bytes.HasPrefix(head, []byte("7z\xbc\xaf\x27\x1c")):
+		return fmt7z
+	case len(head) >= 262 && string(head[257:262]) == "ustar":
+		return fmtTar
 	case bytes.HasPrefix(head, []byte("\x93NUMPY")):
 		return fmtNpy
 	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):

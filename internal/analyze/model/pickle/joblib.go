@@ -51,9 +51,10 @@ func (w *walker) joblibArray(state value) (bool, error) {
 	// The loader reads the array from the file itself, outside any frame.
 	w.frameEnd = -1
 	var shape, dtype, align *value
-	for i := 0; i+1 < len(state.items); i += 2 {
-		v := &state.items[i+1]
-		switch state.items[i].s {
+	items := state.list()
+	for i := 0; i+1 < len(items); i += 2 {
+		v := &items[i+1]
+		switch items[i].s {
 		case "shape":
 			shape = v
 		case "dtype":
@@ -73,7 +74,7 @@ func (w *walker) joblibArray(state value) (bool, error) {
 		return false, w.nestedPickle()
 	}
 	count := int64(1)
-	for _, d := range shape.items {
+	for _, d := range shape.list() {
 		if d.k != kInt || d.n < 0 {
 			return w.embeddedStop("joblib array with a non-integer shape")
 		}

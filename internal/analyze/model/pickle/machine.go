@@ -87,7 +87,14 @@ type value struct {
 	// inst is 1 + the import index of the class this object was built from.
 	inst  int32
 	n     int64   // kInt value (when it fits)
-	items []value // kTuple items, kDict key/value pairs
+	items *[]value // kTuple items, kDict key/value pairs (shared, as the object is)
+}
+
+func (v value) list() []value {
+	if v.items == nil {
+		return nil
+	}
+	return *v.items
 }
 
 type walker struct {
@@ -102,9 +109,10 @@ type walker struct {
 	frameEnd int64 // -1 when not inside a frame
 	straddle bool
 	pickle   int
-	spare    []value           // the last popped mark frame, reused by the next MARK
-	intern   map[string]string // short strings seen, to avoid one allocation per opcode
-	nested   int               // depth of joblib object-array pickles
+	spare    []value // the last popped mark frame, reused by the next MARK
+	intern   map[string]string
+	lastStr  string // short strings seen, to avoid one allocation per opcode
+	nested   int    // depth of joblib object-array pickles
 }
 
 // Walk reads every pickle in r until EOF or a break. It never returns an
@@ -252,10 +260,15 @@ func (w *walker) strValue(b []byte, k kind) value {
 		return value{k: k, big: true}
 	}
 	if len(b) <= 64 {
+		if string(b) == w.lastStr {
+			return value{k: k, s: w.lastStr}
+		}
 		if s, ok := w.intern[string(b)]; ok {
+			w.lastStr = s
 			return value{k: k, s: s}
 		}
 		s := string(b)
+		w.lastStr = s
 		if len(w.intern) < 1<<16 {
 			w.intern[s] = s
 		}
@@ -310,16 +323,23 @@ func (w *walker) one() (done bool, err error) {
 	w.metaSize = 0
 	w.memo.reset()
 	w.frameEnd = -1
+	w.proto = 0 // each load() starts at protocol 0 (matters for Python 2 names)
 	for {
 		if w.res.Ops >= w.lim.MaxOps {
 			return false, fmt.Errorf("%w: more than %d opcodes", ErrLimit, w.lim.MaxOps)
 		}
-		at := w.r.off()
-		op, err := w.readByte()
-		if err != nil {
+		var op byte
+		if r := w.r; r.pos < r.end {
+			op = r.buf[r.pos]
+			r.pos++
+		} else if op, err = w.readByte(); err != nil {
 			return false, err
 		}
 		w.res.Ops++
+		if w.frameEnd < 0 && w.fast(op) {
+			continue
+		}
+		at := w.r.off() - 1
 		stop, err := w.step(op, at)
 		if w.frameEnd >= 0 {
 			w.frameCheck(at)

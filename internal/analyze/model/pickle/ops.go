@@ -252,7 +252,10 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		if d.k == kDict {
 			for i := 0; i+1 < len(items); i += 2 {
 				if items[i].k == kStr && joblibKeys[items[i].s] {
-					d.items = append(d.items, items[i], items[i+1])
+					if d.items == nil {
+						d.items = new([]value)
+					}
+					*d.items = append(*d.items, items[i], items[i+1])
 				}
 			}
 		}
@@ -276,7 +279,8 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 			return false, err
 		}
 		if len(items) <= 8 {
-			return false, w.push(value{k: kTuple, items: append([]value(nil), items...)})
+			t := append([]value(nil), items...)
+			return false, w.push(value{k: kTuple, items: &t})
 		}
 		return false, w.push(value{})
 	case 'l', 'd', 0x91: // LIST, DICT, FROZENSET
@@ -291,7 +295,7 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		}
 		items := append([]value(nil), w.stack[len(w.stack)-n:]...)
 		w.stack = w.stack[:len(w.stack)-n]
-		return false, w.push(value{k: kTuple, items: items})
+		return false, w.push(value{k: kTuple, items: &items})
 	case '0': // POP (pops a mark too when the stack above it is empty)
 		if len(w.stack) == 0 && len(w.meta) > 0 {
 			_, err := w.popMark()
@@ -367,23 +371,23 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		m := unicodeLine(mod)
+		m := string(mod) // GLOBAL and INST arguments are plain UTF-8, no escapes
 		name, err := w.readLine()
 		if err != nil {
 			return false, err
 		}
-		return false, w.push(w.addImport(m, unicodeLine(name), "GLOBAL", at, false))
+		return false, w.push(w.addImport(m, string(name), "GLOBAL", at, false))
 	case 'i': // INST module\nname\n, args above the mark
 		mod, err := w.readLine()
 		if err != nil {
 			return false, err
 		}
-		m := unicodeLine(mod)
+		m := string(mod)
 		name, err := w.readLine()
 		if err != nil {
 			return false, err
 		}
-		g := w.addImport(m, unicodeLine(name), "INST", at, false)
+		g := w.addImport(m, string(name), "INST", at, false)
 		if _, err := w.popMark(); err != nil {
 			return false, err
 		}
@@ -424,8 +428,8 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 			return false, err
 		}
 		w.call(f)
-		if w.isImport(f, "numpy", "dtype") && args.k == kTuple && len(args.items) > 0 && args.items[0].k == kStr {
-			return false, w.push(value{k: kDtype, s: args.items[0].s})
+		if a := args.list(); w.isImport(f, "numpy", "dtype") && args.k == kTuple && len(a) > 0 && a[0].k == kStr {
+			return false, w.push(value{k: kDtype, s: a[0].s})
 		}
 		return false, w.push(w.instance(f))
 	case 0x81: // NEWOBJ cls.__new__(cls, *args)

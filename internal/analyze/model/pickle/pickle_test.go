@@ -195,3 +195,16 @@ func BenchmarkWalkDense(b *testing.B) {
 		}
 	}
 }
+
+func TestProtocolPerPickle(t *testing.T) {
+	// Python 2 names are remapped by each pickle's own protocol: a
+	// protocol-2 pickle after a protocol-4 one is remapped, the reverse not.
+	b := append((&gen.P{}).Proto(4).None().Stop().B, gen.CallGlobal(2, "__builtin__", "eval", "1")...)
+	if r := walk(b); r.Pickles != 2 || verdicts(r)["builtins.eval"] != pickle.Dangerous {
+		t.Fatalf("got %+v", r)
+	}
+	b = append((&gen.P{}).Proto(2).None().Stop().B, (&gen.P{}).Proto(3).Global("__builtin__", "eval").Stop().B...)
+	if v := verdicts(walk(b)); v["__builtin__.eval"] != pickle.Unknown {
+		t.Fatalf("protocol 3 must not remap: %v", v)
+	}
+}

@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
@@ -191,4 +192,16 @@ func MLmodel(format, loader, pythonModel, code, modelPath string) []byte {
 	fmt.Fprintf(&b, "    pickled_model: %s\n    serialization_format: %s\n    sklearn_version: 1.9.1\n", modelPath, format)
 	b.WriteString("mlflow_version: 3.17.2\nmodel_uuid: 0f0e0d0c\n")
 	return []byte(b.String())
+}
+
+// Tar builds a ustar archive of (name, data) pairs in order.
+func Tar(pairs ...string) []byte {
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		_ = tw.WriteHeader(&tar.Header{Name: pairs[i], Mode: 0o644, Size: int64(len(pairs[i+1])), Typeflag: tar.TypeReg, Format: tar.FormatUSTAR})
+		_, _ = tw.Write([]byte(pairs[i+1]))
+	}
+	_ = tw.Close()
+	return b.Bytes()
 }

@@ -11,3 +11,7 @@ export MLFLOW_S3_UPLOAD_EXTRA_ARGS='{"ServerSideEncryption": "aws:kms"}'
 export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY}"
 export MLFLOW_TRACKING_URI=http://127.0.0.1:5000
 echo "mlflow server --host 0.0.0.0"
+# a flag wins over the environment variable MLflow reads for it
+MLFLOW_HOST=0.0.0.0 mlflow server --host 127.0.0.1
+MLFLOW_HOST=0.0.0.0 mlflow server --app-name basic-auth  # want: MLG402 MLG405
+env MLFLOW_SERVER_CORS_ALLOWED_ORIGINS='*' mlflow server  # want: MLG408

@@ -13,3 +13,4 @@ uvicorn --factory mlflow.server.auth:create_app --host 0.0.0.0 --port 5000  # wa
 mlflow models serve -m models:/churn/latest -p 5001  # want: MLG104
 export MLFLOW_S3_UPLOAD_EXTRA_ARGS='{"ACL": "private"}'  # want: MLG303
 MLFLOW_TRACKING_INSECURE_TLS=true python train.py  # want: MLG407
+sudo -u mlflow nice -n 10 timeout -s INT 3600 mlflow server --host :: --app-name basic-auth --backend-store-uri postgresql://db.example.com/m?sslmode=verify-full  # want: MLG402
