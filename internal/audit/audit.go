@@ -70,7 +70,9 @@ type Auditor struct {
 	res  Result
 	// noClientOnce reports skipped MLmodel checks once.
 	noClientOnce sync.Once
-	stats        struct {
+	// production lists the Production versions of each model (under mu).
+	production map[string][]string
+	stats      struct {
 		experiments, runs, values, versions, deepBytes atomic.Int64
 	}
 }

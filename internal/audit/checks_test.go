@@ -146,3 +146,22 @@ func TestValueFindingRedacts(t *testing.T) {
 		}
 	}
 }
+
+func TestSeveralInProduction(t *testing.T) {
+	a, err := New(Options{Source: &RESTSource{}, Policy: config.DefaultPolicy()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []mlflowapi.ModelVersion{
+		{Name: "a", Version: "1", CurrentStage: "Production"},
+		{Name: "a", Version: "2", CurrentStage: "production"},
+		{Name: "a", Version: "3", CurrentStage: "Archived"},
+		{Name: "b", Version: "1", CurrentStage: "Production"},
+	} {
+		a.noteStage(v)
+	}
+	a.checkSeveralInProduction()
+	if len(a.res.Findings) != 1 || a.res.Findings[0].Path != "registered-models/a" || a.res.Findings[0].RuleID != "MLG105" {
+		t.Errorf("got %+v", a.res.Findings)
+	}
+}

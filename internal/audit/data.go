@@ -25,6 +25,7 @@ func (a *Auditor) dataChecks(ctx context.Context) {
 	fail := a.readFailed
 	src.Runs(ctx, exps, (*runSink)(a), fail)
 	src.ModelVersions(ctx, func(mv mlflowapi.ModelVersion) { a.checkModelVersion(ctx, mv) }, fail)
+	a.checkSeveralInProduction()
 }
 
 // runSink adapts the auditor to RunSink.

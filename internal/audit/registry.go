@@ -22,6 +22,7 @@ func versionPath(mv mlflowapi.ModelVersion) string {
 // record, its MLmodel and, in deep mode, its files.
 func (a *Auditor) checkModelVersion(ctx context.Context, mv mlflowapi.ModelVersion) {
 	a.stats.versions.Add(1)
+	a.noteStage(mv)
 	a.checkApproval(mv)
 	if a.opts.Client == nil {
 		a.noClientOnce.Do(func() {
@@ -49,6 +50,39 @@ func (a *Auditor) checkModelVersion(ctx context.Context, mv mlflowapi.ModelVersi
 	}
 	if a.opts.Deep {
 		a.deepScan(ctx, mv)
+	}
+}
+
+// noteStage remembers Production versions per model (for
+// checkSeveralInProduction).
+func (a *Auditor) noteStage(mv mlflowapi.ModelVersion) {
+	if !strings.EqualFold(mv.CurrentStage, "Production") {
+		return
+	}
+	a.mu.Lock()
+	if a.production == nil {
+		a.production = map[string][]string{}
+	}
+	a.production[mv.Name] = append(a.production[mv.Name], mv.Version)
+	a.mu.Unlock()
+}
+
+// checkSeveralInProduction reports models with more than one version in
+// Production: a promotion that did not archive the previous version (MLG105).
+func (a *Auditor) checkSeveralInProduction() {
+	a.mu.Lock()
+	var out []finding.Finding
+	for name, vs := range a.production {
+		if len(vs) < 2 {
+			continue
+		}
+		sort.Strings(vs)
+		out = append(out, finding.Finding{RuleID: "MLG105", Path: "registered-models/" + name,
+			Message: fmt.Sprintf("model %q has %d versions in Production at once (%s): the previous version was not archived on promotion", name, len(vs), strings.Join(vs, ", "))})
+	}
+	a.mu.Unlock()
+	for _, f := range out {
+		a.add(f)
 	}
 }
 

@@ -31,9 +31,14 @@ func (m *memo) slot(idx uint64, create bool) *int32 {
 		return &m.dense[idx]
 	}
 	if create && idx < uint64(len(m.dense))+4096 && idx < 1<<28 {
-		for uint64(len(m.dense)) <= idx {
-			m.dense = append(m.dense, 0)
+		if idx >= uint64(cap(m.dense)) {
+			// Double: append's gentler growth for big slices costs
+			// several times the final size in copies on memo-heavy pickles.
+			grown := make([]int32, len(m.dense), max(2*cap(m.dense), int(idx)+1, 1024))
+			copy(grown, m.dense)
+			m.dense = grown
 		}
+		m.dense = m.dense[:idx+1]
 		return &m.dense[idx]
 	}
 	return nil
