@@ -53,6 +53,7 @@ for _ in 1 2; do
   curl -sf "$url/api/2.0/mlflow/registered-models/search" >/dev/null
 done
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 now() { date +%s.%N; }
 # mlflow-guard exits 1 when it finds something, which it will.
 t0=$(now)
@@ -62,6 +63,7 @@ t1=$(now)
 t2=$(now)
 py_out=$("$venv/bin/python" bench/audit/python_baseline.py "$url")
 t3=$(now)
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 count() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(1 for f in d["findings"] if f["rule_id"]=="MLG201"), d["summary"]["incomplete"])' "$1"; }
 runs_of() { sed -n 's/.*msg="audit done".* runs=\([0-9]*\).*/\1/p' "$1" | tail -1; }
@@ -89,6 +91,7 @@ Wall time includes process start-up. One run, same machine, same data.
 
 REST mode also runs the server checks and the registry checks; its rate is bounded by the
 server's own search_runs response time (the Python client reads the same pages).
-Incomplete: database=$db_incomplete, REST=$rest_incomplete.
+Incomplete: database=$db_incomplete, REST=$rest_incomplete. Load average (1/5/15 min) before: $load_before, after: $load_after
+(the machine is shared: database mode is CPU-bound and suffers most from a busy host).
 MD
 cat bench/results/40-audit.md

@@ -86,7 +86,7 @@ type value struct {
 	big bool   // a string too long to be a name
 	// inst is 1 + the import index of the class this object was built from.
 	inst  int32
-	n     int64   // kInt value (when it fits)
+	n     int64    // kInt value (when it fits)
 	items *[]value // kTuple items, kDict key/value pairs (shared, as the object is)
 }
 

@@ -38,7 +38,9 @@ func (m *memo) slot(idx uint64, create bool) *int32 {
 			copy(grown, m.dense)
 			m.dense = grown
 		}
+		old := len(m.dense)
 		m.dense = m.dense[:idx+1]
+		clear(m.dense[old:]) // reset() keeps the array: no stale entries may show
 		return &m.dense[idx]
 	}
 	return nil

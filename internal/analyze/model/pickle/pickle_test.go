@@ -208,3 +208,13 @@ func TestProtocolPerPickle(t *testing.T) {
 		t.Fatalf("protocol 3 must not remap: %v", v)
 	}
 }
+
+func TestMemoDoesNotLeakAcrossPickles(t *testing.T) {
+	// Pickle 1 memoizes "os" at 0; pickle 2 GETs 0 without a PUT: the real
+	// unpickler fails (fresh memo), so must the walk.
+	b := append((&gen.P{}).Proto(2).BinUnicode("os").Put(0).Stop().B, (&gen.P{}).Proto(2).Get(0).Stop().B...)
+	r := walk(b)
+	if r.Break == nil || !strings.Contains(r.Break.Error(), "memo key 0 not found") {
+		t.Fatalf("got %+v", r)
+	}
+}
