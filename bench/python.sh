@@ -84,7 +84,8 @@ measure() {
   echo "python.sh: running $name" >&2
   local rc=0
   cut -d' ' -f1 /proc/loadavg > "$work/$name.load"
-  /usr/bin/time -v -o "$work/$name.time" "$PY" "$root/bench/treerss.py" --out "$work/$name.treerss" -- \
+  # the sampler wraps /usr/bin/time, so its own CPU is not charged to the tool
+  "$PY" "$root/bench/treerss.py" --out "$work/$name.treerss" -- /usr/bin/time -v -o "$work/$name.time" \
     "${offline[@]}" "$@" > "$work/$name.out" 2> "$work/$name.err" || rc=$?
   echo "$rc" > "$work/$name.rc"
 }

@@ -218,8 +218,9 @@ def main():
     add("")
     add("- Peak RSS \"largest process\" is `/usr/bin/time -v`'s maximum resident set size, which is the largest single "
         "process among the waited-for children, not their sum; semgrep runs a Python CLI plus `semgrep-core`, so the "
-        "process-tree column (sum of RSS over the tree, sampled every 50 ms by `bench/treerss.py`) is the fairer "
-        "comparison. The sampler's own ~10 MiB are not in the tree sum.")
+        "process-tree column (sum of RSS over the tree, sampled every 100 ms by `bench/treerss.py`) is the fairer "
+        "comparison. The sampler runs outside `/usr/bin/time`, so neither its CPU time nor its memory is counted; "
+        "the tree sum includes `/usr/bin/time` itself (about 2 MiB).")
     add("- semgrep needs `--semgrepignore-v2 --project-root CORPUS` and an empty `.semgrepignore` there: by default, "
         "inside a git checkout it scans only files git tracks (none: `bench/work/` is ignored) and its built-in ignore "
         "list skips `tests/` directories. `-j 2` because its default job count follows the host's CPU count.")

@@ -2,36 +2,41 @@
 """Run a command and sample the summed RSS of its whole process tree.
 
 /usr/bin/time -v reports the peak RSS of the single largest process; tools
-that fork workers (semgrep) use more than that in total. This samples
-/proc every 50 ms and writes the peak of the tree's sum (KiB) to --out.
+that fork workers (semgrep) use more than that in total. This samples the
+tree every 100 ms (following /proc/PID/task/TID/children) and writes the
+peak of the sum (KiB) to --out. Put /usr/bin/time INSIDE this wrapper
+(treerss.py -- /usr/bin/time -v CMD) so the sampler's own CPU time is not
+charged to the measured command.
 """
 import os
 import subprocess
 import sys
 import time
 
+PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def children(pid):
+    out = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                out.extend(int(c) for c in f.read().split())
+    except OSError:
+        pass
+    return out
+
 
 def tree_rss_kib(root):
-    children = {}
-    rss = {}
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                stat = f.read()
-            with open(f"/proc/{pid}/statm") as f:
-                pages = int(f.read().split()[1])
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(pid))
-        rss[int(pid)] = pages * os.sysconf("SC_PAGE_SIZE") // 1024
     total, stack = 0, [root]
     while stack:
         p = stack.pop()
-        total += rss.get(p, 0)
-        stack.extend(children.get(p, []))
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * PAGE_KIB
+        except OSError:
+            continue
+        stack.extend(children(p))
     return total
 
 
@@ -44,7 +49,7 @@ def main():
     peak = 0
     while proc.poll() is None:
         peak = max(peak, tree_rss_kib(proc.pid))
-        time.sleep(0.05)
+        time.sleep(0.1)
     with open(out, "w") as f:
         f.write(f"{peak}\n")
     sys.exit(proc.returncode)

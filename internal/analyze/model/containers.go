@@ -88,6 +88,13 @@ func (s *scan) compressed(r *io.SectionReader, f format, member, name string, de
 			zr = z
 		}
 	case fmtLzma:
+		// The header's dictionary size is allocated up front: refuse
+		// absurd ones rather than let a 13-byte file claim 4 GiB.
+		var h [5]byte
+		if _, err := r.ReadAt(h[:], 0); err == nil && binary.LittleEndian.Uint32(h[1:]) > 256<<20 {
+			s.fail("unchecked", member, "lzma stream declares a %d-byte dictionary; not decompressed", binary.LittleEndian.Uint32(h[1:]))
+			return
+		}
 		zr, err = lzma.NewReader(r)
 	}
 	if err != nil {
