@@ -13,6 +13,7 @@ import (
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model"
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze/python"
 	"github.com/mlflow-guard/mlflow-guard/internal/config"
+	"github.com/mlflow-guard/mlflow-guard/internal/finding"
 	"github.com/mlflow-guard/mlflow-guard/internal/report"
 	"github.com/mlflow-guard/mlflow-guard/internal/rules"
 	"github.com/mlflow-guard/mlflow-guard/internal/scan"
@@ -123,7 +124,7 @@ func runScan(ctx context.Context, env Env, args []string) int {
 
 	fds, terrs := triage.Apply(res.Findings, ix, cfg, baseline, time.Now())
 	errs := append(res.Errors, terrs...)
-	scan.SortErrors(errs)
+	finding.SortErrors(errs)
 	rep := &report.Report{
 		Tool:     report.Tool{Name: "mlflow-guard", Version: Version, Command: "scan"},
 		Findings: fds,

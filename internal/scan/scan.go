@@ -121,8 +121,8 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	res.Errors = append(res.Errors, errs...)
 
 	res.Errors = append(res.Errors, applyInline(res.Findings, dirs)...)
-	SortFindings(res.Findings)
-	SortErrors(res.Errors)
+	finding.Sort(res.Findings)
+	finding.SortErrors(res.Errors)
 	return res, nil
 }
 
@@ -269,47 +269,4 @@ func (s *scanner) fillLate(fs []finding.Finding, known []*directive) ([]*directi
 		errs = append(errs, es...)
 	}
 	return dirs, errs
-}
-
-// SortFindings orders findings by path, line, column, rule, member, message.
-func SortFindings(fs []finding.Finding) {
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		if a.Path != b.Path {
-			return a.Path < b.Path
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		if a.Column != b.Column {
-			return a.Column < b.Column
-		}
-		if a.RuleID != b.RuleID {
-			return a.RuleID < b.RuleID
-		}
-		if a.Member != b.Member {
-			return a.Member < b.Member
-		}
-		return a.Message < b.Message
-	})
-}
-
-// SortErrors orders errors by path, line, kind, message.
-func SortErrors(es []finding.Error) {
-	sort.SliceStable(es, func(i, j int) bool {
-		a, b := es[i], es[j]
-		if a.Path != b.Path {
-			return a.Path < b.Path
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		if a.Member != b.Member {
-			return a.Member < b.Member
-		}
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		return a.Message < b.Message
-	})
 }

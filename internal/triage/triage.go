@@ -6,7 +6,6 @@ package triage
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -61,7 +60,7 @@ func Apply(fs []finding.Finding, ix *rules.Index, cfg *config.Config, baseline *
 		}
 		out = append(out, f)
 	}
-	sortFindings(out)
+	finding.Sort(out)
 	fingerprint(out)
 	errs = append(errs, applyIgnores(out, cfg, now)...)
 	if baseline != nil {
@@ -155,24 +154,3 @@ func Summarize(fs []finding.Finding, errs []finding.Error, files int) report.Sum
 // suppression problems do not: the tool looked and reported.
 func IncompleteKind(kind string) bool { return kind == "read" || kind == "internal" }
 
-func sortFindings(fs []finding.Finding) {
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		if a.Path != b.Path {
-			return a.Path < b.Path
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		if a.Column != b.Column {
-			return a.Column < b.Column
-		}
-		if a.RuleID != b.RuleID {
-			return a.RuleID < b.RuleID
-		}
-		if a.Member != b.Member {
-			return a.Member < b.Member
-		}
-		return a.Message < b.Message
-	})
-}

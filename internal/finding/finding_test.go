@@ -1,0 +1,39 @@
+package finding
+
+import "testing"
+
+func TestParseLevelRoundTrip(t *testing.T) {
+	for _, l := range []Level{Advisory, Warning, Strict} {
+		got, err := ParseLevel(l.String())
+		if err != nil || got != l {
+			t.Errorf("ParseLevel(%q) = %v, %v", l.String(), got, err)
+		}
+	}
+	if _, err := ParseLevel("critical"); err == nil {
+		t.Error("ParseLevel(critical) accepted an unknown level")
+	}
+}
+
+func TestFingerprintIgnoresLineAndWhitespace(t *testing.T) {
+	a := Finding{RuleID: "MLG102", Path: "a.py", Line: 3, Snippet: "pickle.load(f)"}
+	b := Finding{RuleID: "MLG102", Path: "a.py", Line: 40, Snippet: "  pickle.load(f)  "}
+	if ComputeFingerprint(&a, 0) != ComputeFingerprint(&b, 0) {
+		t.Error("fingerprint changed when only the line and indentation moved")
+	}
+	if ComputeFingerprint(&a, 0) == ComputeFingerprint(&a, 1) {
+		t.Error("occurrence index does not separate identical lines")
+	}
+	c := a
+	c.RuleID = "MLG101"
+	if ComputeFingerprint(&a, 0) == ComputeFingerprint(&c, 0) {
+		t.Error("fingerprint ignores the rule")
+	}
+}
+
+func TestSortIsTotal(t *testing.T) {
+	fs := []Finding{{Path: "b", Line: 1}, {Path: "a", Line: 9}, {Path: "a", Line: 2, RuleID: "MLG2"}, {Path: "a", Line: 2, RuleID: "MLG1"}}
+	Sort(fs)
+	if fs[0].Path != "a" || fs[0].Line != 2 || fs[0].RuleID != "MLG1" || fs[1].RuleID != "MLG2" || fs[2].Line != 9 || fs[3].Path != "b" {
+		t.Errorf("unexpected order: %+v", fs)
+	}
+}
