@@ -75,7 +75,8 @@ func (l *logFlags) logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl}))
 }
 
-// loadConfig reads --config, or discovers a config next to the first path.
+// loadConfig reads --config, or discovers a config from the first path up
+// to the top of its git work tree.
 func (o *outputFlags) loadConfig(firstRoot string) (*config.Config, error) {
 	if o.config != "" {
 		return config.Load(o.config)

@@ -45,15 +45,40 @@ func Discover(root string) (*Config, error) {
 	if info, err := os.Stat(root); err == nil && !info.IsDir() {
 		dir = filepath.Dir(root)
 	}
-	for _, name := range FileNames {
-		p := filepath.Join(dir, name)
-		if _, err := os.Stat(p); err == nil {
-			return Load(p)
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("config %s: %w", p, err)
+	for _, d := range searchDirs(dir) {
+		for _, name := range FileNames {
+			p := filepath.Join(d, name)
+			if _, err := os.Stat(p); err == nil {
+				return Load(p)
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("config %s: %w", p, err)
+			}
 		}
 	}
 	return Default(), nil
+}
+
+// searchDirs lists dir and, when dir is inside a git work tree, its parents
+// up to the work tree's top: a pre-commit hook passes single files, and the
+// repository's config at the top must still apply to them. Outside git only
+// dir itself is searched, so a stray config higher up is never picked up.
+func searchDirs(dir string) []string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return []string{dir}
+	}
+	var chain []string
+	rel := dir // keep the form the user gave, so reports name the config as they would
+	for d := abs; ; d = filepath.Dir(d) {
+		chain = append(chain, rel)
+		rel = filepath.Join(rel, "..")
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return chain
+		}
+		if filepath.Dir(d) == d {
+			return []string{dir}
+		}
+	}
 }
 
 // Parse validates config bytes; name is used in messages.
