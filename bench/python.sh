@@ -103,7 +103,6 @@ mapfile -t half < "$work/subset-half.txt"
 measure guard "$work/mlflow-guard" scan --format json --fail-on never "$corpus"
 measure guard-quarter "$work/mlflow-guard" scan --format json --fail-on never "${quarter[@]}"
 measure guard-half "$work/mlflow-guard" scan --format json --fail-on never "${half[@]}"
-measure bandit "$work/tools-venv/bin/bandit" -r -f json -q "$corpus"
 # semgrep would otherwise scan nothing here: inside a git checkout it only
 # takes files git tracks (bench/work is ignored), and its built-in ignore list
 # skips tests/ directories. An explicit, empty .semgrepignore at a novcs
@@ -112,6 +111,9 @@ measure bandit "$work/tools-venv/bin/bandit" -r -f json -q "$corpus"
 echo "# empty on purpose: bench/python.sh scans every file" > "$corpus/.semgrepignore"
 measure semgrep "$work/tools-venv/bin/semgrep" scan --config "$root/bench/semgrep-mlflow.yml" --json \
   --metrics=off --disable-version-check --semgrepignore-v2 --project-root "$corpus" -j 2 "$corpus"
+
+# bandit last: it takes longest
+measure bandit "$work/tools-venv/bin/bandit" -r -f json -q "$corpus"
 
 "$PY" "$root/bench/report_python.py" --work "$work" --corpus "$corpus" --out "$out" \
   --mlflow "$MLFLOW_VERSION" --bandit "$BANDIT_VERSION" --semgrep "$SEMGREP_VERSION" \
