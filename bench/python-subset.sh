@@ -31,9 +31,11 @@ semgrep_scanned=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); p
   echo
   echo "| tool | wall s | CPU s | files/s (wall) | mlflow-guard speed-up (wall) | mlflow-guard speed-up (CPU) | peak RSS MiB |"
   echo "|---|---:|---:|---:|---:|---:|---:|"
-  read -r gw gu gs gm < "$work/sub-mlflow-guard.time"
+  # /usr/bin/time puts "Command exited with non-zero status N" first when a
+  # tool exits non-zero (bandit does on findings): the numbers are the last line.
+  read -r gw gu gs gm < <(tail -n 1 "$work/sub-mlflow-guard.time")
   for t in mlflow-guard bandit semgrep; do
-    read -r w u s m < "$work/sub-$t.time"
+    read -r w u s m < <(tail -n 1 "$work/sub-$t.time")
     awk -v t="$t" -v w="$w" -v u="$u" -v s="$s" -v m="$m" -v f="$files" -v gw="$gw" -v gc="$(echo "$gu $gs" | awk '{print $1+$2}')" \
       'BEGIN { c=u+s; printf "| %s | %.2f | %.2f | %.0f | %.1fx | %.1fx | %.0f |\n", t, w, c, f/w, w/gw, c/gc, m/1024 }'
   done

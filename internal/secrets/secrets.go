@@ -104,13 +104,19 @@ func (d *Detector) Check(key, value string) (reason string, ok bool) {
 		}
 		return fmt.Sprintf("value looks like %s", d.describe(m.Kind)), true
 	}
+	// Judge the key before the value: most keys name nothing secret, and the
+	// placeholder check (regexes) is the costly part on bulk audits.
+	sensitive := d.SensitiveKey(key)
+	if !sensitive && !weakSecretKey(key) {
+		return "", false
+	}
 	if IsPlaceholder(value) {
 		return "", false
 	}
-	if d.SensitiveKey(key) {
+	if sensitive {
 		return fmt.Sprintf("key %q names a secret and holds a literal value", d.safeKey(key)), true
 	}
-	if weakSecretKey(key) && highEntropy(value) {
+	if highEntropy(value) {
 		return fmt.Sprintf("key %q holds a high-entropy string", d.safeKey(key)), true
 	}
 	return "", false

@@ -75,6 +75,7 @@ func (pp parserPool) drain() {
 }
 
 var loadGrammar = sync.OnceValue(func() *grammar {
+	useLibcAllocator()
 	g := &grammar{lang: sitter.NewLanguage(tspython.Language())}
 	n := g.lang.NodeKindCount()
 	g.kinds = make([]string, n)
