@@ -51,34 +51,6 @@ func TestJudgeLocation(t *testing.T) {
 	}
 }
 
-func TestMLmodelProblems(t *testing.T) {
-	cases := []struct{ name, doc, want string }{
-		{"cloudpickle sklearn", "flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n  sklearn:\n    pickled_model: model.pkl\n    serialization_format: cloudpickle\n", "MLG101"},
-		{"skops sklearn", "flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n  sklearn:\n    pickled_model: model.skops\n    serialization_format: skops\n    code: null\n", ""},
-		{"onnx", "flavors:\n  onnx:\n    data: model.onnx\n  python_function:\n    loader_module: mlflow.onnx\n", ""},
-		{"custom pyfunc", "flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\n    python_model: python_model.pkl\n", "MLG108"},
-		{"foreign loader", "flavors:\n  python_function:\n    loader_module: my_pkg.loader\n    data: weights\n", "MLG108"},
-		{"code paths", "flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n    code: code\n  sklearn:\n    pickled_model: model.skops\n    serialization_format: skops\n", "MLG108"},
-		{"legacy pickled_model", "flavors:\n  statsmodels:\n    pickled_model: model.pkl\n", "MLG101"},
-		{"torch pickle module", "flavors:\n  pytorch:\n    model_data: data\n    pickle_module_name: mlflow.pytorch.pickle_module\n", "MLG101"},
-	}
-	for _, c := range cases {
-		m, err := ParseMLmodel([]byte(c.doc))
-		if err != nil {
-			t.Errorf("%s: %v", c.name, err)
-			continue
-		}
-		if got := rulesOf(m.Problems()); got != c.want {
-			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
-		}
-	}
-	for _, bad := range []string{"", "flavors: 3\n", "flavors:\n  x: [1]\n", ":\n  - ]["} {
-		if _, err := ParseMLmodel([]byte(bad)); err == nil {
-			t.Errorf("ParseMLmodel(%q): no error", bad)
-		}
-	}
-}
-
 func TestApproval(t *testing.T) {
 	a, err := New(Options{Source: &RESTSource{}, Policy: config.DefaultPolicy()})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model"
 	"github.com/mlflow-guard/mlflow-guard/internal/finding"
 	"github.com/mlflow-guard/mlflow-guard/internal/mlflowapi"
 )
@@ -39,13 +40,13 @@ func (a *Auditor) checkModelVersion(ctx context.Context, mv mlflowapi.ModelVersi
 	case err != nil:
 		a.readFailed(path+"/MLmodel", err)
 	default:
-		m, perr := ParseMLmodel(body)
+		problems, perr := model.JudgeMLmodel(body)
 		if perr != nil {
 			a.fail(finding.Error{Path: path + "/MLmodel", Kind: "parse", Message: perr.Error()}, false)
 			break
 		}
-		for _, p := range m.Problems() {
-			a.add(finding.Finding{RuleID: p.rule, Path: path + "/MLmodel", Message: p.why})
+		for _, p := range problems {
+			a.add(finding.Finding{RuleID: p.RuleID, Path: path + "/MLmodel", Line: p.Line, Message: p.Message})
 		}
 	}
 	if a.opts.Deep {

@@ -153,4 +153,3 @@ func Summarize(fs []finding.Finding, errs []finding.Error, files int) report.Sum
 // "internal": an analyzer failed). Parse errors, size-cap skips and
 // suppression problems do not: the tool looked and reported.
 func IncompleteKind(kind string) bool { return kind == "read" || kind == "internal" }
-

@@ -53,6 +53,12 @@ func FuzzFormats(f *testing.F) {
 func FuzzMLmodel(f *testing.F) {
 	f.Add(gen.MLmodel("cloudpickle", "mlflow.sklearn", "python_model.pkl", "code", "../m.pkl"))
 	f.Add([]byte("flavors: [1, 2]\n"))
+	seeds, _ := filepath.Glob("testdata/mlmodel/*")
+	for _, p := range seeds {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte) { fuzzOne(t, "d/MLmodel", b) })
 }
 
