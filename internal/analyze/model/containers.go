@@ -257,15 +257,7 @@ var (
 func (s *scan) hdf5(r *io.SectionReader, member string) {
 	found := false
 	var names []string
-	const chunk = 1 << 20
-	buf := make([]byte, chunk+4096)
-	carry := 0
-	for off := int64(0); off < r.Size(); {
-		n, err := r.ReadAt(buf[carry:], off)
-		if n == 0 && err != nil {
-			break
-		}
-		window := buf[:carry+n]
+	eachWindow(r, 1<<20, 4096, func(window []byte) {
 		if bytes.Contains(window, h5ConfigKey) {
 			found = true
 		}
@@ -289,17 +281,7 @@ func (s *scan) hdf5(r *io.SectionReader, member string) {
 			}
 			i = start + 1
 		}
-		off += int64(n)
-		keep := 4096
-		if len(window) < keep {
-			keep = len(window)
-		}
-		copy(buf, window[len(window)-keep:])
-		carry = keep
-		if err != nil {
-			break
-		}
-	}
+	})
 	// No attribute named model_config: a weights-only file, which loads
 	// arrays and no code. Named but unreadable: say so.
 	if found && len(names) == 0 {
@@ -344,14 +326,7 @@ var savedModelWhy = map[string]string{
 
 func (s *scan) savedModel(r *io.SectionReader, member string) {
 	seen := map[string]bool{}
-	buf := make([]byte, 1<<20+64)
-	carry := 0
-	for off := int64(0); off < r.Size(); {
-		n, err := r.ReadAt(buf[carry:], off)
-		if n == 0 && err != nil {
-			break
-		}
-		window := buf[:carry+n]
+	eachWindow(r, 1<<20, 64, func(window []byte) {
 		for _, op := range pyFuncOps {
 			// op names are length-prefixed protobuf strings: match the prefix too
 			pat := append([]byte{byte(len(op))}, op...)
@@ -364,15 +339,29 @@ func (s *scan) savedModel(r *io.SectionReader, member string) {
 				s.add("MLG108", member, fmt.Sprintf("TF SavedModel graph uses the %s op, which %s", op, why))
 			}
 		}
-		off += int64(n)
-		keep := 64
-		if len(window) < keep {
-			keep = len(window)
+	})
+}
+
+// eachWindow streams r through fn in windows of about chunk bytes. Each
+// window begins with the last overlap bytes of the one before, so a pattern
+// up to overlap bytes long is never split between two windows; memory stays
+// at one window whatever the file's size.
+func eachWindow(r *io.SectionReader, chunk, overlap int, fn func(window []byte)) {
+	buf := make([]byte, chunk+overlap)
+	carry := 0
+	for off := int64(0); off < r.Size(); {
+		n, err := r.ReadAt(buf[carry:], off)
+		if n == 0 && err != nil {
+			return
 		}
+		window := buf[:carry+n]
+		fn(window)
+		off += int64(n)
+		keep := min(overlap, len(window))
 		copy(buf, window[len(window)-keep:])
 		carry = keep
 		if err != nil {
-			break
+			return
 		}
 	}
 }
