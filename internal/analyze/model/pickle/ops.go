@@ -432,18 +432,12 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 			return false, w.push(value{k: kDtype, s: a[0].s})
 		}
 		return false, w.push(w.instance(f))
-	case 0x81: // NEWOBJ cls.__new__(cls, *args)
-		if _, err := w.pop(); err != nil {
-			return false, err
+	case 0x81, 0x92: // NEWOBJ cls.__new__(cls, *args); NEWOBJ_EX adds kwargs
+		nargs := 1
+		if op == 0x92 {
+			nargs = 2
 		}
-		c, err := w.pop()
-		if err != nil {
-			return false, err
-		}
-		w.call(c)
-		return false, w.push(w.instance(c))
-	case 0x92: // NEWOBJ_EX
-		for i := 0; i < 2; i++ {
+		for i := 0; i < nargs; i++ {
 			if _, err := w.pop(); err != nil {
 				return false, err
 			}
