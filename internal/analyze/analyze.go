@@ -30,10 +30,31 @@ type File struct {
 	Head []byte
 	// Root is the scan root on disk (the argument the user gave).
 	Root string
+
+	data []byte // the whole content once ReadAll has read it
 }
 
 // ReadAll reads the whole file. Analyzers that can stream (models) use Open.
-func (f *File) ReadAll() ([]byte, error) { return os.ReadFile(f.Abs) }
+// The content is kept for the walk, which reads the same file's lines for
+// snippets and inline directives afterwards.
+func (f *File) ReadAll() ([]byte, error) {
+	if f.data != nil {
+		return f.data, nil
+	}
+	if f.Head != nil && int64(len(f.Head)) == f.Size && len(f.Head) < HeadSize {
+		f.data = f.Head // the head is the whole file
+		return f.data, nil
+	}
+	b, err := os.ReadFile(f.Abs)
+	if err != nil {
+		return nil, err
+	}
+	f.data = b
+	return b, nil
+}
+
+// Content is what ReadAll returned, or nil when no analyzer read the file.
+func (f *File) Content() []byte { return f.data }
 
 // Open opens the file for streaming or random access.
 func (f *File) Open() (*os.File, error) { return os.Open(f.Abs) }

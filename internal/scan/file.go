@@ -71,6 +71,9 @@ func (s *scanner) process(ctx context.Context, j job) fileResult {
 			want[fd.Line] = append(want[fd.Line], i)
 		}
 	}
+	if data := f.Content(); data != nil && len(want) == 0 && !bytes.Contains(data, []byte(Marker)) {
+		return out // read already: no findings and no directives
+	}
 	ds, es := s.readLines(j.abs, j.rel, want, out.findings, nil)
 	out.directives = append(out.directives, ds...)
 	out.errors = append(out.errors, es...)

@@ -3,6 +3,7 @@ package python
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -233,7 +234,7 @@ func (s *scope) checkCall(c *call) {
 	case "generate_blob_sas", "generate_container_sas", "generate_account_sas", "generate_file_sas", "generate_share_sas":
 		s.checkExpiry(c, c.arg("expiry", -1), "expiry")
 	}
-	if strings.HasPrefix(key, "mlflow.data.from_") {
+	if strings.HasPrefix(key, "mlflow.data.") && slices.Contains(mlflowDataSources, lastPart(key)) {
 		if v := c.arg("source", -1); v != nil && v.hasStr {
 			if kind, ok := s.f.sec.SecretValue(v.literalText()); ok {
 				s.f.report(c.n, "MLG201", "dataset source contains a credential ("+kind+"); it is stored with the run: reference the data without credentials")

@@ -22,6 +22,7 @@ const MaxSize = 8 << 20
 
 // Analyzer checks Python source for the code-enforced rules.
 type Analyzer struct {
+	whole   bool // parse every file whole (no slicing): the reference the slicer is tested against
 	parsers parserPool
 	policy  config.Policy
 	log     *slog.Logger
@@ -76,34 +77,6 @@ func (a *Analyzer) Relevant(f *analyze.File) bool {
 	return false
 }
 
-// triggers: a file whose bytes contain none of these cannot match any rule,
-// so it is not parsed at all. Every sink of every rule names one of them.
-var triggers = [][]byte{
-	[]byte("mlflow"), []byte("MlflowClient"), []byte("presigned"), []byte("signed_url"), []byte("_sas"),
-	[]byte("download_artifacts"), []byte("log_artifact"), []byte("ACL"), []byte("MLFLOW_"), []byte("models:/"), []byte("allow_pickle"), []byte("read_pickle"),
-}
-
-// picklers and their verbs: pickle-family rules need a module name and a
-// load/dump/save call name (possibly aliased, but spelled somewhere).
-var (
-	picklers    = [][]byte{[]byte("pickle"), []byte("joblib"), []byte("dill"), []byte("torch")}
-	pickleVerbs = [][]byte{[]byte("load"), []byte("dump"), []byte("save"), []byte("Unpickler")}
-)
-
-func containsAny(b []byte, ws [][]byte) bool {
-	for _, w := range ws {
-		if bytes.Contains(b, w) {
-			return true
-		}
-	}
-	return false
-}
-
-// mayMatch is the cheap prefilter.
-func mayMatch(b []byte) bool {
-	return containsAny(b, triggers) || containsAny(b, picklers) && containsAny(b, pickleVerbs)
-}
-
 // Analyze implements analyze.Analyzer.
 func (a *Analyzer) Analyze(ctx context.Context, f *analyze.File) (res analyze.Result) {
 	if f.Size > MaxSize {
@@ -134,12 +107,24 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 	if !mayMatch(b) {
 		return res
 	}
-	root, err := loadGrammar().parse(ctx, a.parsers, b)
+	sl := sliced{src: b, whole: true}
+	if !a.whole {
+		sl = slice(b)
+	}
+	if sl.skip {
+		return res
+	}
+	root, err := loadGrammar().parse(ctx, a.parsers, sl.src)
+	if err == nil && !sl.whole && hasError(root) {
+		// a syntax error in what was kept: analyse (and report) the whole file
+		sl = sliced{src: b, whole: true}
+		root, err = loadGrammar().parse(ctx, a.parsers, b)
+	}
 	if err != nil {
 		res.Fail(finding.Error{Path: name, Kind: "unchecked", Message: fmt.Sprintf("parsing %s: %v", name, err)})
 		return res
 	}
-	s := newSrc(b)
+	s := newSrc(sl.src)
 	if line, msg, bad := firstError(s, root); bad {
 		a.log.Debug("python syntax error; analysing what parsed", "path", name, "line", line)
 		res.Fail(finding.Error{Path: name, Line: line, Kind: "parse", Message: msg})
@@ -147,6 +132,9 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 	fc := &fileCtx{ctx: ctx, s: s, policy: a.policy, sec: a.sec, bound: map[string]bool{},
 		classes: map[*node]*classInfo{}, seen: map[findKey]bool{}}
 	fc.collectBound(root)
+	for n := range sl.bound {
+		fc.bound[n] = true
+	}
 	m := newScope(fc, root, nil)
 	fc.module = m
 	fc.prescan(m, root)
@@ -165,6 +153,15 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 	}
 	res.Findings = fc.findings
 	return res
+}
+
+func hasError(root *node) bool {
+	bad := false
+	walk(root, func(n *node) bool {
+		bad = bad || n.bad
+		return !bad
+	})
+	return bad
 }
 
 // firstError finds the first ERROR or MISSING node.

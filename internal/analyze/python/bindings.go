@@ -1,0 +1,450 @@
+package python
+
+import "bytes"
+
+// Lexical name bindings, for definitions the slicer drops: the analysis
+// needs every name the file binds (a name bound nowhere is input from
+// outside), and these are the names a dropped definition would have added.
+// The forms are Python's: def/class names and parameters, assignment and
+// annotation targets, for/as/import/global/nonlocal/lambda/:= names.
+// TestBoundNamesMatchTree checks the result against the parse tree.
+
+var pyKeywords = map[string]bool{
+	"False": true, "None": true, "True": true, "and": true, "as": true, "assert": true, "async": true, "await": true,
+	"break": true, "class": true, "continue": true, "def": true, "del": true, "elif": true, "else": true, "except": true,
+	"finally": true, "for": true, "from": true, "global": true, "if": true, "import": true, "in": true, "is": true,
+	"lambda": true, "nonlocal": true, "not": true, "or": true, "pass": true, "raise": true, "return": true, "try": true,
+	"while": true, "with": true, "yield": true,
+}
+
+// compoundKeywords open a header that ends at the first top-level colon.
+var compoundKeywords = map[string]bool{
+	"if": true, "elif": true, "else": true, "while": true, "for": true, "try": true, "except": true, "finally": true,
+	"with": true, "def": true, "class": true, "async": true, "match": true, "case": true,
+}
+
+// boundNames calls fn for each name bound by the logical lines that start
+// in b[start:] (b ends where the range ends).
+func boundNames(b []byte, start int, fn func(string)) {
+	lx := &lexer{b: b, i: start}
+	var toks []token
+	for {
+		t := lx.next()
+		if t.kind == tEOF || t.kind == tNewline {
+			if len(toks) > 0 {
+				binder{b: b, fn: fn}.stmt(toks)
+			}
+			toks = toks[:0]
+			if t.kind == tEOF {
+				return
+			}
+			continue
+		}
+		toks = append(toks, t)
+		if t.kind == tStr {
+			fstringBindings(b[t.start:t.end], fn)
+		}
+	}
+}
+
+// fstringBindings: comprehensions and := inside an f-string's replacement
+// fields bind names too (f"{[c.name for c in cs]}").
+func fstringBindings(s []byte, fn func(string)) {
+	i := 0
+	for i < len(s) && isIdentByte(s[i]) {
+		i++
+	}
+	if !bytes.ContainsAny(s[:i], "fF") || !bytes.Contains(s[i:], []byte("for")) && !bytes.Contains(s[i:], []byte(":=")) {
+		return
+	}
+	for ; i < len(s); i++ {
+		if s[i] != '{' {
+			continue
+		}
+		if i+1 < len(s) && s[i+1] == '{' {
+			i++ // {{ is a literal brace
+			continue
+		}
+		depth, j := 0, i
+		for ; j < len(s); j++ {
+			if s[j] == '{' {
+				depth++
+			} else if s[j] == '}' {
+				depth--
+				if depth == 0 {
+					break
+				}
+			}
+		}
+		field := s[i+1 : min(j, len(s))]
+		lx := &lexer{b: field}
+		var toks []token
+		for t := lx.next(); t.kind != tEOF; t = lx.next() {
+			if t.kind != tNewline {
+				toks = append(toks, t)
+			}
+		}
+		binder{b: field, fn: fn}.everywhere(toks)
+		i = j
+	}
+}
+
+// forEachBinding is boundNames for one logical line.
+func forEachBinding(b []byte, l logLine, fn func(string)) { boundNames(b[:l.end], l.start, fn) }
+
+type binder struct {
+	b  []byte
+	fn func(string)
+}
+
+func (bd binder) text(t token) string { return string(bd.b[t.start:t.end]) }
+
+func (bd binder) is(t token, s string) bool {
+	return (t.kind == tOp || t.kind == tWord) && t.end-t.start == len(s) && string(bd.b[t.start:t.end]) == s
+}
+
+func (bd binder) bind(t token) {
+	if t.kind == tWord {
+		if w := bd.text(t); !pyKeywords[w] {
+			bd.fn(w)
+		}
+	}
+}
+
+func isOpen(bd binder, t token) bool  { return bd.is(t, "(") || bd.is(t, "[") || bd.is(t, "{") }
+func isClose(bd binder, t token) bool { return bd.is(t, ")") || bd.is(t, "]") || bd.is(t, "}") }
+
+// isAssign: = and the augmented assignments (not ==, <=, >=, !=, :=).
+func (bd binder) isAssign(t token) bool {
+	if t.kind != tOp || bd.b[t.end-1] != '=' {
+		return false
+	}
+	switch bd.text(t) {
+	case "==", "<=", ">=", "!=", ":=":
+		return false
+	}
+	return true
+}
+
+// stmt handles one logical line, split at top-level semicolons.
+func (bd binder) stmt(toks []token) {
+	depth := 0
+	from := 0
+	for i, t := range toks {
+		switch {
+		case isOpen(bd, t):
+			depth++
+		case isClose(bd, t):
+			depth--
+		case depth == 0 && bd.is(t, ";"):
+			bd.simple(toks[from:i])
+			from = i + 1
+		}
+	}
+	bd.simple(toks[from:])
+}
+
+// simple handles one statement (and an inline suite after a header colon).
+func (bd binder) simple(toks []token) {
+	if len(toks) == 0 {
+		return
+	}
+	first := toks[0]
+	if first.kind == tWord {
+		switch bd.text(first) {
+		case "import", "from":
+			bd.imports(toks)
+			return
+		case "global", "nonlocal":
+			for _, t := range toks[1:] {
+				bd.bind(t)
+			}
+			return
+		}
+	}
+	bd.everywhere(toks)
+	kw := ""
+	if first.kind == tWord {
+		kw = bd.text(first)
+	}
+	switch kw {
+	case "match", "case", "type":
+		// soft keywords: a header only when the line ends in a colon
+		if !bd.is(toks[len(toks)-1], ":") || len(toks) < 3 {
+			if kw == "type" && len(toks) > 2 && toks[1].kind == tWord && (bd.is(toks[2], "=") || bd.is(toks[2], "[")) {
+				return // type X = ...: a type alias binds nothing we track
+			}
+			kw = ""
+		} else if kw == "case" {
+			for _, t := range toks[1 : len(toks)-1] {
+				if bd.is(t, "if") {
+					break // the guard reads
+				}
+				if !bd.is(t, "_") {
+					bd.bind(t) // capture patterns (the tree binds every pattern name)
+				}
+			}
+		}
+	}
+	if compoundKeywords[kw] {
+		if kw == "def" || kw == "class" || kw == "async" {
+			bd.def(toks)
+		}
+		// the header ends at the first top-level colon; an inline suite follows
+		depth := 0
+		for i, t := range toks {
+			switch {
+			case isOpen(bd, t):
+				depth++
+			case isClose(bd, t):
+				depth--
+			case depth == 0 && bd.is(t, ":") && i > 0 && !bd.is(toks[i-1], "lambda") && !bd.insideLambda(toks[:i]):
+				bd.simple(toks[i+1:])
+				return
+			}
+		}
+		return
+	}
+	bd.assignments(toks)
+}
+
+// insideLambda: an unclosed top-level lambda precedes (its colon is not the
+// header's).
+func (bd binder) insideLambda(toks []token) bool {
+	depth, open := 0, 0
+	for _, t := range toks {
+		switch {
+		case isOpen(bd, t):
+			depth++
+		case isClose(bd, t):
+			depth--
+		case depth == 0 && bd.is(t, "lambda"):
+			open++
+		case depth == 0 && bd.is(t, ":") && open > 0:
+			open--
+		}
+	}
+	return open > 0
+}
+
+// everywhere binds the forms that can appear anywhere in a statement:
+// for-targets (comprehensions too), as-names, lambda parameters, walrus.
+func (bd binder) everywhere(toks []token) {
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		switch {
+		case bd.is(t, "for"):
+			depth := 0
+			for j := i + 1; j < len(toks); j++ {
+				u := toks[j]
+				if isOpen(bd, u) {
+					depth++
+				} else if isClose(bd, u) {
+					depth--
+				}
+				if depth < 0 || depth == 0 && bd.is(u, "in") {
+					break
+				}
+				if u.kind == tWord && !bd.is(toks[j-1], ".") {
+					bd.bind(u)
+				}
+			}
+		case bd.is(t, "as") && i+1 < len(toks):
+			n := toks[i+1]
+			if isOpen(bd, n) {
+				depth := 0
+				for j := i + 1; j < len(toks); j++ {
+					u := toks[j]
+					if isOpen(bd, u) {
+						depth++
+					} else if isClose(bd, u) {
+						depth--
+						if depth == 0 {
+							break
+						}
+					} else if u.kind == tWord && !bd.is(toks[j-1], ".") {
+						bd.bind(u)
+					}
+				}
+			} else {
+				bd.bind(n)
+			}
+		case bd.is(t, "lambda"):
+			depth := 0
+			for j := i + 1; j < len(toks); j++ {
+				u := toks[j]
+				if isOpen(bd, u) {
+					depth++
+				} else if isClose(bd, u) {
+					depth--
+				}
+				if depth < 0 || depth == 0 && bd.is(u, ":") {
+					break
+				}
+				p := toks[j-1]
+				if u.kind == tWord && depth == 0 && (bd.is(p, "lambda") || bd.is(p, ",") || bd.is(p, "*") || bd.is(p, "**")) {
+					bd.bind(u)
+				}
+			}
+		case bd.is(t, ":=") && i > 0:
+			bd.bind(toks[i-1])
+		}
+	}
+}
+
+// def binds a definition's name and, for a function, its parameters.
+func (bd binder) def(toks []token) {
+	i := 0
+	if bd.is(toks[0], "async") {
+		i = 1
+	}
+	if i+1 >= len(toks) || !bd.is(toks[i], "def") && !bd.is(toks[i], "class") {
+		return
+	}
+	bd.bind(toks[i+1])
+	if !bd.is(toks[i], "def") {
+		return
+	}
+	j := i + 2
+	if j < len(toks) && bd.is(toks[j], "[") { // type parameters
+		depth := 0
+		for ; j < len(toks); j++ {
+			if isOpen(bd, toks[j]) {
+				depth++
+			} else if isClose(bd, toks[j]) {
+				depth--
+				if depth == 0 {
+					j++
+					break
+				}
+			}
+		}
+	}
+	if j >= len(toks) || !bd.is(toks[j], "(") {
+		return
+	}
+	depth := 0
+	for k := j; k < len(toks); k++ {
+		u := toks[k]
+		if isOpen(bd, u) {
+			depth++
+			continue
+		}
+		if isClose(bd, u) {
+			depth--
+			if depth == 0 {
+				return
+			}
+			continue
+		}
+		p := toks[k-1]
+		if depth == 1 && u.kind == tWord && (bd.is(p, "(") || bd.is(p, ",") || bd.is(p, "*") || bd.is(p, "**")) {
+			bd.bind(u)
+		}
+	}
+}
+
+// imports binds what an import statement binds: the alias, else the first
+// part of a plain import or the name of a from-import.
+func (bd binder) imports(toks []token) {
+	from := bd.is(toks[0], "from")
+	i := 1
+	if from {
+		if len(toks) > 1 && bd.is(toks[1], "__future__") {
+			// compiler directives bind only their aliases
+			for i := 2; i+1 < len(toks); i++ {
+				if bd.is(toks[i], "as") {
+					bd.bind(toks[i+1])
+				}
+			}
+			return
+		}
+		for i < len(toks) && !bd.is(toks[i], "import") {
+			i++
+		}
+		i++
+	}
+	for i < len(toks) {
+		// one item: dotted name [as alias]
+		for i < len(toks) && (bd.is(toks[i], "(") || bd.is(toks[i], ")") || bd.is(toks[i], ",")) {
+			i++
+		}
+		if i >= len(toks) {
+			return
+		}
+		first := toks[i]
+		last := first
+		for i < len(toks) && !bd.is(toks[i], ",") && !bd.is(toks[i], "as") && !bd.is(toks[i], ")") {
+			if toks[i].kind == tWord {
+				last = toks[i]
+			}
+			i++
+		}
+		switch {
+		case i+1 < len(toks) && bd.is(toks[i], "as"):
+			bd.bind(toks[i+1])
+			i += 2
+		case from:
+			bd.bind(last)
+		default:
+			bd.bind(first)
+		}
+	}
+}
+
+// assignments binds the targets of every top-level = in a simple statement
+// (chained ones too), and a bare annotated name (x: int).
+func (bd binder) assignments(toks []token) {
+	depth := 0
+	seg := 0
+	assigned := false
+	for i, t := range toks {
+		switch {
+		case isOpen(bd, t):
+			depth++
+		case isClose(bd, t):
+			depth--
+		case depth == 0 && bd.isAssign(t):
+			bd.targets(toks[seg:i])
+			seg = i + 1
+			assigned = true
+		}
+	}
+	if !assigned && len(toks) >= 2 && toks[0].kind == tWord && bd.is(toks[1], ":") {
+		bd.bind(toks[0])
+	}
+}
+
+// targets binds the names of an assignment target list: not attribute names
+// (x.y), not subscripts or call arguments (x[i], f(a).b), not the annotation
+// after a top-level colon.
+func (bd binder) targets(toks []token) {
+	type frame struct{ trailer bool }
+	var stack []frame
+	trailerDepth := 0
+	for i, t := range toks {
+		switch {
+		case isOpen(bd, t):
+			tr := i > 0 && (toks[i-1].kind == tWord || toks[i-1].kind == tStr || isClose(bd, toks[i-1]))
+			stack = append(stack, frame{tr})
+			if tr {
+				trailerDepth++
+			}
+		case isClose(bd, t):
+			if len(stack) > 0 {
+				if stack[len(stack)-1].trailer {
+					trailerDepth--
+				}
+				stack = stack[:len(stack)-1]
+			}
+		case len(stack) == 0 && bd.is(t, ":"):
+			return // annotation follows
+		case t.kind == tWord && trailerDepth == 0 && (i == 0 || !bd.is(toks[i-1], ".")):
+			// x.y = / x[i] = / f(x).y = bind no plain name: x is read
+			if i+1 < len(toks) && (bd.is(toks[i+1], ".") || bd.is(toks[i+1], "[") || bd.is(toks[i+1], "(")) {
+				continue
+			}
+			bd.bind(t)
+		}
+	}
+}

@@ -1,0 +1,364 @@
+package python
+
+import (
+	"bytes"
+)
+
+// The slicer. Parsing is most of the analyzer's cost, and in a large module
+// most functions cannot hold a sink. Before parsing, the file is split at
+// its top-level definitions (and at the methods of top-level classes) with
+// the lexer; a definition whose words cannot make any check fire (see
+// sinkwords.go) is replaced by a one-line stub that binds the same name
+// ("def f(): pass"), its other lines left empty, so that line and column
+// numbers of everything kept stay those of the file. Module-level statements
+// are always kept. What a dropped definition could still change elsewhere
+// is carried over: the names it binds (the analysis treats a name bound
+// nowhere as input from outside), and for a method, the self.<attr> it
+// shares with a kept method.
+
+// logLine is one non-empty logical line.
+type logLine struct {
+	start     int    // offset of its first physical line
+	end       int    // offset after its newline
+	indent    []byte // leading whitespace
+	first     token  // first token
+	firstWord string // text of the first token when a word, "@" for a decorator
+}
+
+// defBlock is a definition the slicer may drop.
+type defBlock struct {
+	start, end int // whole physical lines, decorators included
+	indent     []byte
+	class      bool
+	name       string
+	mask       wordMask
+	keep       bool
+	methods    []defBlock // direct methods and nested classes of a top-level class
+}
+
+// outline is the slicer's view of one file.
+type outline struct {
+	b       []byte
+	module  []logLine // module-level logical lines (kept)
+	blocks  []defBlock
+	aliases *aliasSet
+}
+
+// sliced is what the analyzer parses instead of the file.
+type sliced struct {
+	src   []byte          // same lines as the file; dropped definitions stubbed
+	bound map[string]bool // names the dropped definitions bind
+	whole bool            // nothing dropped: src is the file
+	skip  bool            // nothing in the file can fire: do not parse
+}
+
+// logicalLines lexes the file into non-empty logical lines; ok is false when
+// the lexer lost track (the file is then parsed whole).
+func logicalLines(b []byte) ([]logLine, bool) {
+	lx := &lexer{b: b}
+	var out []logLine
+	lineStart := 0 // offset of the current physical line
+	var cur *logLine
+	for {
+		t := lx.next()
+		switch t.kind {
+		case tEOF:
+			if cur != nil {
+				cur.end = len(b)
+				out = append(out, *cur)
+			}
+			return out, !lx.bad
+		case tNewline:
+			if cur != nil {
+				cur.end = t.end
+				out = append(out, *cur)
+				cur = nil
+			}
+			lineStart = t.end
+			continue
+		}
+		if cur == nil {
+			// the first token of a logical line: find its physical line start
+			ls := t.start
+			for ls > lineStart && b[ls-1] != '\n' && b[ls-1] != '\r' {
+				ls--
+			}
+			lineStart = ls
+			cur = &logLine{start: ls, indent: b[ls:t.start], first: t}
+			switch {
+			case t.kind == tWord:
+				cur.firstWord = string(b[t.start:t.end])
+			case t.kind == tOp && b[t.start] == '@':
+				cur.firstWord = "@"
+			}
+		}
+	}
+}
+
+// defName returns the name a def/class logical line binds and whether it is
+// a class: "def", "async def", "class" followed by a word.
+func defName(b []byte, l logLine) (string, bool, bool) {
+	lx := &lexer{b: b[:l.end], i: l.first.start}
+	t := lx.next()
+	w := string(b[t.start:t.end])
+	if w == "async" {
+		t = lx.next()
+		w = string(b[t.start:t.end])
+	}
+	if t.kind != tWord || w != "def" && w != "class" {
+		return "", false, false
+	}
+	n := lx.next()
+	if n.kind != tWord {
+		return "", false, false
+	}
+	return string(b[n.start:n.end]), w == "class", true
+}
+
+// startsDef: the logical line opens a definition (or decorates one).
+func startsDef(l logLine) bool {
+	switch l.firstWord {
+	case "@", "def", "class", "async":
+		return true
+	}
+	return false
+}
+
+// groupDefs splits lines (all at one indentation, with their deeper body
+// lines) into definitions and plain statements. end is where the last group
+// ends. ok is false when a decorator is not followed by a definition.
+func groupDefs(b []byte, lines []logLine, indent []byte, end int) (defs []defBlock, stmts []logLine, ok bool) {
+	for i := 0; i < len(lines); {
+		l := lines[i]
+		if !bytes.Equal(l.indent, indent) {
+			if len(l.indent) <= len(indent) || !bytes.HasPrefix(l.indent, indent) {
+				return nil, nil, false // inconsistent indentation
+			}
+			stmts = append(stmts, l) // body line of a plain compound statement
+			i++
+			continue
+		}
+		if !startsDef(l) {
+			stmts = append(stmts, l)
+			i++
+			continue
+		}
+		// decorators, then the def/class line
+		j := i
+		for j < len(lines) && lines[j].firstWord == "@" && bytes.Equal(lines[j].indent, indent) {
+			j++
+		}
+		if j == len(lines) || !bytes.Equal(lines[j].indent, indent) {
+			return nil, nil, false
+		}
+		name, class, isDef := defName(b, lines[j])
+		if !isDef {
+			if lines[j].firstWord == "async" && j == i {
+				stmts = append(stmts, l) // async for/with at this level
+				i++
+				continue
+			}
+			return nil, nil, false
+		}
+		k := j + 1
+		for k < len(lines) && !bytes.Equal(lines[k].indent, indent) {
+			if !bytes.HasPrefix(lines[k].indent, indent) {
+				return nil, nil, false
+			}
+			k++
+		}
+		blockEnd := end
+		if k < len(lines) {
+			blockEnd = lines[k].start
+		}
+		d := defBlock{start: l.start, end: blockEnd, indent: indent, class: class, name: name}
+		if class && k > j+1 {
+			d.methods, _, _ = groupDefs(b, lines[j+1:k], lines[j+1].indent, blockEnd)
+		}
+		defs = append(defs, d)
+		i = k
+	}
+	return defs, stmts, true
+}
+
+// outlineOf builds the outline; nil when the file cannot be split safely.
+func outlineOf(b []byte) *outline {
+	lines, ok := logicalLines(b)
+	if !ok {
+		return nil
+	}
+	defs, stmts, ok := groupDefs(b, lines, nil, len(b))
+	if !ok {
+		return nil
+	}
+	o := &outline{b: b, module: stmts, blocks: defs, aliases: newAliasSet()}
+	o.collectAliases()
+	return o
+}
+
+// collectAliases: a module-level name bound by a statement whose words fall
+// in some class carries those classes (load = pickle.load; from mlflow import
+// MlflowClient as C; DEST = client.download_artifacts(...)). Two passes, so
+// that a name assigned from a later one is covered as well.
+func (o *outline) collectAliases() {
+	for range 2 {
+		for _, l := range o.module {
+			seg := o.b[l.start:l.end]
+			m := maskOf(seg, o.aliases)
+			if m == 0 {
+				continue
+			}
+			forEachBinding(o.b, l, func(name string) { o.aliases.add(name, m) })
+		}
+	}
+}
+
+// decide marks the definitions to keep and returns the file's overall mask.
+func (o *outline) decide() wordMask {
+	var all wordMask
+	for _, l := range o.module {
+		all |= maskOf(o.b[l.start:l.end], o.aliases)
+	}
+	for i := range o.blocks {
+		d := &o.blocks[i]
+		d.mask = maskOf(o.b[d.start:d.end], o.aliases)
+		all |= d.mask
+		if !d.mask.relevant() {
+			continue
+		}
+		d.keep = true
+		if len(d.methods) == 0 {
+			continue
+		}
+		// keep the methods that matter, and those sharing self.<attr> with them
+		attrs := map[string]bool{}
+		for j := range d.methods {
+			m := &d.methods[j]
+			m.mask = maskOf(o.b[m.start:m.end], o.aliases)
+			if m.mask.relevant() {
+				m.keep = true
+				selfAttrs(o.b[m.start:m.end], func(a string) { attrs[a] = true })
+			}
+		}
+		for j := range d.methods {
+			m := &d.methods[j]
+			if !m.keep {
+				selfAttrs(o.b[m.start:m.end], func(a string) {
+					if attrs[a] {
+						m.keep = true
+					}
+				})
+			}
+		}
+	}
+	return all
+}
+
+// selfAttrs calls fn for each self.<name> in b.
+func selfAttrs(b []byte, fn func(string)) {
+	for i := 0; ; {
+		j := bytes.Index(b[i:], []byte("self."))
+		if j < 0 {
+			return
+		}
+		i += j
+		if i > 0 && isIdentByte(b[i-1]) {
+			i += 5
+			continue
+		}
+		k := i + 5
+		for k < len(b) && isIdentByte(b[k]) {
+			k++
+		}
+		if k > i+5 {
+			fn(string(b[i+5 : k]))
+		}
+		i = k
+	}
+}
+
+// slice produces the source to parse.
+func slice(b []byte) sliced {
+	if loneCR(b) {
+		// old Mac line ends: tree-sitter and the line index would count
+		// lines differently once lines are emptied
+		return sliced{src: b, whole: true}
+	}
+	o := outlineOf(b)
+	if o == nil {
+		return sliced{src: b, whole: true}
+	}
+	all := o.decide()
+	if !all.relevant() {
+		return sliced{skip: true}
+	}
+	dropped := false
+	for _, d := range o.blocks {
+		if !d.keep {
+			dropped = true
+			break
+		}
+		for _, m := range d.methods {
+			if !m.keep {
+				dropped = true
+				break
+			}
+		}
+	}
+	if !dropped {
+		return sliced{src: b, whole: true}
+	}
+	out := make([]byte, 0, len(b))
+	bound := map[string]bool{}
+	pos := 0
+	drop := func(d defBlock) {
+		out = append(out, b[pos:d.start]...)
+		out = append(out, d.indent...)
+		if d.class {
+			out = append(out, "class "...)
+			out = append(out, d.name...)
+			out = append(out, ": pass"...)
+		} else {
+			out = append(out, "def "...)
+			out = append(out, d.name...)
+			out = append(out, "(): pass"...)
+		}
+		// keep every line break, so the lines after it keep their numbers
+		for _, c := range b[d.start:d.end] {
+			if c == '\n' {
+				out = append(out, '\n')
+			}
+		}
+		boundNames(b[:d.end], d.start, func(n string) { bound[n] = true })
+		pos = d.end
+	}
+	for _, d := range o.blocks {
+		switch {
+		case !d.keep:
+			drop(d)
+		default:
+			for _, m := range d.methods {
+				if !m.keep {
+					drop(m)
+				}
+			}
+		}
+	}
+	out = append(out, b[pos:]...)
+	return sliced{src: out, bound: bound}
+}
+
+// loneCR reports a carriage return not followed by a line feed.
+func loneCR(b []byte) bool {
+	for i := bytes.IndexByte(b, '\r'); i >= 0; {
+		if i+1 >= len(b) || b[i+1] != '\n' {
+			return true
+		}
+		j := bytes.IndexByte(b[i+1:], '\r')
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
+}
