@@ -389,6 +389,9 @@ func (bd binder) imports(toks []token) {
 		default:
 			bd.bind(first)
 		}
+		if i < len(toks) && bd.is(toks[i], "as") {
+			i++ // a dangling "as" (broken input) must not stop the walk here
+		}
 	}
 }
 

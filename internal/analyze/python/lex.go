@@ -116,8 +116,7 @@ func (lx *lexer) next() token {
 			return token{tWord, st, lx.i}
 		case c >= '0' && c <= '9' || c == '.' && lx.i+1 < len(b) && b[lx.i+1] >= '0' && b[lx.i+1] <= '9':
 			st := lx.i
-			for lx.i++; lx.i < len(b) && (isIdentByte(b[lx.i]) || b[lx.i] == '.'); lx.i++ {
-			}
+			lx.i += numLen(b[lx.i:])
 			return token{tNum, st, lx.i}
 		default:
 			st := lx.i
@@ -170,4 +169,42 @@ func (lx *lexer) str(q byte) {
 	}
 	lx.i = len(b)
 	lx.bad = true
+}
+
+// numLen is the length of the number literal at the start of b: what
+// follows it (0x, 1e-3j, 1_000.5) is not taken for a name, and a name glued
+// to it (0name) is left for the next token, as tree-sitter does.
+func numLen(b []byte) int {
+	digits := func(i int, ok func(byte) bool) int {
+		for i < len(b) && (ok(b[i]) || b[i] == '_') {
+			i++
+		}
+		return i
+	}
+	dec := func(c byte) bool { return c >= '0' && c <= '9' }
+	if len(b) > 1 && b[0] == '0' {
+		switch b[1] | 0x20 {
+		case 'x':
+			return digits(2, func(c byte) bool { return dec(c) || c|0x20 >= 'a' && c|0x20 <= 'f' })
+		case 'o', 'b':
+			return digits(2, dec)
+		}
+	}
+	i := digits(0, dec)
+	if i < len(b) && b[i] == '.' {
+		i = digits(i+1, dec)
+	}
+	if i < len(b) && b[i]|0x20 == 'e' {
+		j := i + 1
+		if j < len(b) && (b[j] == '+' || b[j] == '-') {
+			j++
+		}
+		if j < len(b) && dec(b[j]) {
+			i = digits(j, dec)
+		}
+	}
+	if i < len(b) && b[i]|0x20 == 'j' {
+		i++
+	}
+	return max(i, 1)
 }

@@ -164,12 +164,11 @@ func maskOf(b []byte, aliases *aliasSet) wordMask {
 			for j < len(b) && isWordByte(b[j]) {
 				j++
 			}
-			if i == 0 || !isWordByte(b[i-1]) {
-				m |= wordClasses(b[i:j], aliases)
-			}
+			m |= wordClasses(b[i:j], aliases)
 			i = j
 		case c >= '0' && c <= '9':
-			for i++; i < len(b) && isWordByte(b[i]); i++ {
+			// digits only: a name glued to a number (0name) is still a name
+			for i++; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
 			}
 		case c == ']':
 			// x[k] = v, x[k] += v: may set an environment variable
