@@ -100,7 +100,24 @@ measure() {
 sync; sleep 2
 mapfile -t quarter < "$work/subset-quarter.txt"
 mapfile -t half < "$work/subset-half.txt"
-measure guard "$work/mlflow-guard" scan --format json --fail-on never "$corpus"
+# mlflow-guard's whole-corpus run takes seconds, so one scheduler hiccup on
+# this shared VM moves it by tens of percent: run it three times and keep the
+# median run (by wall time) as "guard". The other tools run for minutes.
+for i in 1 2 3; do
+  measure "guard-run$i" "$work/mlflow-guard" scan --format json --fail-on never "$corpus"
+done
+median=$("$PY" - "$work" <<'PYEOF'
+import re, sys
+work = sys.argv[1]
+def wall(name):
+    t = open(f"{work}/{name}.time").read()
+    h = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (.*)", t).group(1).split(":")
+    return sum(float(x) * 60 ** i for i, x in enumerate(reversed(h)))
+runs = sorted((wall(f"guard-run{i}"), f"guard-run{i}") for i in (1, 2, 3))
+print(runs[1][1])
+PYEOF
+)
+for ext in time treerss out err rc load; do cp "$work/$median.$ext" "$work/guard.$ext"; done
 measure guard-quarter "$work/mlflow-guard" scan --format json --fail-on never "${quarter[@]}"
 measure guard-half "$work/mlflow-guard" scan --format json --fail-on never "${half[@]}"
 # semgrep would otherwise scan nothing here: inside a git checkout it only

@@ -233,6 +233,19 @@ def main():
         "`--metrics=off` and `--disable-version-check`.")
     add("- Findings counts are not comparable: the rule sets differ (bandit is generic; the semgrep rules are "
         "pattern approximations of ours). The comparison is throughput on identical input.")
+    walls = []
+    for i in (1, 2, 3):
+        try:
+            walls.append(gnu_time(os.path.join(w, f"guard-run{i}.time"))["wall"])
+        except (OSError, KeyError, TypeError):
+            pass
+    if len(walls) == 3:
+        add("- The mlflow-guard row is the median of three runs by wall time ("
+            + ", ".join(f"{x:.2f} s" for x in walls) + "); bandit and semgrep, which run for minutes, ran once.")
+    sg = runs["semgrep"]
+    if sg.get("files") is not None:
+        add(f"- semgrep reported {sg['files']:,} files scanned: by default it skips files over 1 MB "
+            "(`--max-target-bytes`), which it is not charged for here: files/s divides the same `.py` count for every tool.")
     add("- Reproduce: `bench/python.sh` (first run builds the venvs, about 5 minutes); rerunning reuses them.")
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
