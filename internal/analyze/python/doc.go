@@ -4,8 +4,10 @@
 //
 // A file is parsed with tree-sitter only when its bytes name one of the
 // sinks (mlflow, pickle/joblib/dill/torch with a load/dump verb, presigned
-// URLs, MLFLOW_ variables ...); the tree is flattened into Go nodes in one
-// cgo call and then walked in pure Go.
+// URLs, MLFLOW_ variables ...: the gate, gate.go), and then only its
+// module-level code and the definitions whose words can make a check fire
+// (the slicer, outline.go; the word classes are in sinkwords.go). The tree
+// is flattened into Go nodes in one cgo call and then walked in pure Go.
 //
 // The walk is an abstract interpretation per function: imports and aliases
 // resolve call targets to qualified names (mlflow.pyfunc.load_model,

@@ -24,3 +24,8 @@ def redacted(params):
 
 def env_non_secret():
     mlflow.log_param("region", os.environ["AWS_REGION"])
+
+
+def dataset_without_credentials(df):
+    ds = mlflow.data.from_pandas(df, source="s3://ml-data/train.csv")
+    mlflow.log_input(ds)

@@ -29,3 +29,8 @@ def tracking_url():
 
 
 mf.log_dict({"apiKey": os.getenv("SERVICE_KEY"), "layers": 3}, "config.json")  # want: MLG201
+
+
+def dataset_with_credentials(df):
+    ds = mf.data.from_pandas(df, source="https://etl:Pr0dPassw0rd@data.internal/train.csv")  # want: MLG201
+    mf.log_input(ds)
