@@ -242,10 +242,16 @@ def main():
     if len(walls) == 3:
         add("- The mlflow-guard row is the median of three runs by wall time ("
             + ", ".join(f"{x:.2f} s" for x in walls) + "); bandit and semgrep, which run for minutes, ran once.")
-    sg = runs["semgrep"]
-    if sg.get("files") is not None:
-        add(f"- semgrep reported {sg['files']:,} files scanned: by default it skips files over 1 MB "
-            "(`--max-target-bytes`), which it is not charged for here: files/s divides the same `.py` count for every tool.")
+    sgout = load_json(os.path.join(w, "semgrep.out")) or {}
+    scanned = sgout.get("paths", {}).get("scanned", [])
+    if scanned:
+        py_n = sum(1 for p in scanned if p.endswith(".py"))
+        other = [p for p in scanned if not p.endswith(".py")]
+        other_mb = sum(os.path.getsize(p) for p in other if os.path.exists(p)) / 1e6
+        add(f"- semgrep scanned {py_n:,} of the {py:,} `.py` files"
+            + (f" and also {len(other):,} other files ({other_mb:.1f} MB, mostly `.pyi` stubs, which bandit and "
+               "mlflow-guard skip)" if other else "")
+            + "; files/s divides the same `.py` count for every tool.")
     add("- Reproduce: `bench/python.sh` (first run builds the venvs, about 5 minutes); rerunning reuses them.")
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
