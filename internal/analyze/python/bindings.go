@@ -84,7 +84,8 @@ func fstringBindings(s []byte, fn func(string)) {
 				toks = append(toks, t)
 			}
 		}
-		binder{b: field, fn: fn}.everywhere(toks)
+		bd := binder{b: field, fn: fn}
+		bd.everywhere(toks, bd.depths(toks))
 		i = j
 	}
 }
@@ -126,26 +127,52 @@ func (bd binder) isAssign(t token) bool {
 	return true
 }
 
+// depths gives each token its bracket depth: a bracket counts at the level
+// outside it, the tokens between a pair at one more. Every token list the
+// binder handles starts at depth 0.
+func (bd binder) depths(toks []token) []int {
+	d := make([]int, len(toks))
+	cur := 0
+	for i, t := range toks {
+		if isClose(bd, t) && cur > 0 {
+			cur--
+		}
+		d[i] = cur
+		if isOpen(bd, t) {
+			cur++
+		}
+	}
+	return d
+}
+
+// after: the token before i is one of ss.
+func (bd binder) after(toks []token, i int, ss ...string) bool {
+	if i == 0 {
+		return false
+	}
+	for _, s := range ss {
+		if bd.is(toks[i-1], s) {
+			return true
+		}
+	}
+	return false
+}
+
 // stmt handles one logical line, split at top-level semicolons.
 func (bd binder) stmt(toks []token) {
-	depth := 0
+	d := bd.depths(toks)
 	from := 0
 	for i, t := range toks {
-		switch {
-		case isOpen(bd, t):
-			depth++
-		case isClose(bd, t):
-			depth--
-		case depth == 0 && bd.is(t, ";"):
-			bd.simple(toks[from:i])
+		if d[i] == 0 && bd.is(t, ";") {
+			bd.simple(toks[from:i], d[from:i])
 			from = i + 1
 		}
 	}
-	bd.simple(toks[from:])
+	bd.simple(toks[from:], d[from:])
 }
 
 // simple handles one statement (and an inline suite after a header colon).
-func (bd binder) simple(toks []token) {
+func (bd binder) simple(toks []token, d []int) {
 	if len(toks) == 0 {
 		return
 	}
@@ -162,7 +189,7 @@ func (bd binder) simple(toks []token) {
 			return
 		}
 	}
-	bd.everywhere(toks)
+	bd.everywhere(toks, d)
 	kw := ""
 	if first.kind == tWord {
 		kw = bd.text(first)
@@ -186,104 +213,55 @@ func (bd binder) simple(toks []token) {
 			}
 		}
 	}
-	if compoundKeywords[kw] {
-		if kw == "def" || kw == "class" || kw == "async" {
-			bd.def(toks)
-		}
-		// the header ends at the first top-level colon; an inline suite follows
-		depth := 0
-		for i, t := range toks {
-			switch {
-			case isOpen(bd, t):
-				depth++
-			case isClose(bd, t):
-				depth--
-			case depth == 0 && bd.is(t, ":") && i > 0 && !bd.is(toks[i-1], "lambda") && !bd.insideLambda(toks[:i]):
-				bd.simple(toks[i+1:])
-				return
-			}
-		}
+	if !compoundKeywords[kw] {
+		bd.assignments(toks, d)
 		return
 	}
-	bd.assignments(toks)
-}
-
-// insideLambda: an unclosed top-level lambda precedes (its colon is not the
-// header's).
-func (bd binder) insideLambda(toks []token) bool {
-	depth, open := 0, 0
-	for _, t := range toks {
+	if kw == "def" || kw == "class" || kw == "async" {
+		bd.def(toks, d)
+	}
+	// the header ends at the first top-level colon that closes no lambda;
+	// an inline suite may follow
+	lambdas := 0
+	for i, t := range toks {
 		switch {
-		case isOpen(bd, t):
-			depth++
-		case isClose(bd, t):
-			depth--
-		case depth == 0 && bd.is(t, "lambda"):
-			open++
-		case depth == 0 && bd.is(t, ":") && open > 0:
-			open--
+		case d[i] != 0:
+		case bd.is(t, "lambda"):
+			lambdas++
+		case bd.is(t, ":") && lambdas > 0:
+			lambdas--
+		case bd.is(t, ":"):
+			bd.simple(toks[i+1:], d[i+1:])
+			return
 		}
 	}
-	return open > 0
 }
 
 // everywhere binds the forms that can appear anywhere in a statement:
 // for-targets (comprehensions too), as-names, lambda parameters, walrus.
-func (bd binder) everywhere(toks []token) {
-	for i := 0; i < len(toks); i++ {
-		t := toks[i]
+func (bd binder) everywhere(toks []token, d []int) {
+	for i, t := range toks {
 		switch {
 		case bd.is(t, "for"):
-			depth := 0
-			for j := i + 1; j < len(toks); j++ {
-				u := toks[j]
-				if isOpen(bd, u) {
-					depth++
-				} else if isClose(bd, u) {
-					depth--
-				}
-				if depth < 0 || depth == 0 && bd.is(u, "in") {
-					break
-				}
-				if u.kind == tWord && !bd.is(toks[j-1], ".") {
-					bd.bind(u)
+			for j := i + 1; j < len(toks) && d[j] >= d[i] && (d[j] > d[i] || !bd.is(toks[j], "in")); j++ {
+				if toks[j].kind == tWord && !bd.after(toks, j, ".") {
+					bd.bind(toks[j])
 				}
 			}
 		case bd.is(t, "as") && i+1 < len(toks):
-			n := toks[i+1]
-			if isOpen(bd, n) {
-				depth := 0
-				for j := i + 1; j < len(toks); j++ {
-					u := toks[j]
-					if isOpen(bd, u) {
-						depth++
-					} else if isClose(bd, u) {
-						depth--
-						if depth == 0 {
-							break
-						}
-					} else if u.kind == tWord && !bd.is(toks[j-1], ".") {
-						bd.bind(u)
-					}
+			if !isOpen(bd, toks[i+1]) {
+				bd.bind(toks[i+1])
+				continue
+			}
+			for j := i + 2; j < len(toks) && d[j] > d[i+1]; j++ { // as (a, b)
+				if toks[j].kind == tWord && !bd.after(toks, j, ".") {
+					bd.bind(toks[j])
 				}
-			} else {
-				bd.bind(n)
 			}
 		case bd.is(t, "lambda"):
-			depth := 0
-			for j := i + 1; j < len(toks); j++ {
-				u := toks[j]
-				if isOpen(bd, u) {
-					depth++
-				} else if isClose(bd, u) {
-					depth--
-				}
-				if depth < 0 || depth == 0 && bd.is(u, ":") {
-					break
-				}
-				p := toks[j-1]
-				if u.kind == tWord && depth == 0 && (bd.is(p, "lambda") || bd.is(p, ",") || bd.is(p, "*") || bd.is(p, "**")) {
-					bd.bind(u)
+			for j := i + 1; j < len(toks) && d[j] >= d[i] && (d[j] > d[i] || !bd.is(toks[j], ":")); j++ {
+				if toks[j].kind == tWord && d[j] == d[i] && bd.after(toks, j, "lambda", ",", "*", "**") {
+					bd.bind(toks[j])
 				}
 			}
 		case bd.is(t, ":=") && i > 0:
@@ -293,7 +271,7 @@ func (bd binder) everywhere(toks []token) {
 }
 
 // def binds a definition's name and, for a function, its parameters.
-func (bd binder) def(toks []token) {
+func (bd binder) def(toks []token, d []int) {
 	i := 0
 	if bd.is(toks[0], "async") {
 		i = 1
@@ -307,39 +285,16 @@ func (bd binder) def(toks []token) {
 	}
 	j := i + 2
 	if j < len(toks) && bd.is(toks[j], "[") { // type parameters
-		depth := 0
-		for ; j < len(toks); j++ {
-			if isOpen(bd, toks[j]) {
-				depth++
-			} else if isClose(bd, toks[j]) {
-				depth--
-				if depth == 0 {
-					j++
-					break
-				}
-			}
+		for j++; j < len(toks) && d[j] > d[i]; j++ {
 		}
+		j++ // the closing bracket
 	}
 	if j >= len(toks) || !bd.is(toks[j], "(") {
 		return
 	}
-	depth := 0
-	for k := j; k < len(toks); k++ {
-		u := toks[k]
-		if isOpen(bd, u) {
-			depth++
-			continue
-		}
-		if isClose(bd, u) {
-			depth--
-			if depth == 0 {
-				return
-			}
-			continue
-		}
-		p := toks[k-1]
-		if depth == 1 && u.kind == tWord && (bd.is(p, "(") || bd.is(p, ",") || bd.is(p, "*") || bd.is(p, "**")) {
-			bd.bind(u)
+	for k := j + 1; k < len(toks) && d[k] > d[j]; k++ {
+		if d[k] == d[j]+1 && toks[k].kind == tWord && bd.after(toks, k, "(", ",", "*", "**") {
+			bd.bind(toks[k])
 		}
 	}
 }
@@ -397,23 +352,15 @@ func (bd binder) imports(toks []token) {
 
 // assignments binds the targets of every top-level = in a simple statement
 // (chained ones too), and a bare annotated name (x: int).
-func (bd binder) assignments(toks []token) {
-	depth := 0
+func (bd binder) assignments(toks []token, d []int) {
 	seg := 0
-	assigned := false
 	for i, t := range toks {
-		switch {
-		case isOpen(bd, t):
-			depth++
-		case isClose(bd, t):
-			depth--
-		case depth == 0 && bd.isAssign(t):
+		if d[i] == 0 && bd.isAssign(t) {
 			bd.targets(toks[seg:i])
 			seg = i + 1
-			assigned = true
 		}
 	}
-	if !assigned && len(toks) >= 2 && toks[0].kind == tWord && bd.is(toks[1], ":") {
+	if seg == 0 && len(toks) >= 2 && toks[0].kind == tWord && bd.is(toks[1], ":") {
 		bd.bind(toks[0])
 	}
 }
