@@ -17,6 +17,30 @@ logging.disable(logging.WARNING)
 from mlflow import MlflowClient
 
 db, runs, nparams, nexp = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+# "mixed" (default): params look like a real store's: numbers, model and
+# optimizer names, data and checkpoint paths, dict reprs; about 3 in 4 values
+# are 8 bytes or longer, which the database audit must read. "short": every
+# value is a short number (the audit can leave most of them unread).
+values = sys.argv[5] if len(sys.argv) > 5 else "mixed"
+CATS = ["RandomForestClassifier", "GradientBoostingRegressor", "bert-base-uncased", "adam_optimizer",
+        "cross_entropy_loss", "distilroberta-base"]
+MIXED = [
+    lambda i, j: f"{(i * 31 + j) % 9973}.{j}",
+    lambda i, j: CATS[i % len(CATS)],
+    lambda i, j: f"s3://ml-data/team-{i % 7}/datasets/run-{i}/train.parquet",
+    lambda i, j: f"{(i * 0.0001):.6f}",
+    lambda i, j: CATS[(i // 3 + j) % len(CATS)],
+    lambda i, j: f"{{'max_depth': {i % 13}, 'n_estimators': {100 + i % 50}}}",
+    lambda i, j: "True" if i % 2 else "False",
+    lambda i, j: f"/mnt/checkpoints/exp{i % 10}/epoch_{i % 100:03d}.ckpt",
+]
+
+
+def param_value(i, j):
+    if values == "short":
+        return f"{(i * 31 + j) % 9973}.{j}"
+    return MIXED[j % len(MIXED)](i, j)
+
 client = MlflowClient(tracking_uri="sqlite:///" + db)
 exp_ids = [client.create_experiment(f"bench-{i}") for i in range(nexp)]
 tmpl = client.create_run(exp_ids[0], run_name="template")
@@ -39,7 +63,7 @@ for i in range(runs):
     run_rows.append(tuple(r[c] for c in cols))
     tag_rows.append(("mlflow.runName", f"run-{i}", rid))
     for j in range(nparams):
-        param_rows.append((f"param_{j}", f"{(i * 31 + j) % 9973}.{j}", rid))
+        param_rows.append((f"param_{j}", param_value(i, j), rid))
     # One run in a hundred leaks a secret: half by key, half by value.
     if i % 100 == 0:
         param_rows[-1] = ("api_key", "Zx9vQ2mL7pK4rT8wY3nB6cF1", rid)

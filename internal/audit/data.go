@@ -33,6 +33,15 @@ type runSink Auditor
 
 func (s *runSink) RunSeen() { s.stats.runs.Add(1) }
 
+// QuietKey implements quietSink: Value judges params and tags with Check,
+// which reports no short value under a key SensitiveKey rejects.
+func (s *runSink) QuietKey(field Field, key string) bool {
+	return (field == FieldParam || field == FieldTag) && !s.det.SensitiveKey(key)
+}
+
+// Skipped implements quietSink.
+func (s *runSink) Skipped(n int64) { s.stats.values.Add(n) }
+
 func (s *runSink) Value(expID, runID string, field Field, key, value string) {
 	a := (*Auditor)(s)
 	a.stats.values.Add(1)

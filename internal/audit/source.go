@@ -25,6 +25,16 @@ type RunSink interface {
 	Value(experimentID, runID string, field Field, key, value string)
 }
 
+// quietSink is an optional RunSink extension for sources that can leave
+// provably clean values unread (the SQLite source does, in its query).
+type quietSink interface {
+	// QuietKey reports that Value(_, _, field, key, v) reports nothing for
+	// every v shorter than secrets.QuietBelow bytes.
+	QuietKey(field Field, key string) bool
+	// Skipped counts n values left unread because they are clean.
+	Skipped(n int64)
+}
+
 // Source supplies the facts the data checks judge: the REST API or
 // MLflow's SQL backend. Implementations keep going after an error where
 // they can and report every failure through fail (path, error).

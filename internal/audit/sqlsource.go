@@ -16,6 +16,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/mlflow-guard/mlflow-guard/internal/mlflowapi"
+	"github.com/mlflow-guard/mlflow-guard/internal/secrets"
 )
 
 // SQLSource reads MLflow's SQL backend directly, read-only: SQLite opened
@@ -208,20 +209,39 @@ func (s *SQLSource) Runs(ctx context.Context, _ []mlflowapi.Experiment, sink Run
 	if err != nil {
 		fail("runs", fmt.Errorf("runs: %w", err))
 	}
-	kv := func(table string, field Field) {
-		q := `SELECT run_uuid, key, COALESCE(value, '') FROM ` + table
-		err := s.query(ctx, q, func(r *sql.Rows) error {
-			var id, k, v string
+	// Scan targets live outside the row functions: Scan's arguments escape,
+	// and three allocations a row are measurable on millions of rows.
+	var id, k, v string
+	var lastID string
+	var lastRef runRef
+	kvRow := func(field Field) func(*sql.Rows) error {
+		return func(r *sql.Rows) error {
 			if err := r.Scan(&id, &k, &v); err != nil {
 				return err
 			}
-			ref := runs[id]
-			if field == FieldTag && k == "mlflow.runName" && v == ref.name {
+			// Rows come in insertion order, a run's values together: the
+			// last run saves most map lookups.
+			if id != lastID {
+				lastID, lastRef = id, runs[id]
+			}
+			if field == FieldTag && k == "mlflow.runName" && v == lastRef.name {
 				return nil
 			}
-			emit(sqlValue{ref.exp, id, field, k, v})
+			emit(sqlValue{lastRef.exp, lastID, field, k, v})
 			return nil
-		})
+		}
+	}
+	qs, _ := sink.(quietSink)
+	kv := func(table string, field Field) {
+		row := kvRow(field)
+		done := false
+		var err error
+		if qs != nil && s.kind == "sqlite" {
+			done, err = s.kvQuiet(ctx, table, field, qs, row)
+		}
+		if !done && err == nil {
+			err = s.query(ctx, `SELECT run_uuid, key, COALESCE(value, '') FROM `+table, row)
+		}
 		if err != nil {
 			fail(table, fmt.Errorf("%s: %w", table, err))
 		}
@@ -245,6 +265,164 @@ func (s *SQLSource) Runs(ctx context.Context, _ []mlflowapi.Experiment, sink Run
 	}
 	close(batches)
 	wg.Wait()
+}
+
+// quietKeysCap bounds the distinct keys kvQuiet lists; a table with more
+// is read whole.
+const quietKeysCap = 2048
+
+// kvQuiet reads a params or tags table of SQLite without the values no
+// check can flag: shorter than secrets.QuietBelow bytes, under a key the
+// sink calls quiet (hyperparameters such as lr=0.01 are most rows of a
+// large store). In one read transaction, so one snapshot: the row count (to
+// count the values left unread), the distinct keys (a skip scan of the
+// primary-key index), the rows whose value is long enough to matter, then
+// the short values of each key that is not quiet.
+//
+// It reads nothing and returns done=false when the database gives weaker
+// guarantees than this needs: an encoding other than UTF-8 (octet_length
+// would not count the bytes Go sees), a value column without TEXT affinity
+// (a REAL would be rendered differently by SQLite and by Go), NULLs allowed
+// in run_uuid or key (the full read fails on them, and must keep failing),
+// no index to list the keys with, or too many distinct keys.
+func (s *SQLSource) kvQuiet(ctx context.Context, table string, field Field, qs quietSink, row func(*sql.Rows) error) (done bool, err error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
+	var enc string
+	if err := tx.QueryRowContext(ctx, `PRAGMA encoding`).Scan(&enc); err != nil || enc != "UTF-8" {
+		return false, nil
+	}
+	cols, err := tx.QueryContext(ctx, `SELECT name, type, "notnull" FROM pragma_table_info('`+table+`')`)
+	if err != nil {
+		return false, nil
+	}
+	need := 0
+	for cols.Next() {
+		var name, typ string
+		var notNull bool
+		if err := cols.Scan(&name, &typ, &notNull); err != nil {
+			cols.Close()
+			return false, nil
+		}
+		switch name {
+		case "run_uuid", "key":
+			if notNull {
+				need++
+			}
+		case "value":
+			// SQLite's affinity rules: INT first, then CHAR, CLOB or TEXT.
+			t := strings.ToUpper(typ)
+			if !strings.Contains(t, "INT") && (strings.Contains(t, "CHAR") || strings.Contains(t, "CLOB") || strings.Contains(t, "TEXT")) {
+				need++
+			}
+		}
+	}
+	if cols.Close(); cols.Err() != nil || need != 3 {
+		return false, nil
+	}
+	// The key listing seeks an index that starts with key in BINARY order
+	// (MLflow's primary key); without one each seek would scan the table.
+	var indexed int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM pragma_index_list('`+table+`') l, pragma_index_xinfo(l.name) x
+		WHERE x.seqno = 0 AND x.name = 'key' AND x.coll = 'BINARY'`).Scan(&indexed); err != nil || indexed == 0 {
+		return false, nil
+	}
+	var total int64
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&total); err != nil {
+		return false, fmt.Errorf("%w (is this an MLflow backend store of a supported version?)", err)
+	}
+	// Every distinct key, in BINARY order, one index seek each. A key whose
+	// short values are not read must be listed here as quiet, so the order
+	// is BINARY whatever the column's collation.
+	keys, err := tx.QueryContext(ctx, `WITH RECURSIVE k(x) AS (
+		SELECT (SELECT min(key COLLATE BINARY) FROM `+table+`)
+		UNION ALL
+		SELECT (SELECT min(key COLLATE BINARY) FROM `+table+` WHERE key COLLATE BINARY > k.x) FROM k WHERE k.x IS NOT NULL
+		LIMIT `+strconv.Itoa(quietKeysCap+2)+`)
+		SELECT x FROM k WHERE x IS NOT NULL`)
+	if err != nil {
+		return false, fmt.Errorf("%w (is this an MLflow backend store of a supported version?)", err)
+	}
+	var loud []any // keys whose short values are read, as stored (TEXT or BLOB)
+	n := 0
+	for keys.Next() {
+		var x any
+		if err := keys.Scan(&x); err != nil {
+			keys.Close()
+			return false, err
+		}
+		n++
+		// The key as the full read's Scan into a string sees it.
+		var key string
+		quiet := false
+		switch x := x.(type) {
+		case string:
+			key, quiet = x, true
+		case []byte:
+			key, quiet = string(x), true
+		}
+		if quiet && field == FieldTag && key == "mlflow.runName" {
+			quiet = false // the run-name rule below compares every one
+		}
+		if !quiet || !qs.QuietKey(field, key) {
+			loud = append(loud, x)
+		}
+	}
+	if keys.Close(); keys.Err() != nil {
+		return false, keys.Err()
+	}
+	if n > quietKeysCap {
+		return false, nil
+	}
+	fetched := int64(0)
+	read := func(q string, args ...any) error {
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("%w (is this an MLflow backend store of a supported version?)", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			fetched++
+			if err := row(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	// A loud key with few rows has its short values read through the
+	// primary-key index, one seek a row; one on many rows (mlflow.runName is
+	// on every run) joins the table scan instead.
+	var seek, scan []any
+	for _, key := range loud {
+		var rows int64
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+table+` WHERE key COLLATE BINARY = ?`, key).Scan(&rows); err != nil {
+			return false, fmt.Errorf("%w (is this an MLflow backend store of a supported version?)", err)
+		}
+		if rows*32 > total {
+			scan = append(scan, key)
+		} else {
+			seek = append(seek, key)
+		}
+	}
+	minLen := strconv.Itoa(secrets.QuietBelow)
+	cols3 := `SELECT run_uuid, key, COALESCE(value, '') FROM ` + table
+	where := ` WHERE octet_length(value) >= ` + minLen
+	if len(scan) > 0 {
+		where += ` OR key COLLATE BINARY IN (?` + strings.Repeat(`, ?`, len(scan)-1) + `)`
+	}
+	if err := read(cols3+where, scan...); err != nil {
+		return true, err
+	}
+	for _, key := range seek {
+		if err := read(cols3+` WHERE key COLLATE BINARY = ? AND COALESCE(octet_length(value), 0) < `+minLen, key); err != nil {
+			return true, err
+		}
+	}
+	qs.Skipped(total - fetched)
+	return true, nil
 }
 
 // ModelVersions implements Source.

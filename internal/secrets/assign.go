@@ -10,12 +10,12 @@ import "strings"
 // on every string that mentions a keyword.
 type assignRule struct {
 	keywords []string
+	kwBytes  []byteSet // byte set of each keyword
 }
 
 func newAssignRule() *assignRule {
-	return &assignRule{
-		keywords: []string{"pass", "pwd", "secret", "token", "key", "auth", "cred", "bearer", "cookie", "dsn", "session", "sig", "salt", "conn"},
-	}
+	kws := []string{"pass", "pwd", "secret", "token", "key", "auth", "cred", "bearer", "cookie", "dsn", "session", "sig", "salt", "conn"}
+	return &assignRule{keywords: kws, kwBytes: bytesOfEach(kws)}
 }
 
 const maxKeyLen = 61
@@ -30,8 +30,8 @@ func isValueChar(c byte) bool {
 	return c > ' ' && c != 0x7f && !strings.ContainsRune("\"'&?,;=(){}[]<>`", rune(c))
 }
 
-func (a *assignRule) find(d *Detector, s, lower string, out []Match) []Match {
-	if !containsAny(lower, a.keywords) {
+func (a *assignRule) find(d *Detector, s, lower string, present *byteSet, out []Match) []Match {
+	if !containsAnyBytes(lower, present, a.keywords, a.kwBytes) {
 		return out
 	}
 	for i := 0; i < len(s); i++ {

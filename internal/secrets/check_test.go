@@ -85,3 +85,43 @@ func TestRedactAllKeepsContext(t *testing.T) {
 		t.Fatalf("RedactAll changed clean text: %q", got)
 	}
 }
+
+// TestQuietBelow pins the promise of QuietBelow: under a key SensitiveKey
+// rejects (weak keys included), no value shorter than QuietBelow bytes is
+// reported, whatever its bytes.
+func TestQuietBelow(t *testing.T) {
+	d := New()
+	keys := []string{"", "param_1", "key", "cache_key", "signature", "salt", "auth", "nonce", "pass",
+		"private", "mlflow.runName", "tokenizer", "max_tokens", "password_file", "dbpass", "license"}
+	values := []string{"hunter2", "changem", "p@ss", "AKIA123", "sk-abcd", "Zx9vQ2m", "a:b@c/d", "x=1234",
+		"\x00\xff\xfe\x80ab", "é€漢字", "ghp_123", "eyJhbGc"}
+	// Every string up to 3 bytes over a small alphabet with the characters
+	// the detectors care about, plus the samples above and their prefixes.
+	alphabet := "aZ9_-.:/@=$*xX "
+	var gen func(prefix string)
+	gen = func(prefix string) {
+		values = append(values, prefix)
+		if len(prefix) == 3 {
+			return
+		}
+		for i := range len(alphabet) {
+			gen(prefix + alphabet[i:i+1])
+		}
+	}
+	gen("")
+	for _, k := range keys {
+		if d.SensitiveKey(k) {
+			t.Fatalf("test key %q is sensitive", k)
+		}
+		for _, v := range values {
+			for n := 0; n <= len(v) && n < QuietBelow; n++ {
+				if reason, ok := d.Check(k, v[:n]); ok {
+					t.Errorf("Check(%q, %q) = %q, want nothing below QuietBelow", k, v[:n], reason)
+				}
+				if m := d.FindInValue(v[:n]); m != nil {
+					t.Errorf("FindInValue(%q) = %v", v[:n], m)
+				}
+			}
+		}
+	}
+}

@@ -48,10 +48,14 @@ type rule struct {
 	group  int
 	valid  func(secret, whole string) bool
 	tp, fp []string
+	// kwBytes[i] is the byte set of keywords[i] (see New).
+	kwBytes []byteSet
 }
 
-func (r *rule) find(s, lower string, out []Match) []Match {
-	if !containsAny(lower, r.keywords) {
+// find appends the rule's matches in s; lower is s lower-cased and present
+// the set of its bytes.
+func (r *rule) find(s, lower string, present *byteSet, out []Match) []Match {
+	if !containsAnyBytes(lower, present, r.keywords, r.kwBytes) {
 		return out
 	}
 	if r.scan != nil {
@@ -73,6 +77,48 @@ func (r *rule) find(s, lower string, out []Match) []Match {
 		out = append(out, Match{Kind: r.kind, Start: a, End: b})
 	}
 	return out
+}
+
+// byteSet is the set of the bytes of a string. A keyword can occur in s
+// only if all its bytes do: a test of four words that rejects most
+// keywords before strings.Contains looks for them.
+type byteSet [4]uint64
+
+func bytesOf(s string) (b byteSet) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		b[c>>6] |= 1 << (c & 63)
+	}
+	return b
+}
+
+func (b *byteSet) hasAll(m *byteSet) bool {
+	return b[0]&m[0] == m[0] && b[1]&m[1] == m[1] && b[2]&m[2] == m[2] && b[3]&m[3] == m[3]
+}
+
+func bytesOfEach(kws []string) []byteSet {
+	out := make([]byteSet, len(kws))
+	for i, k := range kws {
+		out[i] = bytesOf(k)
+	}
+	return out
+}
+
+// containsAnyBytes is containsAny(s, kws) for s with byte set present and
+// kws with byte sets sets (nil: not computed, plain containsAny).
+func containsAnyBytes(s string, present *byteSet, kws []string, sets []byteSet) bool {
+	if len(sets) != len(kws) {
+		return containsAny(s, kws)
+	}
+	if len(kws) == 0 {
+		return true
+	}
+	for i, k := range kws {
+		if present.hasAll(&sets[i]) && strings.Contains(s, k) {
+			return true
+		}
+	}
+	return false
 }
 
 func containsAny(s string, kws []string) bool {

@@ -84,7 +84,20 @@ func FuzzCheck(f *testing.F) {
 			strings.Contains(reason, value) {
 			t.Fatalf("Check(%q, %q): reason %q leaks the value", key, value, reason)
 		}
-		_ = d.SensitiveKey(key)
+		sensitive := d.SensitiveKey(key)
+		if s, w := d.keyKinds(key); s != sensitive || w != (!sensitive && weakSecretKey(key)) {
+			t.Fatalf("keyKinds(%q) = %v, %v; SensitiveKey %v, weakSecretKey %v", key, s, w, sensitive, weakSecretKey(key))
+		}
+		if ok && !sensitive && len(value) < QuietBelow {
+			t.Fatalf("Check(%q, %q) = %q under QuietBelow", key, value, reason)
+		}
+		lower := asciiLower(value)
+		present := bytesOf(lower)
+		for _, r := range d.rules {
+			if containsAnyBytes(lower, &present, r.keywords, r.kwBytes) != containsAny(lower, r.keywords) {
+				t.Fatalf("keyword prefilter of %s disagrees on %q", r.kind, value)
+			}
+		}
 		_ = IsPlaceholder(value)
 	})
 }

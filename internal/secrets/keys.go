@@ -87,7 +87,27 @@ func (d *Detector) SensitiveKey(key string) bool {
 		return false // the shell's working directory, not a password
 	}
 	var buf [16]string
+	return sensitiveWords(splitWords(key, buf[:0]))
+}
+
+// keyKinds is SensitiveKey(key) and, when that is false, weakSecretKey(key),
+// from one split of the key.
+func (d *Detector) keyKinds(key string) (sensitive, weak bool) {
+	var buf [16]string
 	ws := splitWords(key, buf[:0])
+	if key != "PWD" && key != "OLDPWD" && sensitiveWords(ws) {
+		return true, false
+	}
+	for _, w := range ws {
+		if weakWords[w] {
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// sensitiveWords is SensitiveKey on a key split by splitWords.
+func sensitiveWords(ws []string) bool {
 	if len(ws) == 0 || neutralLast[ws[len(ws)-1]] && len(ws) > 1 {
 		return false
 	}

@@ -77,3 +77,21 @@ func TestIsPlaceholder(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyKinds: Check's one-split key judgement agrees with SensitiveKey and
+// weakSecretKey.
+func TestKeyKinds(t *testing.T) {
+	d := New()
+	keys := []string{"", "PWD", "OLDPWD", "pwd", "key", "cache_key", "api_key", "APIKey", "signature", "salt",
+		"auth", "runtime_auth", "password_file", "private", "private_key", "sort_key", "max_tokens", "token",
+		"a_b_c_d_e_f_g_h_i_j_k_l_m_n_o_p_q_r_key", "a_b_c_d_e_f_g_h_i_j_k_l_m_n_o_p_q_r_password", "mlflow.runName",
+		"param_1", "license_key", "licenseKey", "pass", "DB_PASS", "nonce_value", "x-signature", "PIN", "otpSecret"}
+	for _, k := range keys {
+		s, w := d.keyKinds(k)
+		ws := d.SensitiveKey(k)
+		ww := !ws && weakSecretKey(k)
+		if s != ws || w != ww {
+			t.Errorf("keyKinds(%q) = %v, %v; want %v, %v", k, s, w, ws, ww)
+		}
+	}
+}

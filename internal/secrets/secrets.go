@@ -39,12 +39,27 @@ type Detector struct {
 
 // New compiles every detector once.
 func New() *Detector {
-	return &Detector{rules: buildRules(), assign: newAssignRule()}
+	rules := buildRules()
+	for _, r := range rules {
+		r.kwBytes = bytesOfEach(r.keywords)
+	}
+	return &Detector{rules: rules, assign: newAssignRule()}
 }
 
 // minCandidate is shorter than the shortest token format we know, so tiny
 // strings (most dict keys and short values) skip every regex.
 const minCandidate = 8
+
+// QuietBelow is a byte length under which a value is never reported unless
+// its key names a secret: for every key that SensitiveKey rejects and every
+// value shorter than QuietBelow bytes, Check(key, value) returns ("", false)
+// and FindInValue(value) returns nil. Bulk readers (the database audit) use
+// it to leave such values unread.
+const QuietBelow = minCandidate
+
+// A loosely secret-like key ("cache_key") needs a high-entropy value, which is
+// never shorter than QuietBelow; this fails to compile if that stops holding.
+const _ = uint(minEntropyLen - QuietBelow)
 
 // FindInValue returns the secrets found in s by their value, ordered by
 // position. Generic high-entropy strings are reported only when a secret-like
@@ -54,11 +69,12 @@ func (d *Detector) FindInValue(s string) []Match {
 		return nil
 	}
 	lower := asciiLower(s)
+	present := bytesOf(lower)
 	var out []Match
 	for _, r := range d.rules {
-		out = r.find(s, lower, out)
+		out = r.find(s, lower, &present, out)
 	}
-	out = d.assign.find(d, s, lower, out)
+	out = d.assign.find(d, s, lower, &present, out)
 	return normalize(out)
 }
 
@@ -106,8 +122,8 @@ func (d *Detector) Check(key, value string) (reason string, ok bool) {
 	}
 	// Judge the key before the value: most keys name nothing secret, and the
 	// placeholder check (regexes) is the costly part on bulk audits.
-	sensitive := d.SensitiveKey(key)
-	if !sensitive && !weakSecretKey(key) {
+	sensitive, weak := d.keyKinds(key)
+	if !sensitive && !weak {
 		return "", false
 	}
 	if IsPlaceholder(value) {
