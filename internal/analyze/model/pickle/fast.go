@@ -1,71 +1,147 @@
 package pickle
 
-// fast handles the commonest data opcodes when their bytes are already
-// buffered and no cap is near; anything else (or any doubt) returns false
-// and step handles the opcode from the same position, so the model is the
-// same either way. Only called outside frames.
-func (w *walker) fast(op byte) bool {
+import "slices"
+
+// run executes the commonest data opcodes in a tight loop while their bytes
+// are buffered and no cap is near. The reader position, the opcode count and
+// the stack live in locals (registers) until it returns, at the first opcode
+// it cannot finish on its own: any other opcode, bytes not buffered yet, an
+// opcode reaching the end of the current FRAME, a cap close by, or anything
+// step would report. step then handles that opcode from the same position,
+// so the model is the same either way.
+func (w *walker) run() {
 	r := w.r
-	if len(w.stack)+w.metaSize+1 >= w.lim.MaxStack {
+	pos := r.pos
+	// An opcode's bytes must lie in buf. Inside a frame it ends one byte
+	// before the frame does, so the opcode that reaches the boundary goes
+	// through step and frameCheck.
+	lim := r.end
+	if w.frameEnd >= 0 {
+		if f := w.frameEnd - r.base - 1; f < int64(lim) {
+			lim = int(max(f, 0))
+		}
+	}
+	buf := r.buf[:lim]
+	// Every opcode here takes at least one byte, so starting opcodes only
+	// before stop keeps the count under MaxOps without a check per opcode.
+	ops := w.res.Ops
+	stop := len(buf)
+	if left := w.lim.MaxOps - ops; left < int64(stop-pos) {
+		stop = pos + int(max(left, 0))
+	}
+	stk := w.stack
+	room := w.lim.MaxStack - w.metaSize // push is allowed while len(stk) < room
+	m := &w.memo
+loop:
+	for pos < stop {
+		switch buf[pos] {
+		case 'K': // BININT1
+			if pos+2 > len(buf) || len(stk) >= room {
+				break loop
+			}
+			stk = grow1(stk)
+			stk[len(stk)-1].set(kInt, "", int64(buf[pos+1]))
+			pos += 2
+		case 0x8c: // SHORT_BINUNICODE
+			if pos+2 > len(buf) {
+				break loop
+			}
+			n := int(buf[pos+1])
+			if pos+2+n > len(buf) || n > w.lim.MaxNameSize || len(stk) >= room {
+				break loop
+			}
+			b := buf[pos+2 : pos+2+n]
+			stk = grow1(stk)
+			// strValue's first check, inlined: the same name again.
+			if sameStr(b, w.lastStr) {
+				stk[len(stk)-1].set(kStr, w.lastStr, 0)
+			} else {
+				stk[len(stk)-1] = w.strValue(b, kStr)
+			}
+			pos += 2 + n
+		case 0x94: // MEMOIZE
+			if len(stk) == 0 {
+				break loop
+			}
+			// On a cap, step redoes the opcode and reports it.
+			if !m.putSameStr(uint64(m.n), &stk[len(stk)-1], w.lim.MaxMemo) && !m.put(uint64(m.n), &stk[len(stk)-1], w.lim.MaxMemo) {
+				break loop
+			}
+			pos++
+		case '0': // POP
+			if len(stk) == 0 {
+				break loop
+			}
+			stk = stk[:len(stk)-1]
+			pos++
+		case 'N', ')', ']', 0x88, 0x89, 0x8f: // NONE, empty containers, TRUE, FALSE
+			if len(stk) >= room {
+				break loop
+			}
+			stk = append(stk, value{})
+			pos++
+		case '}': // EMPTY_DICT
+			if len(stk) >= room {
+				break loop
+			}
+			stk = append(stk, value{k: kDict})
+			pos++
+		case 'q': // BINPUT
+			if pos+2 > len(buf) || len(stk) == 0 {
+				break loop
+			}
+			if idx := uint64(buf[pos+1]); !m.putSameStr(idx, &stk[len(stk)-1], w.lim.MaxMemo) && !m.put(idx, &stk[len(stk)-1], w.lim.MaxMemo) {
+				break loop
+			}
+			pos += 2
+		case 'h': // BINGET
+			if pos+2 > len(buf) || len(stk) >= room {
+				break loop
+			}
+			v, ok := m.get(uint64(buf[pos+1]))
+			if !ok {
+				break loop
+			}
+			stk = append(stk, v)
+			pos += 2
+		default:
+			break loop
+		}
+		ops++
+	}
+	r.pos = pos
+	w.res.Ops = ops
+	w.stack = stk
+}
+
+// grow1 extends s by one element whose old content is left for the caller
+// to overwrite.
+func grow1(s []value) []value {
+	if len(s) == cap(s) {
+		s = slices.Grow(s, 1)
+	}
+	return s[:len(s)+1]
+}
+
+// set overwrites every field of v in place. Pushing a composite literal
+// instead builds it in a temporary with narrow stores and copies it with
+// wide loads, a store-forwarding stall on every push.
+func (v *value) set(k kind, s string, n int64) {
+	v.s, v.n, v.items, v.g, v.inst, v.k, v.big = s, n, nil, 0, 0, k, false
+}
+
+// sameStr is string(b) == s without a call for short names.
+func sameStr(b []byte, s string) bool {
+	if len(b) != len(s) {
 		return false
 	}
-	switch op {
-	case 'K': // BININT1
-		if r.pos >= r.end {
-			return false
-		}
-		n := r.buf[r.pos]
-		r.pos++
-		w.stack = append(w.stack, value{k: kInt, n: int64(n)})
-		return true
-	case 0x8c: // SHORT_BINUNICODE
-		if r.pos >= r.end {
-			return false
-		}
-		n := int(r.buf[r.pos])
-		if r.pos+1+n > r.end || n > w.lim.MaxNameSize {
-			return false
-		}
-		b := r.buf[r.pos+1 : r.pos+1+n]
-		r.pos += 1 + n
-		w.stack = append(w.stack, w.strValue(b, kStr))
-		return true
-	case 0x94: // MEMOIZE
-		if len(w.stack) == 0 {
-			return false
-		}
-		// On a cap, step redoes the opcode and reports it.
-		return w.memo.put(uint64(w.memo.n), w.stack[len(w.stack)-1], w.lim.MaxMemo)
-	case '0': // POP
-		if len(w.stack) == 0 {
-			return false
-		}
-		w.stack = w.stack[:len(w.stack)-1]
-		return true
-	case 'N', ')', ']', 0x88, 0x89:
-		w.stack = append(w.stack, value{})
-		return true
-	case 'q': // BINPUT
-		if r.pos >= r.end || len(w.stack) == 0 {
-			return false
-		}
-		idx := uint64(r.buf[r.pos])
-		if !w.memo.put(idx, w.stack[len(w.stack)-1], w.lim.MaxMemo) {
-			return false
-		}
-		r.pos++
-		return true
-	case 'h': // BINGET
-		if r.pos >= r.end {
-			return false
-		}
-		v, ok := w.memo.get(uint64(r.buf[r.pos]))
-		if !ok {
-			return false
-		}
-		r.pos++
-		w.stack = append(w.stack, v)
-		return true
+	if len(b) > 16 {
+		return string(b) == s
 	}
-	return false
+	for i := range b {
+		if b[i] != s[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // Limits bound the cost of one walk; hitting one is reported, never a crash.
@@ -79,15 +80,17 @@ const (
 	kDtype // numpy.dtype(s): s is the type string
 )
 
+// value is ordered largest field first: 48 bytes, not 56 (the stack and
+// memo copy values on every push).
 type value struct {
-	k   kind
-	s   string // kStr/kBytes content when short enough; kGlobal: index into imports
-	g   int32  // kGlobal: index into Result.Imports
-	big bool   // a string too long to be a name
-	// inst is 1 + the import index of the class this object was built from.
-	inst  int32
+	s     string   // kStr/kBytes content when short enough
 	n     int64    // kInt value (when it fits)
 	items *[]value // kTuple items, kDict key/value pairs (shared, as the object is)
+	g     int32    // kGlobal: index into Result.Imports
+	// inst is 1 + the import index of the class this object was built from.
+	inst int32
+	k    kind
+	big  bool // a string too long to be a name
 }
 
 func (v value) list() []value {
@@ -109,17 +112,20 @@ type walker struct {
 	frameEnd int64 // -1 when not inside a frame
 	straddle bool
 	pickle   int
-	spare    []value // the last popped mark frame, reused by the next MARK
-	intern   map[string]string
-	lastStr  string // short strings seen, to avoid one allocation per opcode
-	nested   int    // depth of joblib object-array pickles
+	spares   [][]value // popped mark frames' arrays, reused by later MARKs
+	// names caches short strings by a hash of their bytes, so a name seen
+	// again is not allocated again; a collision replaces the entry. (A map
+	// costs more to grow and probe than it saves on unique names.)
+	names   [512]string
+	lastStr string // the last short string: the commonest repeat, checked first
+	nested  int    // depth of joblib object-array pickles
 }
 
 // Walk reads every pickle in r until EOF or a break. It never returns an
 // error: breaks and caps are recorded in the Result.
 func Walk(r io.Reader, lim Limits) Result {
 	var res Result
-	w := &walker{r: newRd(r), lim: lim, res: &res, frameEnd: -1, intern: map[string]string{}}
+	w := &walker{r: newRd(r), lim: lim, res: &res, frameEnd: -1}
 	for w.pickle < lim.MaxPickles {
 		if w.pickle > 0 && !w.nextLooksLikePickle() {
 			break
@@ -222,6 +228,11 @@ func (w *walker) push(v value) error {
 	if len(w.stack)+w.metaSize >= w.lim.MaxStack {
 		return fmt.Errorf("%w: stack deeper than %d", ErrLimit, w.lim.MaxStack)
 	}
+	if len(w.stack) == cap(w.stack) {
+		// Double: append's gentler growth for big slices copies a deep
+		// stack several times over.
+		w.stack = slices.Grow(w.stack, max(len(w.stack), 8))
+	}
 	w.stack = append(w.stack, v)
 	return nil
 }
@@ -248,7 +259,9 @@ func (w *walker) popMark() ([]value, error) {
 		return nil, w.brk("MARK expected but not found")
 	}
 	items := w.stack
-	w.spare = items[:0] // callers are done with items before the next MARK
+	if len(w.spares) < 64 {
+		w.spares = append(w.spares, items[:0]) // callers are done with items before the next MARK
+	}
 	w.stack = w.meta[len(w.meta)-1]
 	w.meta = w.meta[:len(w.meta)-1]
 	w.metaSize -= len(w.stack)
@@ -263,21 +276,21 @@ func (w *walker) strValue(b []byte, k kind) value {
 		if string(b) == w.lastStr {
 			return value{k: k, s: w.lastStr}
 		}
-		if s, ok := w.intern[string(b)]; ok {
-			w.lastStr = s
-			return value{k: k, s: s}
+		h := uint32(2166136261) // FNV-1a
+		for _, c := range b {
+			h = (h ^ uint32(c)) * 16777619
 		}
-		s := string(b)
-		w.lastStr = s
-		if len(w.intern) < 1<<16 {
-			w.intern[s] = s
+		e := &w.names[h%uint32(len(w.names))]
+		if *e != string(b) {
+			*e = string(b)
 		}
-		return value{k: k, s: s}
+		w.lastStr = *e
+		return value{k: k, s: *e}
 	}
 	return value{k: k, s: string(b)}
 }
 
-func (w *walker) memoPut(idx uint64, v value) error {
+func (w *walker) memoPut(idx uint64, v *value) error {
 	if !w.memo.put(idx, v, w.lim.MaxMemo) {
 		return fmt.Errorf("%w: more than %d memo entries", ErrLimit, w.lim.MaxMemo)
 	}
@@ -325,6 +338,7 @@ func (w *walker) one() (done bool, err error) {
 	w.frameEnd = -1
 	w.proto = 0 // each load() starts at protocol 0 (matters for Python 2 names)
 	for {
+		w.run() // the common opcodes; the rest, one at a time, below
 		if w.res.Ops >= w.lim.MaxOps {
 			return false, fmt.Errorf("%w: more than %d opcodes", ErrLimit, w.lim.MaxOps)
 		}
@@ -336,9 +350,6 @@ func (w *walker) one() (done bool, err error) {
 			return false, err
 		}
 		w.res.Ops++
-		if w.frameEnd < 0 && w.fast(op) {
-			continue
-		}
 		at := w.r.off() - 1
 		stop, err := w.step(op, at)
 		if w.frameEnd >= 0 {

@@ -4,10 +4,16 @@ package pickle
 // containers the walk does not track, so an entry costs 4 bytes unless its
 // value matters (strings, callables, tuples, dtypes).
 type memo struct {
-	dense  []int32          // index -> 0 absent, -1 untracked, k>0 vals[k-1]
+	// Dense entries, index -> 0 absent, -1 untracked, k>0 vals[k-1],
+	// k<-1 strs[-k-2]. Indices below dlen live in fixed pages, so growing
+	// never copies (a memo-heavy pickle has millions of entries); only the
+	// first page starts small and doubles up to full size.
+	pages  [][]int32
+	dlen   int
+	cur    []int32          // nil or pages[dlen>>memoPageBits]: putSameStr's page
 	sparse map[uint64]int32 // indices too far out for dense
 	vals   []value
-	strs   []string         // memoized str values: code -(2+i)
+	strs   []string         // memoized str values
 	strIdx map[string]int32 // dedupes strs, so repeated names cost 4 bytes
 	n      int              // entries present (MEMOIZE's next index)
 	// last memoized string: pickles often memoize the same name repeatedly.
@@ -16,8 +22,15 @@ type memo struct {
 	lastOK   bool
 }
 
+const (
+	memoPageBits = 16
+	memoPage     = 1 << memoPageBits // entries per page (256 KB)
+	memoFirst    = 1024              // first page's initial size
+)
+
 func (m *memo) reset() {
-	m.dense = m.dense[:0]
+	m.dlen = 0 // pages are kept; slot clears entries as it reuses them
+	m.cur = nil
 	m.sparse = nil
 	m.vals = m.vals[:0]
 	m.strs = m.strs[:0]
@@ -26,28 +39,52 @@ func (m *memo) reset() {
 	m.n = 0
 }
 
+func (m *memo) entry(idx uint64) *int32 {
+	return &m.pages[idx>>memoPageBits][idx&(memoPage-1)]
+}
+
 func (m *memo) slot(idx uint64, create bool) *int32 {
-	if idx < uint64(len(m.dense)) {
-		return &m.dense[idx]
+	if idx < uint64(m.dlen) {
+		return m.entry(idx)
 	}
-	if create && idx < uint64(len(m.dense))+4096 && idx < 1<<28 {
-		if idx >= uint64(cap(m.dense)) {
-			// Double: append's gentler growth for big slices costs
-			// several times the final size in copies on memo-heavy pickles.
-			grown := make([]int32, len(m.dense), max(2*cap(m.dense), int(idx)+1, 1024))
-			copy(grown, m.dense)
-			m.dense = grown
+	if create && idx < uint64(m.dlen)+4096 && idx < 1<<28 {
+		for uint64(m.dlen) <= idx {
+			p, i := m.dlen>>memoPageBits, m.dlen&(memoPage-1)
+			switch {
+			case p == len(m.pages):
+				size := memoPage
+				if p == 0 {
+					size = min(memoFirst, memoPage)
+				}
+				m.pages = append(m.pages, make([]int32, size))
+			case i == len(m.pages[p]): // only the first page is ever short
+				grown := make([]int32, min(2*len(m.pages[p]), memoPage))
+				copy(grown, m.pages[p])
+				m.pages[p] = grown
+			}
+			// reset() keeps the pages: no stale entries may show. An entry
+			// stored out of order (sparse) moves in as the range reaches it.
+			e := int32(0)
+			if m.sparse != nil {
+				if c, ok := m.sparse[uint64(m.dlen)]; ok {
+					e = c
+					delete(m.sparse, uint64(m.dlen))
+				}
+			}
+			m.pages[p][i] = e
+			m.dlen++
 		}
-		old := len(m.dense)
-		m.dense = m.dense[:idx+1]
-		clear(m.dense[old:]) // reset() keeps the array: no stale entries may show
-		return &m.dense[idx]
+		m.cur = nil
+		if p := m.dlen >> memoPageBits; p < len(m.pages) {
+			m.cur = m.pages[p]
+		}
+		return m.entry(idx)
 	}
 	return nil
 }
 
 // put stores v at idx; it reports false when a cap would be exceeded.
-func (m *memo) put(idx uint64, v value, maxEntries int) bool {
+func (m *memo) put(idx uint64, v *value, maxEntries int) bool {
 	code := int32(-1)
 	if v.k == kStr && !v.big && v.inst == 0 {
 		if m.lastOK && m.last == v.s {
@@ -72,10 +109,10 @@ func (m *memo) put(idx uint64, v value, maxEntries int) bool {
 		if len(m.vals) >= maxEntries {
 			return false
 		}
-		m.vals = append(m.vals, v)
+		m.vals = append(m.vals, *v)
 		code = int32(len(m.vals))
 	}
-	if idx < uint64(len(m.dense)) || (idx < uint64(len(m.dense))+4096 && idx < 1<<28) {
+	if idx < uint64(m.dlen) || (idx < uint64(m.dlen)+4096 && idx < 1<<28) {
 		s := m.slot(idx, true)
 		if *s == 0 {
 			if m.n >= maxEntries {
@@ -99,10 +136,26 @@ func (m *memo) put(idx uint64, v value, maxEntries int) bool {
 	return true
 }
 
+// putSameStr is put's commonest case on its own, small enough to inline:
+// the str memoized last, memoized again at the next dense index (MEMOIZE,
+// or a PUT numbering entries in order), short of the end of its page (so
+// cur stays the page of dlen). false means put must decide.
+func (m *memo) putSameStr(idx uint64, v *value, maxEntries int) bool {
+	i := idx & (memoPage - 1)
+	if idx != uint64(m.dlen) || i+1 >= uint64(len(m.cur)) || idx >= 1<<28 || m.sparse != nil ||
+		m.n >= maxEntries || !m.lastOK || v.k != kStr || v.big || v.inst != 0 || v.s != m.last {
+		return false
+	}
+	m.cur[i] = m.lastCode
+	m.dlen++
+	m.n++
+	return true
+}
+
 func (m *memo) get(idx uint64) (value, bool) {
 	var code int32
-	if idx < uint64(len(m.dense)) {
-		code = m.dense[idx]
+	if idx < uint64(m.dlen) {
+		code = *m.entry(idx)
 	} else if m.sparse != nil {
 		code = m.sparse[idx]
 	}

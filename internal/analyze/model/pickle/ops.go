@@ -88,7 +88,10 @@ func (w *walker) markOp() error {
 	}
 	w.meta = append(w.meta, w.stack)
 	w.metaSize += len(w.stack)
-	w.stack, w.spare = w.spare, nil
+	w.stack = nil
+	if n := len(w.spares); n > 0 {
+		w.stack, w.spares = w.spares[n-1], w.spares[:n-1]
+	}
 	return nil
 }
 
@@ -325,7 +328,7 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		return false, w.memoPut(idx, *v)
+		return false, w.memoPut(idx, v)
 	case 'q', 'r': // BINPUT, LONG_BINPUT
 		nb := 1
 		if op == 'r' {
@@ -339,13 +342,13 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		return false, w.memoPut(idx, *v)
+		return false, w.memoPut(idx, v)
 	case 0x94: // MEMOIZE
 		v, err := w.top()
 		if err != nil {
 			return false, err
 		}
-		return false, w.memoPut(uint64(w.memo.n), *v)
+		return false, w.memoPut(uint64(w.memo.n), v)
 	case 'g': // GET
 		line, err := w.readLine()
 		if err != nil {

@@ -2,6 +2,8 @@ package pickle_test
 
 import (
 	"bytes"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -196,6 +198,26 @@ func BenchmarkWalkDense(b *testing.B) {
 	}
 }
 
+// BenchmarkWalkMixed is a torch-like state dict of 40,000 tensors: mostly
+// opcodes outside the fast loop (MARK, TUPLE, REDUCE, BINPERSID, SETITEMS)
+// and a unique name per tensor.
+func BenchmarkWalkMixed(b *testing.B) {
+	p := (&gen.P{}).Proto(2).Global("collections", "OrderedDict").EmptyTuple().Reduce().Put(0).
+		Global("torch._utils", "_rebuild_tensor_v2").Put(1).Global("torch", "FloatStorage").Put(2).Pop().Pop().Mark()
+	for i := 0; i < 40000; i++ {
+		p.BinUnicode(fmt.Sprintf("layers.%d.weight", i)).Get(1).Mark().Mark().BinUnicode("storage").Get(2).
+			BinUnicode(strconv.Itoa(i)).BinUnicode("cpu").Int(4096).Tuple().BinPersID().Int(0).Int(64).Int(64).Tuple2().
+			Int(64).Int(1).Tuple2().Raw(0x89).Get(0).Raw(0x8f).Reduce().Tuple().Reduce()
+	}
+	data := p.SetItems().Stop().B
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if r := walk(data); r.Break != nil || r.Limit != "" {
+			b.Fatal(r.Break, r.Limit)
+		}
+	}
+}
+
 func TestProtocolPerPickle(t *testing.T) {
 	// Python 2 names are remapped by each pickle's own protocol: a
 	// protocol-2 pickle after a protocol-4 one is remapped, the reverse not.
@@ -216,5 +238,54 @@ func TestMemoDoesNotLeakAcrossPickles(t *testing.T) {
 	r := walk(b)
 	if r.Break == nil || !strings.Contains(r.Break.Error(), "memo key 0 not found") {
 		t.Fatalf("got %+v", r)
+	}
+}
+
+func TestMemoAcrossPages(t *testing.T) {
+	// 70,000 memoized names cross the memo's first-page growth and its
+	// 65,536-entry page boundary; every index must still read back.
+	names := []string{"os", "system", "posix", "popen"}
+	p := (&gen.P{}).Proto(4)
+	for i := 0; i < 70000; i++ {
+		p.Unicode(names[i%len(names)]).Memoize().Pop()
+	}
+	pairs := [][2]int{{0, 1}, {1023, 1025}, {1024, 2049}, {65535, 65537}, {65536, 69999}}
+	for _, ij := range pairs {
+		p.Get(ij[0]).Get(ij[1]).StackGlobal().Pop()
+	}
+	// A PUT far past the dense entries, then one reusing a dense index.
+	p.Unicode("subprocess").Put(1 << 20).Pop().Unicode("run").Put(3).Pop().Get(1 << 20).Get(3).StackGlobal().Stop()
+	r := walk(p.B)
+	if r.Break != nil || r.Limit != "" {
+		t.Fatalf("break %v limit %q", r.Break, r.Limit)
+	}
+	var got []string
+	for _, imp := range r.Imports {
+		got = append(got, pickle.Qualified(imp.Module, imp.Name))
+	}
+	want := []string{"os.system", "popen.system", "os.system", "popen.system", "os.popen", "subprocess.run"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+func TestMemoOutOfOrderEntryStaysReadable(t *testing.T) {
+	// An index stored far ahead (kept aside) and then reached by the dense
+	// entries must still read back: CPython's memo is a dict. Before the
+	// fix the dense slot hid it, the GET broke the walk, and a global after
+	// it went unseen.
+	p := (&gen.P{}).Proto(4)
+	p.Unicode("os").Put(8200).Pop()
+	for i := 0; i < 5000; i++ {
+		p.Unicode("x").Put(i).Pop()
+	}
+	p.Unicode("system").Put(8201).Pop()
+	p.Get(8200).Get(8201).StackGlobal().Stop()
+	r := walk(p.B)
+	if r.Break != nil || r.Limit != "" {
+		t.Fatalf("break %v limit %q", r.Break, r.Limit)
+	}
+	if len(r.Imports) != 1 || pickle.Qualified(r.Imports[0].Module, r.Imports[0].Name) != "os.system" {
+		t.Fatalf("imports = %+v, want os.system", r.Imports)
 	}
 }
