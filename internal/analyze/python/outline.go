@@ -31,7 +31,6 @@ type defBlock struct {
 	indent     []byte
 	class      bool
 	name       string
-	mask       wordMask
 	keep       bool
 	methods    []defBlock // direct methods and nested classes of a top-level class
 }
@@ -221,9 +220,9 @@ func (o *outline) decide() wordMask {
 	}
 	for i := range o.blocks {
 		d := &o.blocks[i]
-		d.mask = maskOf(o.b[d.start:d.end], o.aliases)
-		all |= d.mask
-		if !d.mask.relevant() {
+		dm := maskOf(o.b[d.start:d.end], o.aliases)
+		all |= dm
+		if !dm.relevant() {
 			continue
 		}
 		d.keep = true
@@ -234,8 +233,7 @@ func (o *outline) decide() wordMask {
 		attrs := map[string]bool{}
 		for j := range d.methods {
 			m := &d.methods[j]
-			m.mask = maskOf(o.b[m.start:m.end], o.aliases)
-			if m.mask.relevant() {
+			if maskOf(o.b[m.start:m.end], o.aliases).relevant() {
 				m.keep = true
 				selfAttrs(o.b[m.start:m.end], func(a string) { attrs[a] = true })
 			}
@@ -292,26 +290,25 @@ func slice(b []byte) sliced {
 	if !all.relevant() {
 		return sliced{skip: true}
 	}
-	dropped := false
+	var drops []defBlock
 	for _, d := range o.blocks {
 		if !d.keep {
-			dropped = true
-			break
+			drops = append(drops, d)
+			continue
 		}
 		for _, m := range d.methods {
 			if !m.keep {
-				dropped = true
-				break
+				drops = append(drops, m)
 			}
 		}
 	}
-	if !dropped {
+	if len(drops) == 0 {
 		return sliced{src: b, whole: true}
 	}
 	out := make([]byte, 0, len(b))
 	bound := map[string]bool{}
 	pos := 0
-	drop := func(d defBlock) {
+	for _, d := range drops {
 		out = append(out, b[pos:d.start]...)
 		out = append(out, d.indent...)
 		if d.class {
@@ -331,18 +328,6 @@ func slice(b []byte) sliced {
 		}
 		boundNames(b[:d.end], d.start, func(n string) { bound[n] = true })
 		pos = d.end
-	}
-	for _, d := range o.blocks {
-		switch {
-		case !d.keep:
-			drop(d)
-		default:
-			for _, m := range d.methods {
-				if !m.keep {
-					drop(m)
-				}
-			}
-		}
 	}
 	out = append(out, b[pos:]...)
 	return sliced{src: out, bound: bound}

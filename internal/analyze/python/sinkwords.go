@@ -66,6 +66,8 @@ var sinkWords = func() map[string]wordMask {
 // stored with the run (MLG201 checks it for credentials).
 var mlflowDataSources = []string{"from_pandas", "from_numpy", "from_spark", "from_huggingface", "from_polars", "from_tensorflow"}
 
+// isWordByte is ASCII-only, unlike the lexer's isIdentByte: a non-ASCII
+// byte splits a word here, so a sink name glued to one is still seen.
 func isWordByte(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
