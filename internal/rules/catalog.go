@@ -205,6 +205,25 @@ client.set_model_version_tag(name, version, "mlflow-guard.digest", digest)
 			Dont: `client.set_registered_model_alias(name, "champion", version)  # no digest recorded
 model = mlflow.pyfunc.load_model(f"models:/{name}@champion")   # bytes never checked`,
 		},
+		{
+			ID: "MLG111", Name: "unverified-model-file", Level: finding.Strict, SeedRule: seedModel,
+			CWE: []string{"CWE-502", "CWE-693"}, OWASP: []string{"OWASP LLM05"}, SecuritySeverity: "8.1",
+			Summary:    "A model file or container member that could not be fully judged (parse anomaly, unsupported variant, cap or size reached, unreadable, symlink): it fails the gate like a malicious one.",
+			EnforcedIn: []string{InModel, InAudit, InGateway},
+			Description: "A model gate is only as strong as the files it could read to the end. A pickle that the scanner gives up on while " +
+				"Python's loader does not, an archive variant the scanner does not know, a file past a size or work cap, or a symlink " +
+				"are exactly what an attacker crafts to slip a payload past a scanner: the loader runs what the scanner never saw. " +
+				"mlflow-guard therefore fails closed: a model-candidate file that was not fully judged is a strict finding with its " +
+				"cause, not a warning or a silent skip (CWE-502, CWE-693).",
+			Fix: "Re-save the model with its library's own writer in a data-only format (safetensors, skops, ONNX), or remove the file; never load it unjudged.",
+			Do: `# a format the gate can read completely
+safetensors.torch.save_file(model.state_dict(), "model.safetensors")
+mlflow.sklearn.log_model(model, name="model", serialization_format="skops")`,
+			Dont: `# a hand-made or exotic container the scanner cannot follow
+with open("model.pkl", "wb") as f:
+    f.write(crafted_bytes)      # loads in Python, unreadable to the gate
+model = pickle.load(open("model.pkl", "rb"))`,
+		},
 
 		// MLG2xx: experiment tracking data.
 		{

@@ -58,7 +58,7 @@ func (r Rule) Severity() (float64, bool) {
 // they are medium; byte-exact checks are very-high; the rest are high.
 func (r Rule) Precision() string {
 	switch r.ID {
-	case "MLG106", "MLG109", "MLG110":
+	case "MLG106", "MLG109", "MLG110", "MLG111":
 		return "very-high"
 	case "MLG103", "MLG105", "MLG201", "MLG203", "MLG204", "MLG301", "MLG302", "MLG401":
 		return "medium"

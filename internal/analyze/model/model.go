@@ -109,8 +109,19 @@ func (s *scan) addAt(rule, member string, line int, msg string) {
 	s.res.Add(finding.Finding{RuleID: rule, Path: s.path, Member: member, Message: msg, Line: line, Column: col})
 }
 
+// fail records that a file or member could not be fully judged. For a model
+// candidate that is a gate failure, not a note: it becomes MLG111 (strict)
+// with its cause, exactly as a malicious file would fail the scan. kind is
+// the cause ("parse", "limit", "unchecked", "read", ...).
 func (s *scan) fail(kind, member, msg string, args ...any) {
-	s.res.Fail(finding.Error{Path: s.path, Member: member, Kind: kind, Message: fmt.Sprintf(msg, args...)})
+	s.unverified(kind, member, msg, args...)
+}
+
+// unverified emits MLG111 for a file or member the scanner could not fully
+// judge; cause says why (parse anomaly, cap, unsupported variant, size,
+// unreadable, symlink).
+func (s *scan) unverified(cause, member, msg string, args ...any) {
+	s.add("MLG111", member, fmt.Sprintf("not fully judged (%s): %s", cause, fmt.Sprintf(msg, args...)))
 }
 
 // any sniffs r and dispatches to the right parser. name is the member name
