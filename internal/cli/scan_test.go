@@ -165,7 +165,7 @@ func TestScanSuppressionsAndConfig(t *testing.T) {
 	if f := got["serve.py"]; f.Suppressed || f.Level != finding.Strict {
 		t.Errorf("level override: %+v", f)
 	}
-	kinds := map[string]string{}
+	kinds := map[string]finding.ErrorKind{}
 	for _, e := range rep.Errors {
 		kinds[e.Path] = e.Kind
 	}

@@ -109,11 +109,70 @@ type Suppression struct {
 // Error is a problem with the input itself (unparseable file, unreadable
 // directory, size cap). It is reported beside the findings; the scan goes on.
 type Error struct {
-	Path    string `json:"path"`
-	Line    int    `json:"line,omitempty"`
-	Member  string `json:"member,omitempty"`
-	Kind    string `json:"kind"` // "parse", "read", "skipped", "limit", "unchecked", "config"
-	Message string `json:"message"`
+	Path    string    `json:"path"`
+	Line    int       `json:"line,omitempty"`
+	Member  string    `json:"member,omitempty"`
+	Kind    ErrorKind `json:"kind"`
+	Message string    `json:"message"`
+}
+
+// ErrorKind says what went wrong with an input. The values are part of the
+// report contract: schema/report.schema.json lists exactly ErrorKinds.
+type ErrorKind string
+
+// The error kinds. Whether a kind makes a report incomplete is decided by
+// ErrorKind.Incomplete, the one partial-result rule.
+const (
+	// ErrParse: the file could not be parsed (a syntax error), so it was
+	// not analyzed.
+	ErrParse ErrorKind = "parse"
+	// ErrRead: the file or directory could not be read.
+	ErrRead ErrorKind = "read"
+	// ErrSkipped: the tool left a file out on its own account (a special
+	// file, a link leaving the root, an analyzer's built-in size limit).
+	ErrSkipped ErrorKind = "skipped"
+	// ErrLimit: the analysis stopped at a work, depth or size budget.
+	ErrLimit ErrorKind = "limit"
+	// ErrUnchecked: part of the file is in a variant the analyzer cannot
+	// read, or its analysis was abandoned.
+	ErrUnchecked ErrorKind = "unchecked"
+	// ErrPanic: an analyzer crashed on the file; the crash was contained.
+	ErrPanic ErrorKind = "panic"
+	// ErrCancelled: the run was interrupted (SIGINT, SIGTERM, a deadline)
+	// before the file was analyzed.
+	ErrCancelled ErrorKind = "cancelled"
+	// ErrExcluded: the user's own choice left the file out (an --exclude
+	// glob, a --max-file-size the user set), or there was nothing to read
+	// (a dangling symbolic link). Listed as a note; the run still passes.
+	ErrExcluded ErrorKind = "excluded"
+	// ErrConfig: a config entry is wrong or stale (an expired ignore).
+	ErrConfig ErrorKind = "config"
+	// ErrSuppression: a malformed inline suppression comment.
+	ErrSuppression ErrorKind = "suppression"
+	// ErrUnusedSuppression: a suppression (inline or config) matched nothing.
+	ErrUnusedSuppression ErrorKind = "unused-suppression"
+	// ErrUnknownRule: a finding names a rule the catalog does not have.
+	ErrUnknownRule ErrorKind = "unknown-rule"
+)
+
+// ErrorKinds lists every kind, in the order of the schema's enum.
+func ErrorKinds() []ErrorKind {
+	return []ErrorKind{ErrParse, ErrRead, ErrSkipped, ErrLimit, ErrUnchecked, ErrPanic, ErrCancelled,
+		ErrExcluded, ErrConfig, ErrSuppression, ErrUnusedSuppression, ErrUnknownRule}
+}
+
+// Incomplete is the partial-result rule: an error of this kind means some
+// input was not fully analyzed (it stopped early, could not be read or
+// parsed, or crashed the analyzer), so the findings are partial and the run
+// must fail (exit 3, "incomplete": true, SARIF executionSuccessful false).
+// Kinds about the user's own choices and about suppressions do not. A kind
+// this list does not know fails closed: it counts as incomplete.
+func (k ErrorKind) Incomplete() bool {
+	switch k {
+	case ErrExcluded, ErrConfig, ErrSuppression, ErrUnusedSuppression, ErrUnknownRule:
+		return false
+	}
+	return true
 }
 
 func (e Error) String() string {

@@ -86,19 +86,28 @@ func compareFindings(a, b finding.Finding) int {
 	)
 }
 
-// Summarize recounts a summary from the findings and errors. Files and
-// Incomplete cannot be derived from the lists and are taken from base.
+// Summarize recounts a summary from the findings and errors. Files, Ignored
+// and Excluded come from base; Incomplete is base's or true when an error
+// is of an incomplete kind (finding.ErrorKind.Incomplete), so no writer can
+// report a partial result as a complete one.
 // Findings, ByLevel and ByRule count unsuppressed findings only; ByLevel
 // always has the three level keys so consumers need no existence checks.
 func Summarize(fs []finding.Finding, errs []finding.Error, base Summary) Summary {
 	s := Summary{
 		Files:      base.Files,
+		Ignored:    base.Ignored,
+		Excluded:   base.Excluded,
 		Incomplete: base.Incomplete,
 		Errors:     len(errs),
 		ByLevel: map[string]int{
 			finding.Strict.String(): 0, finding.Warning.String(): 0, finding.Advisory.String(): 0,
 		},
 		ByRule: map[string]int{},
+	}
+	for _, e := range errs {
+		if e.Kind.Incomplete() {
+			s.Incomplete = true
+		}
 	}
 	for _, f := range fs {
 		if f.Suppressed {

@@ -26,9 +26,14 @@ type Summary struct {
 	ByLevel    map[string]int `json:"by_level"`
 	ByRule     map[string]int `json:"by_rule"`
 	Errors     int            `json:"errors"`
+	// Ignored counts files a .gitignore left out (scan only).
+	Ignored int `json:"files_ignored"`
+	// Excluded counts files and directories the user's --exclude globs (or
+	// the config's) left out, and files over a --max-file-size the user set.
+	Excluded int `json:"files_excluded"`
 	// Incomplete is true when the scan or audit could not look at everything
-	// it was asked to (server down, unreadable input): the findings are
-	// partial.
+	// it was asked to (server down, unreadable input, an analysis that
+	// stopped early, an interrupt): the findings are partial.
 	Incomplete bool `json:"incomplete"`
 }
 

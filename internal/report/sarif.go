@@ -223,7 +223,7 @@ func invocation(v *view) sarifInvocation {
 		n := sarifNotification{
 			Level:      notificationLevel(e.Kind),
 			Message:    sarifText{Text: e.String()},
-			Descriptor: &sarifDescr{ID: e.Kind},
+			Descriptor: &sarifDescr{ID: string(e.Kind)},
 		}
 		if e.Path != "" {
 			pl := &sarifPhysical{ArtifactLocation: artifactLoc(e.Path)}
@@ -237,12 +237,15 @@ func invocation(v *view) sarifInvocation {
 	return inv
 }
 
-// notificationLevel: input we could not read or parse is an error (a gap in
-// coverage); files skipped by a limit or choice are warnings.
-func notificationLevel(kind string) string {
-	switch kind {
-	case "parse", "read", "config", "unchecked":
+// notificationLevel: input that was not fully analyzed is an error (a gap
+// in coverage that fails the run); a file the user chose to leave out is a
+// note; config and suppression problems are warnings.
+func notificationLevel(kind finding.ErrorKind) string {
+	switch {
+	case kind.Incomplete():
 		return "error"
+	case kind == finding.ErrExcluded:
+		return "note"
 	}
 	return "warning"
 }

@@ -30,7 +30,7 @@ func (s *scanner) process(ctx context.Context, j job) fileResult {
 	}
 	head, err := readHead(j.abs)
 	if err != nil {
-		out.errors = append(out.errors, finding.Error{Path: j.rel, Kind: "read", Message: fmt.Sprintf("cannot read: %v", unwrapPath(err))})
+		out.errors = append(out.errors, finding.Error{Path: j.rel, Kind: finding.ErrRead, Message: fmt.Sprintf("cannot read: %v", unwrapPath(err))})
 		return out
 	}
 	out.read = true
@@ -42,7 +42,7 @@ func (s *scanner) process(ctx context.Context, j job) fileResult {
 		}
 		if sl, ok := a.(analyze.SizeLimiter); ok {
 			if lim := sl.MaxFileSize(); lim > 0 && j.size > lim {
-				out.errors = append(out.errors, finding.Error{Path: j.rel, Kind: "skipped",
+				out.errors = append(out.errors, finding.Error{Path: j.rel, Kind: finding.ErrSkipped,
 					Message: fmt.Sprintf("%d bytes is over the %s analyzer's %d-byte limit", j.size, a.Name(), lim)})
 				continue
 			}
@@ -85,7 +85,7 @@ func (s *scanner) process(ctx context.Context, j job) fileResult {
 func (s *scanner) readLines(abs, rel string, want map[int][]int, fs []finding.Finding, keep func(*directive) bool) ([]*directive, []finding.Error) {
 	fh, err := os.Open(abs)
 	if err != nil {
-		return nil, []finding.Error{{Path: rel, Kind: "read", Message: fmt.Sprintf("cannot re-read for snippets: %v", unwrapPath(err))}}
+		return nil, []finding.Error{{Path: rel, Kind: finding.ErrRead, Message: fmt.Sprintf("cannot re-read for snippets: %v", unwrapPath(err))}}
 	}
 	defer fh.Close()
 	var dirs []*directive
@@ -109,7 +109,7 @@ func (s *scanner) readLines(abs, rel string, want map[int][]int, fs []finding.Fi
 		return true
 	})
 	if err != nil {
-		errs = append(errs, finding.Error{Path: rel, Kind: "read", Message: fmt.Sprintf("reading lines: %v", unwrapPath(err))})
+		errs = append(errs, finding.Error{Path: rel, Kind: finding.ErrRead, Message: fmt.Sprintf("reading lines: %v", unwrapPath(err))})
 	}
 	return dirs, errs
 }

@@ -45,7 +45,7 @@ func parseDirective(ix *rules.Index, path string, lineNo int, line string) (*dir
 		return nil, nil
 	}
 	bad := func(format string, args ...any) finding.Error {
-		return finding.Error{Path: path, Line: lineNo, Kind: "suppression", Message: fmt.Sprintf(format, args...)}
+		return finding.Error{Path: path, Line: lineNo, Kind: finding.ErrSuppression, Message: fmt.Sprintf(format, args...)}
 	}
 	if m[1] != "ignore" {
 		return nil, []finding.Error{bad("unknown mlflow-guard directive %q (want ignore[RULE] reason)", m[1])}
@@ -127,7 +127,7 @@ func applyInline(fs []finding.Finding, ds []*directive) []finding.Error {
 	var errs []finding.Error
 	for _, d := range ds {
 		if !d.used {
-			errs = append(errs, finding.Error{Path: d.path, Line: d.line, Kind: "unused-suppression",
+			errs = append(errs, finding.Error{Path: d.path, Line: d.line, Kind: finding.ErrUnusedSuppression,
 				Message: fmt.Sprintf("inline suppression %s matched no finding; remove it", d.label())})
 		}
 	}

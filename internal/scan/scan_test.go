@@ -78,7 +78,7 @@ func write(t *testing.T, root, rel, content string) string {
 
 func redactFake(s string) string { return strings.ReplaceAll(s, "hunter2", "[REDACTED]") }
 
-func errorsOf(r Result, kind string) map[string]string {
+func errorsOf(r Result, kind finding.ErrorKind) map[string]string {
 	out := map[string]string{}
 	for _, e := range r.Errors {
 		if e.Kind == kind {

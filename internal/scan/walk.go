@@ -43,7 +43,7 @@ func (s *scanner) walkAll(ctx context.Context, jobs chan<- job) []finding.Error 
 	return errs
 }
 
-func (w *walker) fail(rel, kind, format string, args ...any) {
+func (w *walker) fail(rel string, kind finding.ErrorKind, format string, args ...any) {
 	w.errs = append(w.errs, finding.Error{Path: rel, Kind: kind, Message: fmt.Sprintf(format, args...)})
 }
 

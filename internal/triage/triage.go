@@ -32,7 +32,7 @@ func Apply(fs []finding.Finding, ix *rules.Index, cfg *config.Config, baseline *
 		if !ok {
 			if !unknown[f.RuleID] {
 				unknown[f.RuleID] = true
-				errs = append(errs, finding.Error{Path: f.Path, Line: f.Line, Kind: "unknown-rule",
+				errs = append(errs, finding.Error{Path: f.Path, Line: f.Line, Kind: finding.ErrUnknownRule,
 					Message: fmt.Sprintf("finding names rule %q, which is not in the catalog", f.RuleID)})
 			}
 			if f.Level == finding.LevelNone {
@@ -115,10 +115,10 @@ func applyIgnores(fs []finding.Finding, cfg *config.Config, now time.Time) []fin
 	for j, ig := range cfg.Ignores {
 		switch {
 		case ig.Expired(now):
-			errs = append(errs, finding.Error{Path: cfg.Path, Line: ig.Line, Kind: "config",
+			errs = append(errs, finding.Error{Path: cfg.Path, Line: ig.Line, Kind: finding.ErrConfig,
 				Message: fmt.Sprintf("ignore entry %s expired on %s and no longer suppresses; fix the findings or renew it", describe(ig), ig.Expires.Format("2006-01-02"))})
 		case !used[j]:
-			errs = append(errs, finding.Error{Path: cfg.Path, Line: ig.Line, Kind: "unused-suppression",
+			errs = append(errs, finding.Error{Path: cfg.Path, Line: ig.Line, Kind: finding.ErrUnusedSuppression,
 				Message: fmt.Sprintf("ignore entry %s matched no finding; remove it", describe(ig))})
 		}
 	}
@@ -137,19 +137,13 @@ func describe(ig config.Ignore) string {
 }
 
 // Summarize counts a triaged result. The report is incomplete when some
-// input could not be read or an analyzer failed: its findings are partial.
+// input was not fully analyzed (see finding.ErrorKind.Incomplete): its
+// findings are partial.
 func Summarize(fs []finding.Finding, errs []finding.Error, files int) report.Summary {
-	incomplete := false
-	for _, e := range errs {
-		if IncompleteKind(e.Kind) {
-			incomplete = true
-		}
-	}
-	return report.Summarize(fs, errs, report.Summary{Files: files, Incomplete: incomplete})
+	return report.Summarize(fs, errs, report.Summary{Files: files})
 }
 
 // IncompleteKind reports whether an error of this kind means part of the
-// input went unexamined ("read": unreadable file or missing root;
-// "internal": an analyzer failed). Parse errors, size-cap skips and
-// suppression problems do not: the tool looked and reported.
-func IncompleteKind(kind string) bool { return kind == "read" || kind == "internal" }
+// input went unexamined; it is finding.ErrorKind.Incomplete, the one
+// partial-result rule.
+func IncompleteKind(kind finding.ErrorKind) bool { return kind.Incomplete() }

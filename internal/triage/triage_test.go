@@ -131,7 +131,7 @@ func TestConfigIgnoresWithExpiry(t *testing.T) {
 	}
 	got := map[int]string{}
 	for _, e := range errs {
-		got[e.Line] = e.Kind + ": " + e.Message
+		got[e.Line] = string(e.Kind) + ": " + e.Message
 	}
 	if !strings.HasPrefix(got[3], "config: ") || !strings.Contains(got[3], "expired on 2027-01-31") {
 		t.Errorf("expired entry not reported: %v", got)
@@ -178,8 +178,15 @@ func TestBaseline(t *testing.T) {
 	if s.Findings != 1 || s.Suppressed != 1 || s.ByLevel["strict"] != 1 || s.Files != 3 || s.Incomplete {
 		t.Errorf("summary = %+v", s)
 	}
-	if !Summarize(out, []finding.Error{{Kind: "read"}}, 3).Incomplete || Summarize(out, []finding.Error{{Kind: "parse"}}, 3).Incomplete {
-		t.Error("only read/internal errors make a report incomplete")
+	for _, k := range []finding.ErrorKind{finding.ErrRead, finding.ErrParse, finding.ErrLimit, finding.ErrSkipped, finding.ErrUnchecked, finding.ErrPanic, finding.ErrCancelled} {
+		if !Summarize(out, []finding.Error{{Kind: k}}, 3).Incomplete {
+			t.Errorf("a %s error does not make the report incomplete", k)
+		}
+	}
+	for _, k := range []finding.ErrorKind{finding.ErrExcluded, finding.ErrConfig, finding.ErrSuppression, finding.ErrUnusedSuppression} {
+		if Summarize(out, []finding.Error{{Kind: k}}, 3).Incomplete {
+			t.Errorf("a %s error makes the report incomplete", k)
+		}
 	}
 	for name, body := range map[string]string{"bad.json": "{", "nolist.json": `{"tool":{}}`, "nofp.json": `{"findings":[{"rule_id":"MLG102"}]}`} {
 		q := filepath.Join(t.TempDir(), name)

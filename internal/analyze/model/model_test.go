@@ -51,7 +51,7 @@ func has(fs []finding.Finding, rule, member, msgPart string) bool {
 func errKinds(es []finding.Error) string {
 	var out []string
 	for _, e := range es {
-		out = append(out, e.Kind)
+		out = append(out, string(e.Kind))
 	}
 	return strings.Join(out, " ")
 }
