@@ -6,18 +6,23 @@ package analyze
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/config"
-
 	"github.com/mlflow-guard/mlflow-guard/internal/finding"
+	"github.com/mlflow-guard/mlflow-guard/internal/safeio"
 )
 
 // HeadSize is how many leading bytes of each file the walk reads for
 // relevance checks (magic numbers, shebangs, "apiVersion:").
 const HeadSize = 4096
+
+// DefaultReadLimit caps ReadAll when File.MaxRead is 0: analyzers that need
+// a whole file in memory (code, config) have no business with more.
+const DefaultReadLimit int64 = 64 << 20
 
 // File is one file of the scanned tree.
 type File struct {
@@ -30,23 +35,39 @@ type File struct {
 	Head []byte
 	// Root is the scan root on disk (the argument the user gave).
 	Root string
+	// MaxRead caps ReadAll (0: DefaultReadLimit). The cap holds at read
+	// time, whatever Size said: a file that grew, or lied in its stat,
+	// still cannot make ReadAll read more.
+	MaxRead int64
 
-	data []byte // the whole content once ReadAll has read it
+	data     []byte // the whole content once ReadAll has read it
+	tooLarge bool   // ReadAll hit MaxRead; Run reports it as a limit error
 }
 
-// ReadAll reads the whole file. Analyzers that can stream (models) use Open.
-// The content is kept for the walk, which reads the same file's lines for
+// ErrTooLarge is wrapped by ReadAll's error when the file is over MaxRead.
+var ErrTooLarge = safeio.ErrTooLarge
+
+// ReadAll reads the whole file, at most MaxRead bytes (an error wrapping
+// ErrTooLarge beyond). Analyzers that can stream (models) use Open. The
+// content is kept for the walk, which reads the same file's lines for
 // snippets and inline directives afterwards.
 func (f *File) ReadAll() ([]byte, error) {
 	if f.data != nil {
 		return f.data, nil
 	}
-	if f.Head != nil && int64(len(f.Head)) == f.Size && len(f.Head) < HeadSize {
+	limit := f.MaxRead
+	if limit <= 0 {
+		limit = DefaultReadLimit
+	}
+	if f.Head != nil && int64(len(f.Head)) == f.Size && len(f.Head) < HeadSize && int64(len(f.Head)) <= limit {
 		f.data = f.Head // the head is the whole file
 		return f.data, nil
 	}
-	b, err := os.ReadFile(f.Abs)
+	b, err := safeio.ReadFile(f.Abs, limit)
 	if err != nil {
+		if errors.Is(err, safeio.ErrTooLarge) {
+			f.tooLarge = true
+		}
 		return nil, err
 	}
 	f.data = b
@@ -56,8 +77,9 @@ func (f *File) ReadAll() ([]byte, error) {
 // Content is what ReadAll returned, or nil when no analyzer read the file.
 func (f *File) Content() []byte { return f.data }
 
-// Open opens the file for streaming or random access.
-func (f *File) Open() (*os.File, error) { return os.Open(f.Abs) }
+// Open opens the file for streaming or random access; only a regular file
+// opens (a FIFO or device swapped in after the walk is refused).
+func (f *File) Open() (*os.File, error) { return safeio.OpenRegular(f.Abs) }
 
 // Result is what an analyzer found in one file. Findings carry RuleID,
 // location, Message (and Member); Path may be left empty: the walk fills it.

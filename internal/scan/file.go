@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
 	"github.com/mlflow-guard/mlflow-guard/internal/finding"
+	"github.com/mlflow-guard/mlflow-guard/internal/safeio"
 )
 
 // fileResult is what one worker learned about one file. Only findings and
@@ -23,6 +23,7 @@ type fileResult struct {
 
 // process reads a file's head once, offers it to every analyzer, then
 // re-reads its lines (text files only) for snippets and inline directives.
+// A gitignored file is offered only to the analyzers in Options.SeeIgnored.
 func (s *scanner) process(ctx context.Context, j job) fileResult {
 	var out fileResult
 	if ctx.Err() != nil {
@@ -30,38 +31,35 @@ func (s *scanner) process(ctx context.Context, j job) fileResult {
 	}
 	head, err := readHead(j.abs)
 	if err != nil {
+		if j.ignored {
+			s.log.Debug("gitignored file unreadable", "path", j.rel, "error", err)
+			return out
+		}
 		out.errors = append(out.errors, finding.Error{Path: j.rel, Kind: finding.ErrRead, Message: fmt.Sprintf("cannot read: %v", unwrapPath(err))})
 		return out
 	}
-	out.read = true
 	f := &analyze.File{Path: j.rel, Abs: j.abs, Size: j.size, Head: head, Root: j.root}
 	accepted := false
 	for _, a := range s.analyzers {
+		if j.ignored && !s.seeIgnored[a.Name()] {
+			continue
+		}
 		if !a.Relevant(f) {
 			continue
 		}
 		if sl, ok := a.(analyze.SizeLimiter); ok {
 			if lim := sl.MaxFileSize(); lim > 0 && j.size > lim {
 				out.errors = append(out.errors, finding.Error{Path: j.rel, Kind: finding.ErrSkipped,
-					Message: fmt.Sprintf("%d bytes is over the %s analyzer's %d-byte limit", j.size, a.Name(), lim)})
+					Message: fmt.Sprintf("%d bytes is over the %s analyzer's %d-byte limit; not analyzed", j.size, a.Name(), lim)})
 				continue
 			}
 		}
 		accepted = true
-		r := s.safeAnalyze(ctx, a, f)
-		for i := range r.Findings {
-			if r.Findings[i].Path == "" {
-				r.Findings[i].Path = j.rel
-			}
-		}
-		for i := range r.Errors {
-			if r.Errors[i].Path == "" {
-				r.Errors[i].Path = j.rel
-			}
-		}
+		r := analyze.Run(ctx, a, f)
 		out.findings = append(out.findings, r.Findings...)
 		out.errors = append(out.errors, r.Errors...)
 	}
+	out.read = !j.ignored || accepted
 	if !accepted || bytes.IndexByte(head, 0) >= 0 {
 		return out // binary or nobody's business: no lines to read
 	}
@@ -83,7 +81,7 @@ func (s *scanner) process(ctx context.Context, j job) fileResult {
 // readLines streams one text file: snippets for the wanted lines (indexes
 // into fs) and every inline directive that keep accepts (nil: all).
 func (s *scanner) readLines(abs, rel string, want map[int][]int, fs []finding.Finding, keep func(*directive) bool) ([]*directive, []finding.Error) {
-	fh, err := os.Open(abs)
+	fh, err := safeio.OpenRegular(abs)
 	if err != nil {
 		return nil, []finding.Error{{Path: rel, Kind: finding.ErrRead, Message: fmt.Sprintf("cannot re-read for snippets: %v", unwrapPath(err))}}
 	}
@@ -114,8 +112,10 @@ func (s *scanner) readLines(abs, rel string, want map[int][]int, fs []finding.Fi
 	return dirs, errs
 }
 
+// readHead reads up to HeadSize bytes of a regular file; anything else
+// (swapped in after the walk listed it) is refused without blocking.
 func readHead(p string) ([]byte, error) {
-	fh, err := os.Open(p)
+	fh, err := safeio.OpenRegular(p)
 	if err != nil {
 		return nil, err
 	}
@@ -126,16 +126,4 @@ func readHead(p string) ([]byte, error) {
 		return nil, err
 	}
 	return buf[:n], nil
-}
-
-// safeAnalyze turns an analyzer panic into an error entry: one bad file
-// must not take the scan down.
-func (s *scanner) safeAnalyze(ctx context.Context, a analyze.Analyzer, f *analyze.File) (r analyze.Result) {
-	defer func() {
-		if p := recover(); p != nil {
-			s.log.Error("analyzer panicked", "analyzer", a.Name(), "path", f.Path, "panic", p)
-			r = analyze.Result{Errors: []finding.Error{{Path: f.Path, Kind: "internal", Message: fmt.Sprintf("%s analyzer failed: %v", a.Name(), p)}}}
-		}
-	}()
-	return a.Analyze(ctx, f)
 }

@@ -13,7 +13,7 @@ func FuzzGitignore(f *testing.F) {
 	f.Add("**/x/**\n[a-\n", "x", false)
 	f.Fuzz(func(t *testing.T, content, p string, isDir bool) {
 		l, _ := parseGitignore(strings.NewReader(content), "")
-		_ = ignored([]*ignoreLayer{l}, p, isDir)
+		_ = ignoredBy([]*ignoreLayer{l}, p, isDir)
 	})
 }
 

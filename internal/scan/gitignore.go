@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/config"
+	"github.com/mlflow-guard/mlflow-guard/internal/safeio"
 )
 
 // ignoreRule is one line of a .gitignore file.
@@ -28,6 +29,23 @@ type ignoreLayer struct {
 
 // maxIgnoreLines bounds a hostile .gitignore.
 const maxIgnoreLines = 10000
+
+// maxIgnoreBytes bounds what is read of one .gitignore.
+const maxIgnoreBytes = 4 << 20
+
+// openIgnoreFile opens a .gitignore for parsing: a regular file only (a
+// .gitignore that is a FIFO or a link to /dev/zero must not hang or flood
+// the walk), and no more than maxIgnoreBytes of it.
+func openIgnoreFile(p string) (io.ReadCloser, error) {
+	f, err := safeio.OpenRegular(p)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.LimitReader(f, maxIgnoreBytes), f}, nil
+}
 
 // parseGitignore reads gitignore syntax: comments, "!" negation, a trailing
 // "/" for directories only, and a slash at the start or in the middle
@@ -83,9 +101,9 @@ func parseGitignore(r io.Reader, base string) (*ignoreLayer, []string) {
 	return l, warns
 }
 
-// ignored applies the layers from the outermost in; the last matching
+// ignoredBy applies the layers from the outermost in; the last matching
 // pattern decides, as in git. rel is relative to the scan root.
-func ignored(layers []*ignoreLayer, rel string, isDir bool) bool {
+func ignoredBy(layers []*ignoreLayer, rel string, isDir bool) bool {
 	out := false
 	for _, l := range layers {
 		sub := rel

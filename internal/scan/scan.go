@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -23,9 +24,9 @@ import (
 	"github.com/mlflow-guard/mlflow-guard/internal/rules"
 )
 
-// DefaultMaxFileSize is the size cap when Options.MaxFileSize is 0. Model
-// files are streamed, so the cap is generous.
-const DefaultMaxFileSize int64 = 1 << 30
+// MaxWorkers caps Options.Workers: more goroutines than this only add
+// memory (each holds a file's analysis) without adding speed.
+const MaxWorkers = 64
 
 // ErrBadOptions wraps every error Run returns for options it cannot use
 // (no roots, a bad exclude glob): a usage error, not a failed scan.
@@ -38,13 +39,22 @@ type Options struct {
 	Roots []string
 	// Exclude are globs ("vendor/**", "*.min.js") relative to a root.
 	Exclude []string
-	// MaxFileSize skips larger files (reported); 0 means DefaultMaxFileSize,
-	// a negative value means no cap.
+	// MaxFileSize is a cap the user chose: larger files are left out and
+	// listed as notes (finding.ErrExcluded), which do not fail the run. 0 or
+	// a negative value: no scan-wide cap; each analyzer applies its own
+	// limit and reports what it skips.
 	MaxFileSize int64
-	// Workers is the pool size; 0 means runtime.NumCPU().
-	Workers   int
-	Analyzers []analyze.Analyzer
-	Logger    *slog.Logger
+	// Workers is the pool size; 0 means runtime.NumCPU(); at most MaxWorkers.
+	Workers int
+	// NoGitignore scans what .gitignore files would hide.
+	NoGitignore bool
+	// SeeIgnored names the analyzers that are also offered files a
+	// .gitignore hides (the model analyzer: models live in gitignored
+	// mlruns/ and models/ directories). The others never see them. Files
+	// git tracks are scanned by every analyzer whatever .gitignore says.
+	SeeIgnored []string
+	Analyzers  []analyze.Analyzer
+	Logger     *slog.Logger
 	// Redact removes secrets from snippets. Without it snippets are left
 	// empty, so that no raw secret can reach a report.
 	Redact func(string) string
@@ -58,11 +68,19 @@ type Result struct {
 	Errors   []finding.Error
 	// Files counts the files read and offered to the analyzers.
 	Files int
+	// Ignored counts paths a .gitignore hid from the code and config
+	// analyzers; Excluded those the user's excludes and size cap left out.
+	Ignored, Excluded int
+	// Interrupted is set when the context was cancelled (SIGINT, SIGTERM):
+	// the result is partial and carries an finding.ErrCancelled error.
+	Interrupted bool
 }
 
 // Run scans every root. Problems with single files or directories become
-// Result.Errors and the scan goes on; Run itself fails only on bad options
-// or a cancelled context.
+// Result.Errors and the scan goes on; Run itself fails only on bad options.
+// A cancelled context stops the walk and the workers promptly; what was
+// found so far is returned with Interrupted set and an error of kind
+// finding.ErrCancelled, so the partial report says it is partial.
 func Run(ctx context.Context, opts Options) (Result, error) {
 	s, err := newScanner(opts)
 	if err != nil {
@@ -96,25 +114,24 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		}
 	}()
 
-	walkErrs := s.walkAll(ctx, jobs)
+	walkErrs, ignored, excluded := s.walkAll(ctx, jobs)
 	close(jobs)
 	wg.Wait()
 	close(outs)
 	<-collected
 	res.Errors = append(res.Errors, walkErrs...)
+	res.Ignored, res.Excluded = ignored, excluded
 	if err := ctx.Err(); err != nil {
-		return res, fmt.Errorf("scan interrupted: %w", err)
-	}
-
-	// Cross-file verdicts come after every Analyze call has returned.
-	for _, a := range s.analyzers {
-		fin, ok := a.(analyze.Finisher)
-		if !ok {
-			continue
+		res.Interrupted = true
+		res.Errors = append(res.Errors, finding.Error{Kind: finding.ErrCancelled,
+			Message: fmt.Sprintf("scan interrupted (%v) after %d files; the rest were not analyzed and cross-file checks did not run", context.Cause(ctx), res.Files)})
+	} else {
+		// Cross-file verdicts come after every Analyze call has returned.
+		for _, a := range s.analyzers {
+			r := analyze.Finish(ctx, a)
+			res.Findings = append(res.Findings, r.Findings...)
+			res.Errors = append(res.Errors, r.Errors...)
 		}
-		r := s.safeFinish(ctx, a, fin)
-		res.Findings = append(res.Findings, r.Findings...)
-		res.Errors = append(res.Errors, r.Errors...)
 	}
 	extra, errs := s.fillLate(res.Findings, dirs)
 	dirs = append(dirs, extra...)
@@ -127,14 +144,16 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 }
 
 type scanner struct {
-	roots     []rootInfo
-	exclude   config.GlobList
-	maxSize   int64
-	workers   int
-	analyzers []analyze.Analyzer
-	log       *slog.Logger
-	redact    func(string) string
-	ix        *rules.Index
+	roots       []rootInfo
+	exclude     config.GlobList
+	maxSize     int64
+	workers     int
+	analyzers   []analyze.Analyzer
+	log         *slog.Logger
+	redact      func(string) string
+	ix          *rules.Index
+	noGitignore bool
+	seeIgnored  map[string]bool
 }
 
 // rootInfo is one root as given and how its paths are shown.
@@ -146,29 +165,44 @@ type rootInfo struct {
 	file bool
 }
 
-// cleanArg is the root as a clean slash path without a leading "./".
+// cleanArg is the root as a clean slash path without a leading "./". An
+// absolute root under the working directory is shown relative to it, so
+// reports carry no machine paths where a relative one will do.
 func cleanArg(arg string) string {
+	if filepath.IsAbs(arg) {
+		if wd, err := os.Getwd(); err == nil {
+			if rel, err := filepath.Rel(wd, arg); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				arg = rel
+			}
+		}
+	}
 	return strings.TrimPrefix(path.Clean(filepath.ToSlash(arg)), "./")
 }
+
+// shown is how the root itself appears in reports.
+func (r rootInfo) shown() string { return cleanArg(r.arg) }
 
 func newScanner(opts Options) (*scanner, error) {
 	if len(opts.Roots) == 0 {
 		return nil, fmt.Errorf("no paths to scan: %w", ErrBadOptions)
 	}
 	s := &scanner{
-		maxSize:   opts.MaxFileSize,
-		workers:   opts.Workers,
-		analyzers: opts.Analyzers,
-		log:       opts.Logger,
-		redact:    opts.Redact,
-		ix:        opts.Rules,
+		maxSize:     opts.MaxFileSize,
+		workers:     opts.Workers,
+		analyzers:   opts.Analyzers,
+		log:         opts.Logger,
+		redact:      opts.Redact,
+		ix:          opts.Rules,
+		noGitignore: opts.NoGitignore,
+		seeIgnored:  map[string]bool{},
 	}
-	if s.maxSize == 0 {
-		s.maxSize = DefaultMaxFileSize
+	for _, n := range opts.SeeIgnored {
+		s.seeIgnored[n] = true
 	}
 	if s.workers <= 0 {
 		s.workers = runtime.NumCPU()
 	}
+	s.workers = min(s.workers, MaxWorkers)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -182,9 +216,10 @@ func newScanner(opts Options) (*scanner, error) {
 		}
 		s.exclude = append(s.exclude, g)
 	}
-	for _, r := range opts.Roots {
+	roots := dedupRoots(opts.Roots)
+	for _, r := range roots {
 		ri := rootInfo{arg: r}
-		if len(opts.Roots) > 1 {
+		if len(roots) > 1 {
 			ri.prefix = cleanArg(r)
 			if ri.prefix == "." {
 				ri.prefix = ""
@@ -206,11 +241,62 @@ func (r rootInfo) display(rel string) string {
 	return r.prefix + "/" + rel
 }
 
+// dedupRoots drops roots that another root already covers: the same
+// directory or file given twice ("scan a a", "scan . ./"), or a path inside
+// a directory root ("scan a a/b"), so no finding is reported twice. Roots
+// are compared by their resolved paths; order is kept.
+func dedupRoots(roots []string) []string {
+	type res struct {
+		real string
+		dir  bool
+	}
+	rs := make([]res, len(roots))
+	for i, r := range roots {
+		real, err := filepath.EvalSymlinks(r)
+		if err == nil {
+			real, err = filepath.Abs(real)
+		}
+		if err != nil {
+			rs[i] = res{} // unresolvable: kept, reported by the walk
+			continue
+		}
+		st, err := os.Stat(real)
+		rs[i] = res{real: real, dir: err == nil && st.IsDir()}
+	}
+	var out []string
+	for i, r := range roots {
+		covered := false
+		for j := range roots {
+			if i == j || rs[i].real == "" || rs[j].real == "" || !rs[j].dir {
+				continue
+			}
+			same := rs[i].real == rs[j].real
+			inside := strings.HasPrefix(rs[i].real, strings.TrimSuffix(rs[j].real, string(filepath.Separator))+string(filepath.Separator))
+			if (same && j < i) || inside {
+				covered = true
+				break
+			}
+		}
+		if !covered && rs[i].real != "" && !rs[i].dir {
+			// the same file given twice
+			for j := 0; j < i; j++ {
+				if rs[j].real == rs[i].real {
+					covered = true
+				}
+			}
+		}
+		if !covered {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // abs maps a finding path back to a file on disk, for late snippets.
 func (s *scanner) abs(display string) (string, bool) {
 	for _, r := range s.roots {
 		if r.file {
-			if display == cleanArg(r.arg) {
+			if display == r.shown() {
 				return r.arg, true
 			}
 			continue
@@ -223,16 +309,6 @@ func (s *scanner) abs(display string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-func (s *scanner) safeFinish(ctx context.Context, a analyze.Analyzer, fin analyze.Finisher) (r analyze.Result) {
-	defer func() {
-		if p := recover(); p != nil {
-			s.log.Error("analyzer panicked in Finish", "analyzer", a.Name(), "panic", p)
-			r = analyze.Result{Errors: []finding.Error{{Kind: "internal", Message: fmt.Sprintf("%s analyzer failed in its cross-file pass: %v", a.Name(), p)}}}
-		}
-	}()
-	return fin.Finish(ctx)
 }
 
 // fillLate adds snippets to findings that lack one (from Finish) and parses

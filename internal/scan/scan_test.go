@@ -126,14 +126,24 @@ func TestWalkHonoursIgnoresCapsAndLinks(t *testing.T) {
 	if res.Files != len(want)+1 { // + the root .gitignore
 		t.Errorf("Files = %d", res.Files)
 	}
-	skipped := errorsOf(res, "skipped")
-	for _, p := range []string{"big.py:0", "escape.py:0", "dangling.py:0"} {
-		if _, ok := skipped[p]; !ok {
-			t.Errorf("want a skipped entry for %s, got %v", p, skipped)
+	// The user set the size cap: a note. A dangling link has nothing to
+	// read: a note. A link leaving the root hides content: a gap.
+	excluded := errorsOf(res, finding.ErrExcluded)
+	for _, p := range []string{"big.py:0", "dangling.py:0"} {
+		if _, ok := excluded[p]; !ok {
+			t.Errorf("want an excluded note for %s, got %v", p, excluded)
 		}
 	}
-	if len(skipped) != 3 {
+	if skipped := errorsOf(res, finding.ErrSkipped); len(skipped) != 1 || skipped["escape.py:0"] == "" {
 		t.Errorf("skipped = %v", skipped)
+	}
+	if len(excluded) != 2 {
+		t.Errorf("excluded = %v", excluded)
+	}
+	// vendor/ (--exclude) and big.py (the user's cap); build/, a.log,
+	// only-top.py and pkg/local.py (.gitignore).
+	if res.Excluded != 2 || res.Ignored != 4 {
+		t.Errorf("Excluded = %d, Ignored = %d", res.Excluded, res.Ignored)
 	}
 	if len(res.Findings) != 0 {
 		t.Errorf("findings from ignored files: %+v", res.Findings)
@@ -260,7 +270,7 @@ func TestSizeLimiterPanicAndUnreadable(t *testing.T) {
 	if s := errorsOf(res, "skipped"); !strings.Contains(s["large.py:0"], "line analyzer's 50-byte limit") {
 		t.Errorf("skipped = %v", s)
 	}
-	if e := errorsOf(res, "internal"); !strings.Contains(e["boom.py:0"], "boom") {
+	if e := errorsOf(res, finding.ErrPanic); !strings.Contains(e["boom.py:0"], "boom") {
 		t.Errorf("panic not contained: %v", res.Errors)
 	}
 	if os.Geteuid() != 0 { // root reads anything
@@ -351,8 +361,9 @@ func TestBadOptions(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Run(ctx, Options{Roots: []string{t.TempDir()}}); err == nil {
-		t.Error("cancelled context: want an error")
+	res, err := Run(ctx, Options{Roots: []string{t.TempDir()}})
+	if err != nil || !res.Interrupted || len(errorsOf(res, finding.ErrCancelled)) != 1 {
+		t.Errorf("cancelled context: want a partial result marked cancelled, got %v %+v", err, res)
 	}
 }
 

@@ -16,6 +16,21 @@ type job struct {
 	abs, rel string // rel is the display path
 	root     string
 	size     int64
+	// ignored: a .gitignore covers the file (and git does not track it);
+	// only the analyzers in Options.SeeIgnored are offered it.
+	ignored bool
+}
+
+// dependencyDirs are directory names that hold installed third-party code
+// and caches. When a .gitignore covers one (and git tracks nothing in it),
+// the walk does not descend into it at all, not even to sniff for model
+// files: a virtualenv or node_modules tree holds tens of thousands of files
+// that are not the project's. Anything else a .gitignore covers (mlruns/,
+// models/, *.pt) is still walked for model files.
+var dependencyDirs = map[string]bool{
+	"node_modules": true, ".venv": true, "venv": true, "site-packages": true, "__pycache__": true,
+	".tox": true, ".nox": true, ".mypy_cache": true, ".pytest_cache": true, ".ruff_cache": true,
+	".eggs": true, ".gradle": true, ".terraform": true, "bower_components": true,
 }
 
 // walker lists one root; it runs on a single goroutine (directory listing
@@ -26,21 +41,28 @@ type walker struct {
 	realRoot string
 	jobs     chan<- job
 	errs     []finding.Error
+	// tracked holds the files git tracks under the root; a tracked file is
+	// scanned even when a .gitignore matches it. nil outside a work tree.
+	tracked *trackedSet
+	// counts for the summary
+	ignored, excluded int
 }
 
-// walkAll lists every root in order and returns the walk's own errors.
-func (s *scanner) walkAll(ctx context.Context, jobs chan<- job) []finding.Error {
-	var errs []finding.Error
+// walkAll lists every root in order and returns the walk's own errors and
+// the number of paths .gitignore and the user's excludes left out.
+func (s *scanner) walkAll(ctx context.Context, jobs chan<- job) (errs []finding.Error, ignored, excluded int) {
 	for i := range s.roots {
 		w := &walker{s: s, root: s.roots[i], jobs: jobs}
 		w.walkRoot(ctx)
 		s.roots[i] = w.root
 		errs = append(errs, w.errs...)
+		ignored += w.ignored
+		excluded += w.excluded
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	return errs
+	return errs, ignored, excluded
 }
 
 func (w *walker) fail(rel string, kind finding.ErrorKind, format string, args ...any) {
@@ -52,16 +74,17 @@ func (w *walker) walkRoot(ctx context.Context) {
 	// The root itself is followed even when it is a symlink: the user named it.
 	info, err := os.Stat(arg)
 	if err != nil {
-		w.fail(cleanArg(arg), "read", "cannot scan %s: %v", arg, unwrapPath(err))
+		w.fail(w.root.shown(), finding.ErrRead, "cannot scan %s: %v", w.root.shown(), unwrapPath(err))
 		return
 	}
 	if !info.IsDir() {
 		w.root.file = true
 		if !info.Mode().IsRegular() {
-			w.fail(cleanArg(arg), "skipped", "not a regular file")
+			// Never opened: a FIFO or device could block or never end.
+			w.fail(w.root.shown(), finding.ErrSkipped, "not a regular file; not read")
 			return
 		}
-		w.send(ctx, job{abs: arg, rel: cleanArg(arg), root: arg, size: info.Size()})
+		w.file(ctx, job{abs: arg, rel: w.root.shown(), root: arg, size: info.Size()})
 		return
 	}
 	real, err := filepath.EvalSymlinks(arg)
@@ -69,17 +92,29 @@ func (w *walker) walkRoot(ctx context.Context) {
 		real, err = filepath.Abs(real)
 	}
 	if err != nil {
-		w.fail(cleanArg(arg), "read", "cannot resolve %s: %v", arg, unwrapPath(err))
+		w.fail(w.root.shown(), finding.ErrRead, "cannot resolve %s: %v", w.root.shown(), unwrapPath(err))
 		return
 	}
 	w.realRoot = real
-	w.walkDir(ctx, arg, "", w.ancestorIgnores(real))
+	var layers []*ignoreLayer
+	if !w.s.noGitignore {
+		var inTree bool
+		layers, inTree = w.ancestorIgnores(real)
+		if inTree {
+			w.tracked = gitTracked(ctx, real, w.s.log)
+		}
+	}
+	w.walkDir(ctx, arg, "", layers, false)
 }
 
 // ancestorIgnores loads the .gitignore files between the enclosing git work
 // tree's top and the root (exclusive), so scanning a subdirectory honours
 // the repository's ignores as git would. Outside a work tree it loads none.
-func (w *walker) ancestorIgnores(real string) []*ignoreLayer {
+// inTree says whether the root is in a git work tree at all.
+func (w *walker) ancestorIgnores(real string) (layers []*ignoreLayer, inTree bool) {
+	if _, err := os.Lstat(filepath.Join(real, ".git")); err == nil {
+		return nil, true // the root is the work tree's top
+	}
 	var dirs []string
 	top := ""
 	for d := filepath.Dir(real); ; d = filepath.Dir(d) {
@@ -92,17 +127,16 @@ func (w *walker) ancestorIgnores(real string) []*ignoreLayer {
 			break
 		}
 	}
-	if _, err := os.Lstat(filepath.Join(real, ".git")); err == nil || top == "" {
-		return nil // the root is the work tree's top, or there is no work tree
+	if top == "" {
+		return nil, false
 	}
-	var layers []*ignoreLayer
 	for i := len(dirs) - 1; i >= 0; i-- {
 		d := dirs[i]
 		pre, err := filepath.Rel(d, real)
 		if err != nil {
 			continue
 		}
-		f, err := os.Open(filepath.Join(d, ".gitignore"))
+		f, err := openIgnoreFile(filepath.Join(d, ".gitignore"))
 		if err != nil {
 			continue // most directories have none
 		}
@@ -114,7 +148,7 @@ func (w *walker) ancestorIgnores(real string) []*ignoreLayer {
 		l.pre = filepath.ToSlash(pre)
 		layers = append(layers, l)
 	}
-	return layers
+	return layers, true
 }
 
 func (w *walker) send(ctx context.Context, j job) {
@@ -124,8 +158,11 @@ func (w *walker) send(ctx context.Context, j job) {
 	}
 }
 
-// walkDir lists one directory. rel is relative to the root ("" for it).
-func (w *walker) walkDir(ctx context.Context, abs, rel string, layers []*ignoreLayer) {
+// walkDir lists one directory. rel is relative to the root ("" for it);
+// inIgnored says a .gitignore covers the directory itself, so everything
+// below is ignored too unless git tracks it (as in git, a pattern cannot
+// re-include a file whose directory is excluded).
+func (w *walker) walkDir(ctx context.Context, abs, rel string, layers []*ignoreLayer, inIgnored bool) {
 	if ctx.Err() != nil {
 		return
 	}
@@ -133,17 +170,19 @@ func (w *walker) walkDir(ctx context.Context, abs, rel string, layers []*ignoreL
 	if err != nil {
 		where := w.root.display(rel)
 		if where == "" {
-			where = cleanArg(w.root.arg)
+			where = w.root.shown()
 		}
-		w.fail(where, "read", "cannot list directory: %v", unwrapPath(err))
+		w.fail(where, finding.ErrRead, "cannot list directory: %v", unwrapPath(err))
 		if len(entries) == 0 {
 			return
 		}
 	}
-	for _, e := range entries {
-		if e.Name() == ".gitignore" && e.Type().IsRegular() {
-			layers = w.loadIgnore(filepath.Join(abs, e.Name()), rel, layers)
-			break
+	if !w.s.noGitignore {
+		for _, e := range entries {
+			if e.Name() == ".gitignore" && e.Type().IsRegular() {
+				layers = w.loadIgnore(filepath.Join(abs, e.Name()), rel, layers)
+				break
+			}
 		}
 	}
 	for _, e := range entries {
@@ -158,82 +197,115 @@ func (w *walker) walkDir(ctx context.Context, abs, rel string, layers []*ignoreL
 		}
 		display := w.root.display(childRel)
 		mode := e.Type()
-		isDir := e.IsDir()
 		if name == ".git" {
 			continue // a repository's database (or a worktree's pointer file)
 		}
-		if mode&fs.ModeSymlink != 0 {
-			target, err := os.Stat(childAbs)
-			if err != nil {
-				w.fail(display, "skipped", "broken symbolic link")
-				continue
-			}
-			if target.IsDir() {
+		isLink := mode&fs.ModeSymlink != 0
+		var target fs.FileInfo
+		if isLink {
+			target, err = os.Stat(childAbs)
+			if err == nil && target.IsDir() {
 				// Directory links are never followed: no loops, no escapes.
 				w.s.log.Debug("not following directory symlink", "path", display)
 				continue
 			}
-			if !w.inside(childAbs) {
-				w.fail(display, "skipped", "symbolic link points outside the scanned root")
-				continue
-			}
-			if w.excluded(childRel, display, false, layers) {
-				continue
-			}
-			if target.Mode().IsRegular() {
-				w.file(ctx, childAbs, display, target.Size())
-			}
+		}
+		isDir := e.IsDir()
+		if w.userExcluded(childRel, display) {
 			continue
 		}
-		if w.excluded(childRel, display, isDir, layers) {
-			continue
+		ignored := false
+		if inIgnored || ignoredBy(layers, childRel, isDir) {
+			if isDir && w.tracked.hasUnder(childRel) {
+				ignored = true // walk it: some files below are tracked
+			} else if !isDir && w.tracked.has(childRel) {
+				w.s.log.Debug("tracked although .gitignore matches it: scanned", "path", display)
+			} else {
+				ignored = true
+			}
 		}
 		if isDir {
-			w.walkDir(ctx, childAbs, childRel, layers)
+			if ignored && (dependencyDirs[name] || len(w.s.seeIgnored) == 0) && !w.tracked.hasUnder(childRel) {
+				w.ignored++
+				w.s.log.Debug("gitignored directory: not walked", "path", display)
+				continue
+			}
+			w.walkDir(ctx, childAbs, childRel, layers, ignored)
+			continue
+		}
+		if ignored {
+			w.ignored++
+			if len(w.s.seeIgnored) == 0 {
+				w.s.log.Debug("gitignored", "path", display)
+				continue
+			}
+			w.s.log.Debug("gitignored: only sniffed for model files", "path", display)
+		}
+		if isLink {
+			if err != nil {
+				// Nothing to read, so nothing missed: a note, not a gap.
+				w.fail(display, finding.ErrExcluded, "broken symbolic link; nothing to read")
+				continue
+			}
+			if !w.inside(childAbs) {
+				w.fail(display, finding.ErrSkipped, "symbolic link points outside the scanned root; its target was not scanned")
+				continue
+			}
+			if !target.Mode().IsRegular() {
+				w.s.log.Debug("skipping link to a special file", "path", display)
+				continue
+			}
+			w.file(ctx, job{abs: childAbs, rel: display, root: w.root.arg, size: target.Size(), ignored: ignored})
 			continue
 		}
 		if !mode.IsRegular() {
-			// FIFOs, sockets and devices could block or never end.
+			// FIFOs, sockets and devices are never opened: they could block
+			// or never end.
 			w.s.log.Debug("skipping special file", "path", display)
 			continue
 		}
 		info, err := e.Info()
 		if err != nil {
-			w.fail(display, "read", "cannot stat: %v", unwrapPath(err))
+			w.fail(display, finding.ErrRead, "cannot stat: %v", unwrapPath(err))
 			continue
 		}
-		w.file(ctx, childAbs, display, info.Size())
+		w.file(ctx, job{abs: childAbs, rel: display, root: w.root.arg, size: info.Size(), ignored: ignored})
 	}
 }
 
-func (w *walker) file(ctx context.Context, abs, display string, size int64) {
-	if w.s.maxSize > 0 && size > w.s.maxSize {
-		w.fail(display, "skipped", "%d bytes is over the %d-byte size cap (--max-file-size)", size, w.s.maxSize)
+// file applies the user's size cap and queues the file. Without a cap set
+// by the user no file is skipped here: each analyzer applies its own limit
+// (and reports it), and the model analyzer reads only what its verdict
+// needs, so a 10 GB checkpoint is judged, not skipped.
+func (w *walker) file(ctx context.Context, j job) {
+	if w.s.maxSize > 0 && j.size > w.s.maxSize {
+		w.excluded++
+		if j.ignored {
+			return // ignored and over the user's cap: counted, not listed
+		}
+		w.fail(j.rel, finding.ErrExcluded, "%d bytes is over the %d-byte --max-file-size you set; not scanned", j.size, w.s.maxSize)
 		return
 	}
-	w.send(ctx, job{abs: abs, rel: display, root: w.root.arg, size: size})
+	w.send(ctx, j)
 }
 
-// excluded applies --exclude (to the root-relative and the display path)
-// and the .gitignore layers.
-func (w *walker) excluded(rel, display string, isDir bool, layers []*ignoreLayer) bool {
+// userExcluded applies --exclude (to the root-relative and the display
+// path); an excluded directory is not walked.
+func (w *walker) userExcluded(rel, display string) bool {
 	for _, g := range w.s.exclude {
 		if g.MatchExact(rel) || (display != rel && g.MatchExact(display)) {
+			w.excluded++
 			w.s.log.Debug("excluded", "path", display, "glob", g.String())
 			return true
 		}
-	}
-	if ignored(layers, rel, isDir) {
-		w.s.log.Debug("gitignored", "path", display)
-		return true
 	}
 	return false
 }
 
 func (w *walker) loadIgnore(p, base string, layers []*ignoreLayer) []*ignoreLayer {
-	f, err := os.Open(p)
+	f, err := openIgnoreFile(p)
 	if err != nil {
-		w.fail(w.root.display(joinRel(base, ".gitignore")), "read", "cannot read: %v", unwrapPath(err))
+		w.fail(w.root.display(joinRel(base, ".gitignore")), finding.ErrRead, "cannot read: %v", unwrapPath(err))
 		return layers
 	}
 	defer f.Close()

@@ -47,7 +47,9 @@ func Wants(content []byte) map[int][]string {
 }
 
 // Scan feeds every file under root to one fresh analyzer (relevance check
-// first, then Analyze, then Finish) and returns the findings and errors.
+// first, then Analyze, then Finish, through the same analyze.Run driver as
+// the scan, so a crash is an error of kind panic) and returns the findings
+// and errors.
 func Scan(t testing.TB, a analyze.Analyzer, root string) ([]finding.Finding, []finding.Error) {
 	t.Helper()
 	var res analyze.Result
@@ -73,17 +75,7 @@ func Scan(t testing.TB, a analyze.Analyzer, root string) ([]finding.Finding, []f
 		if !a.Relevant(f) {
 			return nil
 		}
-		r := a.Analyze(ctx, f)
-		for i := range r.Findings {
-			if r.Findings[i].Path == "" {
-				r.Findings[i].Path = rel
-			}
-		}
-		for i := range r.Errors {
-			if r.Errors[i].Path == "" {
-				r.Errors[i].Path = rel
-			}
-		}
+		r := analyze.Run(ctx, a, f)
 		res.Findings = append(res.Findings, r.Findings...)
 		res.Errors = append(res.Errors, r.Errors...)
 		return nil
@@ -91,11 +83,9 @@ func Scan(t testing.TB, a analyze.Analyzer, root string) ([]finding.Finding, []f
 	if err != nil {
 		t.Fatalf("walking %s: %v", root, err)
 	}
-	if fin, ok := a.(analyze.Finisher); ok {
-		r := fin.Finish(ctx)
-		res.Findings = append(res.Findings, r.Findings...)
-		res.Errors = append(res.Errors, r.Errors...)
-	}
+	r := analyze.Finish(ctx, a)
+	res.Findings = append(res.Findings, r.Findings...)
+	res.Errors = append(res.Errors, r.Errors...)
 	return res.Findings, res.Errors
 }
 
