@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model"
+	"github.com/mlflow-guard/mlflow-guard/internal/safeio"
 )
 
 // runDigest writes a SHA-256 manifest of a model directory, to stdout or
@@ -46,22 +46,9 @@ func runDigest(ctx context.Context, env Env, args []string) int {
 	}
 	var w io.Writer = env.Stdout
 	if *out != "" {
-		tmp, err := os.CreateTemp(filepath.Dir(*out), ".digest-*")
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "mlflow-guard digest: %v\n", err)
-			return ExitFailed
-		}
-		defer os.Remove(tmp.Name())
-		if err := model.WriteManifest(tmp, sums); err != nil {
-			tmp.Close()
-			fmt.Fprintf(env.Stderr, "mlflow-guard digest: %s: %v\n", *out, err)
-			return ExitFailed
-		}
-		if err := tmp.Close(); err != nil {
-			fmt.Fprintf(env.Stderr, "mlflow-guard digest: %s: %v\n", *out, err)
-			return ExitFailed
-		}
-		if err := os.Rename(tmp.Name(), *out); err != nil {
+		// Through a temp file in the same directory; never over a link, a
+		// device or a directory.
+		if err := safeio.WriteFile(*out, func(f io.Writer) error { return model.WriteManifest(f, sums) }); err != nil {
 			fmt.Fprintf(env.Stderr, "mlflow-guard digest: %v\n", err)
 			return ExitFailed
 		}

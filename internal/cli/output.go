@@ -14,6 +14,7 @@ import (
 	"github.com/mlflow-guard/mlflow-guard/internal/config"
 	"github.com/mlflow-guard/mlflow-guard/internal/finding"
 	"github.com/mlflow-guard/mlflow-guard/internal/report"
+	"github.com/mlflow-guard/mlflow-guard/internal/safeio"
 	"github.com/mlflow-guard/mlflow-guard/internal/triage"
 )
 
@@ -136,15 +137,22 @@ func (o *outputFlags) emit(env Env, rep *report.Report) int {
 	if o.format != "text" || o.output != "" {
 		// Machine formats stay clean on stdout; the person at the terminal
 		// still gets one line on stderr.
-		s := rep.Summary
+		s := report.Summarize(rep.Findings, rep.Errors, rep.Summary)
 		fmt.Fprintf(env.Stderr, "mlflow-guard %s: %d findings (%d strict, %d warning, %d advisory), %d suppressed, %d errors, %d files\n",
 			rep.Tool.Command, s.Findings, s.ByLevel["strict"], s.ByLevel["warning"], s.ByLevel["advisory"], s.Suppressed, s.Errors, s.Files)
+		if s.Incomplete {
+			fmt.Fprintf(env.Stderr, "mlflow-guard %s: INCOMPLETE: some input was not fully analyzed (see the errors in the report); exit 3\n", rep.Tool.Command)
+		}
 	}
 	return o.exitCode(rep)
 }
 
+// exitCode applies the partial-result rule first: a report that is
+// incomplete exits 3 even when it also holds failing findings, because a
+// broken scan must never look like a finished one (rules.md: one code
+// never means both; the findings are in the report either way).
 func (o *outputFlags) exitCode(rep *report.Report) int {
-	if rep.Summary.Incomplete {
+	if report.Summarize(rep.Findings, rep.Errors, rep.Summary).Incomplete {
 		return ExitFailed
 	}
 	level, never, err := report.FailOn(o.failOn)
@@ -164,15 +172,9 @@ func (o *outputFlags) write(env Env, w report.Writer, rep *report.Report) error 
 		}
 		return nil
 	}
-	f, err := os.Create(o.output)
-	if err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if err := w.Write(f, rep); err != nil {
-		f.Close()
-		return fmt.Errorf("write report %s: %w", o.output, err)
-	}
-	if err := f.Close(); err != nil {
+	// Through a temp file in the same directory, never over a link, a
+	// device or a directory.
+	if err := safeio.WriteFile(o.output, func(f io.Writer) error { return w.Write(f, rep) }); err != nil {
 		return fmt.Errorf("write report %s: %w", o.output, err)
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/mlflow-guard/mlflow-guard/internal/finding"
 	"github.com/mlflow-guard/mlflow-guard/internal/report"
 	"github.com/mlflow-guard/mlflow-guard/internal/rules"
+	"github.com/mlflow-guard/mlflow-guard/internal/safeio"
 	"github.com/mlflow-guard/mlflow-guard/internal/scan"
 	"github.com/mlflow-guard/mlflow-guard/internal/secrets"
 	"github.com/mlflow-guard/mlflow-guard/internal/triage"
@@ -26,9 +27,10 @@ type scanFlags struct {
 	out     outputFlags
 	log     logFlags
 	exclude stringList
-	maxSize string
-	workers int
-	verify  string
+	maxSize     string
+	workers     int
+	verify      string
+	noGitignore bool
 }
 
 func (f *scanFlags) flagSet(env Env) *flag.FlagSet {
@@ -37,13 +39,15 @@ func (f *scanFlags) flagSet(env Env) *flag.FlagSet {
 	f.out.register(fs)
 	f.log.register(fs)
 	fs.Var(&f.exclude, "exclude", "skip paths matching `GLOB` (repeatable; ** spans directories), on top of .gitignore")
-	fs.StringVar(&f.maxSize, "max-file-size", "", "skip files larger than `SIZE` (e.g. 50MB, 1GiB; 0 for no cap; default 1GiB or the config's max_file_size)")
-	fs.IntVar(&f.workers, "workers", 0, "files analyzed in parallel (default: number of CPUs)")
+	fs.StringVar(&f.maxSize, "max-file-size", "", "leave out files larger than `SIZE` (e.g. 50MB, 1GiB; 0 for no cap); they are listed as notes and do not fail the run (default: no cap beyond each analyzer's own limit, or the config's max_file_size)")
+	fs.IntVar(&f.workers, "workers", 0, fmt.Sprintf("files analyzed in parallel, 1 to %d (default: number of CPUs)", scan.MaxWorkers))
+	fs.BoolVar(&f.noGitignore, "no-gitignore", false, "also scan what .gitignore files hide (by default only model files are looked for there; files git tracks are always scanned)")
 	fs.StringVar(&f.verify, "verify", "", "check model files against the SHA-256 `MANIFEST` written by `mlflow-guard digest`")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "usage: mlflow-guard scan [flags] [PATH...]")
 		fmt.Fprintln(env.Stderr, "\nScans Python code, deployment config and model files under each PATH (default \".\").")
-		fmt.Fprintln(env.Stderr, "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config error, 3 the scan failed or is incomplete.")
+		fmt.Fprintln(env.Stderr, "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config error, 3 the scan failed or is incomplete")
+		fmt.Fprintln(env.Stderr, "(some file was not fully analyzed, or the run was interrupted; 3 wins over 1).")
 		fmt.Fprintln(env.Stderr, "\nFlags:")
 		fs.PrintDefaults()
 	}
@@ -70,11 +74,13 @@ func runScan(ctx context.Context, env Env, args []string) int {
 	if err := f.out.validate(); err != nil {
 		return usage("%v", err)
 	}
-	if f.workers < 0 {
-		return usage("--workers must be positive")
+	if f.workers < 0 || f.workers > scan.MaxWorkers {
+		return usage("--workers must be between 1 and %d (0: one per CPU)", scan.MaxWorkers)
 	}
 	if f.verify != "" {
-		if _, err := os.Stat(f.verify); err != nil {
+		// A manifest that cannot be read or parsed would verify nothing:
+		// that is a usage error, not a clean scan.
+		if err := checkManifest(f.verify); err != nil {
 			return usage("--verify: %v", err)
 		}
 	}
@@ -112,6 +118,9 @@ func runScan(ctx context.Context, env Env, args []string) int {
 		Logger:      log,
 		Redact:      det.RedactAll,
 		Rules:       ix,
+		NoGitignore: f.noGitignore,
+		// Model files hide in gitignored mlruns/ and models/ directories.
+		SeeIgnored: []string{modelAnalyzerName},
 	})
 	if err != nil {
 		if errors.Is(err, scan.ErrBadOptions) {
@@ -120,18 +129,24 @@ func runScan(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "mlflow-guard scan: %v\n", err)
 		return ExitFailed
 	}
-	log.Debug("scan done", "files", res.Files, "findings", len(res.Findings), "elapsed", time.Since(start))
+	log.Debug("scan done", "files", res.Files, "findings", len(res.Findings), "ignored", res.Ignored, "excluded", res.Excluded, "elapsed", time.Since(start))
+	if res.Interrupted {
+		fmt.Fprintln(env.Stderr, "mlflow-guard scan: interrupted; writing the partial report (exit 3)")
+	}
 
 	fds, terrs := triage.Apply(res.Findings, ix, cfg, baseline, time.Now())
 	errs := append(res.Errors, terrs...)
 	finding.SortErrors(errs)
+	sum := triage.Summarize(fds, errs, res.Files)
+	sum.Ignored, sum.Excluded = res.Ignored, res.Excluded
+	sum.Incomplete = sum.Incomplete || res.Interrupted
 	rep := &report.Report{
 		Tool:     report.Tool{Name: "mlflow-guard", Version: Version, Command: "scan"},
 		Findings: fds,
 		Errors:   errs,
-		Summary:  triage.Summarize(fds, errs, res.Files),
+		Summary:  sum,
 		Rules:    ix.All(),
-		Root:     reportRoot(roots),
+		Root:     reportRoot(res.Roots),
 	}
 	return f.out.emit(env, rep)
 }
@@ -139,6 +154,31 @@ func runScan(ctx context.Context, env Env, args []string) int {
 // analyzers is the explicit list of analyzers a scan runs, in order.
 func analyzers(opts analyze.Options) []analyze.Analyzer {
 	return []analyze.Analyzer{python.New(opts), deploy.New(opts), model.New(opts)}
+}
+
+// modelAnalyzerName is the analyzer that also sees gitignored files.
+var modelAnalyzerName = model.New(analyze.Options{}).Name()
+
+// maxManifestSize bounds a --verify manifest (one line per file).
+const maxManifestSize = 64 << 20
+
+// checkManifest reads and parses a --verify manifest up front: it must be
+// a regular file (not a FIFO or a device) of sane size that parses.
+func checkManifest(p string) error {
+	fh, err := safeio.OpenRegular(p)
+	if err != nil {
+		return err
+	}
+	st, err := fh.Stat()
+	fh.Close()
+	if err != nil {
+		return err
+	}
+	if st.Size() > maxManifestSize {
+		return fmt.Errorf("%s: %d bytes is too large for a manifest", p, st.Size())
+	}
+	_, err = model.ReadManifest(p)
+	return err
 }
 
 // sizeCap picks the size cap: the flag, else the config, else the default;
@@ -158,7 +198,8 @@ func (f *scanFlags) sizeCap(cfg *config.Config) (int64, error) {
 }
 
 // reportRoot is the base SARIF resolves paths against: the root with one
-// directory root, the working directory otherwise.
+// directory root, the working directory otherwise. roots are the scan's
+// effective roots (duplicates and nested roots already dropped).
 func reportRoot(roots []string) string {
 	if len(roots) == 1 {
 		if info, err := os.Stat(roots[0]); err == nil && info.IsDir() {

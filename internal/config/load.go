@@ -1,8 +1,10 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/mlflow-guard/mlflow-guard/internal/finding"
 	"github.com/mlflow-guard/mlflow-guard/internal/rules"
+	"github.com/mlflow-guard/mlflow-guard/internal/safeio"
 )
 
 // maxConfigSize bounds what Load reads: a config file is a few hundred bytes.
@@ -23,18 +26,25 @@ const maxConfigSize = 1 << 20
 // Load reads and validates one config file. Every problem is reported at
 // once as Errors, each with file:line.
 func Load(p string) (*Config, error) {
-	info, err := os.Stat(p)
+	// Bounded at read time and regular files only: a config shipped in a
+	// repository as a link to /dev/zero, or a FIFO, must fail at once.
+	data, err := safeio.ReadFile(p, maxConfigSize)
 	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", p, err)
-	}
-	if info.Size() > maxConfigSize {
-		return nil, fmt.Errorf("config %s: %d bytes is too large for a config file", p, info.Size())
-	}
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", p, err)
+		if errors.Is(err, safeio.ErrTooLarge) {
+			return nil, fmt.Errorf("config %s: more than %d bytes is too large for a config file", p, maxConfigSize)
+		}
+		return nil, fmt.Errorf("config %s: %w", p, unwrapPathErr(err))
 	}
 	return Parse(p, data)
+}
+
+// unwrapPathErr drops *fs.PathError's copy of the path, already in the message.
+func unwrapPathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // Discover loads .mlflow-guard.yaml (or .yml) from root, which may be a
@@ -85,8 +95,21 @@ func searchDirs(dir string) []string {
 func Parse(name string, data []byte) (*Config, error) {
 	l := &loader{file: name, ix: rules.NewIndex(), cfg: Default()}
 	l.cfg.Path = name
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, Errors{{File: name, Line: yamlErrLine(err), Msg: err.Error()}}
+	}
+	// A second document would be silently ignored by a one-document read;
+	// whoever wrote it meant something by it.
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		line := extra.Line
+		if len(extra.Content) > 0 {
+			line = extra.Content[0].Line
+		}
+		return nil, Errors{{File: name, Line: line, Msg: "a second YAML document (after ---); a config is one document: merge them"}}
+	} else if !errors.Is(err, io.EOF) {
 		return nil, Errors{{File: name, Line: yamlErrLine(err), Msg: err.Error()}}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
@@ -104,6 +127,22 @@ type loader struct {
 	ix    *rules.Index
 	cfg   *Config
 	probs Errors
+	// ruleAt is where each rule ID was set (under rules: or disable:), so a
+	// rule set twice, by ID and by name, is an error, not last-one-wins.
+	ruleAt map[string]int
+}
+
+// setRule records that rule id is set at n and reports a second setting.
+func (l *loader) setRule(n *yaml.Node, id, as string) bool {
+	if l.ruleAt == nil {
+		l.ruleAt = map[string]int{}
+	}
+	if prev, ok := l.ruleAt[id]; ok {
+		l.fail(n, "rule %s (%q here) is already set at line %d; set each rule once", id, as, prev)
+		return false
+	}
+	l.ruleAt[id] = n.Line
+	return true
 }
 
 func (l *loader) fail(n *yaml.Node, format string, args ...any) {
@@ -164,7 +203,7 @@ func (l *loader) top(n *yaml.Node) {
 			l.rulesMap(v)
 		case "disable":
 			for _, id := range l.strings(v, "disable") {
-				if r, ok := l.rule(id.node, id.s); ok {
+				if r, ok := l.rule(id.node, id.s); ok && l.setRule(id.node, r.ID, id.s) {
 					s := l.cfg.Rules[r.ID]
 					s.Disabled, s.Line = true, id.node.Line
 					l.cfg.Rules[r.ID] = s
@@ -270,7 +309,7 @@ func (l *loader) rule(n *yaml.Node, idOrName string) (rules.Rule, bool) {
 func (l *loader) rulesMap(n *yaml.Node) {
 	l.pairs(n, "rules", func(k, v *yaml.Node) {
 		r, ok := l.rule(k, k.Value)
-		if !ok {
+		if !ok || !l.setRule(k, r.ID, k.Value) {
 			return
 		}
 		s := l.cfg.Rules[r.ID]

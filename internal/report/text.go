@@ -115,9 +115,14 @@ func (t *Text) Write(w io.Writer, r *Report) error {
 
 // summaryLine is the one-line tally under every text report.
 func summaryLine(s Summary) string {
-	return fmt.Sprintf("%s (%d strict, %d warning, %d advisory), %d suppressed, %s, %s",
+	line := fmt.Sprintf("%s (%d strict, %d warning, %d advisory), %d suppressed, %s, %s",
 		plural(s.Findings, "finding"), s.ByLevel["strict"], s.ByLevel["warning"], s.ByLevel["advisory"],
 		s.Suppressed, plural(s.Files, "file"), plural(s.Errors, "error"))
+	if s.Ignored > 0 || s.Excluded > 0 {
+		// -v lists them one by one.
+		line += fmt.Sprintf(" (%d ignored by .gitignore, %d excluded)", s.Ignored, s.Excluded)
+	}
+	return line
 }
 
 func plural(n int, word string) string {

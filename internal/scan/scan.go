@@ -71,6 +71,10 @@ type Result struct {
 	// Ignored counts paths a .gitignore hid from the code and config
 	// analyzers; Excluded those the user's excludes and size cap left out.
 	Ignored, Excluded int
+	// Roots are the roots scanned: Options.Roots without duplicates and
+	// without roots inside another root. Finding paths are relative to the
+	// single root, or prefixed with the root as given when there are several.
+	Roots []string
 	// Interrupted is set when the context was cancelled (SIGINT, SIGTERM):
 	// the result is partial and carries an finding.ErrCancelled error.
 	Interrupted bool
@@ -99,7 +103,10 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			}
 		}()
 	}
-	var res Result
+	res := Result{Roots: make([]string, 0, len(s.roots))}
+	for _, r := range s.roots {
+		res.Roots = append(res.Roots, r.arg)
+	}
 	var dirs []*directive
 	collected := make(chan struct{})
 	go func() {

@@ -2,8 +2,11 @@ package triage
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/safeio"
 )
 
 // maxBaselineSize bounds what LoadBaseline reads.
@@ -25,15 +28,13 @@ func (b *Baseline) Len() int { return len(b.fps) }
 
 // LoadBaseline reads a report written by `scan --format json`.
 func LoadBaseline(path string) (*Baseline, error) {
-	info, err := os.Stat(path)
+	// Bounded at read time, regular files only (no FIFO, no /dev/zero).
+	data, err := safeio.ReadFile(path, maxBaselineSize)
 	if err != nil {
-		return nil, fmt.Errorf("baseline %s: %w", path, err)
-	}
-	if info.Size() > maxBaselineSize {
-		return nil, fmt.Errorf("baseline %s: %d bytes is too large", path, info.Size())
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
 		return nil, fmt.Errorf("baseline %s: %w", path, err)
 	}
 	return ParseBaseline(path, data)
