@@ -88,7 +88,9 @@ func (s *scanner) readLines(abs, rel string, want map[int][]int, fs []finding.Fi
 	defer fh.Close()
 	var dirs []*directive
 	var errs []finding.Error
+	lx := newStringLexer(rel)
 	err = eachLine(fh, func(n int, line []byte) bool {
+		strs := lx.spans(line) // every line: Python strings span lines
 		if idx, ok := want[n]; ok && s.redact != nil {
 			snip := makeSnippet(line, s.redact)
 			for _, i := range idx {
@@ -96,7 +98,7 @@ func (s *scanner) readLines(abs, rel string, want map[int][]int, fs []finding.Fi
 			}
 		}
 		if bytes.Contains(line, []byte(Marker)) {
-			d, es := parseDirective(s.ix, rel, n, string(line))
+			d, es := parseDirective(s.ix, rel, n, string(line), strs)
 			if d != nil && (keep == nil || keep(d)) {
 				dirs = append(dirs, d)
 			}

@@ -24,12 +24,22 @@ func FuzzDirective(f *testing.F) {
 		"x  // mlflow-guard: ignore",
 		"; mlflow-guard: ignroe[MLG1",
 		"# mlflow-guard: ignore[]]]",
+		`x = "# mlflow-guard: ignore[MLG102] in a string"; load()`,
+		"s = '''\n# mlflow-guard: ignore[MLG102] in a docstring",
+		`u = "a\\"  # mlflow-guard: ignore[MLG102] after an escaped backslash`,
 	} {
 		f.Add(s)
 	}
 	ix := rules.NewIndex()
 	f.Fuzz(func(t *testing.T, line string) {
-		d, errs := parseDirective(ix, "f.py", 3, line)
+		// The last line of the input, with the lexer state of those before.
+		lx := newStringLexer("f.py")
+		var spans [][2]int
+		for _, ln := range strings.Split(line, "\n") {
+			spans = lx.spans([]byte(ln))
+			line = ln
+		}
+		d, errs := parseDirective(ix, "f.py", 3, line, spans)
 		if d != nil && d.target != 3 && d.target != 4 {
 			t.Fatalf("target %d", d.target)
 		}

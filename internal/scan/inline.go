@@ -36,16 +36,27 @@ type directive struct {
 
 // parseDirective reads one source line. It returns nil when the line holds
 // no directive, and problems for malformed ones (reported, not fatal).
-func parseDirective(ix *rules.Index, path string, lineNo int, line string) (*directive, []finding.Error) {
+// strs are the line's string literals (stringLexer): a marker inside one is
+// not a comment and suppresses nothing.
+func parseDirective(ix *rules.Index, path string, lineNo int, line string, strs [][2]int) (*directive, []finding.Error) {
 	if !strings.Contains(line, Marker) {
 		return nil, nil
 	}
-	m := directiveRe.FindStringSubmatch(line)
-	if m == nil {
+	loc := directiveRe.FindStringSubmatchIndex(line)
+	if loc == nil {
 		return nil, nil
+	}
+	m := make([]string, len(loc)/2)
+	for i := range m {
+		if loc[2*i] >= 0 {
+			m[i] = line[loc[2*i]:loc[2*i+1]]
+		}
 	}
 	bad := func(format string, args ...any) finding.Error {
 		return finding.Error{Path: path, Line: lineNo, Kind: finding.ErrSuppression, Message: fmt.Sprintf(format, args...)}
+	}
+	if inSpans(strs, loc[0]) {
+		return nil, []finding.Error{bad("an mlflow-guard marker inside a string literal is not a comment and suppresses nothing; put it in a comment")}
 	}
 	if m[1] != "ignore" {
 		return nil, []finding.Error{bad("unknown mlflow-guard directive %q (want ignore[RULE] reason)", m[1])}
@@ -55,8 +66,13 @@ func parseDirective(ix *rules.Index, path string, lineNo int, line string) (*dir
 		d.target = lineNo + 1
 	}
 	var errs []finding.Error
-	if strings.TrimSpace(m[2]) == "" {
-		d.all = true
+	if loc[4] >= 0 && strings.Trim(m[2], " \t,") == "" {
+		// "ignore[]": brackets that name no rule are a mistake, not a
+		// licence to suppress everything.
+		return nil, []finding.Error{bad("inline suppression ignore[] names no rule; write ignore[RULE] (it suppresses nothing as written)")}
+	}
+	if loc[4] < 0 {
+		d.all = true // bare "ignore reason": every rule on the line (documented)
 	} else {
 		d.rules = map[string]bool{}
 		for _, name := range strings.Split(m[2], ",") {
