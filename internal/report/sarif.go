@@ -100,7 +100,7 @@ func (v *view) result(f finding.Finding) sarifResult {
 		Level:   sarifLevel(f.Level),
 		Message: sarifText{Text: resultMessage(f)},
 		Locations: []sarifLocation{{
-			PhysicalLocation: &sarifPhysical{ArtifactLocation: artifactLoc(f.Path), Region: region(f)},
+			PhysicalLocation: &sarifPhysical{ArtifactLocation: v.artifactLoc(f.Path), Region: region(f)},
 		}},
 		PartialFingerprints: map[string]string{"primaryLocationLineHash": f.Fingerprint + ":1"},
 	}
@@ -177,6 +177,28 @@ func region(f finding.Finding) *sarifRegion {
 	return rg
 }
 
+// artifactLoc places a report path. A scan path that is absolute (a root
+// given as an absolute path outside the working directory) becomes an
+// absolute file:// URI with no base ID: relative to %SRCROOT% it would name
+// a different file. Everything else is relative to %SRCROOT%.
+func (v *view) artifactLoc(p string) sarifArtifactLoc {
+	if !v.serverRoot() && filepath.IsAbs(p) {
+		u := filepath.ToSlash(p)
+		if !strings.HasPrefix(u, "/") {
+			u = "/" + u // Windows drive paths: file:///C:/...
+		}
+		return sarifArtifactLoc{URI: (&url.URL{Scheme: "file", Path: u}).String()}
+	}
+	return artifactLoc(p)
+}
+
+// serverRoot reports whether the report is about a server (audit, gateway):
+// its paths are request paths and resources, not files.
+func (v *view) serverRoot() bool {
+	u, err := url.Parse(v.root)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https")
+}
+
 // artifactLoc makes a relative, percent-encoded URI under %SRCROOT%. Gateway
 // and audit paths (request paths, server resources) lose their leading slash
 // so they stay relative to the server URL in originalUriBaseIds.
@@ -226,7 +248,7 @@ func invocation(v *view) sarifInvocation {
 			Descriptor: &sarifDescr{ID: string(e.Kind)},
 		}
 		if e.Path != "" {
-			pl := &sarifPhysical{ArtifactLocation: artifactLoc(e.Path)}
+			pl := &sarifPhysical{ArtifactLocation: v.artifactLoc(e.Path)}
 			if e.Line > 0 {
 				pl.Region = &sarifRegion{StartLine: e.Line}
 			}
