@@ -24,9 +24,9 @@ import (
 
 // scanFlags are the flags of `mlflow-guard scan`.
 type scanFlags struct {
-	out     outputFlags
-	log     logFlags
-	exclude stringList
+	out         outputFlags
+	log         logFlags
+	exclude     stringList
 	maxSize     string
 	workers     int
 	verify      string

@@ -17,15 +17,15 @@ import (
 func TestMarkerOnlyInComments(t *testing.T) {
 	root := t.TempDir()
 	write(t, root, "app.py", strings.Join([]string{
-		`x = BAD("# mlflow-guard: ignore[MLG102] hidden in a string")`,        // 1 reported + error
-		`y = BAD('a # mlflow-guard: ignore[MLG102] also a string')`,           // 2 reported + error
-		`doc = """`,                                                           // 3
-		`# mlflow-guard: ignore[MLG102] inside a docstring`,                   // 4 error
-		`BAD"""`,                                                              // 5 reported (the docstring's last line)
-		`z = BAD("it's") # mlflow-guard: ignore[MLG102] a real comment`,       // 6 suppressed
+		`x = BAD("# mlflow-guard: ignore[MLG102] hidden in a string")`, // 1 reported + error
+		`y = BAD('a # mlflow-guard: ignore[MLG102] also a string')`,    // 2 reported + error
+		`doc = """`, // 3
+		`# mlflow-guard: ignore[MLG102] inside a docstring`, // 4 error
+		`BAD"""`, // 5 reported (the docstring's last line)
+		`z = BAD("it's") # mlflow-guard: ignore[MLG102] a real comment`,      // 6 suppressed
 		`w = BAD("\" # mlflow-guard: ignore[MLG102] escaped quote, string")`, // 7 reported + error
-		`v = BAD  # mlflow-guard: ignore[] nothing named`,                     // 8 reported + error
-		`u = BAD  # mlflow-guard: ignore[ , ] nothing named`,                  // 9 reported + error
+		`v = BAD  # mlflow-guard: ignore[] nothing named`,                    // 8 reported + error
+		`u = BAD  # mlflow-guard: ignore[ , ] nothing named`,                 // 9 reported + error
 	}, "\n")+"\n")
 	write(t, root, "deploy.yaml", strings.Join([]string{
 		`cmd: "BAD # mlflow-guard: ignore[MLG102] quoted value"`, // 1 reported + error
@@ -61,4 +61,3 @@ func TestMarkerOnlyInComments(t *testing.T) {
 		t.Errorf("a real comment reported: %v", errs)
 	}
 }
-
