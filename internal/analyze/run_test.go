@@ -22,9 +22,9 @@ func (a fakeAnalyzer) Analyze(ctx context.Context, f *File) Result { return a.fn
 func (fakeAnalyzer) Finish(context.Context) Result                 { panic("finish boom") }
 
 func TestRunIsolatesPanics(t *testing.T) {
-	a := fakeAnalyzer{fn: func(context.Context, *File) Result {
-		var m map[string]int
-		m["x"] = 1 // a real runtime panic, not a staged one
+	a := fakeAnalyzer{fn: func(_ context.Context, f *File) Result {
+		var s []int
+		_ = s[len(f.Path)] // a real runtime panic (index out of range), not a staged one
 		return Result{}
 	}}
 	r := Run(context.Background(), a, &File{Path: "a.py"})
