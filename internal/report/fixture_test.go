@@ -45,8 +45,8 @@ func fullReport() *Report {
 				Suppression: &finding.Suppression{Kind: "config", Reason: "dev-only compose file"}},
 		},
 		Errors: []finding.Error{
-			{Path: "src/broken.py", Line: 4, Kind: "parse", Message: "syntax error near 'def'"},
-			{Path: "models/huge.pt", Member: "archive/data.pkl", Kind: "limit", Message: "member larger than 512 MiB; not inspected"},
+			{Path: "src/broken.py", Line: 4, Kind: finding.ErrParse, Message: "syntax error near 'def'"},
+			{Path: "models/huge.pt", Member: "archive/data.pkl", Kind: finding.ErrLimit, Message: "member larger than 512 MiB; not inspected"},
 		},
 		Summary: Summary{Files: 12, Incomplete: true},
 		Rules:   rules.Catalog(),

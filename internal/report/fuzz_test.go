@@ -36,7 +36,7 @@ func FuzzWriters(f *testing.F) {
 			Tool:     Tool{Name: "mlflow-guard", Version: "v1.0.0", Command: "scan"},
 			Root:     "/src",
 			Findings: []finding.Finding{fd, fd},
-			Errors:   []finding.Error{{Path: path, Member: member, Kind: "parse", Message: msg, Line: max(line, 0)}},
+			Errors:   []finding.Error{{Path: path, Member: member, Kind: finding.ErrParse, Message: msg, Line: max(line, 0)}},
 		}
 		for _, format := range Formats {
 			w, err := New(format, Options{Color: level%2 == 1})

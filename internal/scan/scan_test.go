@@ -38,7 +38,7 @@ func (a *lineRule) Analyze(ctx context.Context, f *analyze.File) analyze.Result 
 	}
 	data, err := f.ReadAll()
 	if err != nil {
-		return analyze.Result{Errors: []finding.Error{{Kind: "read", Message: err.Error()}}}
+		return analyze.Result{Errors: []finding.Error{{Kind: finding.ErrRead, Message: err.Error()}}}
 	}
 	var r analyze.Result
 	for i, ln := range strings.Split(string(data), "\n") {

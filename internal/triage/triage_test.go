@@ -50,7 +50,7 @@ func TestApplyFillsLevelsAndDropsDisabled(t *testing.T) {
 	if out[2].Level != finding.Strict {
 		t.Errorf("MLG104 level = %v, want strict from config", out[2].Level)
 	}
-	if out[3].Level != finding.Strict || len(errs) != 1 || errs[0].Kind != "unknown-rule" {
+	if out[3].Level != finding.Strict || len(errs) != 1 || errs[0].Kind != finding.ErrUnknownRule {
 		t.Errorf("unknown rule: %+v %+v", out[3], errs)
 	}
 	out, _ = Apply(in, nil, nil, nil, now) // defaults without a config
