@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/term"
@@ -79,10 +80,17 @@ func (l *logFlags) logger(w io.Writer) *slog.Logger {
 // loadConfig reads --config, or discovers a config from the first path up
 // to the top of its git work tree.
 func (o *outputFlags) loadConfig(firstRoot string) (*config.Config, error) {
-	if o.config != "" {
-		return config.Load(o.config)
+	load := func() (*config.Config, error) {
+		if o.config != "" {
+			return config.Load(o.config)
+		}
+		return config.Discover(firstRoot)
 	}
-	return config.Discover(firstRoot)
+	c, err := load()
+	if c != nil {
+		c.Path = relToWD(c.Path) // it appears in reports (ignore entries)
+	}
+	return c, err
 }
 
 // loadBaseline reads --baseline, or returns nil.
@@ -90,7 +98,28 @@ func (o *outputFlags) loadBaseline() (*triage.Baseline, error) {
 	if o.baseline == "" {
 		return nil, nil
 	}
-	return triage.LoadBaseline(o.baseline)
+	b, err := triage.LoadBaseline(o.baseline)
+	if b != nil {
+		b.Path = relToWD(b.Path)
+	}
+	return b, err
+}
+
+// relToWD shows an absolute path under the working directory relative to
+// it: reports carry no machine paths where a relative one will do.
+func relToWD(p string) string {
+	if !filepath.IsAbs(p) {
+		return p
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	rel, err := filepath.Rel(wd, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return p
+	}
+	return filepath.ToSlash(rel)
 }
 
 // useColor decides colour: never into a file, never with NO_COLOR or a dumb
