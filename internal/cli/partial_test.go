@@ -234,3 +234,28 @@ func TestReportPathsForAbsoluteRoots(t *testing.T) {
 		t.Errorf("absolute file root: exit %d, %+v", code, rep.Findings)
 	}
 }
+
+// TestVerboseListsIgnoredAndExcluded: the summary counts what .gitignore
+// and --exclude left out, and -v names each path.
+func TestVerboseListsIgnoredAndExcluded(t *testing.T) {
+	root := tree(t, map[string]string{".gitignore": "gen/\n*.tmp.py\n", "gen/x.py": unsafeLoad, "a.tmp.py": unsafeLoad,
+		"vendor/v.py": unsafeLoad, "ok.py": "x = 1\n"})
+	code, out, stderr := run(t, "scan", "-v", "--format", "json", "--exclude", "vendor/**", root)
+	var rep struct {
+		Summary struct {
+			Ignored  int `json:"files_ignored"`
+			Excluded int `json:"files_excluded"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if code != ExitOK || rep.Summary.Ignored != 2 || rep.Summary.Excluded != 1 {
+		t.Errorf("exit %d, summary %+v", code, rep.Summary)
+	}
+	for _, p := range []string{"path=gen/x.py", "path=a.tmp.py", "path=vendor"} {
+		if !strings.Contains(stderr, p) {
+			t.Errorf("-v does not list %s:\n%s", p, stderr)
+		}
+	}
+}
