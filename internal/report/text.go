@@ -94,12 +94,27 @@ func (t *Text) Write(w io.Writer, r *Report) error {
 		}
 		i = j
 	}
-	if len(v.errors) > 0 {
-		if len(shown) > 0 {
+	// Files the user chose to leave out are notes, apart from the errors.
+	var errs, notes []finding.Error
+	for _, e := range v.errors {
+		if e.Kind == finding.ErrExcluded {
+			notes = append(notes, e)
+		} else {
+			errs = append(errs, e)
+		}
+	}
+	for _, sec := range []struct {
+		title string
+		list  []finding.Error
+	}{{"errors:", errs}, {"notes (left out by your choice):", notes}} {
+		if len(sec.list) == 0 {
+			continue
+		}
+		if len(shown) > 0 || (sec.title != "errors:" && len(errs) > 0) {
 			bw.WriteString("\n")
 		}
-		fmt.Fprintln(bw, t.paint(ansiBold, "errors:"))
-		for _, e := range v.errors {
+		fmt.Fprintln(bw, t.paint(ansiBold, sec.title))
+		for _, e := range sec.list {
 			fmt.Fprintf(bw, "  %s\n", oneLine(e.String()))
 		}
 	}
@@ -109,15 +124,18 @@ func (t *Text) Write(w io.Writer, r *Report) error {
 	if v.summary.Incomplete {
 		fmt.Fprintln(bw, t.paint(ansiRed+ansiBold, "INCOMPLETE: not everything could be checked; the findings above are partial."))
 	}
-	fmt.Fprintln(bw, summaryLine(v.summary))
+	fmt.Fprintln(bw, summaryLine(v.summary, len(notes)))
 	return bw.Flush()
 }
 
 // summaryLine is the one-line tally under every text report.
-func summaryLine(s Summary) string {
+func summaryLine(s Summary, notes int) string {
 	line := fmt.Sprintf("%s (%d strict, %d warning, %d advisory), %d suppressed, %s, %s",
 		plural(s.Findings, "finding"), s.ByLevel["strict"], s.ByLevel["warning"], s.ByLevel["advisory"],
-		s.Suppressed, plural(s.Files, "file"), plural(s.Errors, "error"))
+		s.Suppressed, plural(s.Files, "file"), plural(s.Errors-notes, "error"))
+	if notes > 0 {
+		line += ", " + plural(notes, "note")
+	}
 	if s.Ignored > 0 || s.Excluded > 0 {
 		// -v lists them one by one.
 		line += fmt.Sprintf(" (%d ignored by .gitignore, %d excluded)", s.Ignored, s.Excluded)

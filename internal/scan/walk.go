@@ -279,10 +279,10 @@ func (w *walker) walkDir(ctx context.Context, abs, rel string, layers []*ignoreL
 // needs, so a 10 GB checkpoint is judged, not skipped.
 func (w *walker) file(ctx context.Context, j job) {
 	if w.s.maxSize > 0 && j.size > w.s.maxSize {
-		w.excluded++
 		if j.ignored {
-			return // ignored and over the user's cap: counted, not listed
+			return // already counted as ignored; over the user's cap as well
 		}
+		w.excluded++
 		w.fail(j.rel, finding.ErrExcluded, "%d bytes is over the %d-byte --max-file-size you set; not scanned", j.size, w.s.maxSize)
 		return
 	}
