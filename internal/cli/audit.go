@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -33,41 +32,44 @@ type auditFlags struct {
 }
 
 func (f *auditFlags) flagSet(env Env) *flag.FlagSet {
-	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	fs := newFlagSet("audit")
 	f.out.register(fs)
+	// audit takes no path: the config is found from the working directory.
+	fs.Lookup("config").Usage = "config `FILE` (default: .mlflow-guard.yaml or .yml in the working directory or, inside a git work tree, the nearest parent up to its top)"
 	f.log.register(fs)
 	fs.StringVar(&f.trackingURI, "tracking-uri", "", "MLflow server `URL` (default $MLFLOW_TRACKING_URI); credentials come from MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN")
 	fs.StringVar(&f.databaseURI, "database-uri", "", "read runs and the registry straight from MLflow's SQL backend, read-only (`URI`: sqlite:///path or postgresql://...)")
 	fs.BoolVar(&f.deep, "deep", false, "also download model artifacts and scan them with the model analyzer")
-	fs.StringVar(&f.deepBudget, "deep-budget", "1GiB", "total bytes --deep may download (`SIZE`)")
+	fs.StringVar(&f.deepBudget, "deep-budget", "1GiB", "how much --deep may download in all, a `SIZE` such as 500MB or 2GiB")
 	fs.IntVar(&f.concurrency, "concurrency", 4, "experiments and models read at once")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of one HTTP request (a search page of a big server can be slow)")
 	fs.IntVar(&f.pageSize, "page-size", 1000, "max_results per search page")
-	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: mlflow-guard audit --tracking-uri URL [--database-uri URI] [--deep] [flags]")
-		fmt.Fprintln(env.Stderr, "\nRead-only security audit of a live MLflow server. Exit codes: 0 clean, 1 findings, 2 usage, 3 audit incomplete.")
-		fs.PrintDefaults()
-	}
 	return fs
+}
+
+// auditHelp is the text above audit's flags.
+var auditHelp = Help{
+	Usage: "mlflow-guard audit [--tracking-uri URL] [--database-uri URI] [--deep] [flags]",
+	Description: `Read-only security audit of a live MLflow server. The server is given with
+--tracking-uri or MLFLOW_TRACKING_URI; audit takes no path arguments.
+
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config
+error, 3 the audit is incomplete (part of the server could not be read).`,
 }
 
 func runAudit(ctx context.Context, env Env, args []string) int {
 	var f auditFlags
 	fs := f.flagSet(env)
-	rest, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return ExitOK
-	}
-	if err != nil {
-		return ExitUsage
+	rest, exit, done := parseFlags(env, fs, auditHelp, args)
+	if done {
+		return exit
 	}
 	usage := func(format string, a ...any) int {
 		fmt.Fprintf(env.Stderr, "mlflow-guard audit: "+format+"\n", a...)
 		return ExitUsage
 	}
 	if len(rest) > 0 {
-		return usage("unexpected argument %q (the server is given with --tracking-uri)", rest[0])
+		return usageError(env, fs, auditHelp, "unexpected argument %q (the server is given with --tracking-uri)", rest[0])
 	}
 	if err := f.out.validate(); err != nil {
 		return usage("%v", err)

@@ -3,8 +3,10 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Exit codes of scan and audit (rules.md).
@@ -47,33 +49,101 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if env.Getenv == nil {
 		env.Getenv = func(string) string { return "" }
 	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(env.Stderr)
-		if len(args) == 0 {
-			return ExitUsage
+	if len(args) == 0 {
+		fmt.Fprintln(env.Stderr, "mlflow-guard: missing command")
+		fmt.Fprintln(env.Stderr)
+		writeMainHelp(env.Stderr)
+		return ExitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		if len(args) > 1 {
+			return mainUsageError(env, "unexpected argument %q after %s", args[1], args[0])
 		}
+		writeMainHelp(env.Stdout)
 		return ExitOK
+	case "-V", "--version", "-version":
+		return runVersion(ctx, env, args[1:])
+	case "help":
+		return runHelp(ctx, env, args[1:])
 	}
+	if c, ok := lookupCommand(args[0]); ok {
+		return c.run(ctx, env, args[1:])
+	}
+	return mainUsageError(env, "unknown command %q", args[0])
+}
+
+func lookupCommand(name string) (command, bool) {
 	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(ctx, env, args[1:])
+		if c.name == name {
+			return c, true
 		}
 	}
-	fmt.Fprintf(env.Stderr, "mlflow-guard: unknown command %q\n\n", args[0])
-	usage(env.Stderr)
+	return command{}, false
+}
+
+func mainUsageError(env Env, format string, a ...any) int {
+	fmt.Fprintf(env.Stderr, "mlflow-guard: %s\n\n", fmt.Sprintf(format, a...))
+	writeMainHelp(env.Stderr)
 	return ExitUsage
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: mlflow-guard <command> [flags]")
-	fmt.Fprintln(w)
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(w, "\nRun 'mlflow-guard <command> -h' for a command's flags.")
+// mainFlags are the flags that stand in for a command.
+func mainFlags() *flag.FlagSet {
+	fs := newFlagSet("mlflow-guard")
+	var version bool
+	fs.BoolVar(&version, "V", false, "print the version (same as the version command)")
+	fs.BoolVar(&version, "version", false, "print the version (same as the version command)")
+	return fs
 }
 
+func writeMainHelp(w io.Writer) {
+	var b strings.Builder
+	b.WriteString("Commands:\n")
+	width := len("help")
+	for _, c := range commands() {
+		width = max(width, len(c.name))
+	}
+	for _, c := range commands() {
+		fmt.Fprintf(&b, "  %-*s  %s\n", width, c.name, c.summary)
+	}
+	fmt.Fprintf(&b, "  %-*s  %s\n", width, "help", "print the help of a command")
+	b.WriteString("\nRun 'mlflow-guard help COMMAND' (or 'mlflow-guard COMMAND -h') for a command's flags.")
+	WriteHelp(w, mainFlags(), Help{Usage: "mlflow-guard COMMAND [flags] [arguments]", Description: b.String()})
+}
+
+// runHelp prints the help of the command named, on stdout.
+func runHelp(ctx context.Context, env Env, args []string) int {
+	switch len(args) {
+	case 0:
+		writeMainHelp(env.Stdout)
+		return ExitOK
+	case 1:
+	default:
+		return mainUsageError(env, "help takes one command, got %d arguments", len(args))
+	}
+	if args[0] == "help" {
+		writeMainHelp(env.Stdout)
+		return ExitOK
+	}
+	c, ok := lookupCommand(args[0])
+	if !ok {
+		return mainUsageError(env, "help: unknown command %q", args[0])
+	}
+	return c.run(ctx, env, []string{"-h"})
+}
+
+var versionHelp = Help{Usage: "mlflow-guard version", Description: "Prints the version. -V and --version do the same."}
+
 func runVersion(ctx context.Context, env Env, args []string) int {
+	fs := newFlagSet("version")
+	rest, code, done := parseFlags(env, fs, versionHelp, args)
+	if done {
+		return code
+	}
+	if len(rest) > 0 {
+		return usageError(env, fs, versionHelp, "unexpected argument %q", rest[0])
+	}
 	fmt.Fprintln(env.Stdout, "mlflow-guard", Version)
 	return ExitOK
 }

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,27 +10,27 @@ import (
 	"github.com/mlflow-guard/mlflow-guard/internal/safeio"
 )
 
+// digestHelp is the text above digest's flags.
+var digestHelp = Help{
+	Usage: "mlflow-guard digest [-o FILE] DIR",
+	Description: `Writes a SHA-256 manifest of every file under the model directory DIR.
+Check it later with: mlflow-guard scan --verify FILE DIR`,
+}
+
 // runDigest writes a SHA-256 manifest of a model directory, to stdout or
 // to -o FILE (a manifest written inside DIR does not list itself).
 func runDigest(ctx context.Context, env Env, args []string) int {
-	fs := flag.NewFlagSet("digest", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	out := fs.String("o", "", "write the manifest to `FILE` instead of stdout")
-	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: mlflow-guard digest [-o FILE] DIR")
-		fmt.Fprintln(env.Stderr, "Check it later with: mlflow-guard scan --verify FILE DIR")
-		fs.PrintDefaults()
+	fs := newFlagSet("digest")
+	out := fs.String("o", "", "write the manifest to `FILE` instead of stdout (a manifest inside DIR does not list itself)")
+	rest, code, done := parseFlags(env, fs, digestHelp, args)
+	if done {
+		return code
 	}
-	rest, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return ExitOK
-	}
-	if err != nil {
-		return ExitUsage
-	}
-	if len(rest) != 1 {
-		fs.Usage()
-		return ExitUsage
+	switch {
+	case len(rest) == 0:
+		return usageError(env, fs, digestHelp, "missing DIR")
+	case len(rest) > 1:
+		return usageError(env, fs, digestHelp, "takes one DIR, got %d arguments", len(rest))
 	}
 	dir := rest[0]
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {

@@ -30,12 +30,12 @@ type outputFlags struct {
 }
 
 func (o *outputFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.format, "format", "text", "report format: text, json or sarif")
+	fs.StringVar(&o.format, "format", "text", "report `FORMAT`: text, json or sarif")
 	fs.StringVar(&o.output, "output", "", "write the report to `FILE` instead of stdout")
-	fs.StringVar(&o.failOn, "fail-on", "strict", "exit 1 when an unsuppressed finding is at or above this level: strict, warning, advisory or never")
-	fs.StringVar(&o.config, "config", "", "config `FILE` (default: .mlflow-guard.yaml or .yml in the first path)")
+	fs.StringVar(&o.failOn, "fail-on", "strict", "exit 1 when an unsuppressed finding is at or above this `LEVEL`: strict, warning, advisory or never")
+	fs.StringVar(&o.config, "config", "", "config `FILE` (default: .mlflow-guard.yaml or .yml in the first PATH or, inside a git work tree, the nearest parent up to its top)")
 	fs.StringVar(&o.baseline, "baseline", "", "JSON report `FILE` from an earlier run; findings already in it are suppressed")
-	fs.StringVar(&o.color, "color", "auto", "colour the text report: auto, always or never")
+	fs.StringVar(&o.color, "color", "auto", "colour the text report: `WHEN` is auto, always or never")
 }
 
 // logFlags are -q/--quiet and -v/--verbose; logs always go to stderr.

@@ -34,8 +34,7 @@ type scanFlags struct {
 }
 
 func (f *scanFlags) flagSet(env Env) *flag.FlagSet {
-	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	fs := newFlagSet("scan")
 	f.out.register(fs)
 	f.log.register(fs)
 	fs.Var(&f.exclude, "exclude", "skip paths matching `GLOB` (repeatable; ** spans directories), on top of .gitignore")
@@ -43,26 +42,25 @@ func (f *scanFlags) flagSet(env Env) *flag.FlagSet {
 	fs.IntVar(&f.workers, "workers", 0, fmt.Sprintf("files analyzed in parallel, 1 to %d (default: number of CPUs)", scan.MaxWorkers))
 	fs.BoolVar(&f.noGitignore, "no-gitignore", false, "also scan what .gitignore files hide (by default only model files are looked for there; files git tracks are always scanned)")
 	fs.StringVar(&f.verify, "verify", "", "check model files against the SHA-256 `MANIFEST` written by `mlflow-guard digest`")
-	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: mlflow-guard scan [flags] [PATH...]")
-		fmt.Fprintln(env.Stderr, "\nScans Python code, deployment config and model files under each PATH (default \".\").")
-		fmt.Fprintln(env.Stderr, "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config error, 3 the scan failed or is incomplete")
-		fmt.Fprintln(env.Stderr, "(some file was not fully analyzed, or the run was interrupted; 3 wins over 1).")
-		fmt.Fprintln(env.Stderr, "\nFlags:")
-		fs.PrintDefaults()
-	}
 	return fs
+}
+
+// scanHelp is the text above scan's flags.
+var scanHelp = Help{
+	Usage: "mlflow-guard scan [flags] [PATH...]",
+	Description: `Scans Python code, deployment config and model files under each PATH (default ".").
+
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config
+error, 3 the scan failed or is incomplete (some file was not fully analyzed,
+or the run was interrupted; 3 wins over 1).`,
 }
 
 func runScan(ctx context.Context, env Env, args []string) int {
 	var f scanFlags
 	fs := f.flagSet(env)
-	roots, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return ExitOK
-	}
-	if err != nil {
-		return ExitUsage // the flag package already printed the problem
+	roots, code, done := parseFlags(env, fs, scanHelp, args)
+	if done {
+		return code
 	}
 	if len(roots) == 0 {
 		roots = []string{"."}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -30,6 +31,7 @@ type catalogEntry struct {
 	Fix              string   `json:"fix"`
 	Do               string   `json:"do"`
 	Dont             string   `json:"dont"`
+	Suppress         string   `json:"suppress"`
 	HelpURI          string   `json:"help_uri"`
 }
 
@@ -52,6 +54,82 @@ func WriteCatalog(w io.Writer, format string, rs []rules.Rule) error {
 		return fmt.Errorf("write rule catalog: %w", err)
 	}
 	return nil
+}
+
+// WriteRules renders the rules a user named: each one in full in text and
+// markdown (its docs page), the same entries as WriteCatalog in json.
+func WriteRules(w io.Writer, format string, rs []rules.Rule) error {
+	var err error
+	switch strings.ToLower(strings.TrimSpace(format)) {
+	case "text":
+		var b strings.Builder
+		for i, r := range rs {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			ruleText(&b, r)
+		}
+		_, err = io.WriteString(w, b.String())
+	case "markdown", "md":
+		var b bytes.Buffer
+		for i, r := range rs {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			b.Write(rules.RenderRuleMarkdown(r))
+		}
+		_, err = w.Write(b.Bytes())
+	default:
+		return WriteCatalog(w, format, rs)
+	}
+	if err != nil {
+		return fmt.Errorf("write rules: %w", err)
+	}
+	return nil
+}
+
+// ruleText is one rule in full as plain text: every section of its docs
+// page, in the same order.
+func ruleText(b *strings.Builder, r rules.Rule) {
+	refs := append(append([]string{}, r.CWE...), r.OWASP...)
+	fmt.Fprintf(b, "%s %s\n", r.ID, r.Name)
+	fmt.Fprintf(b, "  level %s (SARIF %s), security severity %s; %s\n", r.Level, r.Level.SARIFLevel(), r.SecuritySeverity, strings.Join(refs, ", "))
+	fmt.Fprintf(b, "  seed rule: %s; enforced in: %s\n", r.SeedRule, strings.Join(r.EnforcedIn, ", "))
+	fmt.Fprintf(b, "  %s\n", r.HelpURL())
+	section := func(title, body string, indent string) {
+		fmt.Fprintf(b, "\n%s\n", title)
+		for _, l := range strings.Split(strings.TrimRight(body, "\n"), "\n") {
+			if l == "" {
+				b.WriteString("\n")
+				continue
+			}
+			b.WriteString(indent + l + "\n")
+		}
+	}
+	section("What is reported", wrapText(r.Summary, 76), "  ")
+	section("Why it matters", wrapText(r.Description, 76), "  ")
+	section("Fix", wrapText(r.Fix, 76), "  ")
+	section("Do", r.Do, "    ")
+	section("Don't", r.Dont, "    ")
+	section("Suppress", rules.SuppressText(r), "  ")
+}
+
+// wrapText breaks prose into lines of at most width bytes at spaces.
+func wrapText(s string, width int) string {
+	var b strings.Builder
+	n := 0
+	for _, word := range strings.Fields(s) {
+		if n > 0 && n+1+len(word) > width {
+			b.WriteString("\n")
+			n = 0
+		} else if n > 0 {
+			b.WriteString(" ")
+			n++
+		}
+		b.WriteString(word)
+		n += len(word)
+	}
+	return b.String()
 }
 
 func catalogText(w io.Writer, rs []rules.Rule) error {
@@ -83,7 +161,7 @@ func catalogJSON(w io.Writer, rs []rules.Rule) error {
 			SecuritySeverity: r.SecuritySeverity, Precision: r.Precision(), SeedRule: r.SeedRule,
 			CWE: nonNil(r.CWE), OWASP: nonNil(r.OWASP), EnforcedIn: nonNil(r.EnforcedIn),
 			Summary: r.Summary, Description: r.Description, Fix: r.Fix, Do: r.Do, Dont: r.Dont,
-			HelpURI: r.HelpURL(),
+			Suppress: rules.SuppressText(r), HelpURI: r.HelpURL(),
 		})
 	}
 	enc := json.NewEncoder(w)

@@ -89,8 +89,17 @@ func RenderMarkdownPage(r Rule) []byte {
 	fmt.Fprintf(&b, "| Seed rule | %s |\n", r.SeedRule)
 	fmt.Fprintf(&b, "| Enforced in | %s |\n\n", strings.Join(r.EnforcedIn, ", "))
 	writeHelpBody(&b, r, "##")
+	b.WriteString("\n## Suppress\n\n")
+	b.WriteString(suppressMarkdown(r))
 	b.WriteString("\n[All rules](README.md)\n")
 	return b.Bytes()
+}
+
+// RenderRuleMarkdown is one rule's page without the generated-file note and
+// the link back to the index: what `rules --format markdown RULE` prints.
+func RenderRuleMarkdown(r Rule) []byte {
+	page := bytes.TrimPrefix(RenderMarkdownPage(r), []byte(generatedNote))
+	return bytes.TrimSuffix(page, []byte("\n[All rules](README.md)\n"))
 }
 
 // writeHelpBody writes the sections shared by the docs page and SARIF help.
@@ -101,6 +110,62 @@ func writeHelpBody(b *bytes.Buffer, r Rule, h string) {
 	fence(b, r.Do)
 	fmt.Fprintf(b, "\n%s Don't\n\n", h)
 	fence(b, r.Dont)
+}
+
+// Inline reports whether findings of r can be suppressed by a comment: only
+// rules reported on text files (code, deployment config) can; model files,
+// live servers and gateway requests hold no comments.
+func (r Rule) Inline() bool {
+	for _, e := range r.EnforcedIn {
+		if e == InCode || e == InDeploy {
+			return true
+		}
+	}
+	return false
+}
+
+// SuppressInline is the comment that suppresses r on one line.
+func (r Rule) SuppressInline() string {
+	return "# mlflow-guard: ignore[" + r.ID + "] <why this is safe here>"
+}
+
+// SuppressConfig is the .mlflow-guard.yaml entry that suppresses r.
+func (r Rule) SuppressConfig() string {
+	return "ignore:\n  - rule: " + r.ID + "\n    path: <glob, e.g. notebooks/**>   # optional: the whole rule without it\n" +
+		"    reason: <why this is accepted>\n    expires: 2030-12-31              # optional"
+}
+
+// suppressBaseline says how a baseline suppresses what is there today.
+const suppressBaseline = "A baseline suppresses every finding already present: " +
+	"`mlflow-guard scan --format json --output baseline.json` once, then `mlflow-guard scan --baseline baseline.json`."
+
+// suppressMarkdown is the "Suppress" section of a rule page.
+func suppressMarkdown(r Rule) string {
+	var b strings.Builder
+	if r.Inline() {
+		b.WriteString("On the line, or on a comment line just above it (`#`, or `//` and `;` in INI files):\n\n")
+		fmt.Fprintf(&b, "```\n%s\n```\n\n", r.SuppressInline())
+	}
+	b.WriteString("In `.mlflow-guard.yaml`, for a path glob or for the whole rule:\n\n")
+	fmt.Fprintf(&b, "```yaml\n%s\n```\n\n", r.SuppressConfig())
+	b.WriteString(suppressBaseline + " Details: [suppression](../suppression.md).\n")
+	return b.String()
+}
+
+// SuppressText is how to suppress r, as plain text.
+func SuppressText(r Rule) string {
+	var b strings.Builder
+	if r.Inline() {
+		fmt.Fprintf(&b, "On the line, or on a comment line just above it:\n  %s\n", r.SuppressInline())
+	}
+	b.WriteString("In .mlflow-guard.yaml, for a path glob or for the whole rule:\n")
+	for _, l := range strings.Split(r.SuppressConfig(), "\n") {
+		b.WriteString("  " + l + "\n")
+	}
+	b.WriteString("A baseline suppresses every finding already present:\n" +
+		"  mlflow-guard scan --format json --output baseline.json   # once\n" +
+		"  mlflow-guard scan --baseline baseline.json\n")
+	return b.String()
 }
 
 // HelpMarkdown is the rule's help for SARIF help.markdown.
