@@ -150,8 +150,8 @@ func TestRulesTextShowsWholeRule(t *testing.T) {
 	}
 	for _, want := range []string{
 		"MLG102 unsafe-deserialization", "What is reported", "Why it matters", "Fix\n", "Do\n", "Don't\n", "Suppress\n",
-		"CVE-2024-37052",                 // from the description
-		"weights_only=True)",             // from Do
+		"CVE-2024-37052",                   // from the description
+		"weights_only=True)",               // from Do
 		"pickle.load(open(local, \"rb\"))", // from Don't
 		"# mlflow-guard: ignore[MLG102]",
 		"- rule: MLG102",
