@@ -49,7 +49,7 @@ func StartPostgres(t testing.TB) *Postgres {
 	t.Helper()
 	bin := pgBinDir()
 	if bin == "" {
-		Require(t, "PostgreSQL server binaries (apt package postgresql)")
+		Require(t, "PostgreSQL server binaries: no /usr/lib/postgresql/*/bin/initdb and MLFLOW_GUARD_PG_BIN is not set (install the postgresql package, or set MLFLOW_GUARD_PG_BIN to the directory holding initdb and pg_ctl)")
 	}
 	dir, err := os.MkdirTemp("", "mlflow-guard-pg-")
 	if err != nil {
