@@ -50,8 +50,8 @@ var readmeSkipped = map[string]string{
 	"go build -o mlflow-guard ./cmd/mlflow-guard": "the test builds exactly this binary once and runs every other command with it",
 	"scripts/test.sh": "the whole test suite (this test is part of it); it also creates the shared virtualenv",
 	"go test ./internal/cli -run 'Golden|Expected'": "runs this package's tests, which include this one",
-	"go test ./internal/cli -run Golden -update":     "rewrites the golden files",
-	"go test ./...":                                  "the whole test suite (this test is part of it)",
+	"go test ./internal/cli -run Golden -update":    "rewrites the golden files",
+	"go test ./...": "the whole test suite (this test is part of it)",
 	"go install github.com/mlflow-guard/mlflow-guard/cmd/mlflow-guard@<commit-sha>": "needs the network and a commit SHA the reader fills in",
 }
 
