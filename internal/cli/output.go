@@ -166,10 +166,8 @@ func (o *outputFlags) emit(env Env, rep *report.Report) int {
 	if o.format != "text" || o.output != "" {
 		// Machine formats stay clean on stdout; the person at the terminal
 		// still gets one line on stderr.
-		s := report.Summarize(rep.Findings, rep.Errors, rep.Summary)
-		fmt.Fprintf(env.Stderr, "mlflow-guard %s: %d findings (%d strict, %d warning, %d advisory), %d suppressed, %d errors, %d files\n",
-			rep.Tool.Command, s.Findings, s.ByLevel["strict"], s.ByLevel["warning"], s.ByLevel["advisory"], s.Suppressed, s.Errors, s.Files)
-		if s.Incomplete {
+		fmt.Fprintf(env.Stderr, "mlflow-guard %s: %s\n", rep.Tool.Command, report.SummaryLine(rep))
+		if report.Summarize(rep.Findings, rep.Errors, rep.Summary).Incomplete {
 			fmt.Fprintf(env.Stderr, "mlflow-guard %s: INCOMPLETE: some input was not fully analyzed (see the errors in the report); exit 3\n", rep.Tool.Command)
 		}
 	}

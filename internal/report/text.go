@@ -94,19 +94,15 @@ func (t *Text) Write(w io.Writer, r *Report) error {
 		}
 		i = j
 	}
-	// Files the user chose to leave out are notes, apart from the errors.
-	var errs, notes []finding.Error
-	for _, e := range v.errors {
-		if e.Kind == finding.ErrExcluded {
-			notes = append(notes, e)
-		} else {
-			errs = append(errs, e)
-		}
-	}
+	// Errors are input that was not fully analyzed (they make the run
+	// incomplete, exit 3); everything else (files the user left out,
+	// unused or malformed suppressions, stale config) is a note: listed
+	// apart, and it does not change the exit code.
+	errs, notes := SplitNotes(v.errors)
 	for _, sec := range []struct {
 		title string
 		list  []finding.Error
-	}{{"errors:", errs}, {"notes (left out by your choice):", notes}} {
+	}{{"errors:", errs}, {"notes:", notes}} {
 		if len(sec.list) == 0 {
 			continue
 		}
@@ -126,6 +122,27 @@ func (t *Text) Write(w io.Writer, r *Report) error {
 	}
 	fmt.Fprintln(bw, summaryLine(v.summary, len(notes)))
 	return bw.Flush()
+}
+
+// SplitNotes separates the errors that make a run incomplete from the
+// notes, which do not change the exit code (finding.ErrorKind.Incomplete).
+func SplitNotes(all []finding.Error) (errs, notes []finding.Error) {
+	for _, e := range all {
+		if e.Kind.Incomplete() {
+			errs = append(errs, e)
+		} else {
+			notes = append(notes, e)
+		}
+	}
+	return errs, notes
+}
+
+// SummaryLine is the one-line tally of a report, as the text format ends
+// with it: "1 finding (...)", "2 findings (...)", errors and notes apart.
+func SummaryLine(r *Report) string {
+	v := prepare(r)
+	_, notes := SplitNotes(v.errors)
+	return summaryLine(v.summary, len(notes))
 }
 
 // summaryLine is the one-line tally under every text report.

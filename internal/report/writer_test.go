@@ -175,3 +175,37 @@ func TestCatalogFormats(t *testing.T) {
 		t.Errorf("unknown catalog format error = %v", err)
 	}
 }
+
+// TestTextNotesApartFromErrors: kinds that do not change the exit code
+// (unused suppressions, files the user left out, malformed suppressions)
+// are notes, listed and counted apart from the errors; counts are singular
+// for one.
+func TestTextNotesApartFromErrors(t *testing.T) {
+	r := emptyReport()
+	r.Findings = []finding.Finding{{RuleID: "MLG102", Path: "a.py", Line: 3, Message: "pickle.load"}}
+	r.Errors = []finding.Error{
+		{Path: "a.py", Line: 9, Kind: finding.ErrUnusedSuppression, Message: "inline suppression ignore[MLG101] matched no finding; remove it"},
+		{Path: "big.bin", Kind: finding.ErrExcluded, Message: "larger than --max-file-size"},
+	}
+	out := string(render(t, "text", Options{}, r))
+	for _, want := range []string{
+		"\nnotes:\n  a.py:9: unused-suppression: ",
+		"  big.bin: excluded: ",
+		"1 finding (1 strict, 0 warning, 0 advisory), 0 suppressed, 3 files, 0 errors, 2 notes\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text report lacks %q\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "errors:") {
+		t.Errorf("notes listed as errors:\n%s", out)
+	}
+	if got := SummaryLine(r); got != "1 finding (1 strict, 0 warning, 0 advisory), 0 suppressed, 3 files, 0 errors, 2 notes" {
+		t.Errorf("SummaryLine = %q", got)
+	}
+	r.Errors = append(r.Errors, finding.Error{Path: "b.py", Kind: finding.ErrParse, Message: "syntax error"})
+	out = string(render(t, "text", Options{}, r))
+	if !strings.Contains(out, "errors:\n  b.py: parse: syntax error\n\nnotes:\n") || !strings.Contains(out, ", 1 error, 2 notes\n") {
+		t.Errorf("one error and two notes:\n%s", out)
+	}
+}
