@@ -93,6 +93,10 @@ type Finding struct {
 	Fix string `json:"fix,omitempty"`
 	// Suppression says how and why a suppressed finding was suppressed.
 	Suppression *Suppression `json:"suppression,omitempty"`
+	// Context names what the finding is in when its rule's fix depends on
+	// it (rules.Ctx*: "dockerfile", "default_permission", ...); empty lets
+	// the catalog derive it from the path. It only picks the Fix text.
+	Context string `json:"-"`
 	// Snippet is the trimmed source line (already redacted); used for the
 	// fingerprint and for the text report. Never holds a raw secret.
 	Snippet string `json:"-"`

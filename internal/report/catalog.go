@@ -16,23 +16,24 @@ var CatalogFormats = []string{"text", "markdown", "json"}
 
 // catalogEntry is the JSON shape of one rule: every catalog field.
 type catalogEntry struct {
-	ID               string   `json:"id"`
-	Name             string   `json:"name"`
-	Level            string   `json:"level"`
-	SARIFLevel       string   `json:"sarif_level"`
-	SecuritySeverity string   `json:"security_severity"`
-	Precision        string   `json:"precision"`
-	SeedRule         string   `json:"seed_rule"`
-	CWE              []string `json:"cwe"`
-	OWASP            []string `json:"owasp"`
-	EnforcedIn       []string `json:"enforced_in"`
-	Summary          string   `json:"summary"`
-	Description      string   `json:"description"`
-	Fix              string   `json:"fix"`
-	Do               string   `json:"do"`
-	Dont             string   `json:"dont"`
-	Suppress         string   `json:"suppress"`
-	HelpURI          string   `json:"help_uri"`
+	ID               string            `json:"id"`
+	Name             string            `json:"name"`
+	Level            string            `json:"level"`
+	SARIFLevel       string            `json:"sarif_level"`
+	SecuritySeverity string            `json:"security_severity"`
+	Precision        string            `json:"precision"`
+	SeedRule         string            `json:"seed_rule"`
+	CWE              []string          `json:"cwe"`
+	OWASP            []string          `json:"owasp"`
+	EnforcedIn       []string          `json:"enforced_in"`
+	Summary          string            `json:"summary"`
+	Description      string            `json:"description"`
+	Fix              string            `json:"fix"`
+	FixFor           map[string]string `json:"fix_for,omitempty"`
+	Do               string            `json:"do"`
+	Dont             string            `json:"dont"`
+	Suppress         string            `json:"suppress"`
+	HelpURI          string            `json:"help_uri"`
 }
 
 // WriteCatalog renders the rule catalog for `mlflow-guard rules`: text is
@@ -108,7 +109,15 @@ func ruleText(b *strings.Builder, r rules.Rule) {
 	}
 	section("What is reported", wrapText(r.Summary, 76), "  ")
 	section("Why it matters", wrapText(r.Description, 76), "  ")
-	section("Fix", wrapText(r.Fix, 76), "  ")
+	fix := ""
+	for _, l := range strings.Split(r.FixAll(), "\n") {
+		w := wrapText(l, 76)
+		if strings.HasPrefix(l, "- ") {
+			w = strings.ReplaceAll(wrapText(l, 74), "\n", "\n  ")
+		}
+		fix += w + "\n"
+	}
+	section("Fix", fix, "  ")
 	section("Do", r.Do, "    ")
 	section("Don't", r.Dont, "    ")
 	section("Suppress", rules.SuppressText(r), "  ")
@@ -160,7 +169,7 @@ func catalogJSON(w io.Writer, rs []rules.Rule) error {
 			ID: r.ID, Name: r.Name, Level: r.Level.String(), SARIFLevel: r.Level.SARIFLevel(),
 			SecuritySeverity: r.SecuritySeverity, Precision: r.Precision(), SeedRule: r.SeedRule,
 			CWE: nonNil(r.CWE), OWASP: nonNil(r.OWASP), EnforcedIn: nonNil(r.EnforcedIn),
-			Summary: r.Summary, Description: r.Description, Fix: r.Fix, Do: r.Do, Dont: r.Dont,
+			Summary: r.Summary, Description: r.Description, Fix: r.Fix, FixFor: r.FixFor, Do: r.Do, Dont: r.Dont,
 			Suppress: rules.SuppressText(r), HelpURI: r.HelpURL(),
 		})
 	}

@@ -48,7 +48,7 @@ func prepare(r *Report) *view {
 				f.Rule = rl.Name
 			}
 			if f.Fix == "" {
-				f.Fix = rl.Fix
+				f.Fix = rl.FixIn(f.Context, f.Path)
 			}
 			if f.CWE == nil {
 				f.CWE = slices.Clone(rl.CWE)

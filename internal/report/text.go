@@ -88,8 +88,16 @@ func (t *Text) Write(w io.Writer, r *Report) error {
 			lvl := fmt.Sprintf("%-8s", f.Level)
 			fmt.Fprintf(bw, "  %-*s  %s %s %s  %s\n", width, location(f), t.paint(levelColor(f.Level), lvl),
 				f.RuleID, f.Rule, oneLine(f.Message))
-			if f.Fix != "" {
-				fmt.Fprintf(bw, "  %*s  %s\n", width, "", t.paint(ansiDim, "fix: "+f.Fix))
+			// A fix may be a short list of options, one per line.
+			for i, l := range strings.Split(strings.TrimRight(f.Fix, "\n"), "\n") {
+				if l == "" {
+					continue
+				}
+				lead := "fix: "
+				if i > 0 {
+					lead = "     "
+				}
+				fmt.Fprintf(bw, "  %*s  %s\n", width, "", t.paint(ansiDim, lead+oneLine(l)))
 			}
 		}
 		i = j

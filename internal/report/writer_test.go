@@ -209,3 +209,27 @@ func TestTextNotesApartFromErrors(t *testing.T) {
 		t.Errorf("one error and two notes:\n%s", out)
 	}
 }
+
+// TestFixChosenPerFinding: the fix printed follows the finding's context
+// (set by the analyzer) or its file kind, not one text per rule.
+func TestFixChosenPerFinding(t *testing.T) {
+	r := emptyReport()
+	r.Findings = []finding.Finding{
+		{RuleID: "MLG410", Path: "Dockerfile", Line: 1, Message: "runs as root"},
+		{RuleID: "MLG410", Path: "k8s/mlflow.yaml", Line: 3, Message: "no securityContext"},
+		{RuleID: "MLG404", Path: "auth/basic_auth.ini", Line: 2, Message: "default_permission = EDIT", Context: rules.CtxDefaultPermission},
+	}
+	out := string(render(t, "text", Options{}, r))
+	ix := rules.NewIndex()
+	r410, _ := ix.Lookup("MLG410")
+	r404, _ := ix.Lookup("MLG404")
+	for _, want := range []string{
+		"fix: " + r410.FixFor[rules.CtxDockerfile],
+		"fix: " + r410.FixFor[rules.CtxKubernetes],
+		"fix: " + r404.FixFor[rules.CtxDefaultPermission],
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text report lacks %q\n%s", want, out)
+		}
+	}
+}

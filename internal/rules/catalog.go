@@ -198,7 +198,7 @@ onnx.save_model(m, "model.onnx", save_as_external_data=True,
 			Description: "An approved model version should be exactly the bytes that were reviewed. Files that differ from the recorded " +
 				"SHA-256 manifest mean something changed after approval: a tampered artifact store or a re-upload over the same path. " +
 				"An approved version with no recorded digest leaves the deploy side nothing to check (CWE-354, CWE-494).",
-			Fix: "Record a SHA-256 manifest when the version is approved and verify it before every load (mlflow-guard pull, scan --verify).",
+			Fix: "Record a SHA-256 manifest on approval (mlflow-guard digest -o MANIFEST DIR) and verify it before every load (mlflow-guard scan --verify MANIFEST DIR).",
 			Do: `digest = hashlib.sha256(pathlib.Path(local).read_bytes()).hexdigest()
 client.set_model_version_tag(name, version, "mlflow-guard.digest", digest)
 # at deploy time: refuse to load when the digest differs`,
@@ -419,7 +419,11 @@ mlflow.log_artifact("data/full_dump.parquet")   # 4 GB`,
 				"is enabled, running jobs. MLflow's built-in auth has had gaps of its own (job and trace routes left open, " +
 				"CVE-2026-0545 and CVE-2026-2652; fail-open routes before 3.16; GraphQL authorization opt-in), so the seed binds to " +
 				"loopback and requires authentication in front (CWE-306).",
-			Fix: "Bind MLflow to 127.0.0.1 and put authentication in front of it (mlflow-guard serve, or --app-name basic-auth behind a TLS proxy).",
+			Fix: "Put authentication in front of the server, one of:\n" +
+				"- mlflow server --app-name basic-auth (behind a TLS proxy)\n" +
+				"- bind 127.0.0.1 behind a proxy that authenticates (nginx auth_basic or auth_request)\n" +
+				"- on Kubernetes, an Ingress with nginx.ingress.kubernetes.io/auth-url or auth-type\n" +
+				"- mlflow-guard serve in front",
 			Do: `mlflow server \
     --backend-store-uri "$MLFLOW_BACKEND_STORE_URI" \
     --host 127.0.0.1 --port 5000 \
@@ -467,6 +471,10 @@ mlflow.log_artifact("data/full_dump.parquet")   # 4 GB`,
 				"config that ships any default password, have the same effect; MLflow itself had no password policy until " +
 				"CVE-2025-11200 and CVE-2025-1474 were fixed.",
 			Fix: "Set a unique admin password of at least 12 characters from a secret (MLFLOW_AUTH_ADMIN_PASSWORD) and remove defaults from basic_auth.ini.",
+			FixFor: map[string]string{
+				CtxAdminPassword:     "Set a unique admin password of at least 12 characters from a secret (MLFLOW_AUTH_ADMIN_PASSWORD), not in basic_auth.ini.",
+				CtxDefaultPermission: "Set default_permission = READ or NO_PERMISSIONS in basic_auth.ini and grant write access per experiment and model.",
+			},
 			Do: `[mlflow]
 default_permission = NO_PERMISSIONS
 admin_username = mlflow-admin
@@ -565,7 +573,12 @@ client_max_body_size 100M;`,
 				"filesystem or no resource limits turns any server-side bug (the artifact traversal and job execution CVEs above) into " +
 				"control of the node, and lets one runaway request starve its neighbours (CWE-250, CWE-770). The seed's Kubernetes Do " +
 				"sets `runAsNonRoot`, `allowPrivilegeEscalation: false`, `readOnlyRootFilesystem: true` and limits.",
-			Fix: "Run as a non-root user with allowPrivilegeEscalation: false, readOnlyRootFilesystem: true and CPU and memory limits.",
+			Fix: "Run as a non-root user, without privilege escalation, with a read-only root filesystem and CPU and memory limits.",
+			FixFor: map[string]string{
+				CtxDockerfile: "Add a non-root USER (e.g. USER 10001) to the image, and run it with --read-only, --security-opt no-new-privileges and --memory/--cpus limits.",
+				CtxCompose:    "Set user: a non-root UID, read_only: true, security_opt: [no-new-privileges:true] and deploy.resources.limits; remove privileged: true.",
+				CtxKubernetes: "Set securityContext runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true and resources.limits for cpu and memory.",
+			},
 			Do: `securityContext:
   runAsNonRoot: true
   allowPrivilegeEscalation: false

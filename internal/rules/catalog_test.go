@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -103,13 +104,21 @@ func TestCatalogFieldsComplete(t *testing.T) {
 			}
 			seen[e] = true
 		}
-		// The fix is printed under every finding: one line, imperative
-		// (starts with a capital verb, no trailing newline).
-		if strings.ContainsAny(r.Fix, "\n\r") {
-			t.Errorf("%s: Fix must be one line", r.ID)
-		}
-		if len(r.Fix) > 160 {
-			t.Errorf("%s: Fix is %d characters; keep it under 160", r.ID, len(r.Fix))
+		// The fix is printed under every finding: one line, or a lead
+		// line and a short "- " list of options, each line short.
+		for _, fix := range append([]string{r.Fix}, slices.Collect(maps.Values(r.FixFor))...) {
+			lines := strings.Split(fix, "\n")
+			if strings.ContainsRune(fix, '\r') || strings.HasSuffix(fix, "\n") || len(lines) > 6 {
+				t.Errorf("%s: a fix is one line or a lead line and up to five \"- \" options: %q", r.ID, fix)
+			}
+			for i, l := range lines {
+				if i > 0 && !strings.HasPrefix(l, "- ") {
+					t.Errorf("%s: fix line %d is not a \"- \" option: %q", r.ID, i+1, l)
+				}
+				if len(l) > 160 {
+					t.Errorf("%s: fix line is %d characters; keep it under 160", r.ID, len(l))
+				}
+			}
 		}
 		if strings.ContainsAny(r.Summary, "\n") {
 			t.Errorf("%s: Summary must be one line", r.ID)
@@ -191,5 +200,47 @@ func TestCatalogIsACopy(t *testing.T) {
 	b := Catalog()
 	if b[0].CWE[0] == "CWE-1" || b[0].Fix == "changed" {
 		t.Fatal("Catalog returned shared state")
+	}
+}
+
+// TestFixFor: every per-context fix has a known context and text, and the
+// fix of a finding follows its context, else its file kind, else Fix.
+func TestFixFor(t *testing.T) {
+	for _, r := range Catalog() {
+		for k, v := range r.FixFor {
+			if _, ok := contextLabels[k]; !ok {
+				t.Errorf("%s: FixFor context %q is not a Ctx* constant", r.ID, k)
+			}
+			if strings.TrimSpace(v) == "" || v == r.Fix {
+				t.Errorf("%s: FixFor[%s] is empty or repeats Fix", r.ID, k)
+			}
+		}
+	}
+	ix := NewIndex()
+	r410, _ := ix.Lookup("MLG410")
+	r404, _ := ix.Lookup("MLG404")
+	cases := []struct {
+		r         Rule
+		ctx, path string
+		want      string
+	}{
+		{r410, "", "deploy/Dockerfile", r410.FixFor[CtxDockerfile]},
+		{r410, "", "deploy/Dockerfile.prod", r410.FixFor[CtxDockerfile]},
+		{r410, "", "docker-compose.yml", r410.FixFor[CtxCompose]},
+		{r410, "", "compose.yaml", r410.FixFor[CtxCompose]},
+		{r410, "", "k8s/deployment.yaml", r410.FixFor[CtxKubernetes]},
+		{r410, CtxCompose, "k8s/weird.yaml", r410.FixFor[CtxCompose]},
+		{r410, "", "run.sh", r410.Fix},
+		{r404, CtxDefaultPermission, "auth/basic_auth.ini", r404.FixFor[CtxDefaultPermission]},
+		{r404, CtxAdminPassword, "auth/basic_auth.ini", r404.FixFor[CtxAdminPassword]},
+		{r404, "", "auth/basic_auth.ini", r404.Fix},
+	}
+	for _, c := range cases {
+		if got := c.r.FixIn(c.ctx, c.path); got != c.want {
+			t.Errorf("%s FixIn(%q, %q) = %q, want %q", c.r.ID, c.ctx, c.path, got, c.want)
+		}
+	}
+	if r410.FixFor[CtxDockerfile] == r410.FixFor[CtxKubernetes] {
+		t.Error("MLG410: the Dockerfile and Kubernetes fixes must differ")
 	}
 }

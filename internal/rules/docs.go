@@ -106,6 +106,12 @@ func RenderRuleMarkdown(r Rule) []byte {
 func writeHelpBody(b *bytes.Buffer, r Rule, h string) {
 	fmt.Fprintf(b, "%s Why it matters\n\n%s\n\n", h, r.Description)
 	fmt.Fprintf(b, "%s Fix\n\n%s\n\n", h, r.Fix)
+	for _, k := range r.FixContexts() {
+		fmt.Fprintf(b, "- %s: %s\n", strings.ToUpper(ContextLabel(k)[:1])+ContextLabel(k)[1:], r.FixFor[k])
+	}
+	if len(r.FixFor) > 0 {
+		b.WriteString("\n")
+	}
 	fmt.Fprintf(b, "%s Do\n\n", h)
 	fence(b, r.Do)
 	fmt.Fprintf(b, "\n%s Don't\n\n", h)
@@ -179,7 +185,7 @@ func HelpMarkdown(r Rule) string {
 // HelpText is the plain-text help for SARIF help.text.
 func HelpText(r Rule) string {
 	return fmt.Sprintf("%s\n\n%s\n\nFix: %s\n\nDo:\n%s\n\nDon't:\n%s\n",
-		r.Summary, r.Description, r.Fix, r.Do, r.Dont)
+		r.Summary, r.Description, r.FixAll(), r.Do, r.Dont)
 }
 
 // RenderIndex renders docs/rules/README.md: the catalog as one table.

@@ -32,8 +32,13 @@ type Rule struct {
 	Summary string
 	// Description explains the risk in a short paragraph.
 	Description string
-	// Fix is the one-line remedy printed with each finding.
+	// Fix is the remedy printed with each finding: one line, or a short
+	// "- " list of options.
 	Fix string
+	// FixFor replaces Fix for findings in one context, when the rule
+	// covers files that need different remedies (a Dockerfile and a
+	// Kubernetes manifest). Keys are the Ctx* constants; see FixIn.
+	FixFor map[string]string
 	// Do and Dont are short examples in the seed's spirit.
 	Do   string
 	Dont string
@@ -41,6 +46,83 @@ type Rule struct {
 	EnforcedIn []string
 	// SecuritySeverity is the SARIF security-severity score (0.0-10.0).
 	SecuritySeverity string
+}
+
+// Contexts of a finding that pick a FixFor entry: set by the analyzer in
+// finding.Finding.Context, or derived from the path (PathContext).
+const (
+	CtxDockerfile        = "dockerfile"
+	CtxCompose           = "compose"
+	CtxKubernetes        = "kubernetes"
+	CtxAdminPassword     = "admin_password"
+	CtxDefaultPermission = "default_permission"
+)
+
+// FixIn is the fix for a finding of r with the given context (may be
+// empty) at path: the FixFor entry of the context, or of the file kind
+// the path shows, else Fix.
+func (r Rule) FixIn(context, path string) string {
+	if context == "" {
+		context = PathContext(path)
+	}
+	if f, ok := r.FixFor[context]; ok && context != "" {
+		return f
+	}
+	return r.Fix
+}
+
+// contextLabels name the contexts for people.
+var contextLabels = map[string]string{
+	CtxDockerfile:        "in a Dockerfile",
+	CtxCompose:           "in a compose file",
+	CtxKubernetes:        "in Kubernetes",
+	CtxAdminPassword:     "for the admin password",
+	CtxDefaultPermission: "for default_permission",
+}
+
+// ContextLabel is how help texts introduce a FixFor entry ("in a
+// Dockerfile").
+func ContextLabel(ctx string) string {
+	if l, ok := contextLabels[ctx]; ok {
+		return l
+	}
+	return "for " + ctx
+}
+
+// FixContexts lists r's FixFor keys in a stable order.
+func (r Rule) FixContexts() []string {
+	ks := make([]string, 0, len(r.FixFor))
+	for k := range r.FixFor {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// FixAll is the default fix followed by each context's, as text.
+func (r Rule) FixAll() string {
+	var b strings.Builder
+	b.WriteString(r.Fix)
+	for _, k := range r.FixContexts() {
+		b.WriteString("\n" + strings.ToUpper(ContextLabel(k)[:1]) + ContextLabel(k)[1:] + ": " + r.FixFor[k])
+	}
+	return b.String()
+}
+
+// PathContext derives a context from a file name alone: Dockerfiles,
+// compose files, and other YAML (Kubernetes manifests and their Helm
+// values); "" when the name says nothing.
+func PathContext(path string) string {
+	base := strings.ToLower(path[strings.LastIndexAny(path, `/\`)+1:])
+	switch {
+	case base == "dockerfile" || base == "containerfile" || strings.HasPrefix(base, "dockerfile.") || strings.HasSuffix(base, ".dockerfile"):
+		return CtxDockerfile
+	case !strings.HasSuffix(base, ".yml") && !strings.HasSuffix(base, ".yaml"):
+		return ""
+	case strings.HasPrefix(base, "docker-compose") || strings.HasPrefix(base, "compose.") || strings.HasPrefix(base, "compose-"):
+		return CtxCompose
+	}
+	return CtxKubernetes
 }
 
 // Catalog is the rule list in ID order. It is built fresh on each call so no

@@ -56,7 +56,7 @@ func Apply(fs []finding.Finding, ix *rules.Index, cfg *config.Config, baseline *
 			f.CWE = append([]string(nil), r.CWE...)
 		}
 		if f.Fix == "" {
-			f.Fix = r.Fix
+			f.Fix = r.FixIn(f.Context, f.Path)
 		}
 		out = append(out, f)
 	}
