@@ -59,18 +59,27 @@ func unparen(n *node) *node {
 // walk visits n and its descendants in pre-order until fn returns false for
 // a node (its subtree is then skipped).
 func walk(n *node, fn func(*node) bool) {
-	if n == nil {
+	if n == nil || !fn(n) {
 		return
 	}
-	stack := []*node{n}
+	// a stack of (node, next child) frames: memory grows with the depth of
+	// the tree, not with the width of its widest node
+	type frame struct {
+		n *node
+		i int
+	}
+	var buf [32]frame
+	stack := append(buf[:0], frame{n, 0})
 	for len(stack) > 0 {
-		x := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if !fn(x) {
+		top := &stack[len(stack)-1]
+		if top.i >= len(top.n.kids) {
+			stack = stack[:len(stack)-1]
 			continue
 		}
-		for i := len(x.kids) - 1; i >= 0; i-- {
-			stack = append(stack, x.kids[i])
+		k := top.n.kids[top.i]
+		top.i++
+		if fn(k) && len(k.kids) > 0 {
+			stack = append(stack, frame{k, 0})
 		}
 	}
 }

@@ -2,6 +2,7 @@ package python
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	sitter "github.com/tree-sitter/go-tree-sitter"
@@ -18,7 +19,6 @@ type node struct {
 	bad    bool // ERROR or MISSING
 	start  uint32
 	end    uint32
-	parent *node
 	kids   []*node
 }
 
@@ -97,15 +97,30 @@ var loadGrammar = sync.OnceValue(func() *grammar {
 // each re-read.
 const chunk = 64 << 10
 
+// errParseMemory: tree-sitter needed more than maxParseBytes for the file.
+var errParseMemory = fmt.Errorf("parsing needs more than %d MiB; the file was not analysed", maxParseBytes>>20)
+
 // parse parses src and converts the tree. It returns nil root only when the
-// parser could not run (cancelled or no parser).
-func (g *grammar) parse(ctx context.Context, pp parserPool, src []byte) (*node, error) {
+// parser could not run (cancelled, no parser, or over a limit).
+func (g *grammar) parse(ctx context.Context, pp parserPool, src []byte) (*node, convLimits, error) {
 	p := pp.get(g)
 	if p == nil {
-		return nil, errNoParser
+		return nil, convLimits{}, errNoParser
 	}
 	defer pp.put(p)
-	opts := &sitter.ParseOptions{ProgressCallback: func(sitter.ParseState) bool { return ctx.Err() != nil }}
+	// The progress callback runs inside the parse's C call, on its thread,
+	// so the growth of that thread's allocation counter is this parse's.
+	var base int64
+	first, over := true, false
+	opts := &sitter.ParseOptions{ProgressCallback: func(sitter.ParseState) bool {
+		if first {
+			base, first = parseBytes(), false
+		} else if parseBytes()-base > maxParseBytes {
+			over = true
+			return true
+		}
+		return ctx.Err() != nil
+	}}
 	tree := p.ParseWithOptions(func(i int, _ sitter.Point) []byte {
 		if i >= len(src) {
 			return nil
@@ -115,11 +130,13 @@ func (g *grammar) parse(ctx context.Context, pp parserPool, src []byte) (*node, 
 	}, nil, opts)
 	if tree == nil {
 		p.Reset()
-		if err := ctx.Err(); err != nil {
-			return nil, err
+		if over {
+			return nil, convLimits{}, errParseMemory
 		}
-		return nil, errNoParser
+		if err := ctx.Err(); err != nil {
+			return nil, convLimits{}, err
+		}
+		return nil, convLimits{}, errNoParser
 	}
-	defer tree.Close()
-	return g.convert(tree), nil
+	return g.convert(tree)
 }
