@@ -13,13 +13,13 @@ import (
 // instead of the C tree: every accessor on the C tree is a cgo call, so one
 // conversion pass followed by pure-Go walking is several times faster.
 type node struct {
-	kind   string // grammar kind ("call", "identifier", "(" ...)
-	field  string // field name in the parent, "" if none
-	named  bool
-	bad    bool // ERROR or MISSING
-	start  uint32
-	end    uint32
-	kids   []*node
+	kind  string // grammar kind ("call", "identifier", "(" ...)
+	field string // field name in the parent, "" if none
+	named bool
+	bad   bool // ERROR or MISSING
+	start uint32
+	end   uint32
+	kids  []*node
 }
 
 // grammar holds the Python language and the id->name tables, built once.
