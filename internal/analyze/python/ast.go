@@ -14,7 +14,7 @@ func (n *node) child(field string) *node {
 		return nil
 	}
 	for _, k := range n.kids {
-		if k.field == field {
+		if k.fieldName() == field {
 			return k
 		}
 	}

@@ -424,7 +424,7 @@ func (s *scope) subscript(n *node) *val {
 	var keys []*val
 	var slice *node
 	for _, k := range n.kids {
-		if k.field == "subscript" {
+		if k.fieldName() == "subscript" {
 			if k.kind == "slice" {
 				slice = k
 				for _, x := range k.namedKids() {

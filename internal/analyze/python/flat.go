@@ -123,12 +123,12 @@ func treePtr(t *sitter.Tree) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.P
 // Limits on what one file may cost. Python itself refuses deeper nesting
 // than a few hundred levels (200 brackets, 100 blocks), so maxDepth only
 // cuts what no interpreter runs; the node cap keeps the Go copy of the tree
-// (about 90 bytes a node) and the walk over it within a worker's share of
+// (about 64 bytes a node) and the walk over it within a worker's share of
 // memory, and maxParseBytes does the same for tree-sitter's own tree.
 const (
 	maxDepth      = 1500
-	maxNodes      = 1_500_000
-	maxParseBytes = 160 << 20
+	maxNodes      = 1_200_000
+	maxParseBytes = 128 << 20
 )
 
 // convLimits says what the conversion left out.
@@ -196,8 +196,8 @@ func (g *grammar) convert(tree *sitter.Tree) (*node, convLimits, error) {
 		} else {
 			x.kind, x.named = "ERROR", true
 		}
-		if f := int(r.field); f > 0 && f < len(g.fields) {
-			x.field = g.fields[f]
+		if f := int(r.field); f > 0 && f < len(fieldNames) {
+			x.fid = uint16(f)
 		}
 		x.bad = r.flags&3 != 0 || x.kind == "ERROR"
 		x.kids = kidBuf[off : off : off+int(nkids[i])]

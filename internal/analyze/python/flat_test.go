@@ -38,8 +38,8 @@ func TestFlattenMatchesBinding(t *testing.T) {
 				t.Fatalf("%s %s: binding %s[%d,%d) %d kids, flat %s[%d,%d) %d kids", p, path, b.Kind(), b.StartByte(), b.EndByte(), b.ChildCount(), n.kind, n.start, n.end, len(n.kids))
 			}
 			for i := uint(0); i < b.ChildCount(); i++ {
-				if f := b.FieldNameForChild(uint32(i)); f != n.kids[i].field {
-					t.Fatalf("%s %s/%d: field %q, flat %q", p, path, i, f, n.kids[i].field)
+				if f := b.FieldNameForChild(uint32(i)); f != n.kids[i].fieldName() {
+					t.Fatalf("%s %s/%d: field %q, flat %q", p, path, i, f, n.kids[i].fieldName())
 				}
 				cmp(b.Child(i), n.kids[i], path+"/"+n.kids[i].kind)
 			}

@@ -14,7 +14,7 @@ import (
 // conversion pass followed by pure-Go walking is several times faster.
 type node struct {
 	kind  string // grammar kind ("call", "identifier", "(" ...)
-	field string // field name in the parent, "" if none
+	fid   uint16 // field id in the parent (see fieldNames), 0 if none
 	named bool
 	bad   bool // ERROR or MISSING
 	start uint32
@@ -22,12 +22,27 @@ type node struct {
 	kids  []*node
 }
 
+// fieldNames maps the grammar's field ids to names (id 0: no field). It is
+// fixed by the compiled-in grammar, so a table built once at start; nodes
+// keep the 2-byte id instead of a 16-byte string.
+var fieldNames = func() []string {
+	lang := sitter.NewLanguage(tspython.Language())
+	fc := lang.FieldCount()
+	out := make([]string, fc+1)
+	for i := uint32(1); i <= fc; i++ {
+		out[i] = lang.FieldNameForId(uint16(i))
+	}
+	return out
+}()
+
+// fieldName is n's field name in its parent, "" if none.
+func (n *node) fieldName() string { return fieldNames[n.fid] }
+
 // grammar holds the Python language and the id->name tables, built once.
 type grammar struct {
-	lang   *sitter.Language
-	kinds  []string
-	named  []bool
-	fields []string
+	lang  *sitter.Language
+	kinds []string
+	named []bool
 }
 
 // maxIdle bounds the parsers kept between files; extra ones are closed.
@@ -83,11 +98,6 @@ var loadGrammar = sync.OnceValue(func() *grammar {
 	for i := uint32(0); i < n; i++ {
 		g.kinds[i] = g.lang.NodeKindForId(uint16(i))
 		g.named[i] = g.lang.NodeKindIsNamed(uint16(i))
-	}
-	fc := g.lang.FieldCount()
-	g.fields = make([]string, fc+1)
-	for i := uint32(1); i <= fc; i++ {
-		g.fields[i] = g.lang.FieldNameForId(uint16(i))
 	}
 	return g
 })
