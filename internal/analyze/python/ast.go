@@ -4,6 +4,8 @@ import (
 	"errors"
 	"sort"
 	"strings"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 var errNoParser = errors.New("tree-sitter parser unavailable")
@@ -97,23 +99,43 @@ func isScopeNode(n *node) bool {
 type src struct {
 	b     []byte
 	lines []uint32 // byte offset of each line start
+	hi    bool     // some byte is not ASCII: names may need normalising
 }
 
 func newSrc(b []byte) *src {
 	s := &src{b: b, lines: []uint32{0}}
+	var or byte
 	for i, c := range b {
+		or |= c
 		if c == '\n' {
 			s.lines = append(s.lines, uint32(i+1))
 		}
 	}
+	s.hi = or >= 0x80
 	return s
 }
 
+// text is n's source text; names come NFKC-normalised, as Python reads
+// them, so that ｌｏａｄ is load.
 func (s *src) text(n *node) string {
 	if n == nil || int(n.end) > len(s.b) || n.start > n.end {
 		return ""
 	}
-	return string(s.b[n.start:n.end])
+	t := string(s.b[n.start:n.end])
+	if s.hi && (n.kind == "identifier" || n.kind == "dotted_name") {
+		return normIdent(t)
+	}
+	return t
+}
+
+// normIdent is Python's identifier normalisation (NFKC; PEP 3131).
+func normIdent(t string) string {
+	for i := 0; i < len(t); i++ {
+		if t[i] >= 0x80 {
+			return norm.NFKC.String(t)
+		}
+	}
+	return t
 }
 
 // pos converts a byte offset to a 1-based line and column.
