@@ -421,9 +421,9 @@ func (j *judge) compose(root *yaml.Node) {
 			}
 		case ev != nil && ev.Kind == yaml.SequenceNode:
 			for _, item := range ev.Content {
-			if !j.spend(1, item.Line) {
-				break
-			}
+				if !j.spend(1, item.Line) {
+					break
+				}
 				n, value, ok := strings.Cut(item.Value, "=")
 				v := j.yval(item)
 				v.s = value
