@@ -68,13 +68,18 @@ func (c *shellCtx) run(src string) *finding.Error {
 	// the walk recurses once per level of the tree, which a long a && b &&
 	// ... chain or arithmetic expression makes deep: levels past
 	// maxWalkDepth are not visited, and that is reported
-	depth := 0
+	depth, line := 0, c.line0
 	syntax.Walk(f, func(n syntax.Node) bool {
 		if n == nil {
 			depth--
 			return true
 		}
-		line, _ := c.at(n.Pos())
+		// the line of the innermost statement: Pos() of an arithmetic or
+		// test expression recurses down its left operands, as deep as
+		// the expression is long
+		if st, ok := n.(*syntax.Stmt); ok {
+			line, _ = c.at(st.Position)
+		}
 		if depth >= maxWalkDepth {
 			c.j.limitErr("walkdepth", line, "shell: commands nested deeper than %d levels at line %d were not checked", maxWalkDepth, line)
 			return false
