@@ -22,6 +22,7 @@ const (
 	nKeyword                      // if/while/until/for/select ... fi/done
 	nHeredoc                      // an unquoted heredoc body: expansions only
 	nArith                        // $(( or (( ... )): "<<" is a shift, quotes are not special
+	nArithParen                   // ( inside arithmetic
 )
 
 // shellNesting returns the 1-based line where the nesting of src first goes
@@ -102,13 +103,16 @@ func nestScan(src string, line0, base int, heredoc bool) (int, int) {
 			continue
 		}
 		t := top()
-		if t == nArith {
+		if t == nArith || t == nArithParen {
 			switch {
+			case c == ')' && t == nArithParen:
+				pop(nArithParen)
+				i++
 			case c == ')' && i+1 < n && src[i+1] == ')':
 				pop(nArith)
 				i += 2
 			case c == '(':
-				if push(nParen) {
+				if push(nArithParen) {
 					return line, 0
 				}
 				i++
