@@ -14,15 +14,15 @@ const maxShellDepth = 200
 type nestKind byte
 
 const (
-	nParen    nestKind = iota + 1 // ( $( $((
-	nBrace                        // { ${
-	nDQ                           // "..."
-	nBacktick                     // `...`
-	nCase                         // case ... esac: ")" closes patterns, not parens
-	nKeyword                      // if/while/until/for/select ... fi/done
-	nHeredoc                      // an unquoted heredoc body: expansions only
-	nArith                        // $(( or (( ... )): "<<" is a shift, quotes are not special
-	nArithParen                   // ( inside arithmetic
+	nParen      nestKind = iota + 1 // ( $( $((
+	nBrace                          // { ${
+	nDQ                             // "..."
+	nBacktick                       // `...`
+	nCase                           // case ... esac: ")" closes patterns, not parens
+	nKeyword                        // if/while/until/for/select ... fi/done
+	nHeredoc                        // an unquoted heredoc body: expansions only
+	nArith                          // $(( or (( ... )): "<<" is a shift, quotes are not special
+	nArithParen                     // ( inside arithmetic
 )
 
 // shellNesting returns the 1-based line where the nesting of src first goes
