@@ -98,7 +98,7 @@ type binder struct {
 	fn func(string)
 }
 
-func (bd binder) text(t token) string { return string(bd.b[t.start:t.end]) }
+func (bd binder) text(t token) string { return normIdent(string(bd.b[t.start:t.end])) }
 
 func (bd binder) is(t token, s string) bool {
 	return (t.kind == tOp || t.kind == tWord) && t.end-t.start == len(s) && string(bd.b[t.start:t.end]) == s
