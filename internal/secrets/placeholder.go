@@ -23,6 +23,9 @@ var (
 	// env-var lookups and secret-store references written as text
 	referenceRe = regexp.MustCompile(`(?i)^(?:os\.environ|os\.getenv|getenv|env(?:iron)?[:.\[(]|vault:|secretsmanager:|ssm:|arn:aws:(?:secretsmanager|ssm):|projects/[^/]+/secrets/|@microsoft\.keyvault\(|secretkeyref|valuefrom|sm://|gcp:secretmanager:|azure-keyvault:|keyring:|file:/run/secrets/|/run/secrets/)`)
 	// "your-api-key", "your_password_here", "<insert token>", "INSERT_KEY_HERE"
+	// values that say they are not real: "mock_key_secret",
+	// "bench-secret-key-not-a-credential", "thisisnotasecret"
+	fakeRe = regexp.MustCompile(`(?i)^(?:mock|fake|dummy)[-_]|not[-_]?a[-_]?(?:credential|secret|real[-_]|password)`)
 	yourRe = regexp.MustCompile(`(?i)^(?:your|insert|enter|replace|put)[-_ ][a-z0-9_ -]*$|[-_ ]here$`)
 )
 
@@ -37,7 +40,7 @@ func IsPlaceholder(v string) bool {
 	if placeholderWords[l] {
 		return true
 	}
-	if allMask(t) || placeholderRe.MatchString(t) || referenceRe.MatchString(t) || yourRe.MatchString(t) {
+	if allMask(t) || placeholderRe.MatchString(t) || referenceRe.MatchString(t) || yourRe.MatchString(t) || fakeRe.MatchString(t) {
 		return true
 	}
 	if strings.Contains(t, "***") || strings.Contains(t, "...") || strings.Contains(t, "…") {

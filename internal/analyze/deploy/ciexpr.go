@@ -1,6 +1,11 @@
 package deploy
 
-import "strings"
+import (
+	"path"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
 
 // neutralizeCIExprs rewrites each single-line CI template expression
 // ("${{ inputs.host }}" in GitHub Actions and Azure Pipelines) into a shell
@@ -34,4 +39,21 @@ func neutralizeCIExprs(src string) string {
 		i = end - 1
 	}
 	return string(b)
+}
+
+// nonPOSIXShell reports a CI step whose "shell:" runs its script with an
+// interpreter other than a POSIX shell (python, pwsh, cmd, node).
+func nonPOSIXShell(n *yaml.Node) bool {
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return false
+	}
+	f := strings.Fields(n.Value)
+	if len(f) == 0 {
+		return false
+	}
+	switch path.Base(f[0]) {
+	case "bash", "sh", "dash", "zsh", "ash", "ksh":
+		return false
+	}
+	return true
 }

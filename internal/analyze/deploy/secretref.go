@@ -86,9 +86,16 @@ func credentialFilePath(name, value string) bool {
 // get throwaway passwords, so only values in a known token format count there.
 func ciFile(p string) bool {
 	b := path.Base(p)
+	if testStackRe.MatchString(b) {
+		return true
+	}
 	return strings.HasPrefix(p, ".github/") || strings.Contains(p, "/.github/") ||
 		b == ".gitlab-ci.yml" || b == "azure-pipelines.yml" || strings.HasPrefix(p, ".circleci/")
 }
+
+// testStackRe matches compose files of test stacks (docker-compose-test.yml,
+// compose.e2e.yaml).
+var testStackRe = regexp.MustCompile(`(?i)^(?:docker-)?compose.*[-._](?:test|tests|e2e|ci)(?:[-._].*)?\.ya?ml$`)
 
 // knownTokenFormat reports a value holding a credential in a format that is
 // never a throwaway (a cloud key, a vendor token, a private key), as

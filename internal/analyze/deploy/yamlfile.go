@@ -527,9 +527,13 @@ func (j *judge) loose(n *yaml.Node, key string, depth int) {
 		if strings.EqualFold(key, "permissions") {
 			return // CI token scopes ("id-token: write"), never secrets
 		}
+		otherShell := nonPOSIXShell(get(n, "shell"))
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i].Value, n.Content[i+1]
 			if v.Kind == yaml.ScalarNode {
+				if otherShell && k == "run" {
+					continue // a step run by python or pwsh is not shell text
+				}
 				j.looseScalar(k, v)
 				continue
 			}
