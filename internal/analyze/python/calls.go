@@ -93,6 +93,9 @@ func (s *scope) resolveQual(n *node) string {
 		if builtinNames[name] {
 			return "builtins." + name
 		}
+		if q, ok := databricksRuntime[name]; ok && s.f.notebook {
+			return q
+		}
 		return wellKnownModules[name]
 	case "attribute":
 		b := s.resolveQual(n.child("object"))
@@ -251,6 +254,9 @@ var numFuncs = map[string]bool{
 // result computes what a call returns.
 func (s *scope) result(c *call) *val {
 	args := c.allArgs()
+	if v, ok := notebookSource(c); ok && s.f.notebook {
+		return v
+	}
 	switch c.qual {
 	case "mlflow.MlflowClient":
 		return &val{inst: "mlflow.MlflowClient"}

@@ -190,6 +190,11 @@ func (s *scope) name(n string) *val {
 	if m, ok := wellKnownModules[n]; ok {
 		return &val{qual: m}
 	}
+	if s.f.notebook {
+		if q, ok := databricksRuntime[n]; ok {
+			return &val{qual: q}
+		}
+	}
 	if s.f.starImp {
 		return &val{t: tComp}
 	}

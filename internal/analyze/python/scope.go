@@ -16,6 +16,7 @@ type fileCtx struct {
 	sec      secretChecker
 	bound    map[string]bool // every name bound anywhere in the file
 	starImp  bool            // "from x import *": unbound names are not free
+	notebook bool            // a Databricks notebook source: runtime names are known
 	module   *scope
 	classes  map[*node]*classInfo
 	findings []finding.Finding
