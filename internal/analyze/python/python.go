@@ -170,7 +170,7 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 	for i := range fc.findings {
 		fc.findings[i].Path = name
 	}
-	res.Findings = fc.findings
+	res.Findings = dropTestFindings(name, fc.findings)
 	return res
 }
 
