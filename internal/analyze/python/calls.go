@@ -257,6 +257,9 @@ func (s *scope) result(c *call) *val {
 	if v, ok := notebookSource(c); ok && s.f.notebook {
 		return v
 	}
+	if ownModelCall(c.qual) {
+		return &val{t: tComp}
+	}
 	switch c.qual {
 	case "mlflow.MlflowClient":
 		return &val{inst: "mlflow.MlflowClient"}

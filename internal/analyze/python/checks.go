@@ -322,9 +322,8 @@ func (s *scope) checkModelURI(c *call, what string, v *val) {
 	if v == nil || v.t&untrusted == 0 {
 		return
 	}
-	p := strings.ToLower(v.prefix())
-	if strings.HasPrefix(p, "models:/") || strings.HasPrefix(p, "runs:/") {
-		return // the scheme is fixed by the code: only a registry or run reference can load
+	if fixedModelLocation(v.prefix()) {
+		return // the code fixes the scheme (and bucket): only a registry or run reference, or its own store, can load
 	}
 	s.f.report(c.n, "MLG103", fmt.Sprintf("%s loads a model URI from %s without an allowlist or format check; validate it (e.g. startswith((\"models:/\", \"runs:/\")) or an allowlist) before loading", what, srcOf(v, "an untrusted source")))
 }

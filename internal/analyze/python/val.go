@@ -145,6 +145,13 @@ func join(a, b *val) *val {
 	out.from = appendUniq(append([]string(nil), a.from...), b.from...)
 	if a.tmpl != b.tmpl || a.hasStr != b.hasStr {
 		out.hasStr, out.tmpl = false, ""
+		if a.hasStr && b.hasStr {
+			// both branches fix the same start ("models:/" in
+			// f"models:/{n}@{alias}" and f"models:/{n}/{v}"): keep it
+			if p := commonPrefix(a.prefix(), b.prefix()); p != "" {
+				out.hasStr, out.tmpl = true, p+hole
+			}
+		}
 	}
 	out.bounded = a.bounded && b.bounded
 	return &out
