@@ -485,5 +485,8 @@ func (s *scope) subscript(n *node) *val {
 	if base.inst == "request" {
 		out.t |= tUser
 	}
+	if len(keys) == 1 {
+		out.objDump = false // one attribute of an object is not the whole object
+	}
 	return out
 }

@@ -149,6 +149,7 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 	if notebook {
 		fc.notebook, fc.starImp = true, notebookRun(b)
 	}
+	fc.cliDump = fc.cliSecretOption(root)
 	fc.collectBound(root)
 	for n := range sl.bound {
 		fc.bound[n] = true

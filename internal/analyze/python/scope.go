@@ -17,6 +17,7 @@ type fileCtx struct {
 	bound    map[string]bool // every name bound anywhere in the file
 	starImp  bool            // "from x import *": unbound names are not free
 	notebook bool            // a Databricks notebook source: runtime names are known
+	cliDump  bool            // vars(args) is a dump: an option looks secret (cliopts.go)
 	module   *scope
 	classes  map[*node]*classInfo
 	findings []finding.Finding
