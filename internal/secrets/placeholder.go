@@ -26,7 +26,11 @@ var (
 	// values that say they are not real: "mock_key_secret",
 	// "bench-secret-key-not-a-credential", "thisisnotasecret"
 	fakeRe = regexp.MustCompile(`(?i)^(?:mock|fake|dummy)[-_]|not[-_]?a[-_]?(?:credential|secret|real[-_]|password)`)
-	yourRe = regexp.MustCompile(`(?i)^(?:your|insert|enter|replace|put)[-_ ][a-z0-9_ -]*$|[-_ ]here$`)
+	// AWS's documentation example keys (AKIAIOSFODNN7EXAMPLE,
+	// wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY) end like this and never
+	// name a real key
+	awsDocExampleRe = regexp.MustCompile(`^[A-Za-z0-9/+]{8,}EXAMPLE(?:KEY)?$`)
+	yourRe          = regexp.MustCompile(`(?i)^(?:your|insert|enter|replace|put)[-_ ][a-z0-9_ -]*$|[-_ ]here$`)
 )
 
 // IsPlaceholder reports whether a literal value is a stand-in for a secret
@@ -40,7 +44,7 @@ func IsPlaceholder(v string) bool {
 	if placeholderWords[l] {
 		return true
 	}
-	if allMask(t) || placeholderRe.MatchString(t) || referenceRe.MatchString(t) || yourRe.MatchString(t) || fakeRe.MatchString(t) {
+	if allMask(t) || placeholderRe.MatchString(t) || referenceRe.MatchString(t) || yourRe.MatchString(t) || fakeRe.MatchString(t) || awsDocExampleRe.MatchString(t) {
 		return true
 	}
 	if strings.Contains(t, "***") || strings.Contains(t, "...") || strings.Contains(t, "…") {
