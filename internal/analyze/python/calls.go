@@ -283,7 +283,7 @@ func (s *scope) result(c *call) *val {
 		return out
 	case "os.environ.copy", "os.environ.items", "os.environ.keys", "os.environ.values", "builtins.vars":
 		if c.qual == "builtins.vars" {
-			if a := c.arg("object", 0); a != nil && a.t&tCLI != 0 && !s.f.cliDump {
+			if a := c.arg("object", 0); a != nil && (a.t&tCLI != 0 || parsedArgsName(a.from)) && !s.f.cliDump {
 				return derive(0, a) // the options, none of them secret
 			}
 			return &val{objDump: true, t: tComp}

@@ -322,7 +322,7 @@ func (s *scope) checkModelURI(c *call, what string, v *val) {
 	if v == nil || v.t&untrusted == 0 {
 		return
 	}
-	if fixedModelLocation(v.prefix()) {
+	if pinnedLocation(v) {
 		return // the code fixes the scheme (and bucket): only a registry or run reference, or its own store, can load
 	}
 	s.f.report(c.n, "MLG103", fmt.Sprintf("%s loads a model URI from %s without an allowlist or format check; validate it (e.g. startswith((\"models:/\", \"runs:/\")) or an allowlist) before loading", what, srcOf(v, "an untrusted source")))

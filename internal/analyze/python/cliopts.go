@@ -54,3 +54,11 @@ func (f *fileCtx) cliSecretOption(root *node) bool {
 	})
 	return secret || !declared
 }
+
+// parsedArgsNames are what code calls parse_args() results when they reach
+// a function as a parameter (main(args)).
+var parsedArgsNames = map[string]bool{"args": true, "opts": true, "options": true, "parsed_args": true, "cli_args": true}
+
+func parsedArgsName(from []string) bool {
+	return len(from) == 1 && parsedArgsNames[from[0]]
+}

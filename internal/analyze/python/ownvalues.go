@@ -34,3 +34,10 @@ func ownModelCall(qual string) bool {
 	}
 	return strings.HasSuffix(qual, ".log_model") || qual == "mlflow.register_model"
 }
+
+// pinnedLocation reports a model URI whose location the code fixes on every
+// path: its own literal start, or every branch joined into it
+// (f"runs:/{id}/model" on one, f"models:/{name}/{v}" on the other).
+func pinnedLocation(v *val) bool {
+	return v != nil && (v.pinned || fixedModelLocation(v.prefix()))
+}

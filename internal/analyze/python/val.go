@@ -47,6 +47,7 @@ type val struct {
 	file    *val   // path of an opened file
 	bounded bool   // length-capped (x[:250])
 	home    bool   // the user's home directory
+	pinned  bool   // every branch joined here fixed a model location (ownvalues.go)
 	from    []string
 }
 
@@ -143,6 +144,7 @@ func join(a, b *val) *val {
 		out.src = b.src
 	}
 	out.from = appendUniq(append([]string(nil), a.from...), b.from...)
+	out.pinned = pinnedLocation(a) && pinnedLocation(b)
 	if a.tmpl != b.tmpl || a.hasStr != b.hasStr {
 		out.hasStr, out.tmpl = false, ""
 		if a.hasStr && b.hasStr {

@@ -34,3 +34,17 @@ def empty_authority(path):
 def one_branch_open(run_id, uri):
     model_uri = f"runs:/{run_id}/model" if run_id else uri
     return mlflow.pyfunc.load_model(model_uri)  # want: MLG103
+
+
+def either_scheme(run_id, name, version):
+    model_uri = f"runs:/{run_id}/model"
+    if name:
+        model_uri = f"models:/{name}/{version}"
+    return mlflow.pyfunc.load_model(model_uri)
+
+
+def pinned_then_open(run_id, name, uri):
+    model_uri = f"runs:/{run_id}/model"
+    if name:
+        model_uri = uri
+    return mlflow.pyfunc.load_model(model_uri)  # want: MLG103

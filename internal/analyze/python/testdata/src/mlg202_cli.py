@@ -22,3 +22,14 @@ class Trainer:
         for name in names:
             mlflow.log_param(name, model.__dict__[name])
         mlflow.log_params(model.__dict__)  # want: MLG202
+
+
+def train(args):
+    for key, value in vars(args).items():
+        mlflow.log_param(key, value)
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser()
+    p.add_argument("--seed", type=int, help="random seed")
+    train(p.parse_args())
