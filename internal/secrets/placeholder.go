@@ -82,3 +82,9 @@ func isDigits(s string) bool {
 	}
 	return true
 }
+
+// SelfDeclaredFake reports a value that says it is not a real credential
+// ("mock_key_secret", "bench-secret-key-not-a-credential").
+func SelfDeclaredFake(v string) bool {
+	return fakeRe.MatchString(strings.Trim(strings.TrimSpace(v), `"'`))
+}
