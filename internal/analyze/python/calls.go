@@ -397,6 +397,11 @@ func (s *scope) result(c *call) *val {
 	if r == nil {
 		return derive(tComp, args...)
 	}
+	if c.method == "get" && len(c.pos) > 0 && registryStateKey(c.pos[0]) {
+		out := derive(tComp, r)
+		out.copied = true
+		return out
+	}
 	switch c.method {
 	case "download_artifacts":
 		if s.isClient(c) {

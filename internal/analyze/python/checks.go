@@ -367,6 +367,9 @@ func (s *scope) checkPromotion(c *call, what string, target, archive *val) {
 	var probs []string
 	known := target != nil && target.known()
 	protected := known && (what == "stage" && s.f.policy.IsProtectedStage(target.tmpl) || what == "alias" && s.f.policy.IsProtectedAlias(target.tmpl))
+	if target != nil && target.copied {
+		return // replicates another version's stage or alias (a migration), not a new promotion
+	}
 	if !s.approval && (protected || target != nil && !known) {
 		if protected {
 			probs = append(probs, fmt.Sprintf("moves a version to protected %s %q with no approval recorded", what, target.tmpl))

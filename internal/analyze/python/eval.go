@@ -415,6 +415,8 @@ func (s *scope) attr(n *node) *val {
 	switch an {
 	case "__dict__":
 		out.objDump = true
+	case "current_stage", "aliases":
+		out.copied = true
 	case "parent", "name", "stem", "suffix", "parents":
 		out.inst = "path"
 	}
@@ -487,6 +489,9 @@ func (s *scope) subscript(n *node) *val {
 	}
 	if len(keys) == 1 {
 		out.objDump = false // one attribute of an object is not the whole object
+		if registryStateKey(keys[0]) {
+			out.copied = true
+		}
 	}
 	return out
 }

@@ -41,3 +41,9 @@ func ownModelCall(qual string) bool {
 func pinnedLocation(v *val) bool {
 	return v != nil && (v.pinned || fixedModelLocation(v.prefix()))
 }
+
+// registryStateKey is a key under which a model version carries its stage
+// or aliases (src_vr["current_stage"], src_vr.get("aliases", [])).
+func registryStateKey(k *val) bool {
+	return k != nil && k.known() && (k.tmpl == "current_stage" || k.tmpl == "aliases")
+}

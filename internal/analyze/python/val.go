@@ -48,6 +48,7 @@ type val struct {
 	bounded bool   // length-capped (x[:250])
 	home    bool   // the user's home directory
 	pinned  bool   // every branch joined here fixed a model location (ownvalues.go)
+	copied  bool   // a stage or alias read from another model version (ownvalues.go)
 	from    []string
 }
 
@@ -108,10 +109,12 @@ func (v *val) asString() (string, bool) {
 // origins carry over, everything else is unknown.
 func derive(extra taint, vs ...*val) *val {
 	out := &val{t: extra}
+	allCopied, some := true, false
 	for _, v := range vs {
 		if v == nil {
 			continue
 		}
+		some, allCopied = true, allCopied && v.copied
 		out.t |= v.t
 		if out.src == "" && v.t&(untrusted|tDown) != 0 {
 			out.src = v.src
@@ -127,6 +130,7 @@ func derive(extra taint, vs ...*val) *val {
 			out.home = true
 		}
 	}
+	out.copied = some && allCopied
 	return out
 }
 
@@ -145,6 +149,7 @@ func join(a, b *val) *val {
 	}
 	out.from = appendUniq(append([]string(nil), a.from...), b.from...)
 	out.pinned = pinnedLocation(a) && pinnedLocation(b)
+	out.copied = a.copied && b.copied
 	if a.tmpl != b.tmpl || a.hasStr != b.hasStr {
 		out.hasStr, out.tmpl = false, ""
 		if a.hasStr && b.hasStr {
