@@ -304,6 +304,9 @@ func (s *scope) checkUnpickle(c *call, what string, v *val) {
 	if t == 0 {
 		return // a literal path shipped with the code
 	}
+	if v.own || v.file != nil && v.file.own {
+		return // the model's own packaged artifact, as trusted as the model being loaded
+	}
 	if isDownloaded(v) {
 		s.f.report(c.n, "MLG102", fmt.Sprintf("%s on a downloaded artifact runs any code the file contains; %s, or verify a recorded digest and load with a safe loader", what, fixPickle))
 		return

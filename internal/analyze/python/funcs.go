@@ -74,6 +74,8 @@ func (f *fileCtx) function(def, decorated *node, parent *scope, ci *classInfo) {
 		injected := dflt != nil && dflt.kind == "call" && strings.Contains(tx(dflt.child("function")), "Depends")
 		switch {
 		case injected:
+		case ownContextParam(name, ci != nil, pn):
+			v.own = true
 		case ownParam(name, ci != nil, pn, fixture):
 		case handler:
 			v = &val{t: tUser, src: "request parameter '" + pn + "'"}

@@ -22,6 +22,15 @@ func fixtureDecorator(dec string) bool {
 	return dec == "pytest.fixture" || dec == "fixture" || strings.HasSuffix(dec, ".fixture")
 }
 
+// ownContextParam reports the context a model server hands to the model's
+// own loading hook: PythonModel.load_context(context) (context.artifacts are
+// the files packaged with the model) and a TorchServe handler's
+// initialize(ctx) (the model archive's directory and manifest).
+func ownContextParam(fn string, method bool, param string) bool {
+	return method && (fn == "load_context" && param == "context" ||
+		fn == "initialize" && (param == "ctx" || param == "context"))
+}
+
 // ownParam reports a parameter that the code's own framework or test runner
 // fills: pytest passes fixtures and parametrize values to test_* functions
 // and fixtures; MLflow passes PythonModel.load_context the model's packaged

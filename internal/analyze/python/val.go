@@ -49,6 +49,7 @@ type val struct {
 	home    bool   // the user's home directory
 	pinned  bool   // every branch joined here fixed a model location (ownvalues.go)
 	copied  bool   // a stage or alias read from another model version (ownvalues.go)
+	own     bool   // derived from the model's own packaged context, nothing untrusted (ownvalues.go)
 	from    []string
 }
 
@@ -109,12 +110,12 @@ func (v *val) asString() (string, bool) {
 // origins carry over, everything else is unknown.
 func derive(extra taint, vs ...*val) *val {
 	out := &val{t: extra}
-	allCopied, some := true, false
+	allCopied, some, anyOwn := true, false, false
 	for _, v := range vs {
 		if v == nil {
 			continue
 		}
-		some, allCopied = true, allCopied && v.copied
+		some, allCopied, anyOwn = true, allCopied && v.copied, anyOwn || v.own
 		out.t |= v.t
 		if out.src == "" && v.t&(untrusted|tDown) != 0 {
 			out.src = v.src
@@ -131,6 +132,7 @@ func derive(extra taint, vs ...*val) *val {
 		}
 	}
 	out.copied = some && allCopied
+	out.own = anyOwn && out.t&(untrusted|tDown) == 0
 	return out
 }
 
@@ -150,6 +152,7 @@ func join(a, b *val) *val {
 	out.from = appendUniq(append([]string(nil), a.from...), b.from...)
 	out.pinned = pinnedLocation(a) && pinnedLocation(b)
 	out.copied = a.copied && b.copied
+	out.own = a.own && b.own
 	if a.tmpl != b.tmpl || a.hasStr != b.hasStr {
 		out.hasStr, out.tmpl = false, ""
 		if a.hasStr && b.hasStr {
