@@ -57,3 +57,45 @@ func nonPOSIXShell(n *yaml.Node) bool {
 	}
 	return true
 }
+
+// dotenvMultiline joins a quoted .env value that continues on the next
+// lines (docker compose and python-dotenv accept them). It returns the index
+// of the closing line and the whole quoted value; ok is false when the value
+// closes on its own line or never closes (then it is judged as written).
+func dotenvMultiline(value string, lines []string, i int) (end int, joined string, ok bool) {
+	if value == "" || value[0] != '"' && value[0] != '\'' {
+		return 0, "", false
+	}
+	q := value[0]
+	if closes(value[1:], q) {
+		return 0, "", false
+	}
+	var b strings.Builder
+	b.WriteString(value)
+	for k := i + 1; k < len(lines) && k < i+maxDotenvValueLines; k++ {
+		l := strings.TrimRight(lines[k], "\r")
+		b.WriteByte('\n')
+		b.WriteString(l)
+		if closes(l, q) {
+			return k, strings.TrimSpace(b.String()), true
+		}
+	}
+	return 0, "", false
+}
+
+// maxDotenvValueLines bounds how far a multi-line value is followed.
+const maxDotenvValueLines = 1000
+
+// closes reports whether s holds the closing quote q (a '"' may be escaped).
+func closes(s string, q byte) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && q == '"' {
+			i++
+			continue
+		}
+		if s[i] == q {
+			return true
+		}
+	}
+	return false
+}
