@@ -91,7 +91,7 @@ func fstringBindings(s []byte, fn func(string)) {
 }
 
 // forEachBinding is boundNames for one logical line.
-func forEachBinding(b []byte, l logLine, fn func(string)) { boundNames(b[:l.end], l.start, fn) }
+func forEachBinding(b []byte, l logLine, fn func(string)) { boundNames(b[:l.end], int(l.start), fn) }
 
 type binder struct {
 	b  []byte

@@ -97,20 +97,21 @@ func deepInputs() map[string]string {
 	sink := "\nwith open(p, 'rb') as fh:\n    pickle.load(fh)\n"
 	head := "import pickle\n"
 	return map[string]string{
-		"parens":   head + "x = " + nested("(", "1", ")", 600_000) + sink,
-		"lists":    head + "x = " + nested("[", "1", "]", 600_000) + sink,
-		"calls":    head + "x = " + nested("f(", "1", ")", n*3) + sink,
-		"lambdas":  head + "x = " + strings.Repeat("lambda: ", n) + "1" + sink,
-		"fstrings": head + "x = " + nested("f'{", "1", "}'", n) + sink,
-		"binops":   head + "x = 1" + strings.Repeat(" + 1", n*2) + sink,
-		"unary":    head + "x = " + strings.Repeat("-", n*4) + "1" + sink,
-		"attrs":    head + "x = a" + strings.Repeat(".b", n*3) + sink,
-		"subscr":   head + "x = a" + strings.Repeat("[0]", n*2) + sink,
-		"dicts":    head + "x = " + nested("{'k': ", "1", "}", n) + sink,
-		"notnot":   head + "if " + strings.Repeat("not ", n*2) + "x:\n    pass" + sink,
-		"blocks":   head + deepBlocks(3000) + sink,
-		"list7mb":  head + "x = [" + strings.Repeat("1,", 3_500_000) + "]" + sink,
-		"doubling": head + "s = 'ab'\n" + strings.Repeat("s = s + s\n", 200_000) + strings.Repeat("t = f'{s}{s}{s}{s}'\n", 20_000) + sink,
+		"parens":      head + "x = " + nested("(", "1", ")", 600_000) + sink,
+		"lists":       head + "x = " + nested("[", "1", "]", 600_000) + sink,
+		"calls":       head + "x = " + nested("f(", "1", ")", n*3) + sink,
+		"lambdas":     head + "x = " + strings.Repeat("lambda: ", n) + "1" + sink,
+		"fstrings":    head + "x = " + nested("f'{", "1", "}'", n) + sink,
+		"binops":      head + "x = 1" + strings.Repeat(" + 1", n*2) + sink,
+		"unary":       head + "x = " + strings.Repeat("-", n*4) + "1" + sink,
+		"attrs":       head + "x = a" + strings.Repeat(".b", n*3) + sink,
+		"subscr":      head + "x = a" + strings.Repeat("[0]", n*2) + sink,
+		"dicts":       head + "x = " + nested("{'k': ", "1", "}", n) + sink,
+		"notnot":      head + "if " + strings.Repeat("not ", n*2) + "x:\n    pass" + sink,
+		"blocks":      head + deepBlocks(3000) + sink,
+		"list7mb":     head + "x = [" + strings.Repeat("1,", 3_500_000) + "]" + sink,
+		"short lines": head + strings.Repeat("a\n", 3_900_000) + sink,
+		"doubling":    head + "s = 'ab'\n" + strings.Repeat("s = s + s\n", 200_000) + strings.Repeat("t = f'{s}{s}{s}{s}'\n", 20_000) + sink,
 	}
 }
 

@@ -57,6 +57,11 @@ static void mlg_free(void *p) {
 }
 static long long mlg_live_bytes(void) { return mlg_live; }
 
+// mlg_trim hands freed heap memory back to the system: after a large tree
+// is closed, glibc would otherwise keep its pages, and the worker's resident
+// memory would be the parse's peak plus the Go copy's.
+static void mlg_trim(void) { malloc_trim(0); }
+
 // mlg_use_libc_allocator points tree-sitter at libc's allocator through the
 // counting wrappers above. The Go binding installs callbacks that cross from
 // C into Go and back into C for every allocation; its default Go functions
@@ -127,8 +132,11 @@ func treePtr(t *sitter.Tree) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.P
 // memory, and maxParseBytes does the same for tree-sitter's own tree.
 const (
 	maxDepth      = 1500
-	maxNodes      = 1_200_000
-	maxParseBytes = 128 << 20
+	maxNodes      = 1_000_000
+	maxParseBytes = 112 << 20
+	// trimAbove: a parse that held more than this trims the C heap after
+	// its tree is closed (trimming is not free; small parses skip it)
+	trimAbove = 16 << 20
 )
 
 // convLimits says what the conversion left out.
@@ -146,11 +154,17 @@ func (e errTooManyNodes) Error() string {
 // convert copies the tree into Go nodes and closes it. Subtrees deeper than
 // maxDepth are cut (and reported through convLimits), so that every walk
 // over the copy, recursive or not, is bounded by maxDepth.
-func (g *grammar) convert(tree *sitter.Tree) (*node, convLimits, error) {
+func (g *grammar) convert(tree *sitter.Tree, held int64) (*node, convLimits, error) {
 	lim := convLimits{deepAt: -1}
+	closeTree := func() {
+		tree.Close()
+		if held > trimAbove {
+			trimMalloc()
+		}
+	}
 	count := int(tree.RootNode().DescendantCount())
 	if count > maxNodes {
-		tree.Close()
+		closeTree()
 		return nil, lim, errTooManyNodes{count}
 	}
 	if count < 1 {
@@ -159,7 +173,7 @@ func (g *grammar) convert(tree *sitter.Tree) (*node, convLimits, error) {
 	recs := make([]C.mlg_rec, count)
 	n := int(C.mlg_flatten(treePtr(tree), &recs[0], C.int(count)))
 	// the C tree is no longer needed: free it before the Go copy exists
-	tree.Close()
+	closeTree()
 	if n <= 0 {
 		return &node{kind: "ERROR", named: true, bad: true}, lim, nil
 	}
@@ -213,6 +227,9 @@ func (g *grammar) convert(tree *sitter.Tree) (*node, convLimits, error) {
 // parseBytes is what tree-sitter holds on this thread; only differences
 // taken within one C call (the parse's progress callbacks) mean anything.
 func parseBytes() int64 { return int64(C.mlg_live_bytes()) }
+
+// trimMalloc returns freed C heap pages to the system.
+func trimMalloc() { C.mlg_trim() }
 
 // useLibcAllocator skips the binding's per-allocation cgo callbacks (about a
 // sixth of scan CPU in profiles). It runs once, before the first parser.

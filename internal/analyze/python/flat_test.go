@@ -26,7 +26,7 @@ func TestFlattenMatchesBinding(t *testing.T) {
 		tree := parser.Parse(src, nil)
 		defer tree.Close()
 		// convert closes its tree: give it a second one
-		root, lim, err := g.convert(parser.Parse(src, nil))
+		root, lim, err := g.convert(parser.Parse(src, nil), 0)
 		if err != nil || lim.deepAt >= 0 {
 			t.Fatalf("%s: convert: %v, cut at %d", p, err, lim.deepAt)
 		}

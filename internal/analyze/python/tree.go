@@ -120,14 +120,17 @@ func (g *grammar) parse(ctx context.Context, pp parserPool, src []byte) (*node, 
 	defer pp.put(p)
 	// The progress callback runs inside the parse's C call, on its thread,
 	// so the growth of that thread's allocation counter is this parse's.
-	var base int64
+	var base, held int64
 	first, over := true, false
 	opts := &sitter.ParseOptions{ProgressCallback: func(sitter.ParseState) bool {
 		if first {
 			base, first = parseBytes(), false
-		} else if parseBytes()-base > maxParseBytes {
-			over = true
-			return true
+		} else if d := parseBytes() - base; d > held {
+			held = d
+			if d > maxParseBytes {
+				over = true
+				return true
+			}
 		}
 		return ctx.Err() != nil
 	}}
@@ -140,6 +143,9 @@ func (g *grammar) parse(ctx context.Context, pp parserPool, src []byte) (*node, 
 	}, nil, opts)
 	if tree == nil {
 		p.Reset()
+		if held > trimAbove {
+			trimMalloc()
+		}
 		if over {
 			return nil, convLimits{}, errParseMemory
 		}
@@ -148,5 +154,5 @@ func (g *grammar) parse(ctx context.Context, pp parserPool, src []byte) (*node, 
 		}
 		return nil, convLimits{}, errNoParser
 	}
-	return g.convert(tree)
+	return g.convert(tree, held)
 }
