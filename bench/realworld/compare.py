@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Compares mlflow-guard JSON reports of the real-world snapshots with the
-committed triage (triage.csv) and the known true problems (must-find.csv).
+committed triage (triage.csv), the known true problems (must-find.csv) and
+the reviewed inputs that really are invalid (errors.csv).
 
 Usage: compare.py REPORT_DIR [--draft FILE]
 
 REPORT_DIR holds one <name>.json per manifest entry. Prints precision over
 all findings, should-find recall, the error count and every untriaged
-finding; exits 1 when a finding is untriaged, a report is missing or a
-must-find entry is not found. --draft writes the untriaged findings as
+finding; exits 1 when a finding is untriaged, a report is missing, a
+must-find entry is not found or an error is reported on valid input. --draft writes the untriaged findings as
 triage rows (verdict left empty) to FILE for a reviewer to fill in.
 """
 import csv
@@ -46,6 +47,10 @@ def main(argv):
             bad += 1
         triage[key] = r
     must = read_csv("must-find.csv")
+    # errors on input that really is invalid (reviewed); every other error
+    # is the tool misreading valid input
+    invalid = {(r["repo"], r["path"], int(r["line"])) for r in read_csv("errors.csv")}
+    valid_errors = []
 
     found = set()
     per_repo = []
@@ -76,6 +81,9 @@ def main(argv):
                 rfp += 1
             by_rule[x["rule_id"]][t["verdict"]] += 1
         rerr = len(rep["errors"])
+        for e in rep["errors"]:
+            if (n, e["path"], e.get("line", 0)) not in invalid:
+                valid_errors.append((n, e))
         tp += rtp
         fp += rfp
         errors += rerr
@@ -95,10 +103,12 @@ def main(argv):
     print(f"findings: {tp + fp + len(untriaged)}  TP: {tp}  FP: {fp}  untriaged: {len(untriaged)}")
     print("precision: " + (f"{tp / (tp + fp):.3f}" if tp + fp else "n/a (nothing triaged)"))
     print(f"should-find recall: {len(hit)}/{len(must)}")
-    print(f"errors: {errors}")
+    print(f"errors: {errors} (on valid input: {len(valid_errors)})")
     for m in must:
         if m not in hit:
             print(f"NOT FOUND (must-find): {m['repo']} {m['path']}:{m['line']} {m['rule']} ({m['reason']})")
+    for n, e in valid_errors:
+        print(f"ERROR ON VALID INPUT: {n} {e['path']}:{e.get('line', 0)} {e['message'][:140]}")
     for n in missing:
         print(f"MISSING REPORT: {n}")
     for key, msg in untriaged:
@@ -111,7 +121,7 @@ def main(argv):
     stale = [k for k in triage if k[0] in names and k not in found]
     if stale:
         print(f"({len(stale)} triage rows match no current finding: fixed or moved)")
-    failed = bad or untriaged or missing or len(hit) < len(must)
+    failed = bad or untriaged or missing or valid_errors or len(hit) < len(must)
     return 1 if failed else 0
 
 
