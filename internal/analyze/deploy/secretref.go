@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"net/url"
 	"path"
 	"regexp"
 	"strings"
@@ -83,7 +84,7 @@ func credentialFilePath(name, value string) bool {
 }
 
 // ciFile reports CI definitions: their service containers and test stacks
-// get throwaway passwords, so only values in a known token format count there.
+// get throwaway passwords, so only real-looking secrets count there.
 func ciFile(p string) bool {
 	b := path.Base(p)
 	if testStackRe.MatchString(b) {
@@ -97,10 +98,11 @@ func ciFile(p string) bool {
 // compose.e2e.yaml).
 var testStackRe = regexp.MustCompile(`(?i)^(?:docker-)?compose.*[-._](?:test|tests|e2e|ci)(?:[-._].*)?\.ya?ml$`)
 
-// knownTokenFormat reports a value holding a credential in a format that is
-// never a throwaway (a cloud key, a vendor token, a private key), as
-// opposed to a word next to a secret-sounding name.
-func knownTokenFormat(det *secrets.Detector, s string) bool {
+// realLookingSecret reports a value that is more than a throwaway test
+// password: a credential in a known format (a cloud key, a vendor token, a
+// private key) or random key material, in the value itself or as a URL's
+// password. "minio123" or "postgres" next to a secret-sounding name is not.
+func realLookingSecret(det *secrets.Detector, s string) bool {
 	for _, m := range det.FindInValue(s) {
 		switch m.Kind {
 		case secrets.KindHighEntropy, secrets.KindAssignment, secrets.KindURLCredentials:
@@ -108,7 +110,12 @@ func knownTokenFormat(det *secrets.Detector, s string) bool {
 			return true
 		}
 	}
-	return false
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			return secrets.HighEntropy(pw)
+		}
+	}
+	return secrets.HighEntropy(s)
 }
 
 // notASecret gathers the exceptions above for one name: value pair.
@@ -116,7 +123,7 @@ func (j *judge) notASecret(name, s string) bool {
 	if secretReference(name, s) || credentialFilePath(name, s) {
 		return true
 	}
-	return ciFile(j.path) && !knownTokenFormat(j.det, s)
+	return ciFile(j.path) && !realLookingSecret(j.det, s)
 }
 
 // helmUnittestSuite reports a helm-unittest suite document (top-level
