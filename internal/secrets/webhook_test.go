@@ -30,6 +30,10 @@ func TestURLTokensAndDocExamples(t *testing.T) {
 			t.Errorf("FindInValue(%q=AWS documentation example) = %v, want none", k, m)
 		}
 	}
+	// a near-miss of the example is not the example
+	if _, ok := d.Check("aws_secret_access_key", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"); !ok {
+		t.Error("a key that only ends like the documentation example is no longer reported")
+	}
 	// a real-looking key under the same names is still reported
 	if _, ok := d.Check("aws_access_key_id", "AKIA"+"UJZDEGXDNCF32EPF"); !ok {
 		t.Error("a non-example access key ID is no longer reported")
