@@ -40,7 +40,7 @@ func (a *Analyzer) Finish(ctx context.Context) analyze.Result {
 		ingresses = append(ingresses, f.ingresses...)
 		sse = append(sse, f.sse...)
 	}
-	j := &judge{det: a.det, f: out}
+	j := &judge{det: a.det, f: out, b: newBudget(ctx)}
 	var s3 []val
 	for _, s := range servers {
 		if err := ctx.Err(); err != nil {

@@ -39,11 +39,18 @@ type judge struct {
 	det   *secrets.Detector
 	f     *facts
 	lines []string // the file's lines, for YAML block scalars
+	b     *budget
 }
 
 func (j *judge) add(rule string, path string, line, col int, format string, args ...any) {
 	if path == "" {
 		path = j.path
+	}
+	// values quoted in a message are cut and never show a secret
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = j.shown(s)
+		}
 	}
 	j.f.findings = append(j.f.findings, finding.Finding{
 		RuleID: rule, Path: path, Line: line, Column: col, Message: fmt.Sprintf(format, args...),
@@ -101,7 +108,7 @@ func (j *judge) envVar(name string, v val) {
 	if latestModelRe.MatchString(s) && v.literal {
 		j.addAt("MLG104", v, "%s=%s loads whatever version was registered last; pin a version or an approved alias", name, latestModelRe.FindString(s))
 	}
-	if v.literal && s != "" {
+	if v.literal && s != "" && !j.notASecret(name, s) {
 		if reason, ok := j.det.Check(name, s); ok {
 			j.addAt("MLG403", v, "%s holds a literal credential (%s); inject it from a secret store (Kubernetes secretKeyRef, Docker secrets, a vault)", name, reason)
 		}

@@ -10,7 +10,12 @@ import (
 // trailing " #" comments dropped from unquoted values) and judges each.
 func (j *judge) dotenv(src string) env {
 	e := env{}
-	for i, raw := range strings.Split(src, "\n") {
+	lines := strings.Split(src, "\n")
+	for i := 0; i < len(lines); i++ {
+		raw := lines[i]
+		if !j.spend(1, i+1) {
+			break
+		}
 		t := strings.TrimSpace(strings.TrimRight(raw, "\r"))
 		if t == "" || strings.HasPrefix(t, "#") {
 			continue
@@ -25,6 +30,9 @@ func (j *judge) dotenv(src string) env {
 		col := strings.Index(raw, "=") + 2
 		v := val{known: true, literal: true, line: i + 1, col: col, path: j.path}
 		value = strings.TrimSpace(value)
+		if end, joined, ok := dotenvMultiline(value, lines, i); ok {
+			value, i = joined, end // a quoted value spanning lines (a PEM key, a certificate)
+		}
 		switch {
 		case len(value) >= 2 && (value[0] == '"' || value[0] == '\'') && value[len(value)-1] == value[0]:
 			v.s = value[1 : len(value)-1]
@@ -105,6 +113,9 @@ func (j *judge) systemd(src string) {
 	var starts []cmd
 	section := ""
 	for i := 0; i < len(lines); i++ {
+		if !j.spend(1, i+1) {
+			break
+		}
 		t := strings.TrimSpace(strings.TrimRight(lines[i], "\r"))
 		start := i
 		// keep "\\\n" so the shell sees the continuation and lines stay true
@@ -143,7 +154,7 @@ func (j *judge) systemd(src string) {
 	}
 	for _, s := range starts {
 		// systemd expands ${VAR} and $VAR like a shell, close enough here
-		c := &shellCtx{j: j, vars: e.clone(), line0: s.line, col0: s.col, tmpl: tmpl}
+		c := &shellCtx{j: j, vars: j.cloneEnv(e, s.line), line0: s.line, col0: s.col, tmpl: tmpl}
 		if err := c.run(s.s); err != nil {
 			j.f.errs = append(j.f.errs, *err)
 		}
@@ -153,6 +164,9 @@ func (j *judge) systemd(src string) {
 // procfile reads "name: command" lines.
 func (j *judge) procfile(src string) {
 	for i, raw := range strings.Split(src, "\n") {
+		if !j.spend(1, i+1) {
+			break
+		}
 		t := strings.TrimRight(raw, "\r")
 		if strings.TrimSpace(t) == "" || strings.HasPrefix(strings.TrimSpace(t), "#") {
 			continue
@@ -183,6 +197,9 @@ func (j *judge) makefile(src string) {
 	vars := map[string]string{}
 	mvars := env{}
 	for i := 0; i < len(lines); i++ {
+		if !j.spend(1, i+1) {
+			break
+		}
 		raw := strings.TrimRight(lines[i], "\r")
 		start := i
 		for strings.HasSuffix(raw, `\`) && i+1 < len(lines) {
@@ -202,12 +219,16 @@ func (j *judge) makefile(src string) {
 				sm := makeRefRe.FindStringSubmatch(m)
 				name := sm[1] + sm[2]
 				if v, ok := vars[name]; ok && !strings.Contains(v, "$(") {
-					return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
+					// charged like a shell expansion: a recipe of many
+					// references to a long value must not multiply it
+					if j.expand(0, len(v), start+1) {
+						return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
+					}
 				}
 				return "${" + strings.NewReplacer(".", "_", "-", "_").Replace(name) + "}"
 			})
 			recipe = strings.ReplaceAll(recipe, "$$", "$")
-			c := &shellCtx{j: j, vars: mvars.clone(), line0: start + 1, col0: col, tmpl: &server{}, judgeAssign: true}
+			c := &shellCtx{j: j, vars: j.cloneEnv(mvars, start+1), line0: start + 1, col0: col, tmpl: &server{}, judgeAssign: true}
 			if err := c.run(recipe); err != nil {
 				j.f.errs = append(j.f.errs, *err)
 			}

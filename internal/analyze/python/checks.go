@@ -251,19 +251,24 @@ func srcOf(v *val, dflt string) string {
 }
 
 func isDownloaded(v *val) bool {
+	// lists hold lists (x = [x, x] in a loop shares one value many times):
+	// each value is visited once, and the search is bounded
 	if v == nil {
 		return false
 	}
-	if v.t&tDown != 0 {
-		return true
-	}
-	if v.file != nil && v.file.t&tDown != 0 {
-		return true
-	}
-	for _, e := range v.list {
-		if isDownloaded(e) {
+	seen := map[*val]bool{}
+	stack := []*val{v}
+	for steps := 0; len(stack) > 0 && steps < maxElems*4; steps++ {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if x == nil || seen[x] {
+			continue
+		}
+		seen[x] = true
+		if x.t&tDown != 0 || x.file != nil && x.file.t&tDown != 0 {
 			return true
 		}
+		stack = append(stack, x.list...)
 	}
 	return false
 }
@@ -304,6 +309,9 @@ func (s *scope) checkUnpickle(c *call, what string, v *val) {
 	if t == 0 {
 		return // a literal path shipped with the code
 	}
+	if v.own || v.file != nil && v.file.own {
+		return // the model's own packaged artifact, as trusted as the model being loaded
+	}
 	if isDownloaded(v) {
 		s.f.report(c.n, "MLG102", fmt.Sprintf("%s on a downloaded artifact runs any code the file contains; %s, or verify a recorded digest and load with a safe loader", what, fixPickle))
 		return
@@ -322,9 +330,8 @@ func (s *scope) checkModelURI(c *call, what string, v *val) {
 	if v == nil || v.t&untrusted == 0 {
 		return
 	}
-	p := strings.ToLower(v.prefix())
-	if strings.HasPrefix(p, "models:/") || strings.HasPrefix(p, "runs:/") {
-		return // the scheme is fixed by the code: only a registry or run reference can load
+	if pinnedLocation(v) {
+		return // the code fixes the scheme (and bucket): only a registry or run reference, or its own store, can load
 	}
 	s.f.report(c.n, "MLG103", fmt.Sprintf("%s loads a model URI from %s without an allowlist or format check; validate it (e.g. startswith((\"models:/\", \"runs:/\")) or an allowlist) before loading", what, srcOf(v, "an untrusted source")))
 }
@@ -368,6 +375,9 @@ func (s *scope) checkPromotion(c *call, what string, target, archive *val) {
 	var probs []string
 	known := target != nil && target.known()
 	protected := known && (what == "stage" && s.f.policy.IsProtectedStage(target.tmpl) || what == "alias" && s.f.policy.IsProtectedAlias(target.tmpl))
+	if target != nil && target.copied {
+		return // replicates another version's stage or alias (a migration), not a new promotion
+	}
 	if !s.approval && (protected || target != nil && !known) {
 		if protected {
 			probs = append(probs, fmt.Sprintf("moves a version to protected %s %q with no approval recorded", what, target.tmpl))

@@ -47,6 +47,9 @@ type val struct {
 	file    *val   // path of an opened file
 	bounded bool   // length-capped (x[:250])
 	home    bool   // the user's home directory
+	pinned  bool   // every branch joined here fixed a model location (ownvalues.go)
+	copied  bool   // a stage or alias read from another model version (ownvalues.go)
+	own     bool   // derived from the model's own packaged context, nothing untrusted (ownvalues.go)
 	from    []string
 }
 
@@ -107,10 +110,12 @@ func (v *val) asString() (string, bool) {
 // origins carry over, everything else is unknown.
 func derive(extra taint, vs ...*val) *val {
 	out := &val{t: extra}
+	allCopied, some, anyOwn := true, false, false
 	for _, v := range vs {
 		if v == nil {
 			continue
 		}
+		some, allCopied, anyOwn = true, allCopied && v.copied, anyOwn || v.own
 		out.t |= v.t
 		if out.src == "" && v.t&(untrusted|tDown) != 0 {
 			out.src = v.src
@@ -126,6 +131,8 @@ func derive(extra taint, vs ...*val) *val {
 			out.home = true
 		}
 	}
+	out.copied = some && allCopied
+	out.own = anyOwn && out.t&(untrusted|tDown) == 0
 	return out
 }
 
@@ -143,16 +150,53 @@ func join(a, b *val) *val {
 		out.src = b.src
 	}
 	out.from = appendUniq(append([]string(nil), a.from...), b.from...)
+	out.pinned = pinnedLocation(a) && pinnedLocation(b)
+	out.copied = a.copied && b.copied
+	out.own = a.own && b.own
 	if a.tmpl != b.tmpl || a.hasStr != b.hasStr {
 		out.hasStr, out.tmpl = false, ""
+		if a.hasStr && b.hasStr {
+			// both branches fix the same start ("models:/" in
+			// f"models:/{n}@{alias}" and f"models:/{n}/{v}"): keep it
+			if p := commonPrefix(a.prefix(), b.prefix()); p != "" {
+				out.hasStr, out.tmpl = true, p+hole
+			}
+		}
 	}
 	out.bounded = a.bounded && b.bounded
 	return &out
 }
 
+// Caps on what one abstract value holds, so that no value grows with the
+// file: a longer template ends in a hole, further origins are dropped (which
+// only keeps a guard from clearing them), further list elements and dict
+// keys are folded into the container's unknown part.
+const (
+	maxTmpl  = 8 << 10
+	maxFrom  = 64
+	maxElems = 1024
+)
+
+// capTmpl is a+b, cut at maxTmpl with a hole at the cut.
+func capTmpl(a, b string) string {
+	if len(a)+len(b) <= maxTmpl {
+		return a + b
+	}
+	if len(a) >= maxTmpl {
+		if strings.HasSuffix(a, hole) {
+			return a
+		}
+		return a[:maxTmpl] + hole
+	}
+	return a + b[:maxTmpl-len(a)] + hole
+}
+
 func appendUniq(dst []string, xs ...string) []string {
 outer:
 	for _, x := range xs {
+		if len(dst) >= maxFrom {
+			return dst
+		}
 		for _, d := range dst {
 			if d == x {
 				continue outer
@@ -174,7 +218,7 @@ func concat(a, b *val) *val {
 	if !bok {
 		bs = hole
 	}
-	out.tmpl, out.hasStr = as+bs, true
+	out.tmpl, out.hasStr = capTmpl(as, bs), true
 	return out
 }
 
