@@ -110,7 +110,10 @@ func TestNoSecretInMessages(t *testing.T) {
 	}
 }
 
-// TestMLG401SaysHowToSatisfy: every MLG401 names the remedies.
+// TestMLG401SaysHowToSatisfy: every MLG401 message states the finding
+// (where the server is reachable, which proxy forwards without
+// authentication) in a few words; the remedies are the rule's fix, a short
+// list printed under it.
 func TestMLG401SaysHowToSatisfy(t *testing.T) {
 	fs, _ := analyzetest.Scan(t, newTest(), "testdata/src/nginx")
 	n := 0
@@ -119,14 +122,23 @@ func TestMLG401SaysHowToSatisfy(t *testing.T) {
 			continue
 		}
 		n++
-		for _, w := range []string{"--app-name basic-auth", "auth_basic", "auth-url", "127.0.0.1", "nginx.conf:6"} {
+		for _, w := range []string{"0.0.0.0:5000", "no authentication", "nginx.conf:6"} {
 			if !strings.Contains(f.Message, w) {
 				t.Errorf("MLG401 message lacks %q: %s", w, f.Message)
 			}
 		}
+		if len(f.Message) > 200 {
+			t.Errorf("MLG401 message is %d characters; the options belong in the fix: %s", len(f.Message), f.Message)
+		}
 	}
 	if n != 1 {
 		t.Fatalf("want one MLG401 in the nginx fixture, got %d", n)
+	}
+	r, _ := rules.NewIndex().Lookup("MLG401")
+	for _, w := range []string{"--app-name basic-auth", "auth_basic", "auth-url", "127.0.0.1", "mlflow-guard serve"} {
+		if !strings.Contains(r.Fix, w) {
+			t.Errorf("MLG401 fix lacks %q: %s", w, r.Fix)
+		}
 	}
 }
 
@@ -159,5 +171,30 @@ func TestRelevant(t *testing.T) {
 		if got := detect(p, []byte(c.head)); got != c.want {
 			t.Errorf("detect(%q) = %v, want %v", p, got, c.want)
 		}
+	}
+}
+
+// TestMLG404Context: default_permission and admin-password findings carry
+// the context that picks their fix.
+func TestMLG404Context(t *testing.T) {
+	seen := map[string]int{}
+	for _, dir := range []string{"testdata/src/ini", "testdata/src/units", "testdata/src/env", "testdata/src/compose"} {
+		fs, _ := analyzetest.Scan(t, newTest(), dir)
+		for _, f := range fs {
+			if f.RuleID != "MLG404" {
+				continue
+			}
+			want := rules.CtxAdminPassword
+			if strings.Contains(f.Message, "default_permission") {
+				want = rules.CtxDefaultPermission
+			}
+			if f.Context != want {
+				t.Errorf("%s:%d MLG404 context %q, want %q: %s", f.Path, f.Line, f.Context, want, f.Message)
+			}
+			seen[f.Context]++
+		}
+	}
+	if seen[rules.CtxAdminPassword] == 0 || seen[rules.CtxDefaultPermission] == 0 {
+		t.Errorf("fixtures should hold both kinds of MLG404, got %v", seen)
 	}
 }

@@ -173,10 +173,15 @@ func (j *judge) serverAuth(s *server, proxies []*proxyBlock, ingresses []*ingres
 		at = val{path: s.path, line: s.line, col: s.col}
 	}
 	extra := ""
-	if len(open) > 0 {
-		extra = fmt.Sprintf(" (the proxy at %s forwards without authentication)", strings.Join(open, ", "))
+	switch len(open) {
+	case 0:
+	case 1:
+		extra = fmt.Sprintf(" (the proxy at %s forwards without authentication)", open[0])
+	default:
+		extra = fmt.Sprintf(" (the proxies at %s forward without authentication)", strings.Join(open, ", "))
 	}
-	j.addAt("MLG401", at, "MLflow server reachable on %s:%s with no authentication%s; to satisfy MLG401 use --app-name basic-auth, or bind 127.0.0.1 behind nginx with auth_basic/auth_request proxying to port %s, or an Ingress with nginx.ingress.kubernetes.io/auth-url or auth-type, or mlflow-guard serve in front", h, s.port(), extra, s.port())
+	// The options to fix it are the rule's fix, printed under the finding.
+	j.addAt("MLG401", at, "MLflow server reachable on %s:%s with no authentication%s", h, s.port(), extra)
 }
 
 // dedupe drops repeated findings (a value judged both as a server option

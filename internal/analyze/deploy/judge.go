@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/finding"
+	"github.com/mlflow-guard/mlflow-guard/internal/rules"
 	"github.com/mlflow-guard/mlflow-guard/internal/secrets"
 )
 
@@ -59,6 +60,13 @@ func (j *judge) add(rule string, path string, line, col int, format string, args
 
 func (j *judge) addAt(rule string, v val, format string, args ...any) {
 	j.add(rule, v.path, v.line, v.col, format, args...)
+}
+
+// addAtIn is addAt for a rule whose fix depends on what was found
+// (rules.Rule.FixFor): ctx is one of the rules.Ctx* constants.
+func (j *judge) addAtIn(ctx, rule string, v val, format string, args ...any) {
+	j.addAt(rule, v, format, args...)
+	j.f.findings[len(j.f.findings)-1].Context = ctx
 }
 
 // words checks command words for unpinned model references.
@@ -123,11 +131,11 @@ func (j *judge) adminPassword(v val, where string) bool {
 		return false
 	}
 	if pw == legacyAdminPassword {
-		j.addAt("MLG404", v, "%s is MLflow's historic default admin password (CVE-2026-2635 class); set a unique password of at least %d characters from a secret store", where, minAdminPassword)
+		j.addAtIn(rules.CtxAdminPassword, "MLG404", v, "%s is MLflow's historic default admin password (CVE-2026-2635 class); set a unique password of at least %d characters from a secret store", where, minAdminPassword)
 		return true
 	}
 	if len(pw) < minAdminPassword {
-		j.addAt("MLG404", v, "%s is shorter than %d characters; MLflow 3.16.1+ refuses it and it is guessable", where, minAdminPassword)
+		j.addAtIn(rules.CtxAdminPassword, "MLG404", v, "%s is shorter than %d characters; MLflow 3.16.1+ refuses it and it is guessable", where, minAdminPassword)
 		return true
 	}
 	return false

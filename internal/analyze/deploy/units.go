@@ -1,9 +1,12 @@
 package deploy
 
 import (
-	"mvdan.cc/sh/v3/syntax"
 	"regexp"
 	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/rules"
 )
 
 // dotenv reads KEY=VALUE lines ("export " allowed, quotes stripped,
@@ -91,7 +94,7 @@ func (j *judge) ini(src string) {
 		case "default_permission":
 			switch strings.ToUpper(vv.s) {
 			case "EDIT", "MANAGE":
-				j.addAt("MLG404", vv, "default_permission = %s grants every user write access to every experiment and model by default; use READ or NO_PERMISSIONS", strings.ToUpper(vv.s))
+				j.addAtIn(rules.CtxDefaultPermission, "MLG404", vv, "default_permission = %s grants every user write access to every experiment and model by default; use READ or NO_PERMISSIONS", strings.ToUpper(vv.s))
 			}
 		case "database_uri":
 			j.uri("database_uri", vv)
