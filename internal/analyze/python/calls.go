@@ -291,11 +291,13 @@ func (s *scope) result(c *call) *val {
 		return &val{envMap: true, t: tEnv, src: "the environment"}
 	case "mlflow.artifacts.download_artifacts", "mlflow.artifacts.load_text":
 		return &val{t: tDown, src: "a downloaded artifact"}
-	case "pathlib.Path.home", "pathlib.Path.cwd":
+	case "pathlib.Path.home", "pathlib.Path.cwd", "os.getcwd", "os.getcwdb":
 		if c.qual == "pathlib.Path.home" {
 			return &val{home: true, inst: "path", tmpl: "~", hasStr: true}
 		}
-		return &val{inst: "path"}
+		// The working directory, as "." would name it: uploading it
+		// uploads everything in it (MLG204).
+		return &val{inst: "path", tmpl: ".", hasStr: true}
 	case "os.path.expanduser":
 		p := c.arg("path", 0)
 		out := derive(0, p)

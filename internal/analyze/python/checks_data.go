@@ -191,6 +191,11 @@ func (s *scope) checkUpload(c *call, what string, v *val, dir bool) {
 				t = ""
 			}
 		}
+		if v.known() && path.Clean(strings.ReplaceAll(t, "\\", "/")) == "." {
+			// log_artifact of a directory uploads it too (MLflow checks isdir).
+			s.f.report(c.n, "MLG204", fmt.Sprintf("%s uploads the whole working directory (.env files, credentials and all); log a dedicated output directory instead", what))
+			return
+		}
 		if t != "" {
 			if why, ok := sensitivePath(t); ok {
 				s.f.report(c.n, "MLG204", fmt.Sprintf("%s uploads %s; secrets in it become readable to everyone with artifact access", what, why))

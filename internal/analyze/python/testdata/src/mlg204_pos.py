@@ -18,3 +18,14 @@ def upload_secrets():
 def upload_user_dir():
     folder = request.args["folder"]
     mlflow.log_artifacts(folder)  # want: MLG204
+
+
+def upload_working_directory():
+    mlflow.log_artifacts(".")  # want: MLG204
+    mlflow.log_artifacts("./")  # want: MLG204
+    mlflow.log_artifacts(os.getcwd())  # want: MLG204
+    mlflow.log_artifacts(Path.cwd())  # want: MLG204
+    mlflow.log_artifact(".")  # want: MLG204
+    mlflow.log_artifact(os.path.join(os.getcwd(), ".env"))  # want: MLG204
+    client = mlflow.MlflowClient()
+    client.log_artifacts("run-1", os.getcwd())  # want: MLG204
