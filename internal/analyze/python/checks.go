@@ -229,6 +229,8 @@ func (s *scope) checkCall(c *call) {
 		}
 	case "os.environ.setdefault", "os.putenv":
 		s.checkEnvSet(c.n, c.arg("key", 0), c.arg("value", 1))
+	case "os.getenv", "os.environ.get":
+		s.checkEnvFallback(c, c.arg("key", 0), c.arg("default", 1))
 	}
 	switch lastPart(key) {
 	case "generate_blob_sas", "generate_container_sas", "generate_account_sas", "generate_file_sas", "generate_share_sas":

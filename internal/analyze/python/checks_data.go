@@ -405,6 +405,27 @@ func (s *scope) checkEnvSet(n *node, key, v *val) {
 	}
 }
 
+// checkEnvFallback judges the default of os.environ.get/os.getenv for the
+// URI variables as if it were assigned: the fallback is used wherever the
+// variable is unset, so a plain-http default is as bad as a plain-http
+// value (MLG407 for tracking and registry URIs, MLG304 for the store).
+func (s *scope) checkEnvFallback(c *call, key, def *val) {
+	if key == nil || !key.known() || def == nil {
+		return
+	}
+	k := strings.ToUpper(key.tmpl)
+	switch k {
+	case "MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI":
+		if host, ok := plainHTTPHost(def); ok {
+			s.f.report(c.n, "MLG407", fmt.Sprintf("the fallback for an unset %s is %s over plain http; use https, or fail when the variable is unset", k, host))
+		}
+	case "MLFLOW_S3_ENDPOINT_URL":
+		if _, ok := plainHTTPHost(def); ok {
+			s.f.report(c.n, "MLG304", fmt.Sprintf("the fallback for an unset %s uses plain http for the artifact store; use https", k))
+		}
+	}
+}
+
 // checkPublicACL is MLG304 for uploads with a public canned ACL.
 func (s *scope) checkPublicACL(c *call) {
 	pub := func(v *val) bool {
