@@ -9,6 +9,7 @@ import (
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze/analyzetest"
 	"github.com/mlflow-guard/mlflow-guard/internal/config"
+	"github.com/mlflow-guard/mlflow-guard/internal/finding"
 	"github.com/mlflow-guard/mlflow-guard/internal/rules"
 )
 
@@ -196,5 +197,30 @@ func TestMLG404Context(t *testing.T) {
 	}
 	if seen[rules.CtxAdminPassword] == 0 || seen[rules.CtxDefaultPermission] == 0 {
 		t.Errorf("fixtures should hold both kinds of MLG404, got %v", seen)
+	}
+}
+
+// TestPlainHTTPLevels: a plain-http tracking URI or S3 endpoint to a name
+// only a local network resolves (a compose service) is advisory; to any
+// other host beyond loopback it keeps the rule's level, in compose, .env
+// and shell alike.
+func TestPlainHTTPLevels(t *testing.T) {
+	fs, _ := analyzetest.Scan(t, newTest(), "testdata/src/plainhttp")
+	n := 0
+	for _, f := range fs {
+		if f.RuleID != "MLG407" && f.RuleID != "MLG304" {
+			continue
+		}
+		n++
+		local := strings.Contains(f.Message, "http:// to mlflow,") || strings.Contains(f.Message, "store minio,")
+		if local && f.Level != finding.Advisory {
+			t.Errorf("%s:%d %s: a local service name should be advisory, got %v: %s", f.Path, f.Line, f.RuleID, f.Level, f.Message)
+		}
+		if !local && f.Level != finding.LevelNone {
+			t.Errorf("%s:%d %s: should keep the rule's level, got %v: %s", f.Path, f.Line, f.RuleID, f.Level, f.Message)
+		}
+	}
+	if n != 7 {
+		t.Errorf("want 7 plain-http findings in the fixture, got %d", n)
 	}
 }

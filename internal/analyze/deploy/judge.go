@@ -62,6 +62,39 @@ func (j *judge) addAt(rule string, v val, format string, args ...any) {
 	j.add(rule, v.path, v.line, v.col, format, args...)
 }
 
+// addAtLevel is addAt at a level other than the rule's.
+func (j *judge) addAtLevel(l finding.Level, rule string, v val, format string, args ...any) {
+	j.addAt(rule, v, format, args...)
+	j.f.findings[len(j.f.findings)-1].Level = l
+}
+
+// plainHTTPHost: s is an http:// URL to a host beyond loopback. local says
+// the host is a single DNS label (mlflow, minio): a name only a container
+// network, a cluster or a search domain resolves, so the traffic most
+// likely stays on that network. The Python analyzer applies the same rule.
+func plainHTTPHost(s string) (host string, local, ok bool) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || !strings.EqualFold(u.Scheme, "http") || u.Hostname() == "" || isLoopback(u.Hostname()) || isWildcard(u.Hostname()) {
+		return "", false, false
+	}
+	h := strings.ToLower(u.Hostname())
+	return h, singleLabel(h), true
+}
+
+// singleLabel: a host name of one DNS label (letters, digits, hyphens),
+// not an IP address.
+func singleLabel(h string) bool {
+	if h == "" || strings.Trim(h, "0123456789") == "" {
+		return false
+	}
+	for _, c := range h {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // addAtIn is addAt for a rule whose fix depends on what was found
 // (rules.Rule.FixFor): ctx is one of the rules.Ctx* constants.
 func (j *judge) addAtIn(ctx, rule string, v val, format string, args ...any) {
@@ -104,9 +137,18 @@ func (j *judge) envVar(name string, v val) {
 		if s != "" && !truthy(s) {
 			j.addAt("MLG408", v, "MLFLOW_SERVER_ENABLE_GRAPHQL_AUTH is off: GraphQL queries bypass the auth app's permission checks")
 		}
-	case "MLFLOW_TRACKING_URI":
-		if u, err := url.Parse(s); err == nil && u.Scheme == "http" && u.Hostname() != "" && !isLoopback(u.Hostname()) {
-			j.addAt("MLG407", v, "MLFLOW_TRACKING_URI uses plain http:// to %s: credentials and data cross the network unencrypted; use https://", u.Hostname())
+	case "MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI":
+		// Judged as the Python analyzer judges the same variable.
+		if host, local, ok := plainHTTPHost(s); ok && local {
+			j.addAtLevel(finding.Advisory, "MLG407", v, "%s uses plain http:// to %s, a name only a local network resolves (a compose service or cluster-internal name); acceptable only while that network stays on trusted hosts: use https:// when it crosses them", name, host)
+		} else if ok {
+			j.addAt("MLG407", v, "%s uses plain http:// to %s: credentials and data cross the network unencrypted; use https://", name, host)
+		}
+	case "MLFLOW_S3_ENDPOINT_URL":
+		if host, local, ok := plainHTTPHost(s); ok && local {
+			j.addAtLevel(finding.Advisory, "MLG304", v, "%s uses plain http:// to the artifact store %s, a name only a local network resolves (a compose service or cluster-internal name); use https:// when it crosses hosts", name, host)
+		} else if ok {
+			j.addAt("MLG304", v, "%s uses plain http:// to the artifact store %s: artifacts and credentials cross the network unencrypted; use https://", name, host)
 		}
 	case "MLFLOW_AUTH_ADMIN_PASSWORD":
 		if v.literal && j.adminPassword(v, "MLFLOW_AUTH_ADMIN_PASSWORD") {

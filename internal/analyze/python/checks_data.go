@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mlflow-guard/mlflow-guard/internal/finding"
 	"github.com/mlflow-guard/mlflow-guard/internal/secrets"
 )
 
@@ -352,6 +353,36 @@ func plainHTTPHost(v *val) (string, bool) {
 	return h, true
 }
 
+// reportPlainHTTP reports plain http to host. A host of one DNS label
+// (mlflow, minio) is a name only a container network, a cluster or a
+// search domain resolves: advisory, as the deploy analyzer judges the same
+// URI in compose, .env and shell files.
+func (s *scope) reportPlainHTTP(n *node, rule, host, msg string) {
+	if !singleLabel(host) {
+		s.f.report(n, rule, msg)
+		return
+	}
+	before := len(s.f.findings)
+	s.f.report(n, rule, msg+" when it crosses hosts ("+host+" is a name only a local network resolves, such as a compose service)")
+	if len(s.f.findings) > before {
+		s.f.findings[len(s.f.findings)-1].Level = finding.Advisory
+	}
+}
+
+// singleLabel: a host name of one DNS label (letters, digits, hyphens),
+// not an IP address.
+func singleLabel(h string) bool {
+	if h == "" || strings.Trim(h, "0123456789") == "" {
+		return false
+	}
+	for _, c := range h {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // checkURI covers tracking/registry/backend URIs (MLG403, MLG407).
 func (s *scope) checkURI(c *call, v *val, what string) {
 	if v == nil || !v.hasStr {
@@ -362,7 +393,7 @@ func (s *scope) checkURI(c *call, v *val, what string) {
 		return
 	}
 	if host, ok := plainHTTPHost(v); ok {
-		s.f.report(c.n, "MLG407", fmt.Sprintf("%s sends traffic (and credentials) in plain http to %s; use https", what, host))
+		s.reportPlainHTTP(c.n, "MLG407", host, fmt.Sprintf("%s sends traffic (and credentials) in plain http to %s; use https", what, host))
 	}
 }
 
@@ -387,14 +418,14 @@ func (s *scope) checkEnvSet(n *node, key, v *val) {
 		if v.hasStr && uriPassword(v.tmpl) {
 			s.f.report(n, "MLG403", k+" embeds a hard-coded password; read credentials at run time from a secret store")
 		} else if host, ok := plainHTTPHost(v); ok {
-			s.f.report(n, "MLG407", fmt.Sprintf("%s points at %s over plain http; use https", k, host))
+			s.reportPlainHTTP(n, "MLG407", host, fmt.Sprintf("%s points at %s over plain http; use https", k, host))
 		}
 		return
 	case "MLFLOW_S3_ENDPOINT_URL", "MLFLOW_ARTIFACT_ROOT", "MLFLOW_DEFAULT_ARTIFACT_ROOT", "MLFLOW_ARTIFACTS_DESTINATION", "MLFLOW_ARTIFACT_URI":
 		if v.hasStr && uriPassword(v.tmpl) {
 			s.f.report(n, "MLG403", k+" embeds a hard-coded password; read credentials at run time from a secret store")
-		} else if _, ok := plainHTTPHost(v); ok {
-			s.f.report(n, "MLG304", k+" uses plain http for the artifact store; use https")
+		} else if host, ok := plainHTTPHost(v); ok {
+			s.reportPlainHTTP(n, "MLG304", host, k+" uses plain http for the artifact store; use https")
 		} else if v.hasStr && strings.Contains(unsafeLocation(v.prefix()), "public") {
 			s.f.report(n, "MLG304", k+" points at a bucket named as public; artifacts must live in a private bucket")
 		}
@@ -417,11 +448,11 @@ func (s *scope) checkEnvFallback(c *call, key, def *val) {
 	switch k {
 	case "MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI":
 		if host, ok := plainHTTPHost(def); ok {
-			s.f.report(c.n, "MLG407", fmt.Sprintf("the fallback for an unset %s is %s over plain http; use https, or fail when the variable is unset", k, host))
+			s.reportPlainHTTP(c.n, "MLG407", host, fmt.Sprintf("the fallback for an unset %s is %s over plain http; use https, or fail when the variable is unset", k, host))
 		}
 	case "MLFLOW_S3_ENDPOINT_URL":
-		if _, ok := plainHTTPHost(def); ok {
-			s.f.report(c.n, "MLG304", fmt.Sprintf("the fallback for an unset %s uses plain http for the artifact store; use https", k))
+		if host, ok := plainHTTPHost(def); ok {
+			s.reportPlainHTTP(c.n, "MLG304", host, fmt.Sprintf("the fallback for an unset %s uses plain http for the artifact store; use https", k))
 		}
 	}
 }
