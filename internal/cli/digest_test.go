@@ -54,3 +54,51 @@ func TestDigestThenVerify(t *testing.T) {
 		t.Fatalf("digest to stdout (exit %d):\n%s", code, stdout)
 	}
 }
+
+// TestVerifyJudgesOnlyTheManifestDirectory: scan --verify MANIFEST PATH
+// checks the manifest's own directory whatever PATH is: the rest of the
+// repository is not "not listed in the manifest", and the directory's
+// changes are reported under the scan's paths.
+func TestVerifyJudgesOnlyTheManifestDirectory(t *testing.T) {
+	repo := t.TempDir()
+	for name, body := range map[string]string{
+		"models/churn/MLmodel":     "flavors: {}\n",
+		"models/churn/model.skops": "w",
+		"train.py":                 "print('hi')\n",
+		"docs/README.md":           "# docs\n",
+	} {
+		p := filepath.Join(repo, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mdir := filepath.Join(repo, "models", "churn")
+	manifest := filepath.Join(mdir, "MANIFEST.sha256")
+	if code, _, stderr := run(t, "digest", "-o", manifest, mdir); code != ExitOK {
+		t.Fatalf("digest exit %d: %s", code, stderr)
+	}
+	for _, root := range []string{repo, filepath.Join(repo, "models"), mdir} {
+		code, out, stderr := run(t, "scan", "--verify", manifest, "--format", "json", root)
+		if code != ExitOK || strings.Contains(out, "MLG110") {
+			t.Errorf("scan --verify of an unchanged model dir with PATH %s: exit %d\n%s\n%s", root, code, out, stderr)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(mdir, "model.skops"), []byte("tampered"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for root, path := range map[string]string{repo: "models/churn/model.skops", mdir: "model.skops"} {
+		code, out, _ := run(t, "scan", "--verify", manifest, "--format", "json", root)
+		if code != ExitFindings || strings.Count(out, `"rule_id": "MLG110"`) != 1 || !strings.Contains(out, `"path": "`+path+`"`) {
+			t.Errorf("tampered file with PATH %s: exit %d, want one MLG110 at %s:\n%s", root, code, path, out)
+		}
+	}
+	// A scan path inside the model directory ties the manifest to the
+	// scan as well: the whole directory is checked.
+	code, out, _ := run(t, "scan", "--verify", manifest, "--format", "json", filepath.Join(mdir, "MLmodel"))
+	if code != ExitFindings || strings.Count(out, `"rule_id": "MLG110"`) != 1 {
+		t.Errorf("tampered file, PATH inside the model dir: exit %d:\n%s", code, out)
+	}
+}

@@ -137,8 +137,13 @@ func Compare(want, got map[string]string) []Mismatch {
 	return out
 }
 
-// Finish checks --verify: every scan root that is a directory (or, with
-// none, the manifest's own directory) against the manifest.
+// Finish checks --verify. A manifest inside the scanned tree (or above a
+// scanned path) describes its own directory: that directory, and only it,
+// is compared, whatever paths the scan was given, so the rest of a
+// repository is never "not listed in the manifest". A manifest kept apart
+// from the scanned paths (written with digest -o elsewhere) describes the
+// scan roots: each directory root is compared, as "scan --verify FILE DIR"
+// says.
 func (a *Analyzer) Finish(ctx context.Context) analyze.Result {
 	var res analyze.Result
 	if a.opts.VerifyManifest == "" {
@@ -149,24 +154,32 @@ func (a *Analyzer) Finish(ctx context.Context) analyze.Result {
 		res.Fail(finding.Error{Path: a.opts.VerifyManifest, Kind: "config", Message: err.Error()})
 		return res
 	}
+	mdir := filepath.Dir(a.opts.VerifyManifest)
 	a.mu.Lock()
-	var roots []string
-	prefixes := map[string]string{}
+	roots := map[string]string{}
 	for r, pre := range a.roots {
-		prefixes[r] = pre
-		if st, err := os.Stat(r); err == nil && st.IsDir() {
-			roots = append(roots, r)
-		}
+		roots[r] = pre
 	}
 	a.mu.Unlock()
-	sort.Strings(roots)
-	if len(roots) == 0 {
-		roots = []string{filepath.Dir(a.opts.VerifyManifest)}
+	dirs := map[string]string{} // directory compared -> path prefix in findings
+	if pre, ok := verifyPrefix(mdir, roots); ok || len(roots) == 0 {
+		dirs[mdir] = pre
+	} else {
+		for r, pre := range roots {
+			if st, err := os.Stat(r); err == nil && st.IsDir() {
+				dirs[r] = pre
+			}
+		}
 	}
-	for _, root := range roots {
-		got, err := Digest(ctx, root, a.opts.VerifyManifest)
+	order := make([]string, 0, len(dirs))
+	for d := range dirs {
+		order = append(order, d)
+	}
+	sort.Strings(order)
+	for _, dir := range order {
+		got, err := Digest(ctx, dir, a.opts.VerifyManifest)
 		if err != nil {
-			res.Fail(finding.Error{Path: root, Kind: "read", Message: err.Error()})
+			res.Fail(finding.Error{Path: dir, Kind: "read", Message: err.Error()})
 			continue
 		}
 		for _, m := range Compare(want, got) {
@@ -175,8 +188,46 @@ func (a *Analyzer) Finish(ctx context.Context) analyze.Result {
 				"missing": "listed in the manifest %s but missing",
 				"extra":   "not listed in the manifest %s",
 			}[m.Kind]
-			res.Add(finding.Finding{RuleID: "MLG110", Path: prefixes[root] + m.Path, Message: fmt.Sprintf(msg, filepath.Base(a.opts.VerifyManifest))})
+			res.Add(finding.Finding{RuleID: "MLG110", Path: dirs[dir] + m.Path, Message: fmt.Sprintf(msg, filepath.Base(a.opts.VerifyManifest))})
 		}
 	}
 	return res
+}
+
+// verifyPrefix is how the scan's report names files of the manifest's
+// directory dir: relative to the deepest scan root that holds it (with that
+// root's prefix). ok is false when no root holds dir; a root inside dir
+// (scan --verify model/MANIFEST model/sub) still ties dir to the scan, and
+// its files are named as dir was given.
+func verifyPrefix(dir string, roots map[string]string) (prefix string, ok bool) {
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return filepath.ToSlash(dir) + "/", false
+	}
+	within := func(parent, child string) (string, bool) {
+		rel, err := filepath.Rel(parent, child)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return "", false
+		}
+		return rel, true
+	}
+	bestLen, below := -1, false
+	for r, pre := range roots {
+		absRoot, err := filepath.Abs(r)
+		if err != nil {
+			continue
+		}
+		if rel, in := within(absRoot, absDir); in && len(absRoot) > bestLen {
+			prefix, bestLen = pre, len(absRoot)
+			if rel != "." {
+				prefix += filepath.ToSlash(rel) + "/"
+			}
+		} else if _, in := within(absDir, absRoot); in {
+			below = true
+		}
+	}
+	if bestLen >= 0 {
+		return prefix, true
+	}
+	return filepath.ToSlash(dir) + "/", below
 }
