@@ -218,3 +218,18 @@ func TestValueCaps(t *testing.T) {
 		t.Fatal("capTmpl changed a short value")
 	}
 }
+
+// TestSharedListsStayLinear: x = [x, x] repeated shares one value 2^n times
+// over; the checks visit each value once (this hung before).
+func TestSharedListsStayLinear(t *testing.T) {
+	src := "import pickle\nx = open(p)\n" + strings.Repeat("x = [x, x]\n", 60) + "pickle.load(x)\n"
+	a := New(analyze.Options{})
+	allocs := testing.AllocsPerRun(2, func() { a.analyzeBytes(context.Background(), "lists.py", []byte(src)) })
+	res := a.analyzeBytes(context.Background(), "lists.py", []byte(src))
+	if len(res.Findings) != 1 || res.Findings[0].RuleID != "MLG102" || len(res.Errors) != 0 {
+		t.Fatalf("want one MLG102, got %+v %+v", res.Findings, res.Errors)
+	}
+	if allocs > 20000 {
+		t.Fatalf("%v allocations", allocs)
+	}
+}
