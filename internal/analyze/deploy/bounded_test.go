@@ -237,3 +237,16 @@ func TestMessagesShowNoSecretOrGiantValue(t *testing.T) {
 		t.Errorf("the findings quoting both values are missing (token %v, long %v): %+v", sawToken, sawLong, res.Findings)
 	}
 }
+
+// TestFinishCancelledSaysSo: a cancelled scan's cross-file judgement
+// reports that it did not finish.
+func TestFinishCancelledSaysSo(t *testing.T) {
+	a := newTest()
+	a.facts = append(a.facts, a.analyzeBytes("run.sh", kShell, []byte("mlflow server --host 0.0.0.0\n")))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res := a.Finish(ctx)
+	if len(res.Errors) != 1 || res.Errors[0].Kind != "unchecked" || res.Errors[0].Path != "run.sh" {
+		t.Fatalf("errors %+v", res.Errors)
+	}
+}

@@ -114,7 +114,7 @@ func (s *scope) checkCall(c *call) {
 
 	// MLG104
 	case "client.get_latest_versions":
-		if !s.checked && !allProtected(s, c.arg("stages", 1)) {
+		if !s.checked && !allProtected(s, c.arg("stages", 1)) && c.n != s.discard { // a dropped (or notebook-displayed) result loads nothing
 			s.f.report(c.n, "MLG104", "get_latest_versions returns whatever was registered last; load a pinned version or an approved alias (models:/name@champion)")
 		}
 

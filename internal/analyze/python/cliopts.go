@@ -1,58 +1,79 @@
 package python
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // vars(args) logs every command-line option at once. That is a dump of
 // secrets (MLG202) only when some option is one: an argparse add_argument,
 // click.option or typer.Option whose name, dest or help names a secret.
 
-// optionCallSuffixes end the callee text of option declarations.
-var optionCallSuffixes = []string{"add_argument", ".option", ".Option", ".argument", ".Argument"}
+// optionCallRe finds option declarations. The raw file is searched, not the
+// tree: the slicer drops definitions such as create_args() that hold no sink.
+var optionCallRe = regexp.MustCompile(`(?:add_argument|\.option|\.Option|\.argument|\.Argument)\s*\(`)
+
+// quotedRe is a short string literal inside a declaration.
+var quotedRe = regexp.MustCompile(`"([^"\n]{0,200})"|'([^'\n]{0,200})'`)
+
+// maxOptionDecl bounds how much text after "add_argument(" is read.
+const maxOptionDecl = 600
 
 // cliSecretOption reports whether the file declares a command-line option
 // that looks secret. Files that declare no options at all (args built
 // elsewhere) are assumed to, so the dump is still reported.
-func (f *fileCtx) cliSecretOption(root *node) bool {
-	tx := f.s.text
-	declared, secret := false, false
-	walk(root, func(n *node) bool {
-		if secret {
-			return false
+func (f *fileCtx) cliSecretOption(src []byte) bool {
+	locs := optionCallRe.FindAllIndex(src, -1)
+	if len(locs) == 0 {
+		return true
+	}
+	for _, l := range locs {
+		end := min(len(src), l[1]+maxOptionDecl)
+		decl := src[l[1]:end]
+		if i := closingParen(decl); i >= 0 {
+			decl = decl[:i]
 		}
-		if n.kind != "call" {
-			return true
-		}
-		fn := tx(n.child("function"))
-		hit := false
-		for _, s := range optionCallSuffixes {
-			if strings.HasSuffix(fn, s) || fn == strings.TrimPrefix(s, ".") {
-				hit = true
-				break
-			}
-		}
-		if !hit {
-			return true
-		}
-		declared = true
-		walk(n.child("arguments"), func(a *node) bool {
-			if a.kind != "string_content" {
+		for _, m := range quotedRe.FindAllSubmatch(decl, -1) {
+			s := string(m[1]) + string(m[2])
+			if f.sec.SensitiveKey(strings.TrimLeft(s, "-")) {
 				return true
 			}
-			for _, w := range strings.FieldsFunc(tx(a), func(r rune) bool {
+			for _, w := range strings.FieldsFunc(s, func(r rune) bool {
 				return r == ' ' || r == '-' || r == ',' || r == '.' || r == '(' || r == ')' || r == ':'
 			}) {
 				if f.sec.SensitiveKey(w) {
-					secret = true
+					return true
 				}
 			}
-			if f.sec.SensitiveKey(strings.TrimLeft(tx(a), "-")) {
-				secret = true
+		}
+	}
+	return false
+}
+
+// closingParen is the index of the ")" closing a call whose "(" came just
+// before b, or -1 (quotes are skipped roughly; the window is bounded anyway).
+func closingParen(b []byte) int {
+	depth := 0
+	var q byte
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case q != 0:
+			if c == q {
+				q = 0
 			}
-			return !secret
-		})
-		return true
-	})
-	return secret || !declared
+		case c == '"' || c == '\'':
+			q = c
+		case c == '(':
+			depth++
+		case c == ')':
+			if depth == 0 {
+				return i
+			}
+			depth--
+		}
+	}
+	return -1
 }
 
 // parsedArgsNames are what code calls parse_args() results when they reach

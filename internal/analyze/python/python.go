@@ -149,7 +149,8 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 	if notebook {
 		fc.notebook, fc.starImp = true, notebookRun(b)
 	}
-	fc.cliDump = fc.cliSecretOption(root)
+	// only vars() consults it; most files never call it
+	fc.cliDump = !bytes.Contains(b, []byte("vars(")) || fc.cliSecretOption(b)
 	fc.collectBound(root)
 	for n := range sl.bound {
 		fc.bound[n] = true
