@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -128,9 +127,6 @@ func buildBinary(t *testing.T) string {
 func TestReadmeCommands(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped in -short: builds the binary and scans examples/ several times")
-	}
-	if runtime.GOOS == "windows" {
-		t.Skip("the README's commands are POSIX shell")
 	}
 	root := repoRoot(t)
 	lines := readmeCommandLines(readme(t))
