@@ -38,6 +38,18 @@ var readmeCommands = map[string]readmeCommand{
 		exit:   ExitOK, // echo's status
 		stdout: []string{"MLG401 server-without-auth", "\nexit 1\n"},
 	},
+	"mlflow-guard help scan": {
+		exit:   ExitOK,
+		stdout: []string{"usage: mlflow-guard scan", "\nFlags:\n", "--fail-on LEVEL"},
+	},
+	"mlflow-guard rules MLG102": {
+		exit:   ExitOK,
+		stdout: []string{"Why it matters", "Don't", "Suppress", "ignore[MLG102]"},
+	},
+	`mlflow-guard scan --frobnicate examples; echo "exit $?"`: {
+		exit:   ExitOK, // echo's status
+		stdout: []string{"exit 2\n"},
+	},
 	"mlflow-guard scan --format sarif --output results.sarif --fail-on never .": {
 		exit:  ExitOK,
 		files: []string{"results.sarif"},
