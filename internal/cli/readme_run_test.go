@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/testenv"
 )
 
 // TestReadmeCommands runs every mlflow-guard command the README shows in a
@@ -27,6 +29,10 @@ type readmeCommand struct {
 	exit   int      // the binary's exit code (go run would turn 1..3 into 1)
 	stdout []string // substrings of stdout
 	files  []string // files the command must leave in the working directory
+	// server: the command's http://127.0.0.1:5000 is replaced by a real
+	// MLflow server started from the test virtualenv (no auth, as a fresh
+	// `mlflow server` runs).
+	server bool
 }
 
 var readmeCommands = map[string]readmeCommand{
@@ -49,6 +55,11 @@ var readmeCommands = map[string]readmeCommand{
 	`mlflow-guard scan --frobnicate examples; echo "exit $?"`: {
 		exit:   ExitOK, // echo's status
 		stdout: []string{"exit 2\n"},
+	},
+	"mlflow-guard audit --tracking-uri http://127.0.0.1:5000": {
+		server: true,
+		exit:   ExitFindings,
+		stdout: []string{"MLG401 server-without-auth"},
 	},
 	"mlflow-guard scan --format sarif --output results.sarif --fail-on never .": {
 		exit:  ExitOK,
@@ -168,6 +179,10 @@ func TestReadmeCommands(t *testing.T) {
 			// reported by a scan of "."); a bare mlflow-guard is the
 			// installed one on PATH.
 			shell := strings.Replace(line, "go run ./cmd/mlflow-guard", "./mlflow-guard", 1)
+			if want.server {
+				srv := testenv.StartMLflow(t, testenv.MLflowOptions{})
+				shell = strings.ReplaceAll(shell, "http://127.0.0.1:5000", srv.URL)
+			}
 			if strings.Contains(shell, "./mlflow-guard") {
 				copyFile(t, bin, filepath.Join(work, "mlflow-guard"))
 			}
