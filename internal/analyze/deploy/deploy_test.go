@@ -224,3 +224,25 @@ func TestPlainHTTPLevels(t *testing.T) {
 		t.Errorf("want 7 plain-http findings in the fixture, got %d", n)
 	}
 }
+
+// TestMLG410Context: container findings say whether they are in a
+// Dockerfile, a compose file or a Kubernetes manifest, so the fix fits.
+func TestMLG410Context(t *testing.T) {
+	seen := map[string]int{}
+	for _, dir := range []string{"testdata/src/docker", "testdata/src/compose", "testdata/src/k8s"} {
+		fs, _ := analyzetest.Scan(t, newTest(), dir)
+		want := map[string]string{"testdata/src/docker": rules.CtxDockerfile, "testdata/src/compose": rules.CtxCompose, "testdata/src/k8s": rules.CtxKubernetes}[dir]
+		for _, f := range fs {
+			if f.RuleID != "MLG410" {
+				continue
+			}
+			if f.Context != want {
+				t.Errorf("%s:%d MLG410 context %q, want %q: %s", f.Path, f.Line, f.Context, want, f.Message)
+			}
+			seen[f.Context]++
+		}
+	}
+	if len(seen) != 3 {
+		t.Errorf("fixtures should hold MLG410 in all three kinds of file, got %v", seen)
+	}
+}

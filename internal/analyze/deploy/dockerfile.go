@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/finding"
+	"github.com/mlflow-guard/mlflow-guard/internal/rules"
 )
 
 func errAt(p string, line int, msg string) finding.Error {
@@ -145,9 +146,9 @@ func (j *judge) dockerfile(src string) {
 			name, _, _ := strings.Cut(u, ":")
 			switch {
 			case user.line == 0:
-				j.add("MLG410", j.path, fromLine, fromCol, "the MLflow image has no USER instruction and runs as root; add a non-root USER (e.g. USER 10001)")
+				j.addIn(rules.CtxDockerfile, "MLG410", j.path, fromLine, fromCol, "the MLflow image has no USER instruction and runs as root; add a non-root USER (e.g. USER 10001)")
 			case user.known && (name == "root" || name == "0"):
-				j.addAt("MLG410", user, "the MLflow image runs as root; switch to a non-root USER")
+				j.addIn(rules.CtxDockerfile, "MLG410", user.path, user.line, user.col, "the MLflow image runs as root; switch to a non-root USER")
 			}
 		}
 	}

@@ -95,6 +95,13 @@ func singleLabel(h string) bool {
 	return true
 }
 
+// addIn is add for a rule whose fix depends on what was found
+// (rules.Rule.FixFor): ctx is one of the rules.Ctx* constants.
+func (j *judge) addIn(ctx, rule, path string, line, col int, format string, args ...any) {
+	j.add(rule, path, line, col, format, args...)
+	j.f.findings[len(j.f.findings)-1].Context = ctx
+}
+
 // addAtIn is addAt for a rule whose fix depends on what was found
 // (rules.Rule.FixFor): ctx is one of the rules.Ctx* constants.
 func (j *judge) addAtIn(ctx, rule string, v val, format string, args ...any) {

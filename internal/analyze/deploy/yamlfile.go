@@ -11,6 +11,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/rules"
 )
 
 var yamlLineRe = regexp.MustCompile(`line (\d+)`)
@@ -276,7 +278,7 @@ func (j *judge) container(c, podSC *yaml.Node, names []string, main bool) {
 func (j *judge) hardening(c, podSC *yaml.Node) {
 	sc := get(c, "securityContext")
 	flag := func(n *yaml.Node, msg string) {
-		j.add("MLG410", j.path, n.Line, n.Column, "%s", msg)
+		j.addIn(rules.CtxKubernetes, "MLG410", j.path, n.Line, n.Column, "%s", msg)
 	}
 	var miss []string
 	if p := get(sc, "privileged"); p != nil && truthy(p.Value) {
@@ -320,7 +322,7 @@ func (j *judge) hardening(c, podSC *yaml.Node) {
 		if at == nil {
 			at = c
 		}
-		j.add("MLG410", j.path, at.Line, at.Column, "the MLflow container lacks %s", strings.Join(miss, ", "))
+		j.addIn(rules.CtxKubernetes, "MLG410", j.path, at.Line, at.Column, "the MLflow container lacks %s", strings.Join(miss, ", "))
 	}
 }
 
@@ -458,12 +460,12 @@ func (j *judge) compose(root *yaml.Node) {
 		image := strings.ToLower(scalar(get(svc, "image")))
 		if len(j.f.servers) > before || strings.Contains(image, "mlflow") {
 			if p := get(svc, "privileged"); p != nil && truthy(p.Value) {
-				j.add("MLG410", j.path, p.Line, p.Column, "the MLflow service runs privileged; remove privileged: true")
+				j.addIn(rules.CtxCompose, "MLG410", j.path, p.Line, p.Column, "the MLflow service runs privileged; remove privileged: true")
 			}
 			if u := get(svc, "user"); u != nil {
 				n, _, _ := strings.Cut(u.Value, ":")
 				if n == "root" || n == "0" {
-					j.add("MLG410", j.path, u.Line, u.Column, "the MLflow service runs as root; set user to a non-root UID")
+					j.addIn(rules.CtxCompose, "MLG410", j.path, u.Line, u.Column, "the MLflow service runs as root; set user to a non-root UID")
 				}
 			}
 		}
