@@ -218,6 +218,11 @@ func (s *scope) checkCall(c *call) {
 				break
 			}
 		}
+		// An S3 endpoint is judged as MLFLOW_S3_ENDPOINT_URL is, here and
+		// in deployment config.
+		if host, ok := plainHTTPHost(c.arg("endpoint_url", -1)); ok {
+			s.reportPlainHTTP(c.n, "MLG304", host, fmt.Sprintf("%s endpoint_url uses plain http for the artifact store; use https", key))
+		}
 	case "os.environ.update":
 		if d := c.arg("", 0); d != nil && d.dict != nil {
 			for _, k := range d.dict.keys {

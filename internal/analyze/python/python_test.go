@@ -35,7 +35,8 @@ func TestFixtures(t *testing.T) {
 func TestPlainHTTPLevels(t *testing.T) {
 	a := New(analyze.Options{Policy: testPolicy()})
 	fs, _ := analyzetest.Scan(t, a, "testdata/src/plainhttp")
-	want := map[int]finding.Level{7: finding.Advisory, 8: finding.Advisory, 9: finding.LevelNone, 10: finding.LevelNone, 13: finding.LevelNone}
+	want := map[int]finding.Level{7: finding.Advisory, 8: finding.Advisory, 9: finding.LevelNone, 10: finding.LevelNone, 13: finding.LevelNone,
+		18: finding.Advisory, 19: finding.LevelNone}
 	for _, f := range fs {
 		l, ok := want[f.Line]
 		if !ok {

@@ -51,7 +51,7 @@ var sinkWords = func() map[string]wordMask {
 		generate_blob_sas generate_container_sas generate_account_sas generate_file_sas generate_share_sas
 		set_tracking_uri set_registry_uri MlflowClient create_engine putenv ACL ExtraArgs
 		aws_secret_access_key aws_session_token
-		MLFLOW_TRACKING_URI MLFLOW_REGISTRY_URI MLFLOW_S3_ENDPOINT_URL`)
+		MLFLOW_TRACKING_URI MLFLOW_REGISTRY_URI MLFLOW_S3_ENDPOINT_URL endpoint_url`)
 	add(wSink, strings.Join(mlflowDataSources, " "))
 	add(wPickleVerb, `load loads dump dumps save`)
 	add(wPickler, `pickle cPickle _pickle pickle5 cloudpickle dill joblib torch`)

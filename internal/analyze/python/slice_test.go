@@ -232,8 +232,8 @@ func TestSinkWordsCoverChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// boto3 constructors are judged only on their credential keywords,
-	// which are the words the slicer looks for instead.
+	// boto3 constructors are judged only on their credential and
+	// endpoint_url keywords, which are the words the slicer looks for instead.
 	// os.getenv/os.environ.get are judged only for the URI variables, whose
 	// names are sink words.
 	byOtherWords := map[string]bool{"boto3.client": true, "boto3.resource": true, "boto3.Session": true, "boto3.session.Session": true,
