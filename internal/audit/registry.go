@@ -33,6 +33,13 @@ func (a *Auditor) checkModelVersion(ctx context.Context, mv mlflowapi.ModelVersi
 		return
 	}
 	path := versionPath(mv)
+	if a.unreachable.Load() {
+		a.unreachableOnce.Do(func() {
+			a.fail(finding.Error{Path: "registered-models", Kind: "skipped",
+				Message: "server unreachable: MLmodel and model artifact checks (MLG101, MLG108, --deep) skipped"}, true)
+		})
+		return
+	}
 	body, err := a.opts.Client.ModelVersionArtifact(ctx, mv.Name, mv.Version, "MLmodel", maxMLmodel)
 	switch {
 	case errors.Is(err, mlflowapi.ErrNotFound):
@@ -42,7 +49,7 @@ func (a *Auditor) checkModelVersion(ctx context.Context, mv mlflowapi.ModelVersi
 	default:
 		problems, perr := model.JudgeMLmodel(body)
 		if perr != nil {
-			a.fail(finding.Error{Path: path + "/MLmodel", Kind: "parse", Message: perr.Error()}, false)
+			a.fail(finding.Error{Path: path + "/MLmodel", Kind: "parse", Message: perr.Error()}, true)
 			break
 		}
 		for _, p := range problems {

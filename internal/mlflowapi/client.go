@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -33,6 +34,9 @@ var (
 	ErrMalformed = errors.New("malformed response")
 	// ErrServer is a 5xx answer that persisted through the retries.
 	ErrServer = errors.New("server error")
+	// ErrLimit is a cap reached: too many pages or listing entries. The
+	// answer so far is partial.
+	ErrLimit = errors.New("limit reached")
 )
 
 // APIError is a non-2xx answer from the server.
@@ -93,8 +97,18 @@ func (c Credentials) HasAuth() bool { return c.Token != "" || c.Username != "" }
 // Options configure a Client.
 type Options struct {
 	Credentials Credentials
-	// Timeout bounds one HTTP attempt (default 60s).
+	// Timeout bounds one HTTP attempt, body included (default 60s).
 	Timeout time.Duration
+	// ConnectTimeout bounds the TCP connect and the TLS handshake (default
+	// 10s, at most Timeout).
+	ConnectTimeout time.Duration
+	// ResponseHeaderTimeout bounds the wait for the response headers once
+	// the request is sent (default Timeout): a server that accepts and
+	// never answers fails here.
+	ResponseHeaderTimeout time.Duration
+	// MaxPages caps the pages of one paged search or listing (default
+	// 100000); more is ErrLimit.
+	MaxPages int
 	// Retries is how many times a failed idempotent request is retried on
 	// network errors, 429 and 5xx (default 3; negative means none).
 	Retries int
@@ -111,13 +125,14 @@ type Options struct {
 
 // Client talks to one MLflow tracking server. It is safe for concurrent use.
 type Client struct {
-	base    *url.URL
-	http    *http.Client
-	creds   Credentials
-	retries int
-	backoff time.Duration
-	page    int
-	log     *slog.Logger
+	base     *url.URL
+	http     *http.Client
+	creds    Credentials
+	retries  int
+	backoff  time.Duration
+	page     int
+	maxPages int
+	log      *slog.Logger
 }
 
 // New builds a client for the tracking URI (http or https).
@@ -144,6 +159,10 @@ func New(trackingURI string, opts Options) (*Client, error) {
 	if c.page <= 0 {
 		c.page = 1000
 	}
+	c.maxPages = opts.MaxPages
+	if c.maxPages <= 0 {
+		c.maxPages = 100000
+	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -151,10 +170,23 @@ func New(trackingURI string, opts Options) (*Client, error) {
 	if timeout <= 0 {
 		timeout = 60 * time.Second
 	}
+	connect := opts.ConnectTimeout
+	if connect <= 0 {
+		connect = 10 * time.Second
+	}
+	connect = min(connect, timeout)
+	header := opts.ResponseHeaderTimeout
+	if header <= 0 || header > timeout {
+		header = timeout
+	}
 	rt := opts.Transport
 	if rt == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 16
+		tr.DialContext = (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
+		tr.TLSHandshakeTimeout = connect
+		tr.ResponseHeaderTimeout = header
+		tr.ExpectContinueTimeout = time.Second
 		tcfg := &tls.Config{MinVersion: tls.VersionTLS12}
 		if opts.Credentials.InsecureTLS {
 			tcfg.InsecureSkipVerify = true //nolint:gosec // the user asked for it; audit reports it as MLG407
