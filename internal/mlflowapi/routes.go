@@ -212,6 +212,16 @@ func ProxyPath(artifactURI string) (string, bool) {
 // download budget, so the listing is rejected as malformed.
 const MaxArtifactSize = 1 << 40
 
+// checkListing rejects a listing page with a size no store can hold.
+func checkListing(dir string, files []FileInfo) error {
+	for _, f := range files {
+		if f.FileSize < 0 || f.FileSize > MaxArtifactSize {
+			return fmt.Errorf("listing %s: %w: %q has size %d", dir, ErrMalformed, f.Path, f.FileSize)
+		}
+	}
+	return nil
+}
+
 // ListArtifacts lists one directory behind the artifact proxy
 // (mlflow-artifacts:/ locations; the server runs with --serve-artifacts).
 // More than limit entries is ErrLimit; a negative or absurd size is
@@ -227,10 +237,8 @@ func (c *Client) ListArtifacts(ctx context.Context, dir string, limit int) ([]Fi
 		if err := c.getJSON(ctx, PathArtifactsProxy, q, &r); err != nil {
 			return "", 0, err
 		}
-		for _, f := range r.Files {
-			if f.FileSize < 0 || f.FileSize > MaxArtifactSize {
-				return "", 0, fmt.Errorf("listing %s: %w: %q has size %d", dir, ErrMalformed, f.Path, f.FileSize)
-			}
+		if err := checkListing(dir, r.Files); err != nil {
+			return "", 0, err
 		}
 		if len(out)+len(r.Files) > limit {
 			return "", 0, fmt.Errorf("listing %s: %w: more than %d entries", dir, ErrLimit, limit)
