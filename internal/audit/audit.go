@@ -116,7 +116,8 @@ func (a *Auditor) Run(ctx context.Context) Result {
 	if a.opts.Client != nil {
 		a.serverChecks(ctx)
 	} else {
-		a.fail(finding.Error{Path: "server", Kind: "unchecked",
+		// Left out by the user's choice of mode: listed, not a failure.
+		a.fail(finding.Error{Path: "server", Kind: KindExcluded,
 			Message: "no --tracking-uri: server checks (MLG401, MLG404, MLG407, MLG408, MLG409) skipped"}, false)
 	}
 	_, rest := a.opts.Source.(*RESTSource)
@@ -197,6 +198,11 @@ func (a *Auditor) readFailed(path string, err error) {
 	}
 	a.fail(finding.Error{Path: path, Kind: kind, Message: err.Error()}, true)
 }
+
+// KindExcluded is the error kind of a check the user's choice of mode
+// left out (database mode without --tracking-uri): it is listed and does
+// not make the result incomplete. Every other omission does.
+const KindExcluded = "excluded"
 
 // errNotAudited marks a resource the auditor knows exists but could not
 // reach by any route.

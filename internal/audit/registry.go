@@ -27,7 +27,7 @@ func (a *Auditor) checkModelVersion(ctx context.Context, mv mlflowapi.ModelVersi
 	a.checkApproval(mv)
 	if a.opts.Client == nil {
 		a.noClientOnce.Do(func() {
-			a.fail(finding.Error{Path: "registered-models", Kind: "unchecked",
+			a.fail(finding.Error{Path: "registered-models", Kind: KindExcluded,
 				Message: "database mode without --tracking-uri: MLmodel and model artifact checks (MLG101, MLG108, --deep) skipped"}, false)
 		})
 		return
@@ -43,7 +43,8 @@ func (a *Auditor) checkModelVersion(ctx context.Context, mv mlflowapi.ModelVersi
 	body, err := a.opts.Client.ModelVersionArtifact(ctx, mv.Name, mv.Version, "MLmodel", maxMLmodel)
 	switch {
 	case errors.Is(err, mlflowapi.ErrNotFound):
-		a.fail(finding.Error{Path: path, Kind: "unchecked", Message: "no MLmodel file: not an MLflow model, flavor checks skipped"}, false)
+		// Fail closed: a version whose flavors cannot be read was not judged.
+		a.fail(finding.Error{Path: path, Kind: "unchecked", Message: "no MLmodel file: not an MLflow model, flavor checks skipped"}, true)
 	case err != nil:
 		a.readFailed(path+"/MLmodel", err)
 	default:
