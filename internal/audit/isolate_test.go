@@ -16,7 +16,7 @@ import (
 // no real analyzer is known to panic, so one is made to.
 type crashy struct{ finishPanics bool }
 
-func (crashy) Name() string                 { return "crashy" }
+func (crashy) Name() string                  { return "crashy" }
 func (crashy) Relevant(f *analyze.File) bool { return true }
 func (crashy) Analyze(_ context.Context, f *analyze.File) analyze.Result {
 	if strings.Contains(string(f.Head), "boom") {

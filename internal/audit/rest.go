@@ -2,7 +2,9 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"sync"
 
@@ -120,6 +122,15 @@ func (s *RESTSource) ModelVersions(ctx context.Context, fn func(mlflowapi.ModelV
 			emitVersions(m, vs, fn)
 			return nil
 		})
+		var ae *mlflowapi.APIError
+		if errors.As(err, &ae) && ae.Status == http.StatusBadRequest && n == 0 {
+			// The server's grammar refused the literal (another MLflow
+			// version): the unfiltered search still finds the model.
+			mu.Lock()
+			retry[m.Name] = m
+			mu.Unlock()
+			return
+		}
 		if err != nil {
 			fail("registered-models/"+m.Name+"/versions", err)
 			return
@@ -153,6 +164,7 @@ func (s *RESTSource) ModelVersions(ctx context.Context, fn func(mlflowapi.ModelV
 		case err != nil:
 			fail("registered-models/"+name+"/versions", fmt.Errorf("unfiltered version search (the name cannot be written in a search filter): %w", err))
 		case found[name] == 0 && len(retry[name].LatestVersions) > 0:
+			// The registry says versions exist; no search returned them.
 			fail("registered-models/"+name+"/versions", fmt.Errorf("%w: the registry lists versions of model %q but no version search returned them", errNotAudited, name))
 		}
 	}
