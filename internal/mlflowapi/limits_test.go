@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -189,5 +190,36 @@ func TestServerNeverAnswers(t *testing.T) {
 	err = c.SearchExperiments(ctx, func([]Experiment) error { return nil })
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
 		t.Errorf("deadline: err=%v after %v", err, time.Since(start))
+	}
+}
+
+// TestPageTokensBoundedMemory pages to the default cap with distinct 4 KB
+// tokens and measures the live heap on the last page: remembering tokens
+// by hash keeps it to a few MB where keeping the tokens would hold 400 MB.
+func TestPageTokensBoundedMemory(t *testing.T) {
+	c, err := New("http://127.0.0.1:1", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pad := strings.Repeat("t", maxTokenLen-16)
+	var before, last runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	pages := 0
+	err = c.each(context.Background(), "/p", func(token string) (string, int, error) {
+		pages++
+		if pages == c.maxPages {
+			runtime.GC()
+			runtime.ReadMemStats(&last)
+		}
+		return fmt.Sprintf("%s%016d", pad, pages), 1, nil
+	})
+	if !errors.Is(err, ErrLimit) || pages != c.maxPages {
+		t.Fatalf("err=%v after %d pages, want ErrLimit after %d", err, pages, c.maxPages)
+	}
+	live := int64(last.HeapAlloc) - int64(before.HeapAlloc)
+	t.Logf("%d pages of %d-byte tokens: live heap grew %d KiB", pages, maxTokenLen, live>>10)
+	if live > 32<<20 {
+		t.Errorf("live heap grew %d MiB over %d pages: tokens are retained", live>>20, pages)
 	}
 }
