@@ -62,7 +62,7 @@ func (a *Auditor) deepScan(ctx context.Context, mv mlflowapi.ModelVersion) {
 			name := path.Base(e.Path)
 			// A listing that names parents or absolute paths is not followed.
 			if name == ".." || name == "." || name == "" || name == "/" || strings.ContainsAny(name, "\\\x00") {
-				a.fail(finding.Error{Path: vpath, Kind: "skipped", Message: fmt.Sprintf("deep: odd artifact name %q not followed", clip(e.Path, 200))}, true)
+				a.fail(finding.Error{Path: vpath, Kind: "skipped", Message: fmt.Sprintf("deep: odd artifact name %q not followed", clip(a.det.RedactAll(e.Path), 200))}, true)
 				continue
 			}
 			child := path.Join(rel, name)

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Sentinel errors, matched with errors.Is.
@@ -49,10 +50,7 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	msg := e.Message
-	if len(msg) > 300 {
-		msg = msg[:300] + "..."
-	}
+	msg := clipWords(e.Message, 300)
 	s := fmt.Sprintf("%s %s: HTTP %d", e.Method, e.URL, e.Status)
 	if e.Code != "" {
 		s += " " + e.Code
@@ -351,6 +349,26 @@ func (c *Client) once(ctx context.Context, method, full string, payload []byte, 
 	return nil, false, ae
 }
 
+// clipWords shortens a server-supplied text to about n bytes without ever
+// keeping part of a word: a token cut in half would no longer look like a
+// secret to the redactor downstream, yet half of it would be printed.
+func clipWords(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := s[:n]
+	if !isSpaceByte(s[n]) {
+		i := strings.LastIndexFunc(cut, func(r rune) bool { return r < utf8.RuneSelf && isSpaceByte(byte(r)) })
+		cut = cut[:max(i, 0)]
+	}
+	return cut + "..."
+}
+
+// isSpaceByte: word separators for clipWords: white space and the
+// punctuation around values in JSON, HTML, query strings and assignments,
+// none of which occur inside a credential token.
+func isSpaceByte(c byte) bool { return strings.IndexByte(" \t\r\n\"',{}[]<>=;&()", c) >= 0 }
+
 // maxJSON bounds one JSON page.
 const maxJSON = 256 << 20
 
@@ -373,7 +391,7 @@ func (c *Client) postJSON(ctx context.Context, path string, body, out any) error
 
 func decode(path string, b []byte, out any) error {
 	if err := json.Unmarshal(b, out); err != nil {
-		snippet := string(bytes.ToValidUTF8(b[:min(len(b), 80)], nil))
+		snippet := clipWords(string(bytes.ToValidUTF8(b[:min(len(b), 4096)], nil)), 80)
 		return fmt.Errorf("%s: %w: %v (body starts %q)", path, ErrMalformed, err, snippet)
 	}
 	return nil

@@ -223,3 +223,23 @@ func TestPageTokensBoundedMemory(t *testing.T) {
 		t.Errorf("live heap grew %d MiB over %d pages: tokens are retained", live>>20, pages)
 	}
 }
+
+func TestClipWordsNeverKeepsPartOfAToken(t *testing.T) {
+	tok := "ghp_hGAkWvj7FAc9QeWJKY40uvSwMFLZDe1f8rES"
+	for _, prefix := range []string{"", "error: ", `{"message":"bad token `, "<html><body>", "k=", strings.Repeat("a ", 140)} {
+		s := prefix + tok + " tail"
+		for n := 1; n < len(s); n++ {
+			got := clipWords(s, n)
+			kept := strings.TrimSuffix(got, "...")
+			if len(kept) > len(prefix) && !strings.Contains(kept, tok) {
+				t.Fatalf("clipWords(%q, %d) = %q keeps part of the token", s, n, got)
+			}
+			if len(got) > n+3 {
+				t.Fatalf("clipWords(%q, %d) = %q is longer than asked", s, n, got)
+			}
+		}
+	}
+	if got := clipWords("short", 10); got != "short" {
+		t.Errorf("%q", got)
+	}
+}
