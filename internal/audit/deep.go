@@ -180,9 +180,11 @@ func (a *Auditor) analyzeDir(ctx context.Context, prefix, dir string, files []st
 func (a *Auditor) isolated(artifact string, call func()) (ok bool) {
 	defer func() {
 		if p := recover(); p != nil {
-			a.log.Error("analyzer panic", "path", artifact, "panic", p, "stack", string(debug.Stack()))
+			// The panic value may quote the artifact's bytes: redacted.
+			msg := clip(a.det.RedactAll(fmt.Sprint(p)), 4096)
+			a.log.Error("analyzer panic", "path", artifact, "panic", msg, "stack", string(debug.Stack()))
 			a.fail(finding.Error{Path: artifact, Kind: "panic",
-				Message: fmt.Sprintf("deep: the model analyzer crashed on this artifact (%v); it was not judged", p)}, true)
+				Message: fmt.Sprintf("deep: the model analyzer crashed on this artifact (%s); it was not judged", msg)}, true)
 			ok = false
 		}
 	}()
