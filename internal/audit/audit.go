@@ -185,13 +185,14 @@ func (a *Auditor) fail(e finding.Error, incomplete bool) {
 	a.mu.Unlock()
 }
 
-// readFailed records a failure to read part of the server. A cap or the
-// deadline is a "limit", a resource left out on purpose "skipped", any
-// other failure "read"; each makes the result incomplete.
+// readFailed records a failure to read part of the server. A cap is a
+// "limit", a resource no route reaches "skipped", any other failure (a
+// request timeout included) "read"; each makes the result incomplete. The
+// overall deadline is reported once by Run.
 func (a *Auditor) readFailed(path string, err error) {
 	kind := "read"
 	switch {
-	case errors.Is(err, mlflowapi.ErrLimit), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, mlflowapi.ErrLimit):
 		kind = "limit"
 	case errors.Is(err, errNotAudited):
 		kind = "skipped"
