@@ -190,12 +190,12 @@ func (a *Auditor) fail(e finding.Error, incomplete bool) {
 // request timeout included) "read"; each makes the result incomplete. The
 // overall deadline is reported once by Run.
 func (a *Auditor) readFailed(path string, err error) {
-	kind := "read"
+	kind := finding.ErrRead
 	switch {
 	case errors.Is(err, mlflowapi.ErrLimit):
-		kind = "limit"
+		kind = finding.ErrLimit
 	case errors.Is(err, errNotAudited):
-		kind = "skipped"
+		kind = finding.ErrSkipped
 	}
 	a.fail(finding.Error{Path: path, Kind: kind, Message: err.Error()}, true)
 }
@@ -203,7 +203,7 @@ func (a *Auditor) readFailed(path string, err error) {
 // KindExcluded is the error kind of a check the user's choice of mode
 // left out (database mode without --tracking-uri): it is listed and does
 // not make the result incomplete. Every other omission does.
-const KindExcluded = "excluded"
+const KindExcluded = finding.ErrExcluded
 
 // errNotAudited marks a resource the auditor knows exists but could not
 // reach by any route.

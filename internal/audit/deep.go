@@ -7,7 +7,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
@@ -139,7 +138,10 @@ func (a *Auditor) analyzeDir(ctx context.Context, prefix, dir string, files []st
 			if p == "" {
 				p = fallback
 			}
-			e.Path = prefix + "/" + strings.TrimPrefix(p, "/")
+			e.Path = prefix
+			if p = strings.TrimPrefix(p, "/"); p != "" {
+				e.Path += "/" + p
+			}
 			// The artifact was not fully judged: the audit is partial.
 			a.fail(e, true)
 		}
@@ -156,40 +158,24 @@ func (a *Auditor) analyzeDir(ctx context.Context, prefix, dir string, files []st
 			continue
 		}
 		f := &analyze.File{Path: rel, Abs: abs, Size: st.Size(), Head: head, Root: dir}
-		var r analyze.Result
-		if a.isolated(prefix+"/"+rel, func() {
-			if an.Relevant(f) {
-				r = an.Analyze(ctx, f)
-			}
-		}) {
-			report(r, rel)
+		if an.Relevant(f) {
+			report(a.redactPanics(analyze.Run(ctx, an, f)), rel)
 		}
 	}
-	if fin, ok := an.(analyze.Finisher); ok {
-		var r analyze.Result
-		if a.isolated(prefix, func() { r = fin.Finish(ctx) }) {
-			report(r, "")
-		}
-	}
+	report(a.redactPanics(analyze.Finish(ctx, an)), "")
 }
 
-// isolated runs one analyzer call on downloaded (untrusted) bytes. A panic
-// is recovered and recorded against the artifact as a "panic" error, so a
-// hostile model file can neither crash the audit nor pass unjudged; ok is
-// false then and the call's partial result is dropped.
-func (a *Auditor) isolated(artifact string, call func()) (ok bool) {
-	defer func() {
-		if p := recover(); p != nil {
-			// The panic value may quote the artifact's bytes: redacted.
-			msg := clip(a.det.RedactAll(fmt.Sprint(p)), 4096)
-			a.log.Error("analyzer panic", "path", artifact, "panic", msg, "stack", string(debug.Stack()))
-			a.fail(finding.Error{Path: artifact, Kind: "panic",
-				Message: fmt.Sprintf("deep: the model analyzer crashed on this artifact (%s); it was not judged", msg)}, true)
-			ok = false
+// redactPanics applies to the one shared driver's panic errors what every
+// audit message gets: a recovered panic value may quote the artifact's
+// bytes, so it is redacted and clipped before it is logged or reported.
+func (a *Auditor) redactPanics(r analyze.Result) analyze.Result {
+	for i := range r.Errors {
+		if e := &r.Errors[i]; e.Kind == finding.ErrPanic {
+			e.Message = clip(a.det.RedactAll(e.Message), 4096)
+			a.log.Error("analyzer panic", "path", e.Path, "error", e.Message)
 		}
-	}()
-	call()
-	return true
+	}
+	return r
 }
 
 func readHead(p string) ([]byte, error) {
