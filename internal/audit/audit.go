@@ -124,7 +124,7 @@ func (a *Auditor) Run(ctx context.Context) Result {
 	switch {
 	case a.opts.Source == nil:
 	case rest && a.unreachable.Load():
-		a.fail(finding.Error{Path: "experiments", Kind: "skipped",
+		a.fail(finding.Error{Path: "experiments", Kind: finding.ErrSkipped,
 			Message: "server unreachable: experiments, runs and registered models not read"}, true)
 	default:
 		stop := a.startProgress()
@@ -135,10 +135,10 @@ func (a *Auditor) Run(ctx context.Context) Result {
 	// stopped early, and why.
 	switch err := ctx.Err(); {
 	case errors.Is(err, context.DeadlineExceeded):
-		a.fail(finding.Error{Path: "audit", Kind: "limit",
+		a.fail(finding.Error{Path: "audit", Kind: finding.ErrLimit,
 			Message: "the audit deadline was reached: it stopped early and the rest of the server was not read (raise --deadline)"}, true)
 	case err != nil:
-		a.fail(finding.Error{Path: "audit", Kind: "skipped",
+		a.fail(finding.Error{Path: "audit", Kind: finding.ErrSkipped,
 			Message: "the audit was interrupted: it stopped early and the rest of the server was not read"}, true)
 	}
 	a.mu.Lock()

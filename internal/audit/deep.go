@@ -35,7 +35,7 @@ func (a *Auditor) deepScan(ctx context.Context, mv mlflowapi.ModelVersion) {
 	}
 	root, ok := mlflowapi.ProxyPath(uri)
 	if !ok {
-		a.fail(finding.Error{Path: vpath, Kind: "unchecked",
+		a.fail(finding.Error{Path: vpath, Kind: finding.ErrUnchecked,
 			Message: fmt.Sprintf("deep: files live at %s, outside the server's artifact proxy; not downloaded", a.det.RedactAll(uri))}, true)
 		return
 	}
@@ -61,7 +61,7 @@ func (a *Auditor) deepScan(ctx context.Context, mv mlflowapi.ModelVersion) {
 			name := path.Base(e.Path)
 			// A listing that names parents or absolute paths is not followed.
 			if name == ".." || name == "." || name == "" || name == "/" || strings.ContainsAny(name, "\\\x00") {
-				a.fail(finding.Error{Path: vpath, Kind: "skipped", Message: fmt.Sprintf("deep: odd artifact name %q not followed", clip(a.det.RedactAll(e.Path), 200))}, true)
+				a.fail(finding.Error{Path: vpath, Kind: finding.ErrSkipped, Message: fmt.Sprintf("deep: odd artifact name %q not followed", clip(a.det.RedactAll(e.Path), 200))}, true)
 				continue
 			}
 			child := path.Join(rel, name)
@@ -74,7 +74,7 @@ func (a *Auditor) deepScan(ctx context.Context, mv mlflowapi.ModelVersion) {
 			size := int64(e.FileSize) // ListArtifacts rejects negative and absurd sizes
 			if a.stats.deepBytes.Add(size) > a.opts.DeepBudget {
 				a.stats.deepBytes.Add(-size)
-				a.fail(finding.Error{Path: vpath + "/artifacts/" + child, Kind: "limit",
+				a.fail(finding.Error{Path: vpath + "/artifacts/" + child, Kind: finding.ErrLimit,
 					Message: fmt.Sprintf("deep: byte budget of %d bytes reached; file of %d bytes not downloaded (raise --deep-budget)", a.opts.DeepBudget, size)}, true)
 				continue
 			}

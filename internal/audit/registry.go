@@ -35,7 +35,7 @@ func (a *Auditor) checkModelVersion(ctx context.Context, mv mlflowapi.ModelVersi
 	path := versionPath(mv)
 	if a.unreachable.Load() {
 		a.unreachableOnce.Do(func() {
-			a.fail(finding.Error{Path: "registered-models", Kind: "skipped",
+			a.fail(finding.Error{Path: "registered-models", Kind: finding.ErrSkipped,
 				Message: "server unreachable: MLmodel and model artifact checks (MLG101, MLG108, --deep) skipped"}, true)
 		})
 		return
@@ -44,13 +44,13 @@ func (a *Auditor) checkModelVersion(ctx context.Context, mv mlflowapi.ModelVersi
 	switch {
 	case errors.Is(err, mlflowapi.ErrNotFound):
 		// Fail closed: a version whose flavors cannot be read was not judged.
-		a.fail(finding.Error{Path: path, Kind: "unchecked", Message: "no MLmodel file: not an MLflow model, flavor checks skipped"}, true)
+		a.fail(finding.Error{Path: path, Kind: finding.ErrUnchecked, Message: "no MLmodel file: not an MLflow model, flavor checks skipped"}, true)
 	case err != nil:
 		a.readFailed(path+"/MLmodel", err)
 	default:
 		problems, perr := model.JudgeMLmodel(body)
 		if perr != nil {
-			a.fail(finding.Error{Path: path + "/MLmodel", Kind: "parse", Message: perr.Error()}, true)
+			a.fail(finding.Error{Path: path + "/MLmodel", Kind: finding.ErrParse, Message: perr.Error()}, true)
 			break
 		}
 		for _, p := range problems {
