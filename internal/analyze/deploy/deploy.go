@@ -134,7 +134,7 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyze.File) analyze.Result 
 	}
 	data, err := f.ReadAll()
 	if err != nil {
-		return analyze.Result{Errors: []finding.Error{{Path: f.Path, Kind: finding.ErrRead, Message: fmt.Sprintf("reading %s: %v", f.Path, err)}}}
+		return analyze.Result{Errors: []finding.Error{{Path: f.Path, Kind: "read", Message: fmt.Sprintf("reading %s: %v", f.Path, err)}}}
 	}
 	fs := a.analyzeBytes(f.Path, k, data)
 	a.mu.Lock()

@@ -8,7 +8,7 @@ import (
 )
 
 func errAt(p string, line int, msg string) finding.Error {
-	return finding.Error{Path: p, Line: line, Kind: finding.ErrParse, Message: msg}
+	return finding.Error{Path: p, Line: line, Kind: "parse", Message: msg}
 }
 
 // dfInstr is one Dockerfile instruction after joining continuation lines.

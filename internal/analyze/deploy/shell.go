@@ -49,13 +49,13 @@ func (c *shellCtx) run(src string) *finding.Error {
 		var pe syntax.ParseError
 		if errors.As(err, &pe) {
 			line, _ = c.at(pe.Pos)
-			return &finding.Error{Path: c.j.path, Line: line, Kind: finding.ErrParse, Message: "shell: " + pe.Text}
+			return &finding.Error{Path: c.j.path, Line: line, Kind: "parse", Message: "shell: " + pe.Text}
 		}
 		var le syntax.LangError
 		if errors.As(err, &le) {
 			line, _ = c.at(le.Pos)
 		}
-		return &finding.Error{Path: c.j.path, Line: line, Kind: finding.ErrParse, Message: fmt.Sprintf("shell: %v", err)}
+		return &finding.Error{Path: c.j.path, Line: line, Kind: "parse", Message: fmt.Sprintf("shell: %v", err)}
 	}
 	syntax.Walk(f, func(n syntax.Node) bool {
 		switch x := n.(type) {

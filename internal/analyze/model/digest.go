@@ -166,7 +166,7 @@ func (a *Analyzer) Finish(ctx context.Context) analyze.Result {
 	for _, root := range roots {
 		got, err := Digest(ctx, root, a.opts.VerifyManifest)
 		if err != nil {
-			res.Fail(finding.Error{Path: root, Kind: finding.ErrRead, Message: err.Error()})
+			res.Fail(finding.Error{Path: root, Kind: "read", Message: err.Error()})
 			continue
 		}
 		for _, m := range Compare(want, got) {

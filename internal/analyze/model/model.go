@@ -65,13 +65,13 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyze.File) analyze.Result 
 	var res analyze.Result
 	fh, err := f.Open()
 	if err != nil {
-		res.Fail(finding.Error{Path: f.Path, Kind: finding.ErrRead, Message: err.Error()})
+		res.Fail(finding.Error{Path: f.Path, Kind: "read", Message: err.Error()})
 		return res
 	}
 	defer fh.Close()
 	st, err := fh.Stat()
 	if err != nil {
-		res.Fail(finding.Error{Path: f.Path, Kind: finding.ErrRead, Message: err.Error()})
+		res.Fail(finding.Error{Path: f.Path, Kind: "read", Message: err.Error()})
 		return res
 	}
 	s := &scan{a: a, ctx: ctx, path: f.Path, abs: f.Abs, root: f.Root, res: &res}

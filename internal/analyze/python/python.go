@@ -80,16 +80,16 @@ func (a *Analyzer) Relevant(f *analyze.File) bool {
 // Analyze implements analyze.Analyzer.
 func (a *Analyzer) Analyze(ctx context.Context, f *analyze.File) (res analyze.Result) {
 	if f.Size > MaxSize {
-		res.Fail(finding.Error{Path: f.Path, Kind: finding.ErrLimit, Message: fmt.Sprintf("file is %d bytes, over the %d-byte limit for Python files", f.Size, MaxSize)})
+		res.Fail(finding.Error{Path: f.Path, Kind: "limit", Message: fmt.Sprintf("file is %d bytes, over the %d-byte limit for Python files", f.Size, MaxSize)})
 		return res
 	}
 	b, err := f.ReadAll()
 	if err != nil {
-		res.Fail(finding.Error{Path: f.Path, Kind: finding.ErrRead, Message: fmt.Errorf("reading %s: %w", f.Path, err).Error()})
+		res.Fail(finding.Error{Path: f.Path, Kind: "read", Message: fmt.Errorf("reading %s: %w", f.Path, err).Error()})
 		return res
 	}
 	if len(b) > MaxSize {
-		res.Fail(finding.Error{Path: f.Path, Kind: finding.ErrLimit, Message: fmt.Sprintf("file is over the %d-byte limit for Python files", MaxSize)})
+		res.Fail(finding.Error{Path: f.Path, Kind: "limit", Message: fmt.Sprintf("file is over the %d-byte limit for Python files", MaxSize)})
 		return res
 	}
 	return a.analyzeBytes(ctx, f.Path, b)
@@ -101,7 +101,7 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 		// A bug in a check must cost one file, not the scan.
 		if r := recover(); r != nil {
 			a.log.Error("python analyzer failed", "path", name, "panic", r)
-			res.Fail(finding.Error{Path: name, Kind: finding.ErrUnchecked, Message: fmt.Sprintf("internal error while analysing: %v", r)})
+			res.Fail(finding.Error{Path: name, Kind: "unchecked", Message: fmt.Sprintf("internal error while analysing: %v", r)})
 		}
 	}()
 	if !mayMatch(b) {
@@ -121,13 +121,13 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 		root, err = loadGrammar().parse(ctx, a.parsers, b)
 	}
 	if err != nil {
-		res.Fail(finding.Error{Path: name, Kind: finding.ErrUnchecked, Message: fmt.Sprintf("parsing %s: %v", name, err)})
+		res.Fail(finding.Error{Path: name, Kind: "unchecked", Message: fmt.Sprintf("parsing %s: %v", name, err)})
 		return res
 	}
 	s := newSrc(sl.src)
 	if line, msg, bad := firstError(s, root); bad {
 		a.log.Debug("python syntax error; analysing what parsed", "path", name, "line", line)
-		res.Fail(finding.Error{Path: name, Line: line, Kind: finding.ErrParse, Message: msg})
+		res.Fail(finding.Error{Path: name, Line: line, Kind: "parse", Message: msg})
 	}
 	fc := &fileCtx{ctx: ctx, s: s, policy: a.policy, sec: a.sec, bound: map[string]bool{},
 		classes: map[*node]*classInfo{}, seen: map[findKey]bool{}}
@@ -143,10 +143,10 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 	fc.finishDumps()
 	a.log.Debug("python file analysed", "path", name, "findings", len(fc.findings), "ops", fc.ops)
 	if fc.ops >= maxOps {
-		res.Fail(finding.Error{Path: name, Kind: finding.ErrLimit, Message: "analysis stopped at the work limit; findings may be incomplete"})
+		res.Fail(finding.Error{Path: name, Kind: "limit", Message: "analysis stopped at the work limit; findings may be incomplete"})
 	}
 	if ctx.Err() != nil {
-		res.Fail(finding.Error{Path: name, Kind: finding.ErrUnchecked, Message: fmt.Sprintf("analysis cancelled: %v", ctx.Err())})
+		res.Fail(finding.Error{Path: name, Kind: "unchecked", Message: fmt.Sprintf("analysis cancelled: %v", ctx.Err())})
 	}
 	for i := range fc.findings {
 		fc.findings[i].Path = name
