@@ -136,18 +136,24 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyze.File) analyze.Result 
 	if err != nil {
 		return analyze.Result{Errors: []finding.Error{{Path: f.Path, Kind: "read", Message: fmt.Sprintf("reading %s: %v", f.Path, err)}}}
 	}
-	fs := a.analyzeBytes(f.Path, k, data)
+	fs := a.analyzeCtx(ctx, f.Path, k, data)
 	a.mu.Lock()
 	a.facts = append(a.facts, fs)
 	a.mu.Unlock()
 	return analyze.Result{Errors: fs.errs}
 }
 
-// analyzeBytes parses one file of a known kind into facts. It never panics
-// on bad input (the fuzz tests hold it to that).
+// analyzeBytes is analyzeCtx without cancellation (tests).
 func (a *Analyzer) analyzeBytes(p string, k kind, data []byte) *facts {
+	return a.analyzeCtx(context.Background(), p, k, data)
+}
+
+// analyzeCtx parses one file of a known kind into facts. It never panics
+// on bad input (the fuzz tests hold it to that), and its work is bounded
+// by the file's budget and ctx.
+func (a *Analyzer) analyzeCtx(ctx context.Context, p string, k kind, data []byte) *facts {
 	fs := &facts{envFiles: map[string]env{}, configMaps: map[string]env{}}
-	j := &judge{path: p, det: a.det, f: fs}
+	j := &judge{path: p, det: a.det, f: fs, b: newBudget(ctx)}
 	src := string(data)
 	switch k {
 	case kShell:

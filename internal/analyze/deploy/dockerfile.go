@@ -158,11 +158,14 @@ func (j *judge) dockerfile(src string) {
 		}
 	}
 	for i, in := range instrs {
+		if !j.spend(1, in.line) {
+			break
+		}
 		switch in.cmd {
 		case "FROM":
 			endStage(false)
 			inStage = true
-			stageEnv = globalArgs.clone()
+			stageEnv = j.cloneEnv(globalArgs, in.line)
 			user = val{}
 			ep, cmd = dfCommand{}, dfCommand{}
 			fromLine, fromCol = in.line, 1
@@ -185,7 +188,7 @@ func (j *judge) dockerfile(src string) {
 				j.words(argv)
 				continue
 			}
-			c := &shellCtx{j: j, vars: stageEnv.clone(), line0: in.line, col0: in.col, tmpl: nil, judgeAssign: true}
+			c := &shellCtx{j: j, vars: j.cloneEnv(stageEnv, in.line), line0: in.line, col0: in.col, tmpl: nil, judgeAssign: true}
 			// a RUN does not start the served process: collect only errors
 			// and findings, not servers
 			n := len(j.f.servers)
@@ -285,7 +288,7 @@ func (j *judge) dockerStart(ep, cmd dfCommand, e env, tmpl *server) {
 }
 
 func (j *judge) dockerShell(dc dfCommand, e env, tmpl *server) {
-	c := &shellCtx{j: j, vars: e.clone(), line0: dc.line, col0: dc.col, tmpl: tmpl}
+	c := &shellCtx{j: j, vars: j.cloneEnv(e, dc.line), line0: dc.line, col0: dc.col, tmpl: tmpl}
 	if err := c.run(dc.shell); err != nil {
 		j.f.errs = append(j.f.errs, *err)
 	}

@@ -40,10 +40,17 @@ func (a *Analyzer) Finish(ctx context.Context) analyze.Result {
 		ingresses = append(ingresses, f.ingresses...)
 		sse = append(sse, f.sse...)
 	}
-	j := &judge{det: a.det, f: out}
+	j := &judge{det: a.det, f: out, b: newBudget(ctx)}
 	var s3 []val
 	for _, s := range servers {
 		if err := ctx.Err(); err != nil {
+			// the servers left are not judged: say so
+			out.errs = append(out.errs, finding.Error{Path: s.path, Line: s.line, Kind: "unchecked", Message: fmt.Sprintf("deploy: cross-file checks cancelled: %v", err)})
+			break
+		}
+		// each server is judged against every proxy and ingress of the scan
+		j.path = s.path
+		if !j.spend(len(proxies)+len(ingresses)+len(s.env)+1, s.line) {
 			break
 		}
 		mergeEnv(s, envFiles, configMaps)
@@ -77,17 +84,25 @@ func (a *Analyzer) Finish(ctx context.Context) analyze.Result {
 		}
 	}
 	for _, p := range proxies {
+		j.path = p.path
+		if !j.spend(len(servers)+1, p.line) {
+			break
+		}
 		if p.frontsMLflow(servers) {
 			j.path = p.path
 			j.proxyFindings(p)
 		}
 	}
 	for _, in := range ingresses {
+		j.path = in.path
+		if !j.spend(len(servers)+1, in.line) {
+			break
+		}
 		if in.frontsMLflow(servers) && !in.tls {
 			j.add("MLG407", in.path, in.line, in.col, "Ingress %s routes to MLflow without spec.tls: the UI, API and credentials travel in plain HTTP", in.name)
 		}
 	}
-	return analyze.Result{Findings: dedupe(out.findings)}
+	return analyze.Result{Findings: dedupe(out.findings), Errors: out.errs}
 }
 
 func firstPath(f *facts) string {

@@ -39,11 +39,18 @@ type judge struct {
 	det   *secrets.Detector
 	f     *facts
 	lines []string // the file's lines, for YAML block scalars
+	b     *budget
 }
 
 func (j *judge) add(rule string, path string, line, col int, format string, args ...any) {
 	if path == "" {
 		path = j.path
+	}
+	// values quoted in a message are cut and never show a secret
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = j.shown(s)
+		}
 	}
 	j.f.findings = append(j.f.findings, finding.Finding{
 		RuleID: rule, Path: path, Line: line, Column: col, Message: fmt.Sprintf(format, args...),

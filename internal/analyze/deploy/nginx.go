@@ -21,8 +21,9 @@ var blockDirectives = map[string]bool{"http": true, "server": true, "location": 
 
 // ngError is a syntax error at a line.
 type ngError struct {
-	line int
-	msg  string
+	line  int
+	msg   string
+	limit bool // past a nesting cap, not malformed
 }
 
 func (e *ngError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }
@@ -57,7 +58,7 @@ func parseNginx(src string) ([]*ngDir, error) {
 			continue
 		case c == ';':
 			if cur == nil {
-				return root, &ngError{line, "unexpected ';'"}
+				return root, &ngError{line: line, msg: "unexpected ';'"}
 			}
 			top := stack[len(stack)-1]
 			*top.dirs = append(*top.dirs, cur)
@@ -67,25 +68,29 @@ func parseNginx(src string) ([]*ngDir, error) {
 			continue
 		case c == '{':
 			if cur == nil {
-				return root, &ngError{line, "unexpected '{'"}
+				return root, &ngError{line: line, msg: "unexpected '{'"}
 			}
 			if !blockDirectives[cur.name] {
-				return root, &ngError{cur.line, fmt.Sprintf("%q does not take a block (missing ';'?)", cur.name)}
+				return root, &ngError{line: cur.line, msg: fmt.Sprintf("%q does not take a block (missing ';'?)", cur.name)}
 			}
 			top := stack[len(stack)-1]
 			*top.dirs = append(*top.dirs, cur)
 			d := cur
 			cur = nil
+			if len(stack) > maxNginxDepth {
+				// the walks over the tree recurse per level
+				return root, &ngError{line: line, msg: fmt.Sprintf("blocks nested deeper than %d levels; the file was not checked", maxNginxDepth), limit: true}
+			}
 			stack = append(stack, frame{dirs: &d.block, open: line})
 			i++
 			col++
 			continue
 		case c == '}':
 			if cur != nil {
-				return root, &ngError{cur.line, fmt.Sprintf("directive %q is missing its ';'", cur.name)}
+				return root, &ngError{line: cur.line, msg: fmt.Sprintf("directive %q is missing its ';'", cur.name)}
 			}
 			if len(stack) == 1 {
-				return root, &ngError{line, "unexpected '}'"}
+				return root, &ngError{line: line, msg: "unexpected '}'"}
 			}
 			stack = stack[:len(stack)-1]
 			i++
@@ -122,7 +127,7 @@ func parseNginx(src string) ([]*ngDir, error) {
 				i++
 			}
 			if !closed {
-				return root, &ngError{startLine, "unterminated quoted string"}
+				return root, &ngError{line: startLine, msg: "unterminated quoted string"}
 			}
 		} else {
 			for i < len(src) {
@@ -148,10 +153,10 @@ func parseNginx(src string) ([]*ngDir, error) {
 		}
 	}
 	if cur != nil {
-		return root, &ngError{cur.line, fmt.Sprintf("directive %q is missing its ';'", cur.name)}
+		return root, &ngError{line: cur.line, msg: fmt.Sprintf("directive %q is missing its ';'", cur.name)}
 	}
 	if len(stack) > 1 {
-		return root, &ngError{stack[len(stack)-1].open, "block is not closed"}
+		return root, &ngError{line: stack[len(stack)-1].open, msg: "block is not closed"}
 	}
 	return root, nil
 }
@@ -222,11 +227,15 @@ var proxyDirectives = map[string]bool{"proxy_pass": true, "uwsgi_pass": true, "g
 func (j *judge) nginx(src string) {
 	dirs, err := parseNginx(src)
 	if err != nil {
-		line := 0
+		line, limit := 0, false
 		if ne, ok := err.(*ngError); ok {
-			line = ne.line
+			line, limit = ne.line, ne.limit
 		}
-		j.f.errs = append(j.f.errs, errAt(j.path, line, "nginx: "+strings.TrimPrefix(err.Error(), fmt.Sprintf("line %d: ", line))))
+		e := errAt(j.path, line, "nginx: "+strings.TrimPrefix(err.Error(), fmt.Sprintf("line %d: ", line)))
+		if limit {
+			e.Kind = "limit"
+		}
+		j.f.errs = append(j.f.errs, e)
 		return
 	}
 	upstreams := map[string][]string{}

@@ -43,6 +43,14 @@ func (c *shellCtx) at(p syntax.Pos) (int, int) {
 // run parses and interprets src; a parse error is returned as an input
 // error at its absolute line.
 func (c *shellCtx) run(src string) *finding.Error {
+	if c.j.b.stopped {
+		return nil
+	}
+	if l := shellNesting(src); l > 0 {
+		line, _ := c.at(syntax.NewPos(0, uint(l), 1))
+		c.j.limitErr(fmt.Sprintf("nesting:%d", line), line, "shell: nesting deeper than %d levels at line %d; this script was not checked", maxShellDepth, line)
+		return nil
+	}
 	f, err := parseShell(src)
 	if err != nil {
 		line := c.line0
@@ -57,7 +65,29 @@ func (c *shellCtx) run(src string) *finding.Error {
 		}
 		return &finding.Error{Path: c.j.path, Line: line, Kind: "parse", Message: fmt.Sprintf("shell: %v", err)}
 	}
+	// the walk recurses once per level of the tree, which a long a && b &&
+	// ... chain or arithmetic expression makes deep: levels past
+	// maxWalkDepth are not visited, and that is reported
+	depth, line := 0, c.line0
 	syntax.Walk(f, func(n syntax.Node) bool {
+		if n == nil {
+			depth--
+			return true
+		}
+		// the line of the innermost statement: Pos() of an arithmetic or
+		// test expression recurses down its left operands, as deep as
+		// the expression is long
+		if st, ok := n.(*syntax.Stmt); ok {
+			line, _ = c.at(st.Position)
+		}
+		if depth >= maxWalkDepth {
+			c.j.limitErr("walkdepth", line, "shell: commands nested deeper than %d levels at line %d were not checked", maxWalkDepth, line)
+			return false
+		}
+		if !c.j.spend(1, line) {
+			return false
+		}
+		depth++
 		switch x := n.(type) {
 		case *syntax.CallExpr:
 			c.call(x)
@@ -100,7 +130,8 @@ func (c *shellCtx) call(x *syntax.CallExpr) {
 	}
 	e := c.vars
 	if len(x.Assigns) > 0 {
-		e = c.vars.clone()
+		l, _ := c.at(x.Pos())
+		e = c.j.cloneEnv(c.vars, l)
 		for _, a := range x.Assigns {
 			c.assign(a, e)
 		}
@@ -124,7 +155,7 @@ func (c *shellCtx) command(argv []val, e env) {
 			if argv[i].known && strings.HasPrefix(argv[i].s, "-") && strings.Contains(argv[i].s, "c") && !strings.HasPrefix(argv[i].s, "--") {
 				script := argv[i+1]
 				if script.known && c.depth < 4 {
-					sub := &shellCtx{j: c.j, vars: e.clone(), line0: script.line, col0: script.col + 1, depth: c.depth + 1, tmpl: c.tmpl, judgeAssign: c.judgeAssign}
+					sub := &shellCtx{j: c.j, vars: c.j.cloneEnv(e, script.line), line0: script.line, col0: script.col + 1, depth: c.depth + 1, tmpl: c.tmpl, judgeAssign: c.judgeAssign}
 					if perr := sub.run(script.s); perr != nil {
 						c.j.f.errs = append(c.j.f.errs, *perr)
 					}
@@ -143,7 +174,11 @@ func (j *judge) invoke(argv []val, e env, tmpl *server) {
 	if inv.kind == "" || inv.kind == "models" {
 		return
 	}
-	s := &server{path: j.path, line: inv.at.line, col: inv.at.col, opts: map[string]val{}, env: e.clone()}
+	if len(j.f.servers) >= maxServersFile {
+		j.limitErr("servers", inv.at.line, "deploy: over %d server starts in one file; those from line %d on were not checked", maxServersFile, inv.at.line)
+		return
+	}
+	s := &server{path: j.path, line: inv.at.line, col: inv.at.col, opts: map[string]val{}, env: j.cloneEnv(e, inv.at.line)}
 	if s.path == "" || inv.at.path != "" {
 		s.path = inv.at.path
 	}
@@ -199,12 +234,12 @@ func splitFields(v val) []val {
 func (c *shellCtx) word(w *syntax.Word) val {
 	var b strings.Builder
 	known, literal := true, true
-	c.parts(w.Parts, &b, &known, &literal)
 	l, col := c.at(w.Pos())
+	c.parts(w.Parts, &b, &known, &literal, l)
 	return val{s: b.String(), known: known, literal: literal, line: l, col: col, path: c.j.path}
 }
 
-func (c *shellCtx) parts(ps []syntax.WordPart, b *strings.Builder, known, literal *bool) {
+func (c *shellCtx) parts(ps []syntax.WordPart, b *strings.Builder, known, literal *bool, line int) {
 	for _, p := range ps {
 		switch x := p.(type) {
 		case *syntax.Lit:
@@ -212,7 +247,7 @@ func (c *shellCtx) parts(ps []syntax.WordPart, b *strings.Builder, known, litera
 		case *syntax.SglQuoted:
 			b.WriteString(x.Value)
 		case *syntax.DblQuoted:
-			c.parts(x.Parts, b, known, literal)
+			c.parts(x.Parts, b, known, literal, line)
 		case *syntax.ParamExp:
 			*literal = false
 			if x.Param == nil || x.Excl || x.Length || x.Index != nil || x.Slice != nil || x.Repl != nil {
@@ -221,6 +256,10 @@ func (c *shellCtx) parts(ps []syntax.WordPart, b *strings.Builder, known, litera
 			}
 			v, ok := c.vars[x.Param.Value]
 			if !ok || !v.known {
+				*known = false
+				continue
+			}
+			if !c.j.expand(b.Len(), len(v.s), line) {
 				*known = false
 				continue
 			}

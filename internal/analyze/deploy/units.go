@@ -11,6 +11,9 @@ import (
 func (j *judge) dotenv(src string) env {
 	e := env{}
 	for i, raw := range strings.Split(src, "\n") {
+		if !j.spend(1, i+1) {
+			break
+		}
 		t := strings.TrimSpace(strings.TrimRight(raw, "\r"))
 		if t == "" || strings.HasPrefix(t, "#") {
 			continue
@@ -105,6 +108,9 @@ func (j *judge) systemd(src string) {
 	var starts []cmd
 	section := ""
 	for i := 0; i < len(lines); i++ {
+		if !j.spend(1, i+1) {
+			break
+		}
 		t := strings.TrimSpace(strings.TrimRight(lines[i], "\r"))
 		start := i
 		// keep "\\\n" so the shell sees the continuation and lines stay true
@@ -143,7 +149,7 @@ func (j *judge) systemd(src string) {
 	}
 	for _, s := range starts {
 		// systemd expands ${VAR} and $VAR like a shell, close enough here
-		c := &shellCtx{j: j, vars: e.clone(), line0: s.line, col0: s.col, tmpl: tmpl}
+		c := &shellCtx{j: j, vars: j.cloneEnv(e, s.line), line0: s.line, col0: s.col, tmpl: tmpl}
 		if err := c.run(s.s); err != nil {
 			j.f.errs = append(j.f.errs, *err)
 		}
@@ -153,6 +159,9 @@ func (j *judge) systemd(src string) {
 // procfile reads "name: command" lines.
 func (j *judge) procfile(src string) {
 	for i, raw := range strings.Split(src, "\n") {
+		if !j.spend(1, i+1) {
+			break
+		}
 		t := strings.TrimRight(raw, "\r")
 		if strings.TrimSpace(t) == "" || strings.HasPrefix(strings.TrimSpace(t), "#") {
 			continue
@@ -183,6 +192,9 @@ func (j *judge) makefile(src string) {
 	vars := map[string]string{}
 	mvars := env{}
 	for i := 0; i < len(lines); i++ {
+		if !j.spend(1, i+1) {
+			break
+		}
 		raw := strings.TrimRight(lines[i], "\r")
 		start := i
 		for strings.HasSuffix(raw, `\`) && i+1 < len(lines) {
@@ -202,12 +214,16 @@ func (j *judge) makefile(src string) {
 				sm := makeRefRe.FindStringSubmatch(m)
 				name := sm[1] + sm[2]
 				if v, ok := vars[name]; ok && !strings.Contains(v, "$(") {
-					return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
+					// charged like a shell expansion: a recipe of many
+					// references to a long value must not multiply it
+					if j.expand(0, len(v), start+1) {
+						return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
+					}
 				}
 				return "${" + strings.NewReplacer(".", "_", "-", "_").Replace(name) + "}"
 			})
 			recipe = strings.ReplaceAll(recipe, "$$", "$")
-			c := &shellCtx{j: j, vars: mvars.clone(), line0: start + 1, col0: col, tmpl: &server{}, judgeAssign: true}
+			c := &shellCtx{j: j, vars: j.cloneEnv(mvars, start+1), line0: start + 1, col0: col, tmpl: &server{}, judgeAssign: true}
 			if err := c.run(recipe); err != nil {
 				j.f.errs = append(j.f.errs, *err)
 			}

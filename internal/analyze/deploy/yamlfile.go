@@ -20,7 +20,14 @@ var yamlLineRe = regexp.MustCompile(`line (\d+)`)
 func (j *judge) yamlFile(data []byte) {
 	j.lines = strings.Split(string(data), "\n")
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for doc := 0; doc < 10000; doc++ {
+	for doc := 0; ; doc++ {
+		if doc >= maxYAMLDocs {
+			j.limitErr("docs", 0, "yaml: over %d documents; the rest of the file was not checked", maxYAMLDocs)
+			return
+		}
+		if !j.spend(1, 0) {
+			return
+		}
 		var n yaml.Node
 		err := dec.Decode(&n)
 		if errors.Is(err, io.EOF) {
@@ -31,7 +38,13 @@ func (j *judge) yamlFile(data []byte) {
 			if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
 				line, _ = strconv.Atoi(m[1])
 			}
-			j.f.errs = append(j.f.errs, errAt(j.path, line, "yaml: "+strings.TrimPrefix(err.Error(), "yaml: ")))
+			e := errAt(j.path, line, "yaml: "+strings.TrimPrefix(err.Error(), "yaml: "))
+			if strings.Contains(err.Error(), "exceeded max depth") {
+				// the decoder's own nesting cap: the file is not bad YAML
+				// as such, it is past what is checked
+				e.Kind = "limit"
+			}
+			j.f.errs = append(j.f.errs, e)
 			return
 		}
 		if n.Kind != yaml.DocumentNode || len(n.Content) == 0 || n.Content[0].Kind != yaml.MappingNode {
@@ -183,6 +196,10 @@ func (j *judge) k8s(root *yaml.Node) {
 			continue
 		}
 		for _, c := range cs.Content {
+			// aliases can repeat one container many times: each is charged
+			if !j.spend(len(c.Content)+1, c.Line) {
+				return
+			}
 			j.container(c, podSC, names, key == "containers")
 		}
 	}
@@ -193,6 +210,9 @@ func (j *judge) container(c, podSC *yaml.Node, names []string, main bool) {
 	e := env{}
 	if ev := get(c, "env"); ev != nil && ev.Kind == yaml.SequenceNode {
 		for _, item := range ev.Content {
+			if !j.spend(1, item.Line) {
+				break
+			}
 			n := scalar(get(item, "name"))
 			if n == "" {
 				continue
@@ -331,10 +351,13 @@ func (j *judge) ingress(root *yaml.Node, name string) {
 	if t := get(spec, "tls"); t != nil && len(t.Content) > 0 {
 		in.tls = true
 	}
-	var walk func(n *yaml.Node)
-	walk = func(n *yaml.Node) {
-		if n == nil {
-			return
+	// an explicit stack: the spec can nest as deep as the decoder allows
+	stack := []*yaml.Node{spec}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if n == nil || !j.spend(1, n.Line) {
+			continue
 		}
 		if n.Kind == yaml.MappingNode {
 			if s := get(n, "service"); isMap(s) {
@@ -344,11 +367,10 @@ func (j *judge) ingress(root *yaml.Node, name string) {
 				in.backends = append(in.backends, s.Value)
 			}
 		}
-		for _, c := range n.Content {
-			walk(c)
+		for i := len(n.Content) - 1; i >= 0; i-- {
+			stack = append(stack, n.Content[i])
 		}
 	}
-	walk(spec)
 	j.f.ingresses = append(j.f.ingresses, in)
 }
 
@@ -399,6 +421,9 @@ func (j *judge) compose(root *yaml.Node) {
 			}
 		case ev != nil && ev.Kind == yaml.SequenceNode:
 			for _, item := range ev.Content {
+				if !j.spend(1, item.Line) {
+					break
+				}
 				n, value, ok := strings.Cut(item.Value, "=")
 				v := j.yval(item)
 				v.s = value
@@ -485,7 +510,14 @@ func (j *judge) shellWords(s string, line, col int, e env) []val {
 // keys are judged as environment, {name, value} lists as env entries, and
 // "run"/"script" strings as shell.
 func (j *judge) loose(n *yaml.Node, key string, depth int) {
-	if n == nil || depth > 64 {
+	if n == nil {
+		return
+	}
+	if depth > maxLooseDepth {
+		j.limitErr("yamldepth", n.Line, "yaml: values nested deeper than %d levels at line %d were not checked", maxLooseDepth, n.Line)
+		return
+	}
+	if !j.spend(len(n.Content)+1, n.Line) {
 		return
 	}
 	switch n.Kind {

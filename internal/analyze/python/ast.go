@@ -4,6 +4,8 @@ import (
 	"errors"
 	"sort"
 	"strings"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 var errNoParser = errors.New("tree-sitter parser unavailable")
@@ -14,7 +16,7 @@ func (n *node) child(field string) *node {
 		return nil
 	}
 	for _, k := range n.kids {
-		if k.field == field {
+		if k.fieldName() == field {
 			return k
 		}
 	}
@@ -59,18 +61,27 @@ func unparen(n *node) *node {
 // walk visits n and its descendants in pre-order until fn returns false for
 // a node (its subtree is then skipped).
 func walk(n *node, fn func(*node) bool) {
-	if n == nil {
+	if n == nil || !fn(n) {
 		return
 	}
-	stack := []*node{n}
+	// a stack of (node, next child) frames: memory grows with the depth of
+	// the tree, not with the width of its widest node
+	type frame struct {
+		n *node
+		i int
+	}
+	var buf [32]frame
+	stack := append(buf[:0], frame{n, 0})
 	for len(stack) > 0 {
-		x := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if !fn(x) {
+		top := &stack[len(stack)-1]
+		if top.i >= len(top.n.kids) {
+			stack = stack[:len(stack)-1]
 			continue
 		}
-		for i := len(x.kids) - 1; i >= 0; i-- {
-			stack = append(stack, x.kids[i])
+		k := top.n.kids[top.i]
+		top.i++
+		if fn(k) && len(k.kids) > 0 {
+			stack = append(stack, frame{k, 0})
 		}
 	}
 }
@@ -88,23 +99,43 @@ func isScopeNode(n *node) bool {
 type src struct {
 	b     []byte
 	lines []uint32 // byte offset of each line start
+	hi    bool     // some byte is not ASCII: names may need normalising
 }
 
 func newSrc(b []byte) *src {
 	s := &src{b: b, lines: []uint32{0}}
+	var or byte
 	for i, c := range b {
+		or |= c
 		if c == '\n' {
 			s.lines = append(s.lines, uint32(i+1))
 		}
 	}
+	s.hi = or >= 0x80
 	return s
 }
 
+// text is n's source text; names come NFKC-normalised, as Python reads
+// them, so that ｌｏａｄ is load.
 func (s *src) text(n *node) string {
 	if n == nil || int(n.end) > len(s.b) || n.start > n.end {
 		return ""
 	}
-	return string(s.b[n.start:n.end])
+	t := string(s.b[n.start:n.end])
+	if s.hi && (n.kind == "identifier" || n.kind == "dotted_name") {
+		return normIdent(t)
+	}
+	return t
+}
+
+// normIdent is Python's identifier normalisation (NFKC; PEP 3131).
+func normIdent(t string) string {
+	for i := 0; i < len(t); i++ {
+		if t[i] >= 0x80 {
+			return norm.NFKC.String(t)
+		}
+	}
+	return t
 }
 
 // pos converts a byte offset to a 1-based line and column.

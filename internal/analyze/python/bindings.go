@@ -91,14 +91,14 @@ func fstringBindings(s []byte, fn func(string)) {
 }
 
 // forEachBinding is boundNames for one logical line.
-func forEachBinding(b []byte, l logLine, fn func(string)) { boundNames(b[:l.end], l.start, fn) }
+func forEachBinding(b []byte, l logLine, fn func(string)) { boundNames(b[:l.end], int(l.start), fn) }
 
 type binder struct {
 	b  []byte
 	fn func(string)
 }
 
-func (bd binder) text(t token) string { return string(bd.b[t.start:t.end]) }
+func (bd binder) text(t token) string { return normIdent(string(bd.b[t.start:t.end])) }
 
 func (bd binder) is(t token, s string) bool {
 	return (t.kind == tOp || t.kind == tWord) && t.end-t.start == len(s) && string(bd.b[t.start:t.end]) == s

@@ -142,7 +142,7 @@ func (s *scope) identsIn(n *node) []string {
 	walk(n, func(x *node) bool {
 		switch x.kind {
 		case "identifier":
-			if x.field == "attribute" {
+			if x.fieldName() == "attribute" {
 				return false
 			}
 			out = appendUniq(out, s.f.s.text(x))

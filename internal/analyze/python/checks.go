@@ -251,19 +251,24 @@ func srcOf(v *val, dflt string) string {
 }
 
 func isDownloaded(v *val) bool {
+	// lists hold lists (x = [x, x] in a loop shares one value many times):
+	// each value is visited once, and the search is bounded
 	if v == nil {
 		return false
 	}
-	if v.t&tDown != 0 {
-		return true
-	}
-	if v.file != nil && v.file.t&tDown != 0 {
-		return true
-	}
-	for _, e := range v.list {
-		if isDownloaded(e) {
+	seen := map[*val]bool{}
+	stack := []*val{v}
+	for steps := 0; len(stack) > 0 && steps < maxElems*4; steps++ {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if x == nil || seen[x] {
+			continue
+		}
+		seen[x] = true
+		if x.t&tDown != 0 || x.file != nil && x.file.t&tDown != 0 {
 			return true
 		}
+		stack = append(stack, x.list...)
 	}
 	return false
 }

@@ -68,9 +68,14 @@ func (s *scope) eval(n *node) *val {
 		return s.binop(n)
 	case "list", "tuple", "set", "expression_list":
 		out := &val{isList: true}
-		for _, k := range n.namedKids() {
+		for _, k := range n.kids {
+			if !k.named || k.kind == "comment" {
+				continue
+			}
 			v := s.eval(k)
-			out.list = append(out.list, v)
+			if len(out.list) < maxElems {
+				out.list = append(out.list, v)
+			}
 			d := derive(0, v)
 			out.t |= d.t
 			if out.src == "" {
@@ -201,9 +206,12 @@ func (s *scope) str(n *node) *val {
 			b.WriteString(s.f.s.text(k))
 		case "interpolation":
 			v := s.eval(k.child("expression"))
-			if str, ok := v.asString(); ok && k.child("format_specifier") == nil && k.child("type_conversion") == nil {
+			switch str, ok := v.asString(); {
+			case b.Len() >= maxTmpl:
+				// past the cap: the end is cut below, like capTmpl does
+			case ok && k.child("format_specifier") == nil && k.child("type_conversion") == nil:
 				b.WriteString(str)
-			} else {
+			default:
 				b.WriteString(hole)
 			}
 			d := derive(0, v)
@@ -215,6 +223,9 @@ func (s *scope) str(n *node) *val {
 		}
 	}
 	out.tmpl = b.String()
+	if len(out.tmpl) > maxTmpl {
+		out.tmpl = capTmpl(out.tmpl, "")
+	}
 	return out
 }
 
@@ -277,7 +288,7 @@ func (s *scope) dictLit(n *node) *val {
 		case "pair":
 			kv := s.eval(k.child("key"))
 			vv := s.eval(k.child("value"))
-			if kv.known() {
+			if kv.known() && (len(d.keys) < maxElems || d.vals[kv.tmpl] != nil) {
 				if _, ok := d.vals[kv.tmpl]; !ok {
 					d.keys = append(d.keys, kv.tmpl)
 				}
@@ -301,6 +312,11 @@ func (s *scope) dictLit(n *node) *val {
 			}
 			if v.dict != nil {
 				for _, key := range v.dict.keys {
+					if len(d.keys) >= maxElems {
+						d.hasComp = true
+						d.unknown |= v.t
+						break
+					}
 					if _, ok := d.vals[key]; !ok {
 						d.keys = append(d.keys, key)
 					}
@@ -408,7 +424,7 @@ func (s *scope) subscript(n *node) *val {
 	var keys []*val
 	var slice *node
 	for _, k := range n.kids {
-		if k.field == "subscript" {
+		if k.fieldName() == "subscript" {
 			if k.kind == "slice" {
 				slice = k
 				for _, x := range k.namedKids() {

@@ -26,11 +26,48 @@ bool ts_node_is_error(TSNode self);
 void ts_set_allocator(void *(*new_malloc)(size_t), void *(*new_calloc)(size_t, size_t),
 	void *(*new_realloc)(void *, size_t), void (*new_free)(void *));
 
-// mlg_use_libc_allocator points tree-sitter back at libc's allocator. The Go
-// binding installs callbacks that cross from C into Go and back into C for
-// every allocation; its default Go functions only call libc anyway, so memory
-// allocated before and after the switch is freed the same way.
-static void mlg_use_libc_allocator(void) { ts_set_allocator(NULL, NULL, NULL, NULL); }
+#include <stdlib.h>
+#include <malloc.h>
+
+// mlg_live counts the bytes tree-sitter holds, per thread: a parse runs in
+// one C call on one thread, so the growth of this counter during the call is
+// what that parse allocated. Frees on other threads (a tree closed later)
+// only lower their own thread's counter, which is read as a difference.
+static __thread long long mlg_live;
+
+static void *mlg_malloc(size_t n) {
+	void *p = malloc(n);
+	if (p) mlg_live += (long long)malloc_usable_size(p);
+	return p;
+}
+static void *mlg_calloc(size_t n, size_t m) {
+	void *p = calloc(n, m);
+	if (p) mlg_live += (long long)malloc_usable_size(p);
+	return p;
+}
+static void *mlg_realloc(void *p, size_t n) {
+	long long old = p ? (long long)malloc_usable_size(p) : 0;
+	void *q = realloc(p, n);
+	if (q) mlg_live += (long long)malloc_usable_size(q) - old;
+	return q;
+}
+static void mlg_free(void *p) {
+	if (p) mlg_live -= (long long)malloc_usable_size(p);
+	free(p);
+}
+static long long mlg_live_bytes(void) { return mlg_live; }
+
+// mlg_trim hands freed heap memory back to the system: after a large tree
+// is closed, glibc would otherwise keep its pages, and the worker's resident
+// memory would be the parse's peak plus the Go copy's.
+static void mlg_trim(void) { malloc_trim(0); }
+
+// mlg_use_libc_allocator points tree-sitter at libc's allocator through the
+// counting wrappers above. The Go binding installs callbacks that cross from
+// C into Go and back into C for every allocation; its default Go functions
+// only call libc anyway, so memory allocated before and after the switch is
+// freed the same way.
+static void mlg_use_libc_allocator(void) { ts_set_allocator(mlg_malloc, mlg_calloc, mlg_realloc, mlg_free); }
 
 typedef struct {
 	uint32_t start, end;
@@ -78,6 +115,7 @@ static int mlg_flatten(const void *tree, mlg_rec *out, int cap) {
 import "C"
 
 import (
+	"fmt"
 	"unsafe"
 
 	sitter "github.com/tree-sitter/go-tree-sitter"
@@ -87,27 +125,83 @@ import (
 // field it is (go-tree-sitter v0.25.0: type Tree struct{ _inner *C.TSTree }).
 func treePtr(t *sitter.Tree) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(t)) }
 
-// convert copies the tree into Go nodes.
-func (g *grammar) convert(tree *sitter.Tree) *node {
+// Limits on what one file may cost. Python itself refuses deeper nesting
+// than a few hundred levels (200 brackets, 100 blocks), so maxDepth only
+// cuts what no interpreter runs; the node cap keeps the Go copy of the tree
+// (about 64 bytes a node) and the walk over it within a worker's share of
+// memory, and maxParseBytes does the same for tree-sitter's own tree.
+const (
+	maxDepth      = 1500
+	maxNodes      = 1_000_000
+	maxParseBytes = 112 << 20
+	// trimAbove: a parse that held more than this trims the C heap after
+	// its tree is closed (trimming is not free; small parses skip it)
+	trimAbove = 16 << 20
+)
+
+// convLimits says what the conversion left out.
+type convLimits struct {
+	deepAt int // byte offset of the first node cut at maxDepth, or -1
+}
+
+// errTooManyNodes is returned for a tree over maxNodes.
+type errTooManyNodes struct{ n int }
+
+func (e errTooManyNodes) Error() string {
+	return fmt.Sprintf("the syntax tree has %d nodes, over the %d-node limit per file", e.n, maxNodes)
+}
+
+// convert copies the tree into Go nodes and closes it. Subtrees deeper than
+// maxDepth are cut (and reported through convLimits), so that every walk
+// over the copy, recursive or not, is bounded by maxDepth.
+func (g *grammar) convert(tree *sitter.Tree, held int64) (*node, convLimits, error) {
+	lim := convLimits{deepAt: -1}
+	closeTree := func() {
+		tree.Close()
+		if held > trimAbove {
+			trimMalloc()
+		}
+	}
 	count := int(tree.RootNode().DescendantCount())
+	if count > maxNodes {
+		closeTree()
+		return nil, lim, errTooManyNodes{count}
+	}
 	if count < 1 {
 		count = 1
 	}
 	recs := make([]C.mlg_rec, count)
 	n := int(C.mlg_flatten(treePtr(tree), &recs[0], C.int(count)))
+	// the C tree is no longer needed: free it before the Go copy exists
+	closeTree()
 	if n <= 0 {
-		return &node{kind: "ERROR", named: true, bad: true}
+		return &node{kind: "ERROR", named: true, bad: true}, lim, nil
 	}
-	nodes := make([]node, n)
+	// depth, saturated at maxDepth+1, kept in the flags' upper bits: a node
+	// past maxDepth, and so everything under it, is dropped
+	const cut = maxDepth + 1
 	nkids := make([]int32, n)
 	for i := 1; i < n; i++ {
-		nkids[recs[i].parent]++
+		p := recs[i].parent
+		d := min(uint32(recs[p].flags>>2)+1, cut)
+		recs[i].flags |= C.uint32_t(d << 2)
+		if d >= cut {
+			if lim.deepAt < 0 {
+				lim.deepAt = int(recs[i].start)
+			}
+			continue
+		}
+		nkids[p]++
 	}
+	nodes := make([]node, n)
 	// children slices carved out of one backing array
 	kidBuf := make([]*node, n)
 	off := 0
 	for i := 0; i < n; i++ {
 		r := &recs[i]
+		if i > 0 && uint32(r.flags>>2) >= cut {
+			continue
+		}
 		x := &nodes[i]
 		x.start, x.end = uint32(r.start), uint32(r.end)
 		sym := int(r.sym)
@@ -116,20 +210,26 @@ func (g *grammar) convert(tree *sitter.Tree) *node {
 		} else {
 			x.kind, x.named = "ERROR", true
 		}
-		if f := int(r.field); f > 0 && f < len(g.fields) {
-			x.field = g.fields[f]
+		if f := int(r.field); f > 0 && f < len(fieldNames) {
+			x.fid = uint16(f)
 		}
-		x.bad = r.flags != 0 || x.kind == "ERROR"
+		x.bad = r.flags&3 != 0 || x.kind == "ERROR"
 		x.kids = kidBuf[off : off : off+int(nkids[i])]
 		off += int(nkids[i])
 		if i > 0 {
 			p := &nodes[r.parent]
-			x.parent = p
 			p.kids = append(p.kids, x)
 		}
 	}
-	return &nodes[0]
+	return &nodes[0], lim, nil
 }
+
+// parseBytes is what tree-sitter holds on this thread; only differences
+// taken within one C call (the parse's progress callbacks) mean anything.
+func parseBytes() int64 { return int64(C.mlg_live_bytes()) }
+
+// trimMalloc returns freed C heap pages to the system.
+func trimMalloc() { C.mlg_trim() }
 
 // useLibcAllocator skips the binding's per-allocation cgo callbacks (about a
 // sixth of scan CPU in profiles). It runs once, before the first parser.

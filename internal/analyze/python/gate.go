@@ -1,6 +1,11 @@
 package python
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+
+	"golang.org/x/text/unicode/norm"
+)
 
 // The gate: a file is analysed only when its bytes mention MLflow or one of
 // the sinks (triggers), or a pickler together with a load/dump verb. It
@@ -56,8 +61,36 @@ var gate = func() *gateMatcher {
 	return g
 }()
 
-// mayMatch is the gate.
+// mayMatch is the gate. A file with non-ASCII bytes that fails it is tried
+// again NFKC-normalised: Python reads ｐｉｃｋｌｅ.ｌｏａｄ as pickle.load.
 func mayMatch(b []byte) bool {
+	if mayMatchBytes(b) {
+		return true
+	}
+	if !hasNonASCII(b) || norm.NFKC.IsNormal(b) {
+		return false
+	}
+	return mayMatchBytes(norm.NFKC.Bytes(b))
+}
+
+// hasNonASCII checks eight bytes at a time: it runs on every file the gate
+// rejects.
+func hasNonASCII(b []byte) bool {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 != 0 {
+			return true
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+func mayMatchBytes(b []byte) bool {
 	g := gate
 	seen := 0
 	for i := 0; i+2 < len(b); i++ {

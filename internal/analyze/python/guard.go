@@ -121,7 +121,7 @@ func (s *scope) guard(cond *node) guardInfo {
 		case "comparison_operator":
 			ops := []string{}
 			for _, k := range n.kids {
-				if k.field == "operators" {
+				if k.fieldName() == "operators" {
 					ops = append(ops, strings.Join(strings.Fields(s.f.s.text(k)), " "))
 				}
 			}

@@ -16,14 +16,20 @@ import (
 // nowhere as input from outside), and for a method, the self.<attr> it
 // shares with a kept method.
 
-// logLine is one non-empty logical line.
+// logLine is one non-empty logical line. It is kept small (offsets are
+// int32: files are at most MaxSize) because a file has one per line.
 type logLine struct {
-	start     int    // offset of its first physical line
-	end       int    // offset after its newline
-	indent    []byte // leading whitespace
-	first     token  // first token
-	firstWord string // text of the first token when a word, "@" for a decorator
+	start      int32 // offset of its first physical line
+	end        int32 // offset after its newline
+	indentEnd  int32 // its leading whitespace is b[start:indentEnd]
+	firstStart int32 // offset of its first token
+	// firstWord: "@" for a decorator, or the first word when it is one the
+	// slicer looks for (def, class, async); "" otherwise
+	firstWord string
 }
+
+// indent is the line's leading whitespace.
+func (l logLine) indent(b []byte) []byte { return b[l.start:l.indentEnd] }
 
 // defBlock is a definition the slicer may drop.
 type defBlock struct {
@@ -51,42 +57,54 @@ type sliced struct {
 	skip  bool            // nothing in the file can fire: do not parse
 }
 
+// maxLogLines bounds the outline (32 bytes a line). A file with more
+// logical lines has more module-level nodes than the parser's cap allows, or
+// lines of a few bytes each; either way slicing it would not pay.
+const maxLogLines = 400_000
+
 // logicalLines lexes the file into non-empty logical lines; ok is false when
 // the lexer lost track (the file is then parsed whole).
 func logicalLines(b []byte) ([]logLine, bool) {
 	lx := &lexer{b: b}
 	var out []logLine
 	lineStart := 0 // offset of the current physical line
-	var cur *logLine
+	var cur logLine
+	open := false
 	for {
 		t := lx.next()
 		switch t.kind {
 		case tEOF:
-			if cur != nil {
-				cur.end = len(b)
-				out = append(out, *cur)
+			if open {
+				cur.end = int32(len(b))
+				out = append(out, cur)
 			}
 			return out, !lx.bad
 		case tNewline:
-			if cur != nil {
-				cur.end = t.end
-				out = append(out, *cur)
-				cur = nil
+			if open {
+				cur.end = int32(t.end)
+				out = append(out, cur)
+				open = false
+				if len(out) >= maxLogLines {
+					// a file this dense in statements is parsed whole, where
+					// the parser's caps bound it; the outline would not be
+					return nil, false
+				}
 			}
 			lineStart = t.end
 			continue
 		}
-		if cur == nil {
+		if !open {
 			// the first token of a logical line: find its physical line start
 			ls := t.start
 			for ls > lineStart && b[ls-1] != '\n' && b[ls-1] != '\r' {
 				ls--
 			}
 			lineStart = ls
-			cur = &logLine{start: ls, indent: b[ls:t.start], first: t}
+			cur = logLine{start: int32(ls), indentEnd: int32(t.start), firstStart: int32(t.start)}
+			open = true
 			switch {
 			case t.kind == tWord:
-				cur.firstWord = string(b[t.start:t.end])
+				cur.firstWord = defWord(b[t.start:t.end])
 			case t.kind == tOp && b[t.start] == '@':
 				cur.firstWord = "@"
 			}
@@ -94,10 +112,21 @@ func logicalLines(b []byte) ([]logLine, bool) {
 	}
 }
 
+// defWord is w when it is a word startsDef looks for (a constant: no
+// allocation per line), else "".
+func defWord(w []byte) string {
+	for _, k := range [...]string{"def", "class", "async"} {
+		if string(w) == k {
+			return k
+		}
+	}
+	return ""
+}
+
 // defName returns the name a def/class logical line binds and whether it is
 // a class: "def", "async def", "class" followed by a word.
 func defName(b []byte, l logLine) (string, bool, bool) {
-	lx := &lexer{b: b[:l.end], i: l.first.start}
+	lx := &lexer{b: b[:l.end], i: int(l.firstStart)}
 	t := lx.next()
 	w := string(b[t.start:t.end])
 	if w == "async" {
@@ -129,8 +158,8 @@ func startsDef(l logLine) bool {
 func groupDefs(b []byte, lines []logLine, indent []byte, end int) (defs []defBlock, stmts []logLine, ok bool) {
 	for i := 0; i < len(lines); {
 		l := lines[i]
-		if !bytes.Equal(l.indent, indent) {
-			if len(l.indent) <= len(indent) || !bytes.HasPrefix(l.indent, indent) {
+		if !bytes.Equal(l.indent(b), indent) {
+			if len(l.indent(b)) <= len(indent) || !bytes.HasPrefix(l.indent(b), indent) {
 				return nil, nil, false // inconsistent indentation
 			}
 			stmts = append(stmts, l) // body line of a plain compound statement
@@ -144,10 +173,10 @@ func groupDefs(b []byte, lines []logLine, indent []byte, end int) (defs []defBlo
 		}
 		// decorators, then the def/class line
 		j := i
-		for j < len(lines) && lines[j].firstWord == "@" && bytes.Equal(lines[j].indent, indent) {
+		for j < len(lines) && lines[j].firstWord == "@" && bytes.Equal(lines[j].indent(b), indent) {
 			j++
 		}
-		if j == len(lines) || !bytes.Equal(lines[j].indent, indent) {
+		if j == len(lines) || !bytes.Equal(lines[j].indent(b), indent) {
 			return nil, nil, false
 		}
 		name, class, isDef := defName(b, lines[j])
@@ -160,19 +189,19 @@ func groupDefs(b []byte, lines []logLine, indent []byte, end int) (defs []defBlo
 			return nil, nil, false
 		}
 		k := j + 1
-		for k < len(lines) && !bytes.Equal(lines[k].indent, indent) {
-			if !bytes.HasPrefix(lines[k].indent, indent) {
+		for k < len(lines) && !bytes.Equal(lines[k].indent(b), indent) {
+			if !bytes.HasPrefix(lines[k].indent(b), indent) {
 				return nil, nil, false
 			}
 			k++
 		}
 		blockEnd := end
 		if k < len(lines) {
-			blockEnd = lines[k].start
+			blockEnd = int(lines[k].start)
 		}
-		d := defBlock{start: l.start, end: blockEnd, indent: indent, class: class, name: name}
+		d := defBlock{start: int(l.start), end: blockEnd, indent: indent, class: class, name: name}
 		if class && k > j+1 {
-			d.methods, _, _ = groupDefs(b, lines[j+1:k], lines[j+1].indent, blockEnd)
+			d.methods, _, _ = groupDefs(b, lines[j+1:k], lines[j+1].indent(b), blockEnd)
 		}
 		defs = append(defs, d)
 		i = k

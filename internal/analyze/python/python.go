@@ -3,6 +3,7 @@ package python
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -114,20 +115,30 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 	if sl.skip {
 		return res
 	}
-	root, err := loadGrammar().parse(ctx, a.parsers, sl.src)
+	root, lim, err := loadGrammar().parse(ctx, a.parsers, sl.src)
 	if err == nil && !sl.whole && hasError(root) {
 		// a syntax error in what was kept: analyse (and report) the whole file
 		sl = sliced{src: b, whole: true}
-		root, err = loadGrammar().parse(ctx, a.parsers, b)
+		root, lim, err = loadGrammar().parse(ctx, a.parsers, b)
 	}
 	if err != nil {
-		res.Fail(finding.Error{Path: name, Kind: "unchecked", Message: fmt.Sprintf("parsing %s: %v", name, err)})
+		kind := "unchecked"
+		var tooMany errTooManyNodes
+		if errors.As(err, &tooMany) || errors.Is(err, errParseMemory) {
+			kind = "limit"
+		}
+		res.Fail(finding.Error{Path: name, Kind: kind, Message: fmt.Sprintf("parsing %s: %v", name, err)})
 		return res
 	}
 	s := newSrc(sl.src)
 	if line, msg, bad := firstError(s, root); bad {
 		a.log.Debug("python syntax error; analysing what parsed", "path", name, "line", line)
 		res.Fail(finding.Error{Path: name, Line: line, Kind: "parse", Message: msg})
+	}
+	if lim.deepAt >= 0 {
+		line, _ := s.pos(uint32(lim.deepAt))
+		res.Fail(finding.Error{Path: name, Line: line, Kind: "limit", Message: fmt.Sprintf(
+			"code nested deeper than %d syntax levels at line %d was not analysed; the rest of the file was", maxDepth, line)})
 	}
 	fc := &fileCtx{ctx: ctx, s: s, policy: a.policy, sec: a.sec, bound: map[string]bool{},
 		classes: map[*node]*classInfo{}, seen: map[findKey]bool{}}
@@ -143,7 +154,8 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 	fc.finishDumps()
 	a.log.Debug("python file analysed", "path", name, "findings", len(fc.findings), "ops", fc.ops)
 	if fc.ops >= maxOps {
-		res.Fail(finding.Error{Path: name, Kind: "limit", Message: "analysis stopped at the work limit; findings may be incomplete"})
+		res.Fail(finding.Error{Path: name, Kind: "limit", Message: fmt.Sprintf(
+			"analysis stopped at the work limit (%d evaluation steps); code after that point was not checked", maxOps)})
 	}
 	if ctx.Err() != nil {
 		res.Fail(finding.Error{Path: name, Kind: "unchecked", Message: fmt.Sprintf("analysis cancelled: %v", ctx.Err())})

@@ -125,10 +125,10 @@ func (f *fileCtx) collectBound(root *node) {
 			target(n.child("name"))
 		case "parameters", "lambda_parameters":
 			walk(n, func(x *node) bool {
-				if x.kind == "identifier" && (x.field == "" || x.field == "name") {
+				if x.kind == "identifier" && (x.fieldName() == "" || x.fieldName() == "name") {
 					f.bound[f.s.text(x)] = true
 				}
-				return x.field != "value" && x.field != "type"
+				return x.fieldName() != "value" && x.fieldName() != "type"
 			})
 			return false
 		case "global_statement", "nonlocal_statement":
@@ -137,7 +137,7 @@ func (f *fileCtx) collectBound(root *node) {
 			target(n.child("alias"))
 		case "import_statement":
 			for _, k := range n.kids {
-				if k.field == "name" && k.kind == "dotted_name" {
+				if k.fieldName() == "name" && k.kind == "dotted_name" {
 					if id := k.firstNamed(); id != nil {
 						f.bound[f.s.text(id)] = true
 					}
@@ -145,7 +145,7 @@ func (f *fileCtx) collectBound(root *node) {
 			}
 		case "import_from_statement":
 			for _, k := range n.kids {
-				if k.field == "name" && k.kind == "dotted_name" {
+				if k.fieldName() == "name" && k.kind == "dotted_name" {
 					if ids := k.namedKids(); len(ids) > 0 {
 						f.bound[f.s.text(ids[len(ids)-1])] = true
 					}
@@ -267,7 +267,7 @@ func (s *scope) stmt(n *node) bool {
 	case "if_statement":
 		var alts []*node
 		for _, k := range n.kids {
-			if k.field == "alternative" {
+			if k.fieldName() == "alternative" {
 				alts = append(alts, k)
 			}
 		}
@@ -610,7 +610,7 @@ func (s *scope) imports(n *node) {
 	switch n.kind {
 	case "import_statement":
 		for _, k := range n.kids {
-			if k.field != "name" {
+			if k.fieldName() != "name" {
 				continue
 			}
 			switch k.kind {
@@ -630,7 +630,7 @@ func (s *scope) imports(n *node) {
 		m := dotted(tx(mod))
 		rel := mod != nil && mod.kind == "relative_import"
 		for _, k := range n.kids {
-			if k.field != "name" {
+			if k.fieldName() != "name" {
 				continue
 			}
 			var name, local string

@@ -1,6 +1,10 @@
 package python
 
-import "strings"
+import (
+	"strings"
+
+	"golang.org/x/text/unicode/norm"
+)
 
 // wordMask classifies the words of a piece of source by the sinks they can
 // take part in. The slicer (outline.go) keeps a function only when its words
@@ -117,7 +121,7 @@ type aliasSet struct {
 func newAliasSet() *aliasSet { return &aliasSet{m: map[string]wordMask{}} }
 
 func (a *aliasSet) add(name string, m wordMask) {
-	name = strings.ToLower(name)
+	name = strings.ToLower(normIdent(name))
 	a.m[name] |= m
 	a.f.add(name)
 }
@@ -167,6 +171,9 @@ func maskOf(b []byte, aliases *aliasSet) wordMask {
 				j++
 			}
 			m |= wordClasses(b[i:j], aliases)
+			if j < len(b) && b[j] >= 0x80 {
+				m |= wideWord(b, i, aliases)
+			}
 			i = j
 		case c >= '0' && c <= '9':
 			// digits only: a name glued to a number (0name) is still a name
@@ -186,9 +193,33 @@ func maskOf(b []byte, aliases *aliasSet) wordMask {
 				j++
 			}
 			i++
+		case c >= 0x80:
+			// a name with non-ASCII letters: Python reads it NFKC-normalised
+			// (ｌｏａｄ is load, an alias pé is pé)
+			if i == 0 || !isWordByte(b[i-1]) {
+				m |= wideWord(b, i, aliases)
+			}
+			// only the non-ASCII bytes: an ASCII sink name glued after them
+			// is still a word of its own
+			for i++; i < len(b) && b[i] >= 0x80; i++ {
+			}
 		default:
 			i++
 		}
 	}
 	return m
+}
+
+// wideWord classifies the whole name starting at b[i] (ASCII and non-ASCII
+// bytes), normalised as Python normalises names.
+func wideWord(b []byte, i int, aliases *aliasSet) wordMask {
+	j := i
+	for j < len(b) && isIdentByte(b[j]) {
+		j++
+	}
+	w := b[i:j]
+	if !norm.NFKC.IsNormal(w) {
+		w = norm.NFKC.Bytes(w)
+	}
+	return wordClasses(w, aliases)
 }

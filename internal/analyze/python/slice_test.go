@@ -170,7 +170,7 @@ func TestSlicedMatchesWhole(t *testing.T) {
 		if len(want.Errors) > 0 {
 			continue
 		}
-		root, err := loadGrammar().parse(ctx, whole.parsers, b)
+		root, _, err := loadGrammar().parse(ctx, whole.parsers, b)
 		if err != nil {
 			t.Fatal(err)
 		}

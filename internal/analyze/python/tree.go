@@ -2,6 +2,7 @@ package python
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	sitter "github.com/tree-sitter/go-tree-sitter"
@@ -12,22 +13,36 @@ import (
 // instead of the C tree: every accessor on the C tree is a cgo call, so one
 // conversion pass followed by pure-Go walking is several times faster.
 type node struct {
-	kind   string // grammar kind ("call", "identifier", "(" ...)
-	field  string // field name in the parent, "" if none
-	named  bool
-	bad    bool // ERROR or MISSING
-	start  uint32
-	end    uint32
-	parent *node
-	kids   []*node
+	kind  string // grammar kind ("call", "identifier", "(" ...)
+	fid   uint16 // field id in the parent (see fieldNames), 0 if none
+	named bool
+	bad   bool // ERROR or MISSING
+	start uint32
+	end   uint32
+	kids  []*node
 }
+
+// fieldNames maps the grammar's field ids to names (id 0: no field). It is
+// fixed by the compiled-in grammar, so a table built once at start; nodes
+// keep the 2-byte id instead of a 16-byte string.
+var fieldNames = func() []string {
+	lang := sitter.NewLanguage(tspython.Language())
+	fc := lang.FieldCount()
+	out := make([]string, fc+1)
+	for i := uint32(1); i <= fc; i++ {
+		out[i] = lang.FieldNameForId(uint16(i))
+	}
+	return out
+}()
+
+// fieldName is n's field name in its parent, "" if none.
+func (n *node) fieldName() string { return fieldNames[n.fid] }
 
 // grammar holds the Python language and the id->name tables, built once.
 type grammar struct {
-	lang   *sitter.Language
-	kinds  []string
-	named  []bool
-	fields []string
+	lang  *sitter.Language
+	kinds []string
+	named []bool
 }
 
 // maxIdle bounds the parsers kept between files; extra ones are closed.
@@ -84,11 +99,6 @@ var loadGrammar = sync.OnceValue(func() *grammar {
 		g.kinds[i] = g.lang.NodeKindForId(uint16(i))
 		g.named[i] = g.lang.NodeKindIsNamed(uint16(i))
 	}
-	fc := g.lang.FieldCount()
-	g.fields = make([]string, fc+1)
-	for i := uint32(1); i <= fc; i++ {
-		g.fields[i] = g.lang.FieldNameForId(uint16(i))
-	}
 	return g
 })
 
@@ -97,15 +107,33 @@ var loadGrammar = sync.OnceValue(func() *grammar {
 // each re-read.
 const chunk = 64 << 10
 
+// errParseMemory: tree-sitter needed more than maxParseBytes for the file.
+var errParseMemory = fmt.Errorf("parsing needs more than %d MiB; the file was not analysed", maxParseBytes>>20)
+
 // parse parses src and converts the tree. It returns nil root only when the
-// parser could not run (cancelled or no parser).
-func (g *grammar) parse(ctx context.Context, pp parserPool, src []byte) (*node, error) {
+// parser could not run (cancelled, no parser, or over a limit).
+func (g *grammar) parse(ctx context.Context, pp parserPool, src []byte) (*node, convLimits, error) {
 	p := pp.get(g)
 	if p == nil {
-		return nil, errNoParser
+		return nil, convLimits{}, errNoParser
 	}
 	defer pp.put(p)
-	opts := &sitter.ParseOptions{ProgressCallback: func(sitter.ParseState) bool { return ctx.Err() != nil }}
+	// The progress callback runs inside the parse's C call, on its thread,
+	// so the growth of that thread's allocation counter is this parse's.
+	var base, held int64
+	first, over := true, false
+	opts := &sitter.ParseOptions{ProgressCallback: func(sitter.ParseState) bool {
+		if first {
+			base, first = parseBytes(), false
+		} else if d := parseBytes() - base; d > held {
+			held = d
+			if d > maxParseBytes {
+				over = true
+				return true
+			}
+		}
+		return ctx.Err() != nil
+	}}
 	tree := p.ParseWithOptions(func(i int, _ sitter.Point) []byte {
 		if i >= len(src) {
 			return nil
@@ -115,11 +143,16 @@ func (g *grammar) parse(ctx context.Context, pp parserPool, src []byte) (*node, 
 	}, nil, opts)
 	if tree == nil {
 		p.Reset()
-		if err := ctx.Err(); err != nil {
-			return nil, err
+		if held > trimAbove {
+			trimMalloc()
 		}
-		return nil, errNoParser
+		if over {
+			return nil, convLimits{}, errParseMemory
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, convLimits{}, err
+		}
+		return nil, convLimits{}, errNoParser
 	}
-	defer tree.Close()
-	return g.convert(tree), nil
+	return g.convert(tree, held)
 }

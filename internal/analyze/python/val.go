@@ -150,9 +150,36 @@ func join(a, b *val) *val {
 	return &out
 }
 
+// Caps on what one abstract value holds, so that no value grows with the
+// file: a longer template ends in a hole, further origins are dropped (which
+// only keeps a guard from clearing them), further list elements and dict
+// keys are folded into the container's unknown part.
+const (
+	maxTmpl  = 8 << 10
+	maxFrom  = 64
+	maxElems = 1024
+)
+
+// capTmpl is a+b, cut at maxTmpl with a hole at the cut.
+func capTmpl(a, b string) string {
+	if len(a)+len(b) <= maxTmpl {
+		return a + b
+	}
+	if len(a) >= maxTmpl {
+		if strings.HasSuffix(a, hole) {
+			return a
+		}
+		return a[:maxTmpl] + hole
+	}
+	return a + b[:maxTmpl-len(a)] + hole
+}
+
 func appendUniq(dst []string, xs ...string) []string {
 outer:
 	for _, x := range xs {
+		if len(dst) >= maxFrom {
+			return dst
+		}
 		for _, d := range dst {
 			if d == x {
 				continue outer
@@ -174,7 +201,7 @@ func concat(a, b *val) *val {
 	if !bok {
 		bs = hole
 	}
-	out.tmpl, out.hasStr = as+bs, true
+	out.tmpl, out.hasStr = capTmpl(as, bs), true
 	return out
 }
 
