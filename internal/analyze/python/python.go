@@ -122,10 +122,10 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 		root, lim, err = loadGrammar().parse(ctx, a.parsers, b)
 	}
 	if err != nil {
-		kind := "unchecked"
+		kind := finding.ErrUnchecked
 		var tooMany errTooManyNodes
 		if errors.As(err, &tooMany) || errors.Is(err, errParseMemory) {
-			kind = "limit"
+			kind = finding.ErrLimit
 		}
 		res.Fail(finding.Error{Path: name, Kind: kind, Message: fmt.Sprintf("parsing %s: %v", name, err)})
 		return res
