@@ -8,12 +8,14 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
 	"sort"
 	"strings"
 
+	"github.com/pierrec/lz4/v4"
 	"github.com/ulikunitz/xz"
 	"github.com/ulikunitz/xz/lzma"
 
@@ -63,7 +65,8 @@ func (s *scan) npy(r *io.SectionReader, member string) {
 }
 
 // compressed streams the decompressed bytes: pickles are walked as they
-// inflate; anything needing random access is buffered up to a cap.
+// inflate; anything needing random access is spooled. Every byte comes out
+// of the file's one decompression budget, whatever the nesting.
 func (s *scan) compressed(r *io.SectionReader, f format, member, name string, depth int) {
 	var zr io.Reader
 	var err error
@@ -79,10 +82,25 @@ func (s *scan) compressed(r *io.SectionReader, f format, member, name string, de
 	case fmtBzip2:
 		zr = bzip2.NewReader(r)
 	case fmtXz:
-		zr, err = xz.NewReader(r)
+		// Filters other than LZMA2 (delta, BCJ) fail here: MLG111 below.
+		zr, err = xz.ReaderConfig{DictCap: maxDict}.NewReader(r)
 	case fmtZlib:
 		var z io.ReadCloser
 		z, err = zlib.NewReader(r)
+		if err == nil {
+			defer z.Close()
+			zr = z
+		}
+	case fmtZF:
+		// joblib < 0.9.3: "ZF", a 19-character hex length, an optional
+		// space, then a zlib stream (numpy_pickle_compat.read_zfile).
+		off := int64(zfHeaderLen)
+		var sp [1]byte
+		if _, e := r.ReadAt(sp[:], off); e == nil && sp[0] == ' ' {
+			off++
+		}
+		var z io.ReadCloser
+		z, err = zlib.NewReader(io.NewSectionReader(r, off, r.Size()-off))
 		if err == nil {
 			defer z.Close()
 			zr = z
@@ -91,45 +109,50 @@ func (s *scan) compressed(r *io.SectionReader, f format, member, name string, de
 		// The header's dictionary size is allocated up front: refuse
 		// absurd ones rather than let a 13-byte file claim 4 GiB.
 		var h [5]byte
-		if _, err := r.ReadAt(h[:], 0); err == nil && binary.LittleEndian.Uint32(h[1:]) > 256<<20 {
+		if _, err := r.ReadAt(h[:], 0); err == nil && binary.LittleEndian.Uint32(h[1:]) > maxDict {
 			s.fail("unchecked", member, "lzma stream declares a %d-byte dictionary; not decompressed", binary.LittleEndian.Uint32(h[1:]))
 			return
 		}
-		zr, err = lzma.NewReader(r)
+		zr, err = lzma.ReaderConfig{DictCap: maxDict}.NewReader(r)
+	case fmtLz4:
+		zr = lz4.NewReader(r)
 	}
 	if err != nil {
-		s.fail("parse", member, "%s stream: %v", f, err)
+		s.fail("unchecked", member, "%s stream could not be decompressed: %v", f, err)
 		return
 	}
 	inner := joinMember(member, strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(lastName(name), ".gz"), ".bz2"), ".xz"), ".lzma")+" (decompressed)")
-	br := bufio.NewReaderSize(io.LimitReader(zr, maxInflate), 64<<10)
+	br := bufio.NewReaderSize(s.charge(zr, inner), 64<<10)
 	head, perr := br.Peek(analyze.HeadSize)
-	if perr != nil && perr != io.EOF && len(head) == 0 {
-		s.fail("parse", member, "%s stream: %v", f, perr)
-		return
+	if perr != nil && perr != io.EOF && !errors.Is(perr, errBudget) && len(head) < analyze.HeadSize {
+		// A stream the loader cannot decompress either; what inflated is
+		// still judged below, and the failure itself is unverified.
+		s.fail("unchecked", inner, "%s stream: %v", f, perr)
 	}
 	g := sniff(head, "")
-	switch g {
-	case fmtNone:
+	switch {
+	case g == fmtNone && !(len(head) > 0 && pickleStart[head[0]]):
 		return
-	case fmtPickle:
+	case g == fmtPickle && head[0] == 0x80:
 		s.pickle(br, inner)
+		return
+	case g == fmtNone || g == fmtPickle:
+		s.pickleText(br, inner)
 		return
 	}
 	if depth >= maxDepth {
-		s.fail("limit", inner, "archive nesting deeper than %d; %s content not checked", maxDepth, g)
+		s.capReached("depth", inner, "archive nesting deeper than %d; %s content not checked", maxDepth, g)
 		return
 	}
-	b, err := io.ReadAll(io.LimitReader(br, maxBufferMember+1))
+	sr, done, err := s.spool(br, inner)
 	if err != nil {
-		s.fail("parse", inner, "%s stream: %v", f, err)
+		if !errors.Is(err, errBudget) {
+			s.fail("unchecked", inner, "%s stream: %v", f, err)
+		}
 		return
 	}
-	if len(b) > maxBufferMember {
-		s.fail("unchecked", inner, "decompressed %s larger than %d MiB not checked", g, maxBufferMember>>20)
-		return
-	}
-	s.any(io.NewSectionReader(bytes.NewReader(b), 0, int64(len(b))), inner, "", depth+1)
+	defer done()
+	s.any(sr, inner, "", depth+1)
 }
 
 func lastName(p string) string {

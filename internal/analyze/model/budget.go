@@ -1,0 +1,105 @@
+package model
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// maxBufferMember bounds a member read whole into memory (a Keras config).
+const maxBufferMember = 64 << 20
+
+// errBudget stops a nested read once the file's one budget is spent.
+var errBudget = errors.New("decompression budget of this file spent")
+
+// charged draws a nested stream's bytes from the file's budget. When the
+// budget runs out the read fails, and the cap is reported once as MLG111:
+// the walk that stops there is not trusted to be harmless.
+type charged struct {
+	s      *scan
+	r      io.Reader
+	member string
+}
+
+func (s *scan) charge(r io.Reader, member string) io.Reader {
+	return &charged{s: s, r: r, member: member}
+}
+
+func (c *charged) Read(p []byte) (int, error) {
+	left := maxInflate - c.s.inflated
+	if left <= 0 {
+		c.s.capReached("inflate", c.member, "more than %d GiB decompressed or read from nested members of this file; the rest is unchecked", maxInflate>>30)
+		return 0, errBudget
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := c.r.Read(p)
+	c.s.inflated += int64(n)
+	return n, err
+}
+
+// chargedAt is charged for random access (stored zip members): each read
+// is paid, so overlapping members cost what reading them costs.
+type chargedAt struct {
+	s      *scan
+	r      io.ReaderAt
+	member string
+}
+
+func (s *scan) chargeAt(r *io.SectionReader, member string) *io.SectionReader {
+	return io.NewSectionReader(&chargedAt{s: s, r: r, member: member}, 0, r.Size())
+}
+
+func (c *chargedAt) ReadAt(p []byte, off int64) (int, error) {
+	left := maxInflate - c.s.inflated
+	if left <= 0 {
+		c.s.capReached("inflate", c.member, "more than %d GiB decompressed or read from nested members of this file; the rest is unchecked", maxInflate>>30)
+		return 0, errBudget
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := c.r.ReadAt(p, off)
+	c.s.inflated += int64(n)
+	return n, err
+}
+
+// spool makes a nested stream randomly accessible: small ones in memory,
+// larger ones in a temporary file, so memory stays bounded whatever the
+// nesting. The stream must already be charged. done releases it.
+func (s *scan) spool(r io.Reader, member string) (*io.SectionReader, func(), error) {
+	small := make([]byte, maxInMemory+1)
+	n, err := io.ReadFull(r, small)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		if s.buffered+int64(n) > maxBuffered {
+			s.capReached("memory", member, "nested members held in memory exceed %d MiB", maxBuffered>>20)
+			return nil, nil, errBudget
+		}
+		s.buffered += int64(n)
+		return io.NewSectionReader(bytes.NewReader(small[:n]), 0, int64(n)), func() { s.buffered -= int64(n) }, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	tmp, err := os.CreateTemp("", "mlflow-guard-member-*")
+	if err != nil {
+		return nil, nil, fmt.Errorf("spooling %s: %w", member, err)
+	}
+	done := func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}
+	if _, err := tmp.Write(small); err != nil {
+		done()
+		return nil, nil, fmt.Errorf("spooling %s: %w", member, err)
+	}
+	m, err := io.Copy(tmp, r)
+	if err != nil {
+		done()
+		return nil, nil, err
+	}
+	return io.NewSectionReader(tmp, 0, int64(len(small))+m), done, nil
+}
