@@ -11,9 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pierrec/lz4/v4"
 	"github.com/ulikunitz/xz"
@@ -22,46 +22,66 @@ import (
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
 )
 
-// npy: a header dict, then raw data; object arrays store a pickle there.
-var npyDescrRe = regexp.MustCompile(`'descr'\s*:\s*(?:'([^']*)'|(\[))`)
-
+// npy: magic, version, a header that is a Python dict literal, then raw
+// data; when the dtype has an object anywhere, numpy.load unpickles the
+// data (format.read_array), so it is walked as a pickle.
 func (s *scan) npy(r *io.SectionReader, member string) {
 	pre := make([]byte, 12)
-	if _, err := r.ReadAt(pre, 0); err != nil {
+	if n, _ := r.ReadAt(pre, 0); n < 10 {
 		s.fail("parse", member, "numpy file truncated in its preamble")
 		return
 	}
-	major := pre[6]
 	var hlen, start int64
-	switch major {
-	case 1:
+	switch [2]byte{pre[6], pre[7]} {
+	case [2]byte{1, 0}:
 		hlen, start = int64(binary.LittleEndian.Uint16(pre[8:])), 10
-	case 2, 3:
+	case [2]byte{2, 0}, [2]byte{3, 0}:
 		hlen, start = int64(binary.LittleEndian.Uint32(pre[8:])), 12
 	default:
-		s.fail("unchecked", member, "numpy format version %d not supported", major)
+		return // numpy refuses other versions before reading anything
+	}
+	if hlen > 16<<20 {
+		s.fail("size", member, "numpy header of %d bytes not parsed", hlen)
 		return
 	}
-	if hlen > 1<<20 || start+hlen > r.Size() {
-		s.fail("parse", member, "numpy header length %d out of range", hlen)
-		return
+	if start+hlen > r.Size() {
+		return // numpy fails reading the header: nothing is loaded
 	}
 	hdr := make([]byte, hlen)
 	if _, err := r.ReadAt(hdr, start); err != nil {
-		s.fail("parse", member, "numpy header truncated")
+		s.fail("read", member, "numpy header unreadable: %v", err)
 		return
 	}
-	m := npyDescrRe.FindSubmatch(hdr)
-	if m == nil {
-		s.fail("parse", member, "numpy header has no descr")
+	var text string
+	if pre[6] == 3 {
+		if !utf8.Valid(hdr) {
+			return
+		}
+		text = string(hdr)
+	} else {
+		rs := make([]rune, len(hdr)) // latin1
+		for i, c := range hdr {
+			rs[i] = rune(c)
+		}
+		text = string(rs)
+	}
+	verdict, ok, err := npyHeader(text)
+	if err != nil {
+		s.fail("parse", member, "numpy header is not a literal this scanner reads: %v", err)
 		return
 	}
-	// Object dtype ('|O') or a structured dtype with an object field.
-	obj := string(m[1]) == "|O" || string(m[1]) == "O" || (len(m[2]) > 0 && bytes.Contains(hdr, []byte("'O'")) || bytes.Contains(hdr, []byte("'|O'")))
-	if !obj {
+	if !ok {
 		return
 	}
-	s.pickle(io.NewSectionReader(r, start+hlen, r.Size()-start-hlen), joinMember(member, "object array"))
+	data := io.NewSectionReader(r, start+hlen, r.Size()-start-hlen)
+	switch verdict {
+	case dtObject:
+		s.pickle(data, joinMember(member, "object array"))
+	case dtUnknown:
+		// A dtype this scanner does not know: if numpy finds an object in
+		// it, the data is a pickle; judge it as one that must do harm.
+		s.pickleText(data, joinMember(member, "array data"))
+	}
 }
 
 // compressed streams the decompressed bytes: pickles are walked as they
