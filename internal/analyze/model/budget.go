@@ -103,3 +103,30 @@ func (s *scan) spool(r io.Reader, member string) (*io.SectionReader, func(), err
 	}
 	return io.NewSectionReader(tmp, 0, int64(len(small))+m), done, nil
 }
+
+// drained returns what a decoder decoded before it failed. The lzma
+// decoder keeps bytes decoded before an error in its window and returns
+// only the error; Python's decoders hand those bytes out first, and a
+// pickle read incrementally runs its payload before the failure.
+type drained struct {
+	r   io.Reader
+	err error
+}
+
+func (d *drained) Read(p []byte) (int, error) {
+	if d.err != nil {
+		return 0, d.err
+	}
+	n, err := d.r.Read(p)
+	if err == nil || err == io.EOF {
+		return n, err
+	}
+	if n > 0 {
+		return n, nil
+	}
+	if n, _ = d.r.Read(p); n > 0 {
+		return n, nil
+	}
+	d.err = err
+	return 0, err
+}

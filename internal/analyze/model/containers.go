@@ -103,7 +103,9 @@ func (s *scan) compressed(r *io.SectionReader, f format, member, name string, de
 		zr = bzip2.NewReader(r)
 	case fmtXz:
 		// Filters other than LZMA2 (delta, BCJ) fail here: MLG111 below.
-		zr, err = xz.ReaderConfig{DictCap: maxDict}.NewReader(r)
+		var z *xz.Reader
+		z, err = xz.ReaderConfig{DictCap: maxDict}.NewReader(r)
+		zr = &drained{r: z}
 	case fmtZlib:
 		var z io.ReadCloser
 		z, err = zlib.NewReader(r)
@@ -133,7 +135,9 @@ func (s *scan) compressed(r *io.SectionReader, f format, member, name string, de
 			s.fail("unchecked", member, "lzma stream declares a %d-byte dictionary; not decompressed", binary.LittleEndian.Uint32(h[1:]))
 			return
 		}
-		zr, err = lzma.ReaderConfig{DictCap: maxDict}.NewReader(r)
+		var z *lzma.Reader
+		z, err = lzma.ReaderConfig{DictCap: maxDict}.NewReader(r)
+		zr = &drained{r: z}
 	case fmtLz4:
 		zr = lz4.NewReader(r)
 	}

@@ -146,7 +146,7 @@ func (s *scan) openMemberAs(r *io.SectionReader, e *zipEntry, member string) (io
 	case 12:
 		return s.charge(bzip2.NewReader(raw), member), nil, nil
 	case 14:
-		z, err := zipLZMA(raw, e.Size)
+		z, err := zipLZMA(raw)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -156,9 +156,9 @@ func (s *scan) openMemberAs(r *io.SectionReader, e *zipEntry, member string) (io
 }
 
 // zipLZMA reads zipfile's LZMA member layout: version (2 bytes), properties
-// size (2), the LZMA1 properties, then a raw stream. The uncompressed size
-// from the directory bounds it, with or without an end marker.
-func zipLZMA(raw io.Reader, size uint64) (io.Reader, error) {
+// size (2), the LZMA1 properties, then a raw stream read to its end marker
+// or the member's end; zipfile does not stop at the directory's size.
+func zipLZMA(raw io.Reader) (io.Reader, error) {
 	var h [4]byte
 	if _, err := io.ReadFull(raw, h[:]); err != nil {
 		return nil, fmt.Errorf("lzma member header: %w", err)
@@ -171,8 +171,12 @@ func zipLZMA(raw io.Reader, size uint64) (io.Reader, error) {
 	if _, err := io.ReadFull(raw, hdr[:5]); err != nil {
 		return nil, fmt.Errorf("lzma member header: %w", err)
 	}
-	binary.LittleEndian.PutUint64(hdr[5:], size)
-	return lzma.ReaderConfig{DictCap: maxDict}.NewReader(io.MultiReader(bytes.NewReader(hdr), raw))
+	binary.LittleEndian.PutUint64(hdr[5:], ^uint64(0))
+	z, err := lzma.ReaderConfig{DictCap: maxDict}.NewReader(io.MultiReader(bytes.NewReader(hdr), raw))
+	if err != nil {
+		return nil, err
+	}
+	return &drained{r: z}, nil
 }
 
 // maxDict is the largest LZMA dictionary allocated (xz -9 uses 64 MiB).

@@ -160,11 +160,8 @@ func readCentral(r io.ReaderAt, size int64, maxEntries int, d *zipDir) error {
 	if end.zip64 {
 		concat -= sizeEOCD64 + sizeEOCD64Loc
 	}
-	if end.sizeCD > uint64(size) || end.offCD > uint64(size) {
-		return fmt.Errorf("central directory size %d or offset %d beyond the file", end.sizeCD, end.offCD)
-	}
 	startDir := int64(end.offCD) + concat
-	if startDir < 0 {
+	if end.sizeCD > 1<<62 || end.offCD > 1<<62 || startDir < 0 {
 		return fmt.Errorf("bad offset for central directory")
 	}
 	// zipfile reads size_cd bytes from start_dir (fewer at the file's end).
