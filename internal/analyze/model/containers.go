@@ -26,10 +26,39 @@ import (
 // data; when the dtype has an object anywhere, numpy.load unpickles the
 // data (format.read_array), so it is walked as a pickle.
 func (s *scan) npy(r *io.SectionReader, member string) {
+	h, err := readNpyHeader(r)
+	if err != nil {
+		s.fail(h.cause, member, "%v", err)
+		return
+	}
+	if !h.loads {
+		return
+	}
+	data := io.NewSectionReader(r, h.dataOff, r.Size()-h.dataOff)
+	switch h.verdict {
+	case dtObject:
+		s.pickle(data, joinMember(member, "object array"))
+	case dtUnknown:
+		// A dtype this scanner does not know: if numpy finds an object in
+		// it, the data is a pickle; judge it as one that must do harm.
+		s.pickleText(data, joinMember(member, "array data"))
+	}
+}
+
+// npyInfo is what numpy.load would do with an npy file's header.
+type npyInfo struct {
+	loads   bool // numpy accepts the header and reads the data
+	verdict dtypeVerdict
+	dataOff int64
+	cause   string // for an error: the MLG111 cause
+}
+
+// readNpyHeader reads the preamble and header as format.read_magic and
+// _read_array_header do. An error means this scanner could not judge it.
+func readNpyHeader(r *io.SectionReader) (npyInfo, error) {
 	pre := make([]byte, 12)
 	if n, _ := r.ReadAt(pre, 0); n < 10 {
-		s.fail("parse", member, "numpy file truncated in its preamble")
-		return
+		return npyInfo{}, nil // numpy fails reading the preamble
 	}
 	var hlen, start int64
 	switch [2]byte{pre[6], pre[7]} {
@@ -38,24 +67,22 @@ func (s *scan) npy(r *io.SectionReader, member string) {
 	case [2]byte{2, 0}, [2]byte{3, 0}:
 		hlen, start = int64(binary.LittleEndian.Uint32(pre[8:])), 12
 	default:
-		return // numpy refuses other versions before reading anything
+		return npyInfo{}, nil // numpy refuses other versions before reading anything
 	}
 	if hlen > 16<<20 {
-		s.fail("size", member, "numpy header of %d bytes not parsed", hlen)
-		return
+		return npyInfo{cause: "size"}, fmt.Errorf("numpy header of %d bytes not parsed", hlen)
 	}
 	if start+hlen > r.Size() {
-		return // numpy fails reading the header: nothing is loaded
+		return npyInfo{}, nil // numpy fails reading the header
 	}
 	hdr := make([]byte, hlen)
 	if _, err := r.ReadAt(hdr, start); err != nil {
-		s.fail("read", member, "numpy header unreadable: %v", err)
-		return
+		return npyInfo{cause: "read"}, fmt.Errorf("numpy header unreadable: %w", err)
 	}
 	var text string
 	if pre[6] == 3 {
 		if !utf8.Valid(hdr) {
-			return
+			return npyInfo{}, nil
 		}
 		text = string(hdr)
 	} else {
@@ -67,21 +94,9 @@ func (s *scan) npy(r *io.SectionReader, member string) {
 	}
 	verdict, ok, err := npyHeader(text)
 	if err != nil {
-		s.fail("parse", member, "numpy header is not a literal this scanner reads: %v", err)
-		return
+		return npyInfo{cause: "parse"}, fmt.Errorf("numpy header is not a literal this scanner reads: %w", err)
 	}
-	if !ok {
-		return
-	}
-	data := io.NewSectionReader(r, start+hlen, r.Size()-start-hlen)
-	switch verdict {
-	case dtObject:
-		s.pickle(data, joinMember(member, "object array"))
-	case dtUnknown:
-		// A dtype this scanner does not know: if numpy finds an object in
-		// it, the data is a pickle; judge it as one that must do harm.
-		s.pickleText(data, joinMember(member, "array data"))
-	}
+	return npyInfo{loads: ok, verdict: verdict, dataOff: start + hlen}, nil
 }
 
 // compressed streams the decompressed bytes: pickles are walked as they
