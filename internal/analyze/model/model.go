@@ -60,7 +60,7 @@ func (a *Analyzer) Relevant(f *analyze.File) bool {
 	// Every file that is not positively something else may be a pickle:
 	// loaders such as pickle.load and numpy.load ignore names and accept a
 	// pickle without a PROTO header.
-	return sniff(f.Head, f.Path) != fmtNone || mayBePickle(f.Head, f.Size)
+	return sniff(f.Head, f.Path) != fmtNone || mayBePickle(f.Head, f.Size) || zipAtEnd(f)
 }
 
 // Analyze opens the file for random access; nothing is read whole.
@@ -159,6 +159,9 @@ func (s *scan) any(r *io.SectionReader, member, name string, depth int) {
 	if depth > maxDepth && f != fmtNone && f != fmtPickle {
 		s.capReached("depth", member, "archive nesting deeper than %d; %s member not checked", maxDepth, f)
 		return
+	}
+	if f == fmtNone && hasEOCD(r, r.Size()) {
+		f = fmtZip // data prepended to a zip: zipfile still opens it
 	}
 	switch f {
 	case fmtPickle:

@@ -3,9 +3,13 @@ package model
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"path"
+	"regexp"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model/pickle"
 )
 
@@ -237,4 +241,36 @@ func mayBePickle(head []byte, size int64) bool {
 	}
 	// A break at the head's end may only be the head's end.
 	return int64(len(head)) < size && strings.Contains(res.Break.Error(), "truncated")
+}
+
+// hasEOCD: zipfile opens any file with an end-of-central-directory record
+// in its last 64 KiB, whatever precedes the archive.
+func hasEOCD(r io.ReaderAt, size int64) bool {
+	_, err := findEOCD(r, size)
+	return err == nil
+}
+
+// zipBinaryNames are names zip-based loaders open without checking the
+// first bytes (zipfile.is_zipfile looks at the end of the file).
+var zipBinaryNames = regexp.MustCompile(`(?i)\.(zip|keras|npz|pt|pth|bin|ckpt|mar|nemo|pkl|pickle|joblib|skops|h5|model|tar|whl|egg|jar)$`)
+
+// zipAtEnd finds a zip whose start is hidden behind prepended data. Small
+// files are checked in memory; larger ones cost one read of the tail, done
+// only when the head is binary or the name is one zip loaders open.
+func zipAtEnd(f *analyze.File) bool {
+	if f.Size < sizeEOCD {
+		return false
+	}
+	if int64(len(f.Head)) == f.Size {
+		return hasEOCD(bytes.NewReader(f.Head), f.Size)
+	}
+	if utf8.Valid(f.Head[:max(0, len(f.Head)-4)]) && bytes.IndexByte(f.Head, 0) < 0 && !zipBinaryNames.MatchString(f.Path) {
+		return false
+	}
+	fh, err := f.Open()
+	if err != nil {
+		return true // unreadable: Analyze reports it
+	}
+	defer fh.Close()
+	return hasEOCD(fh, f.Size)
 }
