@@ -38,6 +38,11 @@ func (c *charged) Read(p []byte) (int, error) {
 	}
 	n, err := c.r.Read(p)
 	c.s.inflated += int64(n)
+	if err != nil && err != io.EOF && !errors.Is(err, errBudget) {
+		// The loader fails here too, but only after handing out what came
+		// before, which a streaming unpickler has already run.
+		c.s.capReached("decode\x00"+c.member, c.member, "stream could not be fully decompressed: %v", err)
+	}
 	return n, err
 }
 

@@ -16,7 +16,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/pierrec/lz4/v4"
-	"github.com/ulikunitz/xz"
 	"github.com/ulikunitz/xz/lzma"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
@@ -117,9 +116,9 @@ func (s *scan) compressed(r *io.SectionReader, f format, member, name string, de
 	case fmtBzip2:
 		zr = bzip2.NewReader(r)
 	case fmtXz:
-		// Filters other than LZMA2 (delta, BCJ) fail here: MLG111 below.
-		var z *xz.Reader
-		z, err = xz.ReaderConfig{DictCap: maxDict}.NewReader(r)
+		// Filters other than LZMA2 alone (BCJ, delta) fail here: MLG111 below.
+		var z *xzReader
+		z, err = newXZReader(r)
 		zr = &drained{r: z}
 	case fmtZlib:
 		var z io.ReadCloser
