@@ -23,8 +23,8 @@ type xzReader struct {
 	src   *bufio.Reader
 	block io.Reader    // the current block's data, nil between blocks
 	cur   *countingBuf // compressed bytes the current block has used
-	check int       // check size of the current stream
-	state int       // 0 expecting a stream header, 1 a block or the index
+	check int          // check size of the current stream
+	state int          // 0 expecting a stream header, 1 a block or the index
 	err   error
 }
 
