@@ -1,0 +1,78 @@
+package model
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model/internal/gen"
+)
+
+func newTestScan() (*scan, *analyze.Result) {
+	var res analyze.Result
+	a := New(analyze.Options{})
+	return &scan{a: a, ctx: context.Background(), path: "f", res: &res}, &res
+}
+
+func section(b []byte) *io.SectionReader { return io.NewSectionReader(bytes.NewReader(b), 0, int64(len(b))) }
+
+// Nested streams draw from one budget per file: a stream opened when the
+// budget is nearly spent stops, and the stop is MLG111, not a silent pass.
+func TestOneBudgetPerFile(t *testing.T) {
+	s, res := newTestScan()
+	s.inflated = maxInflate - 10
+	pk := gen.CallGlobal(2, "os", "system", strings.Repeat("x", 500))
+	s.any(section(gen.Zip(gen.ZipMember{Name: "a.pkl", Data: gen.Gzip(pk), Deflate: true})), "", "m.zip", 0)
+	limit := false
+	for _, f := range res.Findings {
+		limit = limit || f.RuleID == "MLG111" && strings.Contains(f.Message, "(limit)")
+	}
+	if !limit {
+		t.Fatalf("spent budget not reported: %+v", res.Findings)
+	}
+}
+
+// Stored members that overlap are charged each time they are read.
+func TestOverlappingMembersCharged(t *testing.T) {
+	data := bytes.Repeat([]byte{0}, 100_000)
+	z := gen.Zip(gen.ZipMember{Name: "a.bin", Data: data})
+	// Copy the one central directory entry so that it is listed 50 times.
+	eocd := bytes.LastIndex(z, []byte("PK\x05\x06"))
+	cdAt := bytes.Index(z, []byte("PK\x01\x02"))
+	entry := z[cdAt:eocd]
+	var out []byte
+	out = append(out, z[:cdAt]...)
+	for range 50 {
+		out = append(out, entry...)
+	}
+	tail := append([]byte{}, z[eocd:]...)
+	cdSize := uint32(len(entry) * 50)
+	tail[12], tail[13], tail[14], tail[15] = byte(cdSize), byte(cdSize>>8), byte(cdSize>>16), byte(cdSize>>24)
+	out = append(out, tail...)
+	s, res := newTestScan()
+	s.any(section(out), "", "m.zip", 0)
+	if s.entries != 50 {
+		t.Fatalf("%d entries listed, want 50 (%+v)", s.entries, res.Findings)
+	}
+	if s.inflated < 50 {
+		t.Fatalf("overlapping members cost %d bytes", s.inflated)
+	}
+	t.Logf("50 overlapping 100 kB members charged %d bytes", s.inflated)
+}
+
+// The entry cap is reported, never silent.
+func TestEntryCapReported(t *testing.T) {
+	s, res := newTestScan()
+	s.entries = maxEntries - 1
+	s.any(section(gen.Zip(gen.ZipMember{Name: "a", Data: []byte("1")}, gen.ZipMember{Name: "b", Data: []byte("2")})), "", "m.zip", 0)
+	found := false
+	for _, f := range res.Findings {
+		found = found || f.RuleID == "MLG111" && strings.Contains(f.Message, "archive members")
+	}
+	if !found {
+		t.Fatalf("cap not reported: %+v", res.Findings)
+	}
+}
