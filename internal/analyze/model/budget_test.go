@@ -17,7 +17,9 @@ func newTestScan() (*scan, *analyze.Result) {
 	return &scan{a: a, ctx: context.Background(), path: "f", res: &res}, &res
 }
 
-func section(b []byte) *io.SectionReader { return io.NewSectionReader(bytes.NewReader(b), 0, int64(len(b))) }
+func section(b []byte) *io.SectionReader {
+	return io.NewSectionReader(bytes.NewReader(b), 0, int64(len(b)))
+}
 
 // Nested streams draw from one budget per file: a stream opened when the
 // budget is nearly spent stops, and the stop is MLG111, not a silent pass.
