@@ -78,3 +78,26 @@ func TestEntryCapReported(t *testing.T) {
 		t.Fatalf("cap not reported: %+v", res.Findings)
 	}
 }
+
+// Storage members are walked; an import CPython could perform is reported,
+// junk names from tensor bytes are not.
+func TestStorageMembers(t *testing.T) {
+	for _, c := range []struct {
+		storage []byte
+		want    string
+	}{
+		{gen.CallGlobal(2, "os", "system", "x"), "MLG106"},
+		{append([]byte("c\xff\xfe\x01\n\x02\x03\n"), make([]byte, 64)...), ""},
+		{append([]byte("c1abc\nd e\n"), make([]byte, 64)...), ""},
+	} {
+		s, res := newTestScan()
+		s.any(section(gen.TorchZip(gen.TorchStateDict(2), c.storage)), "", "m.pt", 0)
+		got := ""
+		for _, f := range res.Findings {
+			got += f.RuleID
+		}
+		if got != c.want {
+			t.Errorf("storage %q: got %q %+v, want %q", c.storage[:8], got, res.Findings, c.want)
+		}
+	}
+}

@@ -12,8 +12,12 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ulikunitz/xz/lzma"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model/pickle"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
 )
@@ -189,9 +193,7 @@ func (s *scan) member(r *io.SectionReader, e *zipEntry, member string, depth int
 		return
 	}
 	if torchStorage {
-		// Tensor storage is raw bytes torch.load never unpickles; it is walked
-		// anyway, and only the callables it would import are reported.
-		s.pickleQuiet(stream, member)
+		s.storage(stream, member)
 		return
 	}
 	if ra != nil {
@@ -219,4 +221,42 @@ func (s *scan) member(r *io.SectionReader, e *zipEntry, member string, depth int
 		defer done()
 		s.any(sr, member, e.Name, depth+1)
 	}
+}
+
+// storage walks a tensor storage member: raw bytes torch.load never
+// unpickles, walked anyway in case another loader does. Only imports are
+// reported, and only those CPython could perform: a module or name that is
+// not a dotted identifier fails to decode or import before anything runs,
+// and random tensor bytes produce exactly such names.
+func (s *scan) storage(r io.Reader, member string) {
+	res := pickle.Walk(r, s.a.lim)
+	kept := res.Imports[:0]
+	for _, imp := range res.Imports {
+		if dottedIdent(imp.Module) && dottedIdent(imp.Name) {
+			kept = append(kept, imp)
+		}
+	}
+	if len(kept) == 0 {
+		return
+	}
+	res.Imports = kept
+	res.Break, res.Anomalies, res.Limit, res.Embedded = nil, nil, "", ""
+	s.reportPickle(res, member)
+}
+
+func dottedIdent(s string) bool {
+	if s == "" || !utf8.ValidString(s) {
+		return false
+	}
+	for _, part := range strings.Split(s, ".") {
+		for i, r := range part {
+			if !(r == '_' || unicode.IsLetter(r) || i > 0 && unicode.IsDigit(r)) {
+				return false
+			}
+		}
+		if part == "" {
+			return false
+		}
+	}
+	return true
 }
