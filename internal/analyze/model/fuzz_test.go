@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model"
@@ -29,8 +30,19 @@ func fuzzOne(t *testing.T, name string, b []byte) {
 	}
 	f := &analyze.File{Path: name, Abs: p, Size: int64(len(b)), Head: head, Root: dir}
 	a := model.New(analyze.Options{})
-	if a.Relevant(f) {
-		a.Analyze(context.Background(), f)
+	done := make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(done)
+		if a.Relevant(f) {
+			a.Analyze(context.Background(), f)
+		}
+	}()
+	// Adversarial inputs must finish in seconds; a stall is a finding.
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%d-byte input still running after %v", len(b), time.Since(start))
 	}
 }
 
