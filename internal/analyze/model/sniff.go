@@ -7,7 +7,6 @@ import (
 	"path"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model/pickle"
@@ -256,7 +255,9 @@ var zipBinaryNames = regexp.MustCompile(`(?i)\.(zip|keras|npz|pt|pth|bin|ckpt|ma
 
 // zipAtEnd finds a zip whose start is hidden behind prepended data. Small
 // files are checked in memory; larger ones cost one read of the tail, done
-// only when the head is binary or the name is one zip loaders open.
+// only under the names zip loaders that tolerate prepended data are given
+// (torch.load and numpy.load want the zip signature at offset 0, and files
+// that start with it are zips by their head).
 func zipAtEnd(f *analyze.File) bool {
 	if f.Size < sizeEOCD {
 		return false
@@ -264,7 +265,7 @@ func zipAtEnd(f *analyze.File) bool {
 	if int64(len(f.Head)) == f.Size {
 		return hasEOCD(bytes.NewReader(f.Head), f.Size)
 	}
-	if utf8.Valid(f.Head[:max(0, len(f.Head)-4)]) && bytes.IndexByte(f.Head, 0) < 0 && !zipBinaryNames.MatchString(f.Path) {
+	if !zipBinaryNames.MatchString(f.Path) {
 		return false
 	}
 	fh, err := f.Open()
