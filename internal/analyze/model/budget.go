@@ -8,8 +8,13 @@ import (
 	"os"
 )
 
-// maxBufferMember bounds a member read whole into memory (a Keras config).
-const maxBufferMember = 64 << 20
+const (
+	// maxBufferMember bounds a member read whole into memory (a Keras config).
+	maxBufferMember = 64 << 20
+	// maxSpool bounds a nested archive copied to a temporary file for
+	// random access (a zip inside a tar.gz).
+	maxSpool = 1 << 30
+)
 
 // errBudget stops a nested read once the file's one budget is spent.
 var errBudget = errors.New("decompression budget of this file spent")
@@ -101,10 +106,19 @@ func (s *scan) spool(r io.Reader, member string) (*io.SectionReader, func(), err
 		done()
 		return nil, nil, fmt.Errorf("spooling %s: %w", member, err)
 	}
-	m, err := io.Copy(tmp, r)
+	limit := int64(maxSpool)
+	if s.spoolCap > 0 {
+		limit = s.spoolCap
+	}
+	m, err := io.Copy(tmp, io.LimitReader(r, limit-int64(len(small))+1))
 	if err != nil {
 		done()
 		return nil, nil, err
+	}
+	if int64(len(small))+m > limit {
+		done()
+		s.fail("size", member, "nested archive larger than %d MiB; its members are not checked", limit>>20)
+		return nil, nil, errBudget
 	}
 	return io.NewSectionReader(tmp, 0, int64(len(small))+m), done, nil
 }

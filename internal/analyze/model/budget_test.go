@@ -101,3 +101,24 @@ func TestStorageMembers(t *testing.T) {
 		}
 	}
 }
+
+// A nested archive too large to spool is MLG111 with its cause.
+func TestSpoolCap(t *testing.T) {
+	s, res := newTestScan()
+	s.spoolCap = 4 << 20
+	big := gen.Zip(gen.ZipMember{Name: "w.bin", Data: make([]byte, 6<<20)})
+	s.any(section(gen.Gzip(big)), "", "m.zip.gz", 0)
+	found := false
+	for _, f := range res.Findings {
+		found = found || f.RuleID == "MLG111" && strings.Contains(f.Message, "(size)")
+	}
+	if !found {
+		t.Fatalf("spool cap not reported: %+v", res.Findings)
+	}
+	// Under the cap the nested archive is opened from its temporary copy.
+	s, res = newTestScan()
+	s.any(section(gen.Gzip(gen.Zip(gen.ZipMember{Name: "x.pkl", Data: gen.CallGlobal(2, "os", "system", "x")}, gen.ZipMember{Name: "w.bin", Data: make([]byte, 2<<20)}))), "", "m.zip.gz", 0)
+	if len(res.Findings) == 0 || res.Findings[0].RuleID != "MLG106" {
+		t.Fatalf("spooled archive: %+v", res.Findings)
+	}
+}

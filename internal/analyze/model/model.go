@@ -96,6 +96,7 @@ type scan struct {
 	entries  int
 	buffered int64
 	capped   map[string]bool // caps already reported for this file
+	spoolCap int64           // tests lower maxSpool
 }
 
 const (
