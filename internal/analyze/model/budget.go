@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model/pickle"
 )
 
 const (
@@ -148,4 +150,21 @@ func (d *drained) Read(p []byte) (int, error) {
 	}
 	d.err = err
 	return 0, err
+}
+
+// walk runs the pickle walker under the file's one opcode budget: every
+// stream in a file (members, nested archives, storages) draws from the
+// same MaxOps, so a file of many large pickles costs what one would. The
+// cap, when reached, is reported by the walk's Limit like any other.
+func (s *scan) walk(r io.Reader) pickle.Result {
+	lim := s.a.lim
+	if s.ops >= lim.MaxOps {
+		// Spent: the file-level MLG111 stands for every stream not walked.
+		s.capReached("ops", "", "more than %d pickle opcodes in this file; the remaining streams are unchecked", lim.MaxOps)
+		return pickle.Result{}
+	}
+	lim.MaxOps -= s.ops
+	res := pickle.Walk(r, lim)
+	s.ops += res.Ops
+	return res
 }

@@ -122,3 +122,25 @@ func TestSpoolCap(t *testing.T) {
 		t.Fatalf("spooled archive: %+v", res.Findings)
 	}
 }
+
+// Pickle opcodes are one budget per file too.
+func TestOneOpBudgetPerFile(t *testing.T) {
+	s, res := newTestScan()
+	s.a.lim.MaxOps = 1000
+	long := (&gen.P{}).Proto(2).EmptyList()
+	for range 300 {
+		long.None().Pop()
+	}
+	pk := long.Stop().B
+	s.any(section(gen.Zip(gen.ZipMember{Name: "a.pkl", Data: pk}, gen.ZipMember{Name: "b.pkl", Data: pk}, gen.ZipMember{Name: "c.pkl", Data: evil()})), "", "m.zip", 0)
+	var msgs []string
+	for _, f := range res.Findings {
+		msgs = append(msgs, f.RuleID+" "+f.Member+" "+f.Message)
+	}
+	got := strings.Join(msgs, "\n")
+	if !strings.Contains(got, "MLG111 b.pkl") || !strings.Contains(got, "pickle opcodes in this file") {
+		t.Fatalf("shared opcode budget not enforced:\n%s", got)
+	}
+}
+
+func evil() []byte { return gen.CallGlobal(2, "os", "system", "x") }

@@ -97,6 +97,7 @@ type scan struct {
 	buffered int64
 	capped   map[string]bool // caps already reported for this file
 	spoolCap int64           // tests lower maxSpool
+	ops      int64           // pickle opcodes walked, all streams of the file
 }
 
 const (
@@ -198,7 +199,7 @@ func (s *scan) any(r *io.SectionReader, member, name string, depth int) {
 
 // pickle walks one stream and turns imports into findings.
 func (s *scan) pickle(r io.Reader, member string) {
-	res := pickle.Walk(r, s.a.lim)
+	res := s.walk(r)
 	s.reportPickle(res, member)
 }
 
@@ -252,7 +253,7 @@ func joinMember(parent, child string) string {
 // it was most likely ordinary text ("cat\ndog\n" reads as a GLOBAL), and a
 // stream that cannot load and calls nothing runs no code: nothing is reported.
 func (s *scan) pickleText(r io.Reader, member string) {
-	res := pickle.Walk(r, s.a.lim)
+	res := s.walk(r)
 	if res.Break != nil {
 		harmless := true
 		for _, imp := range res.Imports {
@@ -270,7 +271,7 @@ func (s *scan) pickleText(r io.Reader, member string) {
 // pickleQuiet walks a stream the loader never unpickles (tensor storage):
 // imports still count, but a break is expected and not reported.
 func (s *scan) pickleQuiet(r io.Reader, member string) {
-	res := pickle.Walk(r, s.a.lim)
+	res := s.walk(r)
 	if len(res.Imports) == 0 {
 		return
 	}

@@ -17,8 +17,6 @@ import (
 
 	"github.com/ulikunitz/xz/lzma"
 
-	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model/pickle"
-
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
 )
 
@@ -229,7 +227,7 @@ func (s *scan) member(r *io.SectionReader, e *zipEntry, member string, depth int
 // not a dotted identifier fails to decode or import before anything runs,
 // and random tensor bytes produce exactly such names.
 func (s *scan) storage(r io.Reader, member string) {
-	res := pickle.Walk(r, s.a.lim)
+	res := s.walk(r)
 	kept := res.Imports[:0]
 	for _, imp := range res.Imports {
 		if dottedIdent(imp.Module) && dottedIdent(imp.Name) {
