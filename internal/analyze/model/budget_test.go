@@ -144,3 +144,11 @@ func TestOneOpBudgetPerFile(t *testing.T) {
 }
 
 func evil() []byte { return gen.CallGlobal(2, "os", "system", "x") }
+
+func TestHasImportOpcode(t *testing.T) {
+	for b, want := range map[string]bool{"((((": false, "(c": true, "(\x93": true, "\x82": true, "NNN.": false, "\xff\xfe": false} {
+		if hasImportOpcode([]byte(b)) != want {
+			t.Errorf("hasImportOpcode(%q) != %v", b, want)
+		}
+	}
+}

@@ -102,7 +102,7 @@ type scan struct {
 
 const (
 	maxDepth    = 4         // nested archives
-	maxEntries  = 100_000   // archive members listed per file, nesting included
+	maxEntries  = 20_000    // archive members judged per file, nesting included; more is MLG111
 	maxInflate  = 4 << 30   // nested bytes decompressed or read per file
 	maxInMemory = 1 << 20   // a nested member larger than this is spooled to a temp file
 	maxBuffered = 128 << 20 // nested bytes held in memory at once

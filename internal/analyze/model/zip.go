@@ -227,7 +227,18 @@ func (s *scan) member(r *io.SectionReader, e *zipEntry, member string, depth int
 // not a dotted identifier fails to decode or import before anything runs,
 // and random tensor bytes produce exactly such names.
 func (s *scan) storage(r io.Reader, member string) {
-	res := s.walk(r)
+	// A first byte CPython cannot start a pickle with (or no byte at all)
+	// ends the judgement without a walk.
+	br := bufio.NewReaderSize(r, 4096)
+	if b, err := br.Peek(1); err != nil || !pickleStart[b[0]] {
+		return
+	}
+	// A small storage without a byte of an importing opcode (GLOBAL, INST,
+	// STACK_GLOBAL, EXT1/2/4) imports nothing: no walk needed.
+	if b, _ := br.Peek(4096); len(b) < 4096 && !hasImportOpcode(b) {
+		return
+	}
+	res := s.walk(br)
 	kept := res.Imports[:0]
 	for _, imp := range res.Imports {
 		if dottedIdent(imp.Module) && dottedIdent(imp.Name) {
@@ -257,4 +268,14 @@ func dottedIdent(s string) bool {
 		}
 	}
 	return true
+}
+
+func hasImportOpcode(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case 'c', 'i', 0x93, 0x82, 0x83, 0x84:
+			return true
+		}
+	}
+	return false
 }
