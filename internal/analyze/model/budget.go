@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model/pickle"
 )
@@ -166,5 +167,15 @@ func (s *scan) walk(r io.Reader) pickle.Result {
 	lim.MaxOps -= s.ops
 	res := pickle.Walk(r, lim)
 	s.ops += res.Ops
+	for _, imp := range res.Imports {
+		if (imp.Name == "NDArrayWrapper" || imp.Name == "ZNDArrayWrapper") && strings.HasPrefix(imp.Module, "joblib") {
+			// joblib < 0.10 kept arrays in companion files the wrapper names;
+			// joblib.load joins that name to the pickle's directory (an
+			// absolute or ../ name escapes it) and reads it with
+			// numpy.load(allow_pickle=True): a second pickle this scan does
+			// not open.
+			s.once("ndarraywrapper", "unsupported variant", "", "old joblib %s loads a companion array file named inside the pickle, with pickles allowed; that file is not checked", imp.Name)
+		}
+	}
 	return res
 }

@@ -110,14 +110,19 @@ const (
 
 // capReached reports a cap once per file: what it stopped is unverified.
 func (s *scan) capReached(kind, member, msg string, args ...any) {
+	s.once(kind, "limit", member, msg, args...)
+}
+
+// once reports an unverified cause at most once per file under key.
+func (s *scan) once(key, cause, member, msg string, args ...any) {
 	if s.capped == nil {
 		s.capped = map[string]bool{}
 	}
-	if s.capped[kind] {
+	if s.capped[key] {
 		return
 	}
-	s.capped[kind] = true
-	s.fail("limit", member, msg, args...)
+	s.capped[key] = true
+	s.fail(cause, member, msg, args...)
 }
 
 func (s *scan) add(rule, member, msg string) { s.addAt(rule, member, 0, msg) }

@@ -124,6 +124,16 @@ npyo = io.BytesIO()
 np.save(npyo, np.array([evil("bzip2.npz")], dtype=object), allow_pickle=True)
 put("bzip2.npz", zbytes([("x.npy", npyo.getvalue(), zipfile.ZIP_BZIP2)]), "npz")
 
+# An old joblib NDArrayWrapper names its companion array file; joblib.load
+# joins it to the pickle's directory, so ../ reaches outside the model, and
+# reads it with numpy.load(allow_pickle=True).
+from joblib.numpy_pickle_compat import NDArrayWrapper  # noqa: E402
+
+comp = os.path.join(out, "companion")
+os.makedirs(comp, exist_ok=True)
+np.save(os.path.join(comp, "c.npy"), np.array([evil("ndarraywrapper.pkl")], dtype=object), allow_pickle=True)
+put("ndarraywrapper.pkl", pickle.dumps({"a": NDArrayWrapper("../companion/c.npy", np.ndarray)}, protocol=2), "joblib")
+
 with open(os.path.join(out, "evil.json"), "w") as f:
     json.dump(loaders, f)
 
