@@ -16,7 +16,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/pierrec/lz4/v4"
-	"github.com/ulikunitz/xz/lzma"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
 )
@@ -142,16 +141,8 @@ func (s *scan) compressed(r *io.SectionReader, f format, member, name string, de
 			zr = z
 		}
 	case fmtLzma:
-		// The header's dictionary size is allocated up front: refuse
-		// absurd ones rather than let a 13-byte file claim 4 GiB.
-		var h [5]byte
-		if _, err := r.ReadAt(h[:], 0); err == nil && binary.LittleEndian.Uint32(h[1:]) > maxDict {
-			s.fail("unchecked", member, "lzma stream declares a %d-byte dictionary; not decompressed", binary.LittleEndian.Uint32(h[1:]))
-			return
-		}
-		var z *lzma.Reader
-		z, err = lzma.ReaderConfig{DictCap: maxDict}.NewReader(r)
-		zr = &drained{r: z}
+		// Dictionaries over the cap are refused before allocation (MLG111).
+		zr, err = newLZMAAuto(r)
 	case fmtLz4:
 		zr = lz4.NewReader(r)
 	}

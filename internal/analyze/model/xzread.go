@@ -206,3 +206,73 @@ func uvarintLen(v uint64) int {
 	}
 	return n
 }
+
+// lzmaAuto reads what Python's lzma.LZMAFile (FORMAT_AUTO, joblib's lzma
+// and xz loader) reads from a file starting with an .lzma ("alone")
+// stream: after each stream, the next one in either format; trailing data
+// that is not a stream is ignored, as Python ignores it.
+type lzmaAuto struct {
+	src *bufio.Reader
+	cur io.Reader
+	err error
+}
+
+func newLZMAAuto(r io.Reader) (io.Reader, error) {
+	a := &lzmaAuto{src: bufio.NewReaderSize(r, 64<<10)}
+	if err := a.next(true); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *lzmaAuto) Read(p []byte) (int, error) {
+	for a.err == nil {
+		if a.cur == nil {
+			a.err = a.next(false)
+			continue
+		}
+		n, err := a.cur.Read(p)
+		if err == io.EOF {
+			a.cur = nil
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
+		return n, err
+	}
+	return 0, a.err
+}
+
+// next opens the stream at the current position. first: it must be one.
+func (a *lzmaAuto) next(first bool) error {
+	h, _ := a.src.Peek(lzma.HeaderLen)
+	switch {
+	case len(h) == 0:
+		return io.EOF
+	case !first && bytes.HasPrefix(h, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
+		x, err := newXZReader(a.src)
+		if err != nil {
+			return err
+		}
+		a.cur = x
+		return nil
+	case len(h) < lzma.HeaderLen || h[0] >= 9*5*5:
+		if first {
+			return fmt.Errorf("lzma: bad header")
+		}
+		return io.EOF // trailing garbage
+	}
+	if d := binary.LittleEndian.Uint32(h[1:]); d > maxDict {
+		return fmt.Errorf("lzma: stream declares a %d-byte dictionary, over the %d-byte cap", d, maxDict)
+	}
+	z, err := lzma.ReaderConfig{DictCap: maxDict}.NewReader(a.src)
+	if err != nil {
+		if first {
+			return err
+		}
+		return io.EOF
+	}
+	a.cur = &drained{r: z}
+	return nil
+}

@@ -174,7 +174,8 @@ func zipLZMA(raw io.Reader) (io.Reader, error) {
 		return nil, fmt.Errorf("lzma member header: %w", err)
 	}
 	binary.LittleEndian.PutUint64(hdr[5:], ^uint64(0))
-	z, err := lzma.ReaderConfig{DictCap: maxDict}.NewReader(io.MultiReader(bytes.NewReader(hdr), raw))
+	// Buffered: the decoder reads byte by byte.
+	z, err := lzma.ReaderConfig{DictCap: maxDict}.NewReader(bufio.NewReaderSize(io.MultiReader(bytes.NewReader(hdr), raw), 64<<10))
 	if err != nil {
 		return nil, err
 	}

@@ -115,6 +115,13 @@ loaders["lz4.joblib"] = "joblib"
 raw = pickle.dumps(evil("lzma_dict.joblib"), protocol=4)
 put("lzma_dict.joblib", lzma.compress(raw, format=lzma.FORMAT_ALONE,
                                       filters=[{"id": lzma.FILTER_LZMA1, "dict_size": 0x12300}]), "joblib")
+# Concatenated streams: Python's decompressors go on to the next stream,
+# so a pickle split across two is one pickle to joblib.load.
+for fmt_name, comp in [("lzma", lambda b: lzma.compress(b, format=lzma.FORMAT_ALONE)), ("bz2", bz2.compress),
+                       ("xz", lzma.compress)]:
+    name = "%s_concat.joblib" % fmt_name
+    raw = pickle.dumps(evil(name), protocol=0)
+    put(name, comp(raw[:1]) + comp(raw[1:]), "joblib")
 raw = pickle.dumps(evil("xz_bcj.joblib"), protocol=4)
 put("xz_bcj.joblib", lzma.compress(raw, format=lzma.FORMAT_XZ,
                                    filters=[{"id": lzma.FILTER_X86}, {"id": lzma.FILTER_LZMA2}]), "joblib")
