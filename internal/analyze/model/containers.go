@@ -8,62 +8,98 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
-	"github.com/ulikunitz/xz"
-	"github.com/ulikunitz/xz/lzma"
+	"github.com/pierrec/lz4/v4"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
 )
 
-// npy: a header dict, then raw data; object arrays store a pickle there.
-var npyDescrRe = regexp.MustCompile(`'descr'\s*:\s*(?:'([^']*)'|(\[))`)
-
+// npy: magic, version, a header that is a Python dict literal, then raw
+// data; when the dtype has an object anywhere, numpy.load unpickles the
+// data (format.read_array), so it is walked as a pickle.
 func (s *scan) npy(r *io.SectionReader, member string) {
-	pre := make([]byte, 12)
-	if _, err := r.ReadAt(pre, 0); err != nil {
-		s.fail("parse", member, "numpy file truncated in its preamble")
+	h, err := readNpyHeader(r)
+	if err != nil {
+		s.fail(h.cause, member, "%v", err)
 		return
 	}
-	major := pre[6]
+	if !h.loads {
+		return
+	}
+	data := io.NewSectionReader(r, h.dataOff, r.Size()-h.dataOff)
+	switch h.verdict {
+	case dtObject:
+		s.pickle(data, joinMember(member, "object array"))
+	case dtUnknown:
+		// A dtype this scanner does not know: if numpy finds an object in
+		// it, the data is a pickle; judge it as one that must do harm.
+		s.pickleText(data, joinMember(member, "array data"))
+	}
+}
+
+// npyInfo is what numpy.load would do with an npy file's header.
+type npyInfo struct {
+	loads   bool // numpy accepts the header and reads the data
+	verdict dtypeVerdict
+	dataOff int64
+	cause   string // for an error: the MLG111 cause
+}
+
+// readNpyHeader reads the preamble and header as format.read_magic and
+// _read_array_header do. An error means this scanner could not judge it.
+func readNpyHeader(r *io.SectionReader) (npyInfo, error) {
+	pre := make([]byte, 12)
+	if n, _ := r.ReadAt(pre, 0); n < 10 {
+		return npyInfo{}, nil // numpy fails reading the preamble
+	}
 	var hlen, start int64
-	switch major {
-	case 1:
+	switch [2]byte{pre[6], pre[7]} {
+	case [2]byte{1, 0}:
 		hlen, start = int64(binary.LittleEndian.Uint16(pre[8:])), 10
-	case 2, 3:
+	case [2]byte{2, 0}, [2]byte{3, 0}:
 		hlen, start = int64(binary.LittleEndian.Uint32(pre[8:])), 12
 	default:
-		s.fail("unchecked", member, "numpy format version %d not supported", major)
-		return
+		return npyInfo{}, nil // numpy refuses other versions before reading anything
 	}
-	if hlen > 1<<20 || start+hlen > r.Size() {
-		s.fail("parse", member, "numpy header length %d out of range", hlen)
-		return
+	if hlen > 16<<20 {
+		return npyInfo{cause: "size"}, fmt.Errorf("numpy header of %d bytes not parsed", hlen)
+	}
+	if start+hlen > r.Size() {
+		return npyInfo{}, nil // numpy fails reading the header
 	}
 	hdr := make([]byte, hlen)
 	if _, err := r.ReadAt(hdr, start); err != nil {
-		s.fail("parse", member, "numpy header truncated")
-		return
+		return npyInfo{cause: "read"}, fmt.Errorf("numpy header unreadable: %w", err)
 	}
-	m := npyDescrRe.FindSubmatch(hdr)
-	if m == nil {
-		s.fail("parse", member, "numpy header has no descr")
-		return
+	var text string
+	if pre[6] == 3 {
+		if !utf8.Valid(hdr) {
+			return npyInfo{}, nil
+		}
+		text = string(hdr)
+	} else {
+		rs := make([]rune, len(hdr)) // latin1
+		for i, c := range hdr {
+			rs[i] = rune(c)
+		}
+		text = string(rs)
 	}
-	// Object dtype ('|O') or a structured dtype with an object field.
-	obj := string(m[1]) == "|O" || string(m[1]) == "O" || (len(m[2]) > 0 && bytes.Contains(hdr, []byte("'O'")) || bytes.Contains(hdr, []byte("'|O'")))
-	if !obj {
-		return
+	verdict, ok, err := npyHeader(text)
+	if err != nil {
+		return npyInfo{cause: "parse"}, fmt.Errorf("numpy header is not a literal this scanner reads: %w", err)
 	}
-	s.pickle(io.NewSectionReader(r, start+hlen, r.Size()-start-hlen), joinMember(member, "object array"))
+	return npyInfo{loads: ok, verdict: verdict, dataOff: start + hlen}, nil
 }
 
 // compressed streams the decompressed bytes: pickles are walked as they
-// inflate; anything needing random access is buffered up to a cap.
+// inflate; anything needing random access is spooled. Every byte comes out
+// of the file's one decompression budget, whatever the nesting.
 func (s *scan) compressed(r *io.SectionReader, f format, member, name string, depth int) {
 	var zr io.Reader
 	var err error
@@ -79,7 +115,10 @@ func (s *scan) compressed(r *io.SectionReader, f format, member, name string, de
 	case fmtBzip2:
 		zr = bzip2.NewReader(r)
 	case fmtXz:
-		zr, err = xz.NewReader(r)
+		// Filters other than LZMA2 alone (BCJ, delta) fail here: MLG111 below.
+		var z *xzReader
+		z, err = newXZReader(r)
+		zr = &drained{r: z}
 	case fmtZlib:
 		var z io.ReadCloser
 		z, err = zlib.NewReader(r)
@@ -87,49 +126,62 @@ func (s *scan) compressed(r *io.SectionReader, f format, member, name string, de
 			defer z.Close()
 			zr = z
 		}
-	case fmtLzma:
-		// The header's dictionary size is allocated up front: refuse
-		// absurd ones rather than let a 13-byte file claim 4 GiB.
-		var h [5]byte
-		if _, err := r.ReadAt(h[:], 0); err == nil && binary.LittleEndian.Uint32(h[1:]) > 256<<20 {
-			s.fail("unchecked", member, "lzma stream declares a %d-byte dictionary; not decompressed", binary.LittleEndian.Uint32(h[1:]))
-			return
+	case fmtZF:
+		// joblib < 0.9.3: "ZF", a 19-character hex length, an optional
+		// space, then a zlib stream (numpy_pickle_compat.read_zfile).
+		off := int64(zfHeaderLen)
+		var sp [1]byte
+		if _, e := r.ReadAt(sp[:], off); e == nil && sp[0] == ' ' {
+			off++
 		}
-		zr, err = lzma.NewReader(r)
+		var z io.ReadCloser
+		z, err = zlib.NewReader(io.NewSectionReader(r, off, r.Size()-off))
+		if err == nil {
+			defer z.Close()
+			zr = z
+		}
+	case fmtLzma:
+		// Dictionaries over the cap are refused before allocation (MLG111).
+		zr, err = newLZMAAuto(r)
+	case fmtLz4:
+		zr = lz4.NewReader(r)
 	}
 	if err != nil {
-		s.fail("parse", member, "%s stream: %v", f, err)
+		s.fail("unchecked", member, "%s stream could not be decompressed: %v", f, err)
 		return
 	}
 	inner := joinMember(member, strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(lastName(name), ".gz"), ".bz2"), ".xz"), ".lzma")+" (decompressed)")
-	br := bufio.NewReaderSize(io.LimitReader(zr, maxInflate), 64<<10)
+	br := bufio.NewReaderSize(s.charge(zr, inner), 64<<10)
 	head, perr := br.Peek(analyze.HeadSize)
-	if perr != nil && perr != io.EOF && len(head) == 0 {
-		s.fail("parse", member, "%s stream: %v", f, perr)
-		return
+	if perr != nil && perr != io.EOF && !errors.Is(perr, errBudget) && len(head) < analyze.HeadSize {
+		// A stream the loader cannot decompress either; what inflated is
+		// still judged below, and the failure itself is unverified.
+		s.fail("unchecked", inner, "%s stream: %v", f, perr)
 	}
 	g := sniff(head, "")
-	switch g {
-	case fmtNone:
+	switch {
+	case g == fmtNone && !(len(head) > 0 && pickleStart[head[0]]):
 		return
-	case fmtPickle:
+	case g == fmtPickle && head[0] == 0x80:
 		s.pickle(br, inner)
+		return
+	case g == fmtNone || g == fmtPickle:
+		s.pickleText(br, inner)
 		return
 	}
 	if depth >= maxDepth {
-		s.fail("limit", inner, "archive nesting deeper than %d; %s content not checked", maxDepth, g)
+		s.capReached("depth", inner, "archive nesting deeper than %d; %s content not checked", maxDepth, g)
 		return
 	}
-	b, err := io.ReadAll(io.LimitReader(br, maxBufferMember+1))
+	sr, done, err := s.spool(br, inner)
 	if err != nil {
-		s.fail("parse", inner, "%s stream: %v", f, err)
+		if !errors.Is(err, errBudget) {
+			s.fail("unchecked", inner, "%s stream: %v", f, err)
+		}
 		return
 	}
-	if len(b) > maxBufferMember {
-		s.fail("unchecked", inner, "decompressed %s larger than %d MiB not checked", g, maxBufferMember>>20)
-		return
-	}
-	s.any(io.NewSectionReader(bytes.NewReader(b), 0, int64(len(b))), inner, "", depth+1)
+	defer done()
+	s.any(sr, inner, "", depth+1)
 }
 
 func lastName(p string) string {

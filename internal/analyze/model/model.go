@@ -57,7 +57,10 @@ func (a *Analyzer) Relevant(f *analyze.File) bool {
 		a.roots[f.Root] = prefix
 		a.mu.Unlock()
 	}
-	return sniff(f.Head, f.Path) != fmtNone
+	// Every file that is not positively something else may be a pickle:
+	// loaders such as pickle.load and numpy.load ignore names and accept a
+	// pickle without a PROTO header.
+	return sniff(f.Head, f.Path) != fmtNone || mayBePickle(f.Head, f.Size) || zipAtEnd(f)
 }
 
 // Analyze opens the file for random access; nothing is read whole.
@@ -81,22 +84,46 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyze.File) analyze.Result 
 
 // scan carries one file's analysis through nested containers.
 type scan struct {
-	a            *Analyzer
-	ctx          context.Context
-	path, abs    string
-	root         string
-	res          *analyze.Result
-	budget       int64 // decompressed bytes used by nested members
-	members      int
-	memberCapHit bool
+	a         *Analyzer
+	ctx       context.Context
+	path, abs string
+	root      string
+	res       *analyze.Result
+	// One budget for everything nested in the file: bytes decompressed or
+	// read from members (overlapping stored members are charged each time
+	// they are read), entries listed, and bytes held in memory right now.
+	inflated int64
+	entries  int
+	buffered int64
+	capped   map[string]bool // caps already reported for this file
+	spoolCap int64           // tests lower maxSpool
+	ops      int64           // pickle opcodes walked, all streams of the file
 }
 
 const (
-	maxDepth        = 4        // nested archives
-	maxMembers      = 20_000   // zip members walked per file, nesting included
-	maxInflate      = 4 << 30  // decompressed bytes per file across members
-	maxBufferMember = 64 << 20 // a nested non-streamable member held in memory
+	maxDepth    = 4         // nested archives
+	maxEntries  = 20_000    // archive members judged per file, nesting included; more is MLG111
+	maxInflate  = 4 << 30   // nested bytes decompressed or read per file
+	maxInMemory = 1 << 20   // a nested member larger than this is spooled to a temp file
+	maxBuffered = 128 << 20 // nested bytes held in memory at once
 )
+
+// capReached reports a cap once per file: what it stopped is unverified.
+func (s *scan) capReached(kind, member, msg string, args ...any) {
+	s.once(kind, "limit", member, msg, args...)
+}
+
+// once reports an unverified cause at most once per file under key.
+func (s *scan) once(key, cause, member, msg string, args ...any) {
+	if s.capped == nil {
+		s.capped = map[string]bool{}
+	}
+	if s.capped[key] {
+		return
+	}
+	s.capped[key] = true
+	s.fail(cause, member, msg, args...)
+}
 
 func (s *scan) add(rule, member, msg string) { s.addAt(rule, member, 0, msg) }
 
@@ -124,8 +151,10 @@ func (s *scan) unverified(cause, member, msg string, args ...any) {
 	s.add("MLG111", member, fmt.Sprintf("not fully judged (%s): %s", cause, fmt.Sprintf(msg, args...)))
 }
 
-// any sniffs r and dispatches to the right parser. name is the member name
-// (or the file path at top level) used for name-dependent artifacts.
+// any sniffs r and dispatches to the right parser, then tries r as a
+// pickle as well: a match in one format does not exclude a pickle reading
+// (a safetensors header or a tar name field can be one). name is the
+// member name (or the file path at top level) for fixed-name artifacts.
 func (s *scan) any(r *io.SectionReader, member, name string, depth int) {
 	if s.ctx.Err() != nil {
 		return
@@ -134,22 +163,24 @@ func (s *scan) any(r *io.SectionReader, member, name string, depth int) {
 	n, _ := r.ReadAt(head, 0)
 	head = head[:n]
 	f := sniff(head, name)
-	if depth > maxDepth && f != fmtNone {
-		s.fail("limit", member, "archive nesting deeper than %d; %s member not checked", maxDepth, f)
+	if depth > maxDepth && f != fmtNone && f != fmtPickle {
+		s.capReached("depth", member, "archive nesting deeper than %d; %s member not checked", maxDepth, f)
 		return
+	}
+	if f == fmtNone && hasEOCD(r, r.Size()) {
+		f = fmtZip // data prepended to a zip: zipfile still opens it
 	}
 	switch f {
 	case fmtPickle:
-		if head[0] != 0x80 {
-			s.pickleText(r, member)
+		if head[0] == 0x80 {
+			s.pickle(r, member)
 			return
 		}
-		s.pickle(r, member)
 	case fmtZip:
 		s.zip(r, member, depth)
 	case fmtNpy:
 		s.npy(r, member)
-	case fmtGzip, fmtBzip2, fmtXz, fmtZlib, fmtLzma:
+	case fmtGzip, fmtBzip2, fmtXz, fmtZlib, fmtLzma, fmtLz4, fmtZF:
 		s.compressed(r, f, member, name, depth)
 	case fmtTar:
 		s.tar(r, member, depth)
@@ -166,11 +197,14 @@ func (s *scan) any(r *io.SectionReader, member, name string, depth int) {
 	case fmtMLmodel:
 		s.mlmodel(r, member)
 	}
+	if len(head) > 0 && pickleStart[head[0]] {
+		s.pickleText(io.NewSectionReader(r, 0, r.Size()), member)
+	}
 }
 
 // pickle walks one stream and turns imports into findings.
 func (s *scan) pickle(r io.Reader, member string) {
-	res := pickle.Walk(r, s.a.lim)
+	res := s.walk(r)
 	s.reportPickle(res, member)
 }
 
@@ -224,7 +258,7 @@ func joinMember(parent, child string) string {
 // it was most likely ordinary text ("cat\ndog\n" reads as a GLOBAL), and a
 // stream that cannot load and calls nothing runs no code: nothing is reported.
 func (s *scan) pickleText(r io.Reader, member string) {
-	res := pickle.Walk(r, s.a.lim)
+	res := s.walk(r)
 	if res.Break != nil {
 		harmless := true
 		for _, imp := range res.Imports {
@@ -242,7 +276,7 @@ func (s *scan) pickleText(r io.Reader, member string) {
 // pickleQuiet walks a stream the loader never unpickles (tensor storage):
 // imports still count, but a break is expected and not reported.
 func (s *scan) pickleQuiet(r io.Reader, member string) {
-	res := pickle.Walk(r, s.a.lim)
+	res := s.walk(r)
 	if len(res.Imports) == 0 {
 		return
 	}
