@@ -28,6 +28,9 @@ const (
 	KindURLCredentials  = "url-credentials"
 	KindBearerToken     = "bearer-token"
 	KindBasicAuth       = "basic-auth"
+	KindSlackWebhook    = "slack-webhook-url"
+	KindDiscordWebhook  = "discord-webhook-url"
+	KindTeamsWebhook    = "teams-webhook-url"
 	KindHighEntropy     = "high-entropy"
 	KindAssignment      = "secret-assignment"
 )
@@ -136,6 +139,12 @@ func containsAny(s string, kws []string) bool {
 // tail: the character after a token must not continue it. RE2 has no
 // lookahead, so rules end with this group and report capture 1.
 const tail = `(?:[^A-Za-z0-9_\-]|$)`
+
+// uuidRe is a lower-case UUID, as in Teams webhook URLs.
+const uuidRe = `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`
+
+// lastSegment is what follows the last "/" of a URL path.
+func lastSegment(s string) string { return s[strings.LastIndexByte(s, '/')+1:] }
 
 func buildRules() []*rule {
 	return []*rule{
@@ -350,6 +359,53 @@ func buildRules() []*rule {
 				"http://localhost:5000/api/2.0/mlflow",
 				"git@github.com:org/repo.git",
 			},
+		},
+		// Incoming-webhook URLs carry their credential in the path: whoever
+		// has the URL can post as the integration (the formats gitleaks
+		// knows). The capture is the path, so the host stays readable.
+		{
+			kind: KindSlackWebhook, desc: "a Slack webhook URL",
+			keywords: []string{"hooks.slack.com/"},
+			re:       regexp.MustCompile(`hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9+/]{43,80})` + tail),
+			group:    1,
+			valid:    func(s, _ string) bool { return mixed(lastSegment(s)) },
+			tp: []string{
+				"https://hooks.slack.com/services/" + "T0ABCDEF1/B0ABCDEF2/Zq3Vb8Xn1Lw5Kd7Mf2Hs9Jt4",
+				"SLACK_WEBHOOK_URL=https://hooks.slack.com/workflows/" + "T0ABCDEF1/A0ABCDEF2/412345678901234567/Zq3Vb8Xn1Lw5Kd7Mf2Hs9Jt4",
+			},
+			fp: []string{
+				"https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+				"https://hooks.slack.com/services/${SLACK_PATH}",
+				"hooks.slack.com/services/T0ABCDEF1/B0ABCDEF2",
+			},
+		},
+		{
+			kind: KindDiscordWebhook, desc: "a Discord webhook URL",
+			keywords: []string{"/api/webhooks/"},
+			re:       regexp.MustCompile(`discord(?:app)?\.com/api/webhooks/([0-9]{17,20}/[A-Za-z0-9_\-]{60,68})` + tail),
+			group:    1,
+			valid:    func(s, _ string) bool { return mixed(lastSegment(s)) },
+			tp: []string{
+				"https://discord.com/api/webhooks/" + "112233445566778899/" + "Zq3Vb8Xn1Lw5Kd7Mf2Hs9Jt4Pg6Rc0Ya1EeZq3Vb8Xn1Lw5Kd7Mf2Hs9Jt4Pg6Rc0Ya",
+			},
+			fp: []string{
+				"https://discord.com/api/webhooks/{webhook.id}/{webhook.token}",
+				"https://discord.com/api/webhooks/112233445566778899/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+			},
+		},
+		{
+			kind: KindTeamsWebhook, desc: "a Microsoft Teams webhook URL",
+			keywords: []string{"webhook.office.com/"},
+			re: regexp.MustCompile(`[a-z0-9-]+\.webhook\.office\.com/webhookb2/(` + uuidRe + `@` + uuidRe +
+				`/IncomingWebhook/[a-z0-9]{32}/` + uuidRe + `)` + tail),
+			group: 1,
+			valid: func(s, _ string) bool { return !allMask(strings.ReplaceAll(lastSegment(s), "-", "")) },
+			tp: []string{
+				"https://contoso.webhook.office.com/webhookb2/" + "3f2a9c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b@" +
+					"7e8f9a0b-1c2d-4e3f-8a9b-0c1d2e3f4a5b/IncomingWebhook/" + "9f8e7d6c5b4a39281706f5e4d3c2b1a0/" +
+					"0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d",
+			},
+			fp: []string{"https://contoso.webhook.office.com/webhookb2/<group-id>@<tenant-id>/IncomingWebhook/<id>/<user-id>"},
 		},
 		{
 			kind: KindBearerToken, desc: "a bearer token",

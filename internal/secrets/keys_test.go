@@ -64,8 +64,11 @@ func TestIsPlaceholder(t *testing.T) {
 		"{{ secrets.TOKEN }}", "<from-secrets-manager>", "<password>", "xxx", "XXXXXXXX", "***", "********",
 		"[REDACTED]", "REDACTED", "%(password)s", "{password}", "os.environ['X']", "vault:secret/data/db#password",
 		"arn:aws:secretsmanager:us-east-1:123:secret:db", "your-api-key", "your_token_here", "true", "42",
+		"mock_key_secret", "bench-secret-key-not-a-credential", "thisisnotasecret", "fake-token",
+		"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 	}
-	no := []string{"changeme", "admin", "password", "hunter2", "s3cr3t", "mlflow123", "secret", "enterprise", "1234"}
+	no := []string{"changeme", "admin", "password", "hunter2", "s3cr3t", "mlflow123", "secret", "enterprise", "1234",
+		"mockingbird-Pa55", "notable-pw-2024"}
 	for _, v := range yes {
 		if !IsPlaceholder(v) {
 			t.Errorf("IsPlaceholder(%q) = false, want true", v)

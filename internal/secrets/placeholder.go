@@ -22,9 +22,20 @@ var (
 	placeholderRe = regexp.MustCompile(`^(?:\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\$\([^)]*\)|\{\{[^}]*\}\}|<[^<>]*>|%\([A-Za-z_][A-Za-z0-9_]*\)[sd]|%[sd]|\{[A-Za-z_][A-Za-z0-9_.]*\}|\{\})$`)
 	// env-var lookups and secret-store references written as text
 	referenceRe = regexp.MustCompile(`(?i)^(?:os\.environ|os\.getenv|getenv|env(?:iron)?[:.\[(]|vault:|secretsmanager:|ssm:|arn:aws:(?:secretsmanager|ssm):|projects/[^/]+/secrets/|@microsoft\.keyvault\(|secretkeyref|valuefrom|sm://|gcp:secretmanager:|azure-keyvault:|keyring:|file:/run/secrets/|/run/secrets/)`)
+	// values that say they are not real: "mock_key_secret",
+	// "bench-secret-key-not-a-credential", "thisisnotasecret"
+	fakeRe = regexp.MustCompile(`(?i)^(?:mock|fake|dummy)[-_]|not[-_]?a[-_]?(?:credential|secret|real[-_]|password)`)
 	// "your-api-key", "your_password_here", "<insert token>", "INSERT_KEY_HERE"
 	yourRe = regexp.MustCompile(`(?i)^(?:your|insert|enter|replace|put)[-_ ][a-z0-9_ -]*$|[-_ ]here$`)
 )
+
+// awsDocExamples are the key pairs AWS's documentation uses. They are exact
+// values, not a pattern: a key merely ending in EXAMPLE is still judged.
+var awsDocExamples = map[string]bool{
+	"AKIAIOSFODNN7EXAMPLE": true, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY": true,
+	"AKIAI44QH8DHBEXAMPLE": true, "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY": true,
+	"ASIAIOSFODNN7EXAMPLE": true,
+}
 
 // IsPlaceholder reports whether a literal value is a stand-in for a secret
 // rather than a secret: empty, a template or variable reference, a masked
@@ -37,7 +48,7 @@ func IsPlaceholder(v string) bool {
 	if placeholderWords[l] {
 		return true
 	}
-	if allMask(t) || placeholderRe.MatchString(t) || referenceRe.MatchString(t) || yourRe.MatchString(t) {
+	if allMask(t) || placeholderRe.MatchString(t) || referenceRe.MatchString(t) || yourRe.MatchString(t) || fakeRe.MatchString(t) || awsDocExamples[t] {
 		return true
 	}
 	if strings.Contains(t, "***") || strings.Contains(t, "...") || strings.Contains(t, "…") {
@@ -74,4 +85,10 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// SelfDeclaredFake reports a value that says it is not a real credential
+// ("mock_key_secret", "bench-secret-key-not-a-credential").
+func SelfDeclaredFake(v string) bool {
+	return fakeRe.MatchString(strings.Trim(strings.TrimSpace(v), `"'`))
 }

@@ -175,3 +175,7 @@ func (d *Detector) describe(kind string) string {
 	}
 	return "a " + kind
 }
+
+// HighEntropy reports whether s looks like random key material (the test
+// Check applies to values under a loosely secret-like key).
+func HighEntropy(s string) bool { return highEntropy(s) }

@@ -81,6 +81,8 @@ func detect(p string, head []byte) kind {
 	lb := strings.ToLower(b)
 	ext := path.Ext(lb)
 	switch {
+	case strings.HasSuffix(lb, ".dockerignore"):
+		return kNone // a build-context ignore list, not a Dockerfile
 	case lb == "dockerfile" || strings.HasPrefix(lb, "dockerfile.") || strings.HasPrefix(lb, "dockerfile-") || ext == ".dockerfile" || lb == "containerfile":
 		return kDockerfile
 	case ext == ".yaml" || ext == ".yml":

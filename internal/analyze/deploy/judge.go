@@ -108,7 +108,7 @@ func (j *judge) envVar(name string, v val) {
 	if latestModelRe.MatchString(s) && v.literal {
 		j.addAt("MLG104", v, "%s=%s loads whatever version was registered last; pin a version or an approved alias", name, latestModelRe.FindString(s))
 	}
-	if v.literal && s != "" {
+	if v.literal && s != "" && !j.notASecret(name, s) {
 		if reason, ok := j.det.Check(name, s); ok {
 			j.addAt("MLG403", v, "%s holds a literal credential (%s); inject it from a secret store (Kubernetes secretKeyRef, Docker secrets, a vault)", name, reason)
 		}

@@ -10,7 +10,9 @@ import (
 // trailing " #" comments dropped from unquoted values) and judges each.
 func (j *judge) dotenv(src string) env {
 	e := env{}
-	for i, raw := range strings.Split(src, "\n") {
+	lines := strings.Split(src, "\n")
+	for i := 0; i < len(lines); i++ {
+		raw := lines[i]
 		if !j.spend(1, i+1) {
 			break
 		}
@@ -28,6 +30,9 @@ func (j *judge) dotenv(src string) env {
 		col := strings.Index(raw, "=") + 2
 		v := val{known: true, literal: true, line: i + 1, col: col, path: j.path}
 		value = strings.TrimSpace(value)
+		if end, joined, ok := dotenvMultiline(value, lines, i); ok {
+			value, i = joined, end // a quoted value spanning lines (a PEM key, a certificate)
+		}
 		switch {
 		case len(value) >= 2 && (value[0] == '"' || value[0] == '\'') && value[len(value)-1] == value[0]:
 			v.s = value[1 : len(value)-1]

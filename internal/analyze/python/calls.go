@@ -93,6 +93,9 @@ func (s *scope) resolveQual(n *node) string {
 		if builtinNames[name] {
 			return "builtins." + name
 		}
+		if q, ok := databricksRuntime[name]; ok && s.f.notebook {
+			return q
+		}
 		return wellKnownModules[name]
 	case "attribute":
 		b := s.resolveQual(n.child("object"))
@@ -251,6 +254,12 @@ var numFuncs = map[string]bool{
 // result computes what a call returns.
 func (s *scope) result(c *call) *val {
 	args := c.allArgs()
+	if v, ok := notebookSource(c); ok && s.f.notebook {
+		return v
+	}
+	if ownModelCall(c.qual) {
+		return &val{t: tComp}
+	}
 	switch c.qual {
 	case "mlflow.MlflowClient":
 		return &val{inst: "mlflow.MlflowClient"}
@@ -274,6 +283,9 @@ func (s *scope) result(c *call) *val {
 		return out
 	case "os.environ.copy", "os.environ.items", "os.environ.keys", "os.environ.values", "builtins.vars":
 		if c.qual == "builtins.vars" {
+			if a := c.arg("object", 0); a != nil && (a.t&tCLI != 0 || parsedArgsName(a.from)) && !s.f.cliDump {
+				return derive(0, a) // the options, none of them secret
+			}
 			return &val{objDump: true, t: tComp}
 		}
 		return &val{envMap: true, t: tEnv, src: "the environment"}
@@ -384,6 +396,11 @@ func (s *scope) result(c *call) *val {
 	r := c.recv
 	if r == nil {
 		return derive(tComp, args...)
+	}
+	if c.method == "get" && len(c.pos) > 0 && registryStateKey(c.pos[0]) {
+		out := derive(tComp, r)
+		out.copied = true
+		return out
 	}
 	switch c.method {
 	case "download_artifacts":

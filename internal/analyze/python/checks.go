@@ -114,7 +114,7 @@ func (s *scope) checkCall(c *call) {
 
 	// MLG104
 	case "client.get_latest_versions":
-		if !s.checked && !allProtected(s, c.arg("stages", 1)) {
+		if !s.checked && !allProtected(s, c.arg("stages", 1)) && c.n != s.discard { // a dropped (or notebook-displayed) result loads nothing
 			s.f.report(c.n, "MLG104", "get_latest_versions returns whatever was registered last; load a pinned version or an approved alias (models:/name@champion)")
 		}
 
@@ -309,6 +309,9 @@ func (s *scope) checkUnpickle(c *call, what string, v *val) {
 	if t == 0 {
 		return // a literal path shipped with the code
 	}
+	if v.own || v.file != nil && v.file.own {
+		return // the model's own packaged artifact, as trusted as the model being loaded
+	}
 	if isDownloaded(v) {
 		s.f.report(c.n, "MLG102", fmt.Sprintf("%s on a downloaded artifact runs any code the file contains; %s, or verify a recorded digest and load with a safe loader", what, fixPickle))
 		return
@@ -327,9 +330,8 @@ func (s *scope) checkModelURI(c *call, what string, v *val) {
 	if v == nil || v.t&untrusted == 0 {
 		return
 	}
-	p := strings.ToLower(v.prefix())
-	if strings.HasPrefix(p, "models:/") || strings.HasPrefix(p, "runs:/") {
-		return // the scheme is fixed by the code: only a registry or run reference can load
+	if pinnedLocation(v) {
+		return // the code fixes the scheme (and bucket): only a registry or run reference, or its own store, can load
 	}
 	s.f.report(c.n, "MLG103", fmt.Sprintf("%s loads a model URI from %s without an allowlist or format check; validate it (e.g. startswith((\"models:/\", \"runs:/\")) or an allowlist) before loading", what, srcOf(v, "an untrusted source")))
 }
@@ -373,6 +375,9 @@ func (s *scope) checkPromotion(c *call, what string, target, archive *val) {
 	var probs []string
 	known := target != nil && target.known()
 	protected := known && (what == "stage" && s.f.policy.IsProtectedStage(target.tmpl) || what == "alias" && s.f.policy.IsProtectedAlias(target.tmpl))
+	if target != nil && target.copied {
+		return // replicates another version's stage or alias (a migration), not a new promotion
+	}
 	if !s.approval && (protected || target != nil && !known) {
 		if protected {
 			probs = append(probs, fmt.Sprintf("moves a version to protected %s %q with no approval recorded", what, target.tmpl))

@@ -6,6 +6,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/secrets"
 )
 
 // redactedMarkers are values that say "this was removed".
@@ -19,7 +21,7 @@ func isPlaceholder(s string) bool {
 	case strings.HasPrefix(t, "<") && strings.HasSuffix(t, ">"), strings.HasPrefix(t, "${"), strings.HasPrefix(t, "{{"):
 		return true
 	}
-	return false
+	return secrets.SelfDeclaredFake(s) // "mock_key_secret", "bench-key-not-a-credential"
 }
 
 // mayHoldSecret: a value that could carry a credential (not a number, bool,

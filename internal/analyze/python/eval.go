@@ -190,6 +190,11 @@ func (s *scope) name(n string) *val {
 	if m, ok := wellKnownModules[n]; ok {
 		return &val{qual: m}
 	}
+	if s.f.notebook {
+		if q, ok := databricksRuntime[n]; ok {
+			return &val{qual: q}
+		}
+	}
 	if s.f.starImp {
 		return &val{t: tComp}
 	}
@@ -410,6 +415,8 @@ func (s *scope) attr(n *node) *val {
 	switch an {
 	case "__dict__":
 		out.objDump = true
+	case "current_stage", "aliases":
+		out.copied = true
 	case "parent", "name", "stem", "suffix", "parents":
 		out.inst = "path"
 	}
@@ -479,6 +486,12 @@ func (s *scope) subscript(n *node) *val {
 	}
 	if base.inst == "request" {
 		out.t |= tUser
+	}
+	if len(keys) == 1 {
+		out.objDump = false // one attribute of an object is not the whole object
+		if registryStateKey(keys[0]) {
+			out.copied = true
+		}
 	}
 	return out
 }

@@ -23,7 +23,7 @@ func (f *fileCtx) function(def, decorated *node, parent *scope, ci *classInfo) {
 	name := tx(def.child("name"))
 	nested := sc.parent != nil
 	public := !nested && (!strings.HasPrefix(name, "_") || strings.HasPrefix(name, "__") && strings.HasSuffix(name, "__"))
-	handler, cli := false, false
+	handler, cli, fixture := false, false, false
 	if decorated != nil {
 		for _, d := range decorated.kids {
 			if d.kind != "decorator" {
@@ -33,8 +33,11 @@ func (f *fileCtx) function(def, decorated *node, parent *scope, ci *classInfo) {
 			if e != nil && e.kind == "call" {
 				e = unparen(e.child("function"))
 			}
-			if e != nil && e.kind == "attribute" && handlerDecorators[tx(e.child("attribute"))] {
+			if e != nil && e.kind == "attribute" && handlerDecorators[tx(e.child("attribute"))] && !mockDecorator(tx(e.child("object"))) {
 				handler = true
+			}
+			if e != nil && (fixtureDecorator(tx(e)) || e.kind == "attribute" && mockDecorator(tx(e.child("object")))) {
+				fixture = true // pytest fixtures and @mock.patch-ed tests
 			}
 			if e != nil && e.kind == "attribute" && cliDecorators[tx(e.child("attribute"))] {
 				cli = true
@@ -71,6 +74,9 @@ func (f *fileCtx) function(def, decorated *node, parent *scope, ci *classInfo) {
 		injected := dflt != nil && dflt.kind == "call" && strings.Contains(tx(dflt.child("function")), "Depends")
 		switch {
 		case injected:
+		case ownContextParam(name, ci != nil, pn):
+			v.own = true
+		case ownParam(name, ci != nil, pn, fixture):
 		case handler:
 			v = &val{t: tUser, src: "request parameter '" + pn + "'"}
 		case cli:

@@ -108,6 +108,10 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 	if !mayMatch(b) {
 		return res
 	}
+	notebook := databricksSource(b)
+	if notebook {
+		b = blankEscapes(b)
+	}
 	sl := sliced{src: b, whole: true}
 	if !a.whole {
 		sl = slice(b)
@@ -142,6 +146,11 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 	}
 	fc := &fileCtx{ctx: ctx, s: s, policy: a.policy, sec: a.sec, bound: map[string]bool{},
 		classes: map[*node]*classInfo{}, seen: map[findKey]bool{}}
+	if notebook {
+		fc.notebook, fc.starImp = true, notebookRun(b)
+	}
+	// only vars() consults it; most files never call it
+	fc.cliDump = !bytes.Contains(b, []byte("vars(")) || fc.cliSecretOption(b)
 	fc.collectBound(root)
 	for n := range sl.bound {
 		fc.bound[n] = true
@@ -163,7 +172,7 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 	for i := range fc.findings {
 		fc.findings[i].Path = name
 	}
-	res.Findings = fc.findings
+	res.Findings = dropTestFindings(name, fc.findings)
 	return res
 }
 

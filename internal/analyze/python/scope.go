@@ -16,6 +16,8 @@ type fileCtx struct {
 	sec      secretChecker
 	bound    map[string]bool // every name bound anywhere in the file
 	starImp  bool            // "from x import *": unbound names are not free
+	notebook bool            // a Databricks notebook source: runtime names are known
+	cliDump  bool            // vars(args) is a dump: an option looks secret (cliopts.go)
 	module   *scope
 	classes  map[*node]*classInfo
 	findings []finding.Finding
@@ -83,8 +85,9 @@ type scope struct {
 	class    *classInfo
 	selfName string
 	inRun    int
-	approval bool // an approval is recorded in this function (MLG105)
-	checked  bool // registry results are checked for stage/approval (MLG104)
+	approval bool  // an approval is recorded in this function (MLG105)
+	checked  bool  // registry results are checked for stage/approval (MLG104)
+	discard  *node // the call of the expression statement being walked: its result is dropped
 }
 
 func (f *fileCtx) report(n *node, rule, msg string) {
@@ -252,7 +255,9 @@ func (s *scope) stmt(n *node) bool {
 	switch n.kind {
 	case "expression_statement":
 		for _, e := range n.namedKids() {
+			s.discard = e
 			s.exprStmt(e)
+			s.discard = nil
 		}
 		if e := n.firstNamed(); e != nil && e.kind == "call" && s.isExitCall(e) {
 			return true

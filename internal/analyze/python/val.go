@@ -47,6 +47,9 @@ type val struct {
 	file    *val   // path of an opened file
 	bounded bool   // length-capped (x[:250])
 	home    bool   // the user's home directory
+	pinned  bool   // every branch joined here fixed a model location (ownvalues.go)
+	copied  bool   // a stage or alias read from another model version (ownvalues.go)
+	own     bool   // derived from the model's own packaged context, nothing untrusted (ownvalues.go)
 	from    []string
 }
 
@@ -107,10 +110,12 @@ func (v *val) asString() (string, bool) {
 // origins carry over, everything else is unknown.
 func derive(extra taint, vs ...*val) *val {
 	out := &val{t: extra}
+	allCopied, some, anyOwn := true, false, false
 	for _, v := range vs {
 		if v == nil {
 			continue
 		}
+		some, allCopied, anyOwn = true, allCopied && v.copied, anyOwn || v.own
 		out.t |= v.t
 		if out.src == "" && v.t&(untrusted|tDown) != 0 {
 			out.src = v.src
@@ -126,6 +131,8 @@ func derive(extra taint, vs ...*val) *val {
 			out.home = true
 		}
 	}
+	out.copied = some && allCopied
+	out.own = anyOwn && out.t&(untrusted|tDown) == 0
 	return out
 }
 
@@ -143,8 +150,18 @@ func join(a, b *val) *val {
 		out.src = b.src
 	}
 	out.from = appendUniq(append([]string(nil), a.from...), b.from...)
+	out.pinned = pinnedLocation(a) && pinnedLocation(b)
+	out.copied = a.copied && b.copied
+	out.own = a.own && b.own
 	if a.tmpl != b.tmpl || a.hasStr != b.hasStr {
 		out.hasStr, out.tmpl = false, ""
+		if a.hasStr && b.hasStr {
+			// both branches fix the same start ("models:/" in
+			// f"models:/{n}@{alias}" and f"models:/{n}/{v}"): keep it
+			if p := commonPrefix(a.prefix(), b.prefix()); p != "" {
+				out.hasStr, out.tmpl = true, p+hole
+			}
+		}
 	}
 	out.bounded = a.bounded && b.bounded
 	return &out

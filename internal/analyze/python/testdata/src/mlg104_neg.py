@@ -25,3 +25,8 @@ def latest_in_production(name):
 def note():
     # mentioning the word in prose is fine
     return "use models:/name@alias, not the latest version"
+
+
+def show_latest(name):
+    client = MlflowClient()
+    client.get_latest_versions(name)  # shown in a notebook cell, nothing loaded

@@ -12,3 +12,8 @@ os.environ["MLFLOW_TRACKING_USERNAME"] = "ci-bot"
 os.environ["MLFLOW_TRACKING_PASSWORD"] = os.environ["CI_MLFLOW_PASSWORD"]
 os.environ["MLFLOW_TRACKING_TOKEN"] = "<from-secrets-manager>"
 mlflow.set_tracking_uri("postgresql://user:${DB_PASSWORD}@db/mlflow")
+
+
+def bench_env():
+    os.environ["SECRET_KEY"] = "bench-secret-key-not-a-credential"
+    os.environ["PAYMENT_KEY_SECRET"] = "mock_key_secret"
