@@ -29,6 +29,7 @@ type charged struct {
 	s      *scan
 	r      io.Reader
 	member string
+	out    int64 // bytes handed out so far
 }
 
 func (s *scan) charge(r io.Reader, member string) io.Reader {
@@ -46,9 +47,11 @@ func (c *charged) Read(p []byte) (int, error) {
 	}
 	n, err := c.r.Read(p)
 	c.s.inflated += int64(n)
-	if err != nil && err != io.EOF && !errors.Is(err, errBudget) {
+	c.out += int64(n)
+	if err != nil && err != io.EOF && !errors.Is(err, errBudget) && c.out > 0 {
 		// The loader fails here too, but only after handing out what came
-		// before, which a streaming unpickler has already run.
+		// before, which a streaming unpickler has already run. (A stream
+		// that fails before its first byte is the caller's to judge.)
 		c.s.capReached("decode\x00"+c.member, c.member, "stream could not be fully decompressed: %v", err)
 	}
 	return n, err

@@ -147,12 +147,25 @@ func (s *scan) compressed(r *io.SectionReader, f format, member, name string, de
 		zr = lz4.NewReader(r)
 	}
 	if err != nil {
+		if pythonRejectsToo(f) {
+			// The loader's own decoder refuses this header before it yields a
+			// byte, so nothing can be unpickled from it: it is not a stream
+			// of that format ("x = 1" is a valid zlib header with FDICT set).
+			s.pickleText(io.NewSectionReader(r, 0, r.Size()), member)
+			return
+		}
 		s.fail("unchecked", member, "%s stream could not be decompressed: %v", f, err)
 		return
 	}
 	inner := joinMember(member, strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(lastName(name), ".gz"), ".bz2"), ".xz"), ".lzma")+" (decompressed)")
 	br := bufio.NewReaderSize(s.charge(zr, inner), 64<<10)
 	head, perr := br.Peek(analyze.HeadSize)
+	if perr != nil && perr != io.EOF && !errors.Is(perr, errBudget) && len(head) == 0 && pythonRejectsToo(f) {
+		// Nothing decoded before the error: the loader fails the same way
+		// before unpickling anything. Judge the raw bytes as a pickle instead.
+		s.pickleText(io.NewSectionReader(r, 0, r.Size()), member)
+		return
+	}
 	if perr != nil && perr != io.EOF && !errors.Is(perr, errBudget) && len(head) < analyze.HeadSize {
 		// A stream the loader cannot decompress either; what inflated is
 		// still judged below, and the failure itself is unverified.
@@ -182,6 +195,15 @@ func (s *scan) compressed(r *io.SectionReader, f format, member, name string, de
 	}
 	defer done()
 	s.any(sr, inner, "", depth+1)
+}
+
+// pythonRejectsToo: formats whose decoders (Go's and CPython's alike) are
+// fixed by their RFCs and have no option the loader could set that ours
+// lacks, so a stream ours cannot start is one the loader cannot start
+// either. xz and lzma are absent: there our refusals include caps and
+// filters that Python would accept.
+func pythonRejectsToo(f format) bool {
+	return f == fmtZlib || f == fmtZF || f == fmtGzip || f == fmtBzip2
 }
 
 func lastName(p string) string {
