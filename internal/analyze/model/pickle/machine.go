@@ -6,6 +6,7 @@
 package pickle
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -19,18 +20,28 @@ type Limits struct {
 	MaxMemo     int   // memo entries
 	MaxPickles  int   // pickles in one stream (legacy torch files hold five)
 	MaxNameSize int   // longest string kept as a possible module or name
+	MaxImports  int   // distinct imported callables
+	// MaxHeld bounds the bytes of tracked values the walk keeps outside the
+	// stack: memoized strings, tuples and callables, sparse memo entries,
+	// import names. With MaxStack and MaxMemo it bounds the walk's memory
+	// whatever the input (about 48 B per stack value, 4 B per memo entry).
+	MaxHeld int64
 }
 
-// DefaultLimits are generous for real models and still cheap for hostile input.
-var DefaultLimits = Limits{MaxOps: 200_000_000, MaxStack: 1 << 20, MaxMemo: 1 << 24, MaxPickles: 64, MaxNameSize: 1024}
+// DefaultLimits are generous for real models and still cheap for hostile
+// input: a walk holds at most about 150 MiB (stack 2^17 values of up to
+// 480 B, memo 2^23 entries of 4 B, 48 MiB of tracked values).
+var DefaultLimits = Limits{MaxOps: 200_000_000, MaxStack: 1 << 17, MaxMemo: 1 << 23, MaxPickles: 64, MaxNameSize: 1024,
+	MaxImports: 1 << 14, MaxHeld: 48 << 20}
 
 // Import is one callable a pickle references, with the opcode that did it.
 type Import struct {
 	Module, Name string
 	Opcode       string // GLOBAL, INST, STACK_GLOBAL, EXT
 	Offset       int64
-	Pickle       int  // 0-based index of the pickle inside the stream
-	Called       bool // used by REDUCE, NEWOBJ, NEWOBJ_EX, OBJ or INST
+	Pickle       int  // 0-based index of the pickle inside the stream (first use)
+	Called       bool // used by REDUCE, NEWOBJ, NEWOBJ_EX, OBJ or INST (any use)
+	Count        int  // opcodes that imported it
 	// Computed is set when STACK_GLOBAL got a value the walk cannot know
 	// statically (the result of a call): the import is unresolvable.
 	Computed bool
@@ -42,6 +53,8 @@ type Result struct {
 	Pickles  int   // complete or started pickles
 	Ops      int64 // opcodes walked
 	Protocol int   // highest PROTO seen
+	// Uses counts import opcodes; Imports holds each distinct callable once.
+	Uses int
 	PersIDs  int   // PERSID / BINPERSID uses (torch storages, custom loaders)
 	// Break is the reason the stream could not be walked to its end
 	// (truncated, malformed, unknown opcode, stack underflow), or nil.
@@ -54,6 +67,12 @@ type Result struct {
 	// Embedded is set when the stream continues with data the loader reads
 	// itself (joblib arrays) that the walk could not size.
 	Embedded string
+	// Trailing describes bytes after the last complete pickle that do not
+	// form another one and import nothing (legacy torch storage data, raw
+	// tails): no loader can run code from them.
+	Trailing string
+	// Joblib is set when the walk followed joblib's inline array format.
+	Joblib bool
 }
 
 // BreakError is a stream the unpickler would reject at Offset.
@@ -78,19 +97,20 @@ const (
 	kTuple // items kept for small tuples (shapes, dtype arguments)
 	kDict  // items: key/value pairs for the few keys joblib needs
 	kDtype // numpy.dtype(s): s is the type string
+	kNone
 )
 
 // value is ordered largest field first: 48 bytes, not 56 (the stack and
 // memo copy values on every push).
 type value struct {
 	s     string   // kStr/kBytes content when short enough
-	n     int64    // kInt value (when it fits)
+	n     int64    // kInt value (when known)
 	items *[]value // kTuple items, kDict key/value pairs (shared, as the object is)
 	g     int32    // kGlobal: index into Result.Imports
 	// inst is 1 + the import index of the class this object was built from.
 	inst int32
 	k    kind
-	big  bool // a string too long to be a name
+	big  bool // kStr/kBytes: too long to be a name; kInt: value unknown
 }
 
 func (v value) list() []value {
@@ -109,8 +129,7 @@ type walker struct {
 	metaSize int
 	memo     memo
 	proto    int
-	frameEnd int64 // -1 when not inside a frame
-	straddle bool
+	frameEnd int64 // end of the last FRAME, -1 before any
 	pickle   int
 	spares   [][]value // popped mark frames' arrays, reused by later MARKs
 	// names caches short strings by a hash of their bytes, so a name seen
@@ -119,6 +138,26 @@ type walker struct {
 	names   [512]string
 	lastStr string // the last short string: the commonest repeat, checked first
 	nested  int    // depth of joblib object-array pickles
+	held    int64  // bytes of tracked values kept (see Limits.MaxHeld)
+	dictSeq int64  // identity of the next dict
+	dicts   map[int64]*dictKeys
+	// dtypeTampered: a dtype's state was changed by BUILD (see build).
+	dtypeTampered bool
+	imports map[importKey]int32
+}
+
+type importKey struct {
+	module, name, op string
+	pickle           int
+	computed         bool
+}
+
+var errHeld = fmt.Errorf("%w: tracked values over the memory budget", ErrLimit)
+
+// hold charges n bytes of kept values; false once over budget.
+func (w *walker) hold(n int64) bool {
+	w.held += n
+	return w.held <= w.lim.MaxHeld
 }
 
 // Walk reads every pickle in r until EOF or a break. It never returns an
@@ -126,11 +165,24 @@ type walker struct {
 func Walk(r io.Reader, lim Limits) Result {
 	var res Result
 	w := &walker{r: newRd(r), lim: lim, res: &res, frameEnd: -1}
+	w.memo.held, w.memo.maxHeld = &w.held, lim.MaxHeld
+	legacyTorch := bytes.Equal(w.r.peek(len(torchMagic)), torchMagic)
 	for w.pickle < lim.MaxPickles {
-		if w.pickle > 0 && !w.nextLooksLikePickle() {
-			break
+		if w.pickle > 0 {
+			// Loaders that read several pickles from one file (legacy
+			// torch: five, then raw storages) start the next one at the
+			// next byte, with any opcode and any protocol.
+			if len(w.r.peek(1)) == 0 {
+				break
+			}
+			if legacyTorch && w.pickle == 5 {
+				res.Trailing = fmt.Sprintf("legacy torch storage data from offset %d (read raw by torch.load, never unpickled)", w.r.off())
+				break
+			}
 		}
 		res.Pickles++
+		before := len(res.Imports)
+		at := w.r.off()
 		done, err := w.one()
 		if err != nil {
 			if errors.Is(err, errStopEmbedded) {
@@ -138,9 +190,14 @@ func Walk(r io.Reader, lim Limits) Result {
 			}
 			if errors.Is(err, ErrLimit) {
 				res.Limit = err.Error()
-			} else {
-				res.Break = err
+				break
 			}
+			if w.pickle > 0 && len(res.Imports) == before {
+				res.Pickles--
+				res.Trailing = fmt.Sprintf("bytes from offset %d are not a pickle that imports anything (%v)", at, err)
+				break
+			}
+			res.Break = err
 			break
 		}
 		if !done {
@@ -156,23 +213,8 @@ func Walk(r io.Reader, lim Limits) Result {
 	return res
 }
 
-// nextLooksLikePickle decides whether bytes after a STOP start another pickle
-// (legacy torch files are five pickles in a row, then raw storage bytes).
-func (w *walker) nextLooksLikePickle() bool {
-	b := w.r.peek(2)
-	if len(b) < 2 {
-		return false
-	}
-	if b[0] == 0x80 {
-		return b[1] <= 5
-	}
-	// Protocol 0/1 pickles start with a mark, a container or a global.
-	switch b[0] {
-	case '(', ']', '}', ')', 'c':
-		return w.proto < 2
-	}
-	return false
-}
+// torchMagic is torch's legacy format's first pickle (its magic number).
+var torchMagic = []byte("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.")
 
 func (w *walker) brk(msg string, args ...any) error {
 	return &BreakError{Offset: w.r.off(), Msg: fmt.Sprintf(msg, args...)}
@@ -210,20 +252,6 @@ func (w *walker) readLine() ([]byte, error) {
 	return l, nil
 }
 
-// frameCheck runs after each opcode: an opcode's bytes must stay inside
-// the frame the unpickler loaded. The walk reads the stream contiguously
-// either way, so nothing is missed; the attempt is recorded.
-func (w *walker) frameCheck(start int64) {
-	cur := w.r.off()
-	if start < w.frameEnd && cur > w.frameEnd && !w.straddle {
-		w.straddle = true
-		w.res.Anomalies = append(w.res.Anomalies, fmt.Sprintf("opcode at offset %d straddles the FRAME ending at %d", start, w.frameEnd))
-	}
-	if cur >= w.frameEnd {
-		w.frameEnd = -1
-	}
-}
-
 func (w *walker) push(v value) error {
 	if len(w.stack)+w.metaSize >= w.lim.MaxStack {
 		return fmt.Errorf("%w: stack deeper than %d", ErrLimit, w.lim.MaxStack)
@@ -259,7 +287,7 @@ func (w *walker) popMark() ([]value, error) {
 		return nil, w.brk("MARK expected but not found")
 	}
 	items := w.stack
-	if len(w.spares) < 64 {
+	if len(w.spares) < 64 && cap(items) <= 4096 {
 		w.spares = append(w.spares, items[:0]) // callers are done with items before the next MARK
 	}
 	w.stack = w.meta[len(w.meta)-1]
@@ -292,6 +320,9 @@ func (w *walker) strValue(b []byte, k kind) value {
 
 func (w *walker) memoPut(idx uint64, v *value) error {
 	if !w.memo.put(idx, v, w.lim.MaxMemo) {
+		if w.held > w.lim.MaxHeld {
+			return errHeld
+		}
 		return fmt.Errorf("%w: more than %d memo entries", ErrLimit, w.lim.MaxMemo)
 	}
 	return nil
@@ -305,13 +336,29 @@ func (w *walker) memoGet(idx uint64) error {
 	return w.push(v)
 }
 
-func (w *walker) addImport(module, name, op string, at int64, computed bool) value {
+func (w *walker) addImport(module, name, op string, at int64, computed bool) (value, error) {
 	m, n := module, name
 	if w.proto < 3 {
 		m, n = MapPy2(m, n)
 	}
-	w.res.Imports = append(w.res.Imports, Import{Module: m, Name: n, Opcode: op, Offset: at, Pickle: w.pickle, Computed: computed})
-	return value{k: kGlobal, g: int32(len(w.res.Imports) - 1)}
+	w.res.Uses++
+	k := importKey{m, n, op, w.pickle, computed}
+	if i, ok := w.imports[k]; ok {
+		w.res.Imports[i].Count++
+		return value{k: kGlobal, g: i}, nil
+	}
+	if len(w.res.Imports) >= w.lim.MaxImports {
+		return value{}, fmt.Errorf("%w: more than %d distinct imports", ErrLimit, w.lim.MaxImports)
+	}
+	if !w.hold(int64(2*(len(m)+len(n)) + 160)) {
+		return value{}, errHeld
+	}
+	if w.imports == nil {
+		w.imports = map[importKey]int32{}
+	}
+	w.imports[k] = int32(len(w.res.Imports))
+	w.res.Imports = append(w.res.Imports, Import{Module: m, Name: n, Opcode: op, Offset: at, Pickle: w.pickle, Computed: computed, Count: 1})
+	return value{k: kGlobal, g: int32(len(w.res.Imports) - 1)}, nil
 }
 
 // call marks v as called if it is a tracked callable.
@@ -352,9 +399,6 @@ func (w *walker) one() (done bool, err error) {
 		w.res.Ops++
 		at := w.r.off() - 1
 		stop, err := w.step(op, at)
-		if w.frameEnd >= 0 {
-			w.frameCheck(at)
-		}
 		if err != nil || stop {
 			return stop, err
 		}

@@ -16,6 +16,10 @@ type memo struct {
 	strs   []string         // memoized str values
 	strIdx map[string]int32 // dedupes strs, so repeated names cost 4 bytes
 	n      int              // entries present (MEMOIZE's next index)
+	// held and maxHeld: the walker's budget for kept values, shared with
+	// nested pickles; put fails once it is spent.
+	held    *int64
+	maxHeld int64
 	// last memoized string: pickles often memoize the same name repeatedly.
 	last     string
 	lastCode int32
@@ -92,7 +96,7 @@ func (m *memo) put(idx uint64, v *value, maxEntries int) bool {
 		} else if i, ok := m.strIdx[v.s]; ok {
 			code = -i - 2
 		} else {
-			if len(m.strs) >= maxEntries {
+			if len(m.strs) >= maxEntries || !m.charge(int64(len(v.s))+64) {
 				return false
 			}
 			m.strs = append(m.strs, v.s)
@@ -106,7 +110,7 @@ func (m *memo) put(idx uint64, v *value, maxEntries int) bool {
 		}
 		m.last, m.lastCode, m.lastOK = v.s, code, true
 	} else if v.k != kOther || v.inst > 0 {
-		if len(m.vals) >= maxEntries {
+		if len(m.vals) >= maxEntries || !m.charge(48+48*int64(len(v.list()))) {
 			return false
 		}
 		m.vals = append(m.vals, *v)
@@ -127,7 +131,7 @@ func (m *memo) put(idx uint64, v *value, maxEntries int) bool {
 		m.sparse = map[uint64]int32{}
 	}
 	if _, ok := m.sparse[idx]; !ok {
-		if m.n >= maxEntries {
+		if m.n >= maxEntries || !m.charge(48) {
 			return false
 		}
 		m.n++
@@ -150,6 +154,11 @@ func (m *memo) putSameStr(idx uint64, v *value, maxEntries int) bool {
 	m.dlen++
 	m.n++
 	return true
+}
+
+func (m *memo) charge(n int64) bool {
+	*m.held += n
+	return *m.held <= m.maxHeld
 }
 
 func (m *memo) get(idx uint64) (value, bool) {
