@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 var dtypeRe = regexp.MustCompile(`^[<>|=]?([a-zA-Z?])(\d*)(?:\[\w+\])?$`)
@@ -67,12 +68,22 @@ func (w *walker) joblibArray(obj, state value) (bool, error) {
 		return w.embeddedStop("joblib array with a shape or dtype the walk cannot recover")
 	}
 	shape, dtype := js.v[0], js.v[1]
-	if dtype.k != kDtype || w.dtypeTampered {
+	if dtype.k != kDtype {
 		return w.embeddedStop("joblib array whose dtype the walk cannot recover")
 	}
 	size, object, ok := itemSize(dtype.s)
 	if !ok {
 		return w.embeddedStop(fmt.Sprintf("joblib array of dtype %q", dtype.s))
+	}
+	if st, changed := w.dtypes[dtype.n]; changed {
+		if st.unknown {
+			return w.embeddedStop(fmt.Sprintf("joblib array of dtype %q with a state the walk cannot follow", dtype.s))
+		}
+		object = object || st.obj
+		// numpy keeps elsize only for flexible types (S, U, V).
+		if t := strings.TrimLeft(dtype.s, "<>|="); st.elsize >= 0 && t != "" && strings.ContainsRune("SaUV", rune(t[0])) {
+			size = st.elsize
+		}
 	}
 	if object {
 		return false, w.nestedPickle()

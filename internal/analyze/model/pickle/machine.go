@@ -54,8 +54,8 @@ type Result struct {
 	Ops      int64 // opcodes walked
 	Protocol int   // highest PROTO seen
 	// Uses counts import opcodes; Imports holds each distinct callable once.
-	Uses int
-	PersIDs  int   // PERSID / BINPERSID uses (torch storages, custom loaders)
+	Uses    int
+	PersIDs int // PERSID / BINPERSID uses (torch storages, custom loaders)
 	// Break is the reason the stream could not be walked to its end
 	// (truncated, malformed, unknown opcode, stack underflow), or nil.
 	Break error
@@ -96,7 +96,7 @@ const (
 	kInt
 	kTuple // items kept for small tuples (shapes, dtype arguments)
 	kDict  // items: key/value pairs for the few keys joblib needs
-	kDtype // numpy.dtype(s): s is the type string
+	kDtype // numpy.dtype(s): s is the type string, n its identity
 	kNone
 )
 
@@ -111,6 +111,10 @@ type value struct {
 	inst int32
 	k    kind
 	big  bool // kStr/kBytes: too long to be a name; kInt: value unknown
+	// obj: the value may be or hold an object dtype (a call result, a
+	// global, a container of such). numpy sizes structured dtypes from
+	// their fields, and joblib reads an object array as a nested pickle.
+	obj bool
 }
 
 func (v value) list() []value {
@@ -141,8 +145,8 @@ type walker struct {
 	held    int64  // bytes of tracked values kept (see Limits.MaxHeld)
 	dictSeq int64  // identity of the next dict
 	dicts   map[int64]*dictKeys
-	// dtypeTampered: a dtype's state was changed by BUILD (see build).
-	dtypeTampered bool
+	dtypes  map[int64]dtypeState // dtypes whose state BUILD changed
+	dictObj map[int64]bool       // dicts holding a value with obj set
 	imports map[importKey]int32
 }
 
@@ -345,7 +349,7 @@ func (w *walker) addImport(module, name, op string, at int64, computed bool) (va
 	k := importKey{m, n, op, w.pickle, computed}
 	if i, ok := w.imports[k]; ok {
 		w.res.Imports[i].Count++
-		return value{k: kGlobal, g: i}, nil
+		return value{k: kGlobal, g: i, obj: true}, nil
 	}
 	if len(w.res.Imports) >= w.lim.MaxImports {
 		return value{}, fmt.Errorf("%w: more than %d distinct imports", ErrLimit, w.lim.MaxImports)
@@ -358,7 +362,7 @@ func (w *walker) addImport(module, name, op string, at int64, computed bool) (va
 	}
 	w.imports[k] = int32(len(w.res.Imports))
 	w.res.Imports = append(w.res.Imports, Import{Module: m, Name: n, Opcode: op, Offset: at, Pickle: w.pickle, Computed: computed, Count: 1})
-	return value{k: kGlobal, g: int32(len(w.res.Imports) - 1)}, nil
+	return value{k: kGlobal, g: int32(len(w.res.Imports) - 1), obj: true}, nil
 }
 
 // call marks v as called if it is a tracked callable.

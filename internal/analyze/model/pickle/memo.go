@@ -109,7 +109,7 @@ func (m *memo) put(idx uint64, v *value, maxEntries int) bool {
 			}
 		}
 		m.last, m.lastCode, m.lastOK = v.s, code, true
-	} else if v.k != kOther || v.inst > 0 {
+	} else if v.k != kOther || v.inst > 0 || v.obj {
 		if len(m.vals) >= maxEntries || !m.charge(48+48*int64(len(v.list()))) {
 			return false
 		}

@@ -500,7 +500,7 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 			return false, err
 		}
 		w.call(g)
-		return false, w.push(value{})
+		return false, w.push(value{inst: g.g + 1, obj: true})
 	case 0x93: // STACK_GLOBAL
 		name, err := w.pop()
 		if err != nil {
@@ -563,7 +563,9 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 			return false, err
 		}
 		w.call(c)
-		return false, w.push(w.instance(c))
+		v := w.instance(c)
+		v.obj = true
+		return false, w.push(v)
 	case 'o': // OBJ: cls and args above the mark
 		items, err := w.popMark()
 		if err != nil {
@@ -573,19 +575,21 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 			return false, w.brk("OBJ without a class")
 		}
 		w.call(items[0])
-		return false, w.push(value{})
+		v := w.instance(items[0])
+		v.obj = true
+		return false, w.push(v)
 	case 'P': // PERSID
 		if _, err := w.readLine(); err != nil {
 			return false, err
 		}
 		w.res.PersIDs++
-		return false, w.push(value{})
+		return false, w.push(value{obj: true})
 	case 'Q': // BINPERSID
 		if _, err := w.pop(); err != nil {
 			return false, err
 		}
 		w.res.PersIDs++
-		return false, w.push(value{})
+		return false, w.push(value{obj: true})
 	default:
 		return false, w.brk("invalid opcode 0x%02x", op)
 	}
@@ -606,32 +610,42 @@ func (w *walker) reduce(f, args value) value {
 	a := args.list()
 	switch {
 	case f.k != kGlobal:
-		return value{}
+		return value{obj: true}
 	case w.isImport(f, "numpy", "dtype") && args.k == kTuple && len(a) > 0 && a[0].k == kStr && !a[0].big:
-		return value{k: kDtype, s: a[0].s}
+		w.dictSeq++
+		_, object, ok := itemSize(a[0].s)
+		return value{k: kDtype, s: a[0].s, n: w.dictSeq, obj: object || !ok}
 	case w.isJoblibWrapper(int(f.g)):
-		return value{inst: f.g + 1, big: true}
+		return value{inst: f.g + 1, big: true, obj: true}
 	case (w.isImport(f, "copyreg", "_reconstructor") || w.isImport(f, "copyreg", "__newobj__") ||
 		w.isImport(f, "copyreg", "__newobj_ex__")) && args.k == kTuple && len(a) > 0:
 		// cls.__new__(cls) with no __init__ of cls: an instance of a[0].
-		return w.instance(a[0])
+		v := w.instance(a[0])
+		v.obj = true
+		return v
 	}
-	return w.instance(f)
+	v := w.instance(f)
+	v.obj = true
+	return v
 }
 
 // tuple keeps small tuples of plain values (shapes, dtype arguments and
 // state); nested containers inside are not followed, so every tracked
 // value stays small (see Limits.MaxHeld).
 func (w *walker) tuple(items []value) value {
+	obj := false
+	for i := range items {
+		obj = obj || items[i].obj
+	}
 	if len(items) > 9 {
-		return value{}
+		return value{obj: obj}
 	}
 	t := make([]value, len(items))
 	for i, it := range items {
 		it.items = nil
 		t[i] = it
 	}
-	return value{k: kTuple, items: &t}
+	return value{k: kTuple, items: &t, obj: obj}
 }
 
 // setItems records the joblib keys of a dict. Dicts are mutable and
@@ -640,6 +654,17 @@ func (w *walker) tuple(items []value) value {
 func (w *walker) setItems(d *value, items []value) error {
 	if d.k != kDict {
 		return nil
+	}
+	for i := range items {
+		if items[i].obj && !w.dictObj[d.n] {
+			if !w.hold(64) {
+				return errHeld
+			}
+			if w.dictObj == nil {
+				w.dictObj = map[int64]bool{}
+			}
+			w.dictObj[d.n] = true
+		}
 	}
 	for i := 0; i+1 < len(items); i += 2 {
 		k := items[i]
@@ -688,14 +713,53 @@ type dictKeys struct {
 // and a dtype's state can change its layout.
 func (w *walker) build(obj *value, state value) (bool, error) {
 	if obj.k == kDtype && !standardDtypeState(state) {
-		// The dtype object is shared by every copy of it: once one is
-		// reshaped, no tracked dtype is trusted for array sizes.
-		w.dtypeTampered = true
+		// The dtype object is shared by every copy of it: its new layout
+		// is kept under its identity.
+		if !w.hold(64) {
+			return false, errHeld
+		}
+		if w.dtypes == nil {
+			w.dtypes = map[int64]dtypeState{}
+		}
+		w.dtypes[obj.n] = w.dtypeFromState(state)
 	}
 	if obj.inst > 0 && w.isJoblibWrapper(int(obj.inst-1)) {
 		return w.joblibArray(*obj, state)
 	}
 	return false, nil
+}
+
+// dtypeState is what BUILD (numpy's dtype.__setstate__) changed: the item
+// size of flexible types and whether fields or a subarray hold objects.
+type dtypeState struct {
+	elsize  int64 // -1: as the type string says
+	obj     bool
+	unknown bool // a state the walk cannot follow
+}
+
+// dtypeFromState reads (version, byteorder, subarray, names, fields,
+// elsize, alignment, flags[, metadata]).
+func (w *walker) dtypeFromState(s value) dtypeState {
+	t := s.list()
+	if s.k != kTuple || len(t) < 8 || len(t) > 9 || t[5].k != kInt || t[5].big {
+		return dtypeState{unknown: true}
+	}
+	st := dtypeState{elsize: t[5].n}
+	for i := 2; i <= 4; i++ {
+		switch {
+		case t[i].k == kNone:
+		case t[i].k == kDict:
+			st.obj = st.obj || w.dictObj[t[i].n]
+		case t[i].k == kTuple && t[i].items == nil:
+			// A tuple nested in the state tuple is not kept: its obj bit is.
+			st.obj = st.obj || t[i].obj
+		case t[i].k == kTuple:
+			st.obj = st.obj || t[i].obj
+		default:
+			st.obj = true // an untracked value: assume objects
+		}
+	}
+	return st
 }
 
 // standardDtypeState is numpy's own state for a plain dtype: (version,
