@@ -42,6 +42,9 @@ type Import struct {
 	Pickle       int  // 0-based index of the pickle inside the stream (first use)
 	Called       bool // used by REDUCE, NEWOBJ, NEWOBJ_EX, OBJ or INST (any use)
 	Count        int  // opcodes that imported it
+	// ResultCalled: what calling it returned was itself called during the
+	// load (a function rebuilt by cloudpickle and run at once).
+	ResultCalled bool
 	// Computed is set when STACK_GLOBAL got a value the walk cannot know
 	// statically (the result of a call): the import is unresolvable.
 	Computed bool
@@ -143,6 +146,7 @@ type walker struct {
 	lastStr string // the last short string: the commonest repeat, checked first
 	nested  int    // depth of joblib object-array pickles
 	held    int64  // bytes of tracked values kept (see Limits.MaxHeld)
+	plain   bool   // pickle.load's reading: no joblib arrays
 	dictSeq int64  // identity of the next dict
 	dicts   map[int64]*dictKeys
 	dtypes  map[int64]dtypeState // dtypes whose state BUILD changed
@@ -164,11 +168,20 @@ func (w *walker) hold(n int64) bool {
 	return w.held <= w.lim.MaxHeld
 }
 
-// Walk reads every pickle in r until EOF or a break. It never returns an
-// error: breaks and caps are recorded in the Result.
-func Walk(r io.Reader, lim Limits) Result {
+// Walk reads every pickle in r until EOF or a break, the way joblib.load
+// reads it when it meets joblib's array wrappers (Result.Joblib then says
+// so) and pickle.load otherwise. It never returns an error: breaks and caps
+// are recorded in the Result.
+func Walk(r io.Reader, lim Limits) Result { return walk(r, lim, false) }
+
+// WalkPlain reads r as pickle.load does even where joblib would read array
+// bytes: a file with joblib wrappers loaded with pickle.load unpickles
+// those bytes as opcodes. Callers walk both readings of such a file.
+func WalkPlain(r io.Reader, lim Limits) Result { return walk(r, lim, true) }
+
+func walk(r io.Reader, lim Limits, plain bool) Result {
 	var res Result
-	w := &walker{r: newRd(r), lim: lim, res: &res, frameEnd: -1}
+	w := &walker{r: newRd(r), lim: lim, res: &res, frameEnd: -1, plain: plain}
 	w.memo.held, w.memo.maxHeld = &w.held, lim.MaxHeld
 	legacyTorch := bytes.Equal(w.r.peek(len(torchMagic)), torchMagic)
 	for w.pickle < lim.MaxPickles {
@@ -365,10 +378,13 @@ func (w *walker) addImport(module, name, op string, at int64, computed bool) (va
 	return value{k: kGlobal, g: int32(len(w.res.Imports) - 1), obj: true}, nil
 }
 
-// call marks v as called if it is a tracked callable.
+// call marks v as called if it is a tracked callable, or the callable that
+// made v as having its result called.
 func (w *walker) call(v value) {
 	if v.k == kGlobal {
 		w.res.Imports[v.g].Called = true
+	} else if v.inst > 0 {
+		w.res.Imports[v.inst-1].ResultCalled = true
 	}
 }
 

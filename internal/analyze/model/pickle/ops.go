@@ -723,7 +723,7 @@ func (w *walker) build(obj *value, state value) (bool, error) {
 		}
 		w.dtypes[obj.n] = w.dtypeFromState(state)
 	}
-	if obj.inst > 0 && w.isJoblibWrapper(int(obj.inst-1)) {
+	if obj.inst > 0 && !w.plain && w.isJoblibWrapper(int(obj.inst-1)) {
 		return w.joblibArray(*obj, state)
 	}
 	return false, nil
