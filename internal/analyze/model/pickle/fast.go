@@ -5,15 +5,23 @@ import "slices"
 // run executes the commonest data opcodes in a tight loop while their bytes
 // are buffered and no cap is near. The reader position, the opcode count and
 // the stack live in locals (registers) until it returns, at the first opcode
-// it cannot finish on its own: any other opcode, bytes not buffered yet, a
-// cap close by, or anything step would report. FRAME boundaries do not
-// matter: CPython's C unpickler reads a frame ahead into its buffer and
-// keeps reading from the file past it, so an opcode may straddle one. step then handles that opcode from the same position,
+// it cannot finish on its own: any other opcode, bytes not buffered yet, an
+// opcode reaching the end of the current FRAME, a cap close by, or anything
+// step would report. step then handles that opcode from the same position,
 // so the model is the same either way.
 func (w *walker) run() {
 	r := w.r
 	pos := r.pos
-	buf := r.buf[:r.end]
+	// An opcode's bytes must lie in buf. Inside a frame it ends one byte
+	// before the frame does, so the opcode that reaches the boundary goes
+	// through step and frameCheck.
+	lim := r.end
+	if w.frameEnd >= 0 {
+		if f := w.frameEnd - r.base - 1; f < int64(lim) {
+			lim = int(max(f, 0))
+		}
+	}
+	buf := r.buf[:lim]
 	// Every opcode here takes at least one byte, so starting opcodes only
 	// before stop keeps the count under MaxOps without a check per opcode.
 	ops := w.res.Ops

@@ -54,6 +54,7 @@ type Import struct {
 type Result struct {
 	Imports  []Import
 	Pickles  int   // complete or started pickles
+	Complete int   // pickles walked to their STOP
 	Ops      int64 // opcodes walked
 	Protocol int   // highest PROTO seen
 	// Uses counts import opcodes; Imports holds each distinct callable once.
@@ -136,7 +137,8 @@ type walker struct {
 	metaSize int
 	memo     memo
 	proto    int
-	frameEnd int64 // end of the last FRAME, -1 before any
+	frameEnd int64 // -1 when not inside a frame
+	straddle bool
 	pickle   int
 	spares   [][]value // popped mark frames' arrays, reused by later MARKs
 	// names caches short strings by a hash of their bytes, so a name seen
@@ -220,6 +222,7 @@ func walk(r io.Reader, lim Limits, plain bool) Result {
 		if !done {
 			break
 		}
+		res.Complete++
 		w.pickle++
 		if w.pickle == lim.MaxPickles {
 			if len(w.r.peek(1)) == 1 {
@@ -267,6 +270,24 @@ func (w *walker) readLine() ([]byte, error) {
 		return nil, w.brk("truncated stream: unterminated or over-long line argument")
 	}
 	return l, nil
+}
+
+// frameCheck runs after each opcode. CPython's C unpickler reads a FRAME
+// into its buffer; an argument that runs past the buffered bytes is read
+// from the file, and what the loader's file object does then decides the
+// bytes: one with peek() (open(path, "rb"), as numpy.load passes) continues
+// contiguously, one without (io.BytesIO, as torch.load passes) drops the
+// rest of the frame. The walk reads contiguously and records the opcode as
+// an anomaly: which reading a loader takes is not knowable from the file.
+func (w *walker) frameCheck(start int64) {
+	cur := w.r.off()
+	if start < w.frameEnd && cur > w.frameEnd && !w.straddle {
+		w.straddle = true
+		w.res.Anomalies = append(w.res.Anomalies, fmt.Sprintf("opcode at offset %d straddles the FRAME ending at %d (loaders read it differently)", start, w.frameEnd))
+	}
+	if cur >= w.frameEnd {
+		w.frameEnd = -1
+	}
 }
 
 func (w *walker) push(v value) error {
@@ -419,6 +440,9 @@ func (w *walker) one() (done bool, err error) {
 		w.res.Ops++
 		at := w.r.off() - 1
 		stop, err := w.step(op, at)
+		if w.frameEnd >= 0 {
+			w.frameCheck(at)
+		}
 		if err != nil || stop {
 			return stop, err
 		}

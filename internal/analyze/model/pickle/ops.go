@@ -201,14 +201,25 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		// The C unpickler only prefetches the frame; where it ends matters
-		// to joblib's pure-Python unpickler alone (see joblibArray). A frame
+		// The C unpickler tracks no frame: FRAME only reads n bytes into its
+		// buffer. A frame inside the buffered one changes nothing; one
+		// reaching past it reads from the file (see frameCheck). A frame
 		// running past the end of the data makes C fail: the walk goes on,
 		// which can only show more.
 		if n > 1<<62 {
 			n = 1 << 62
 		}
-		w.frameEnd = w.r.off() + int64(n)
+		end := w.r.off() + int64(n)
+		switch {
+		case w.frameEnd < 0 || w.r.off() >= w.frameEnd:
+			w.frameEnd = end
+		case end > w.frameEnd && !w.straddle:
+			w.straddle = true
+			w.res.Anomalies = append(w.res.Anomalies, fmt.Sprintf("FRAME at offset %d reaches past the frame it starts in (loaders read it differently)", at))
+		}
+		if n == 0 && w.frameEnd == end {
+			w.frameEnd = -1
+		}
 	case 'I', 'L': // INT, LONG (text, Python's int() rules)
 		line, err := w.readLine()
 		if err != nil {

@@ -99,11 +99,11 @@ func TestBreakStillCountsAndIsReported(t *testing.T) {
 
 func TestFrameStraddle(t *testing.T) {
 	// A FRAME of 3 bytes, then a 6-byte SHORT_BINUNICODE crossing its end:
-	// CPython's C unpickler reads straight on (the frame only prefetches).
+	// loaders differ (see frameCheck), so it is an anomaly (MLG111).
 	p := (&gen.P{}).Proto(4).Frame(3).Unicode("os").Unicode("system").StackGlobal().Stop()
 	r := walk(p.B)
-	if r.Break != nil {
-		t.Fatalf("straddling opcode broke the walk: %v", r.Break)
+	if len(r.Anomalies) == 0 {
+		t.Fatal("straddling opcode not recorded")
 	}
 	if verdicts(r)["os.system"] != pickle.Dangerous {
 		t.Fatalf("import lost across frames: %+v", r.Imports)
