@@ -60,6 +60,7 @@ func (w *walker) joblibArray(obj, state value) (bool, error) {
 	if w.frameEnd > w.r.off() {
 		return w.embeddedStop("joblib array read while a FRAME still holds opcodes")
 	}
+	w.frameEnd = -1 // the frame is used up: the array comes from the file
 	if state.k != kDict {
 		return w.embeddedStop("joblib array wrapper whose state is not a plain dict")
 	}
