@@ -64,7 +64,7 @@ loop:
 				break loop
 			}
 			// On a cap, step redoes the opcode and reports it.
-			if !m.putSameStr(uint64(m.n), &stk[len(stk)-1], w.lim.MaxMemo) && !m.put(uint64(m.n), &stk[len(stk)-1], w.lim.MaxMemo) {
+			if !m.putSameStr(uint64(m.n), &stk[len(stk)-1], w.memoRoom) && !m.put(uint64(m.n), &stk[len(stk)-1], w.memoRoom) {
 				break loop
 			}
 			pos++
@@ -97,7 +97,7 @@ loop:
 			if pos+2 > len(buf) || len(stk) == 0 {
 				break loop
 			}
-			if idx := uint64(buf[pos+1]); !m.putSameStr(idx, &stk[len(stk)-1], w.lim.MaxMemo) && !m.put(idx, &stk[len(stk)-1], w.lim.MaxMemo) {
+			if idx := uint64(buf[pos+1]); !m.putSameStr(idx, &stk[len(stk)-1], w.memoRoom) && !m.put(idx, &stk[len(stk)-1], w.memoRoom) {
 				break loop
 			}
 			pos += 2

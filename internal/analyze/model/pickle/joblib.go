@@ -146,12 +146,17 @@ func (w *walker) nestedPickle() error {
 		_, err := w.embeddedStop("joblib object arrays nested deeper than 8")
 		return err
 	}
-	stack, meta, metaSize, savedMemo, proto := w.stack, w.meta, w.metaSize, w.memo, w.proto
-	w.stack, w.meta, w.metaSize, w.memo, w.frameEnd = nil, nil, 0, memo{held: &w.held, maxHeld: w.lim.MaxHeld}, -1
+	stack, meta, metaSize, metaCap, savedMemo, proto := w.stack, w.meta, w.metaSize, w.metaCap, w.memo, w.proto
+	// The outer pickle's stack and memo stay in memory: the nested walk
+	// counts them against the same caps.
+	w.stack, w.meta, w.memo, w.frameEnd = nil, nil, memo{held: &w.held, maxHeld: w.lim.MaxHeld}, -1
+	outerSize, outerCap, room := w.outerSize, w.outerCap, w.memoRoom
+	w.outerSize, w.outerCap, w.memoRoom = metaSize+len(stack), metaCap+cap(stack), room-savedMemo.n
+	defer func() { w.outerSize, w.outerCap, w.memoRoom = outerSize, outerCap, room }()
 	w.nested++
 	done, err := w.one()
 	w.nested--
-	w.stack, w.meta, w.metaSize, w.memo, w.frameEnd, w.proto = stack, meta, metaSize, savedMemo, -1, proto
+	w.stack, w.meta, w.metaSize, w.metaCap, w.memo, w.frameEnd, w.proto = stack, meta, metaSize, metaCap, savedMemo, -1, proto
 	if err != nil {
 		return err
 	}

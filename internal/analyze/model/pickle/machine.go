@@ -135,6 +135,11 @@ type walker struct {
 	stack    []value
 	meta     [][]value
 	metaSize int
+	metaCap  int // capacity of the arrays parked in meta
+	memoRoom int // memo entries allowed (MaxMemo less those of outer pickles)
+	// outerSize and outerCap: stack values and capacity of the outer
+	// pickles a nested joblib pickle keeps in memory.
+	outerSize, outerCap int
 	memo     memo
 	proto    int
 	frameEnd int64 // -1 when not inside a frame
@@ -183,7 +188,7 @@ func WalkPlain(r io.Reader, lim Limits) Result { return walk(r, lim, true) }
 
 func walk(r io.Reader, lim Limits, plain bool) Result {
 	var res Result
-	w := &walker{r: newRd(r), lim: lim, res: &res, frameEnd: -1, plain: plain}
+	w := &walker{r: newRd(r), lim: lim, res: &res, frameEnd: -1, plain: plain, memoRoom: lim.MaxMemo}
 	w.memo.held, w.memo.maxHeld = &w.held, lim.MaxHeld
 	legacyTorch := bytes.Equal(w.r.peek(len(torchMagic)), torchMagic)
 	for w.pickle < lim.MaxPickles {
@@ -331,6 +336,7 @@ func (w *walker) popMark() ([]value, error) {
 	w.stack = w.meta[len(w.meta)-1]
 	w.meta = w.meta[:len(w.meta)-1]
 	w.metaSize -= len(w.stack)
+	w.metaCap -= cap(w.stack)
 	return items, nil
 }
 
@@ -357,7 +363,7 @@ func (w *walker) strValue(b []byte, k kind) value {
 }
 
 func (w *walker) memoPut(idx uint64, v *value) error {
-	if !w.memo.put(idx, v, w.lim.MaxMemo) {
+	if !w.memo.put(idx, v, w.memoRoom) {
 		if w.held > w.lim.MaxHeld {
 			return errHeld
 		}
@@ -421,7 +427,7 @@ func le(b []byte) uint64 {
 func (w *walker) one() (done bool, err error) {
 	w.stack = w.stack[:0]
 	w.meta = w.meta[:0]
-	w.metaSize = 0
+	w.metaSize, w.metaCap = w.outerSize, w.outerCap
 	w.memo.reset()
 	w.frameEnd = -1
 	w.proto = 0 // each load() starts at protocol 0 (matters for Python 2 names)

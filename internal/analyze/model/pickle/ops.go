@@ -161,10 +161,17 @@ func (w *walker) markOp() error {
 		return fmt.Errorf("%w: stack deeper than %d", ErrLimit, w.lim.MaxStack)
 	}
 	// A stack that grew and shrank keeps its capacity; parked under a
-	// mark that memory would escape MaxStack's count.
-	if cap(w.stack) > 2*len(w.stack)+1024 {
+	// mark that memory would escape MaxStack's count. Growth leaves at most
+	// about 2.5x, so a stack just grown is never copied again (which would
+	// make every MARK cost the whole stack).
+	if cap(w.stack) > 3*len(w.stack)+64 {
 		w.stack = slices.Clone(w.stack)
 	}
+	// Parked capacity is bounded too: nested marks each keep an array.
+	if w.metaCap+cap(w.stack) > 2*w.lim.MaxStack {
+		return fmt.Errorf("%w: stack deeper than %d (marks)", ErrLimit, w.lim.MaxStack)
+	}
+	w.metaCap += cap(w.stack)
 	w.meta = append(w.meta, w.stack)
 	w.metaSize += len(w.stack)
 	w.stack = nil
