@@ -140,12 +140,12 @@ type walker struct {
 	// outerSize and outerCap: stack values and capacity of the outer
 	// pickles a nested joblib pickle keeps in memory.
 	outerSize, outerCap int
-	memo     memo
-	proto    int
-	frameEnd int64 // -1 when not inside a frame
-	straddle bool
-	pickle   int
-	spares   [][]value // popped mark frames' arrays, reused by later MARKs
+	memo                memo
+	proto               int
+	frameEnd            int64 // -1 when not inside a frame
+	straddle            bool
+	pickle              int
+	spares              [][]value // popped mark frames' arrays, reused by later MARKs
 	// names caches short strings by a hash of their bytes, so a name seen
 	// again is not allocated again; a collision replaces the entry. (A map
 	// costs more to grow and probe than it saves on unique names.)

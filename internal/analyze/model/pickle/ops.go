@@ -652,16 +652,19 @@ func (w *walker) reduce(f, args value) value {
 // value stays small (see Limits.MaxHeld).
 func (w *walker) tuple(items []value) value {
 	obj := false
-	for i := range items {
-		obj = obj || items[i].obj
-	}
 	if len(items) > 9 {
+		for i := range items {
+			obj = obj || items[i].obj
+		}
 		return value{obj: obj}
 	}
 	t := make([]value, len(items))
-	for i, it := range items {
-		it.items = nil
-		t[i] = it
+	copy(t, items)
+	for i := range t {
+		obj = obj || t[i].obj
+		if t[i].items != nil {
+			t[i].items = nil
+		}
 	}
 	return value{k: kTuple, items: &t, obj: obj}
 }
