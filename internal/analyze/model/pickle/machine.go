@@ -269,13 +269,17 @@ func (w *walker) skip(n uint64) error {
 	return nil
 }
 
-func (w *walker) readLine() ([]byte, error) {
-	l, ok := w.r.line(1 << 20)
+// readLine reads a text argument; long reports one too long to keep
+// (its bytes are gone, the walk goes on after it).
+func (w *walker) readLine() (line []byte, long bool, err error) {
+	l, long, ok := w.r.line()
 	if !ok {
-		return nil, w.brk("truncated stream: unterminated or over-long line argument")
+		return nil, false, w.brk("truncated stream: unterminated line argument")
 	}
-	return l, nil
+	return l, long, nil
 }
+
+var errLongIndex = fmt.Errorf("%w: a PUT or GET index line too long to follow", ErrLimit)
 
 // frameCheck runs after each opcode. CPython's C unpickler reads a FRAME
 // into its buffer; an argument that runs past the buffered bytes is read

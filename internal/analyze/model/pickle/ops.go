@@ -228,11 +228,12 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 			w.frameEnd = -1
 		}
 	case 'I', 'L': // INT, LONG (text, Python's int() rules)
-		line, err := w.readLine()
+		line, long, err := w.readLine()
 		if err != nil {
 			return false, err
 		}
 		n, known := textInt(line, op == 'L')
+		known = known && !long
 		return false, w.push(value{k: kInt, n: n, big: !known})
 	case 'J':
 		b, err := w.readN(4)
@@ -279,7 +280,7 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		}
 		return false, w.push(value{})
 	case 'F':
-		if _, err := w.readLine(); err != nil {
+		if _, _, err := w.readLine(); err != nil {
 			return false, err
 		}
 		return false, w.push(value{})
@@ -293,9 +294,12 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 	case ')', ']', 0x8f: // empty containers
 		return false, w.push(value{})
 	case 'S': // STRING
-		line, err := w.readLine()
+		line, long, err := w.readLine()
 		if err != nil {
 			return false, err
+		}
+		if long {
+			return false, w.push(value{k: kStr, big: true})
 		}
 		s, isQuoted, ok := quoted(line)
 		if !isQuoted {
@@ -307,9 +311,12 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		// With the loaders' default encodings STRING yields str in every protocol.
 		return false, w.push(w.strValue([]byte(s), kStr))
 	case 'V': // UNICODE
-		line, err := w.readLine()
+		line, long, err := w.readLine()
 		if err != nil {
 			return false, err
+		}
+		if long {
+			return false, w.push(value{k: kStr, big: true})
 		}
 		return false, w.push(w.strValue([]byte(unicodeLine(line)), kStr))
 	case 'T': // BINSTRING (py2 str -> str by default)
@@ -432,12 +439,15 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		}
 		return false, w.push(*v)
 	case 'p': // PUT
-		line, err := w.readLine()
+		line, long, err := w.readLine()
 		if err != nil {
 			return false, err
 		}
-		idx, perr := strconv.ParseUint(string(line), 10, 64)
-		if perr != nil {
+		if long {
+			return false, errLongIndex
+		}
+		idx, ok := memoIndex(line)
+		if !ok {
 			return false, w.brk("invalid PUT index %q", truncate(string(line)))
 		}
 		v, err := w.top()
@@ -466,12 +476,15 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		}
 		return false, w.memoPut(uint64(w.memo.n), v)
 	case 'g': // GET
-		line, err := w.readLine()
+		line, long, err := w.readLine()
 		if err != nil {
 			return false, err
 		}
-		idx, perr := strconv.ParseUint(string(line), 10, 64)
-		if perr != nil {
+		if long {
+			return false, errLongIndex
+		}
+		idx, ok := memoIndex(line)
+		if !ok {
 			return false, w.brk("invalid GET index %q", truncate(string(line)))
 		}
 		return false, w.memoGet(idx)
@@ -486,31 +499,31 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		}
 		return false, w.memoGet(idx)
 	case 'c': // GLOBAL module\nname\n
-		mod, err := w.readLine()
+		mod, long1, err := w.readLine()
 		if err != nil {
 			return false, err
 		}
 		m := string(mod) // GLOBAL and INST arguments are plain UTF-8, no escapes
-		name, err := w.readLine()
+		name, long2, err := w.readLine()
 		if err != nil {
 			return false, err
 		}
-		g, err := w.addImport(m, string(name), "GLOBAL", at, false)
+		g, err := w.textImport(m, string(name), long1 || long2, "GLOBAL", at)
 		if err != nil {
 			return false, err
 		}
 		return false, w.push(g)
 	case 'i': // INST module\nname\n, args above the mark
-		mod, err := w.readLine()
+		mod, long1, err := w.readLine()
 		if err != nil {
 			return false, err
 		}
 		m := string(mod)
-		name, err := w.readLine()
+		name, long2, err := w.readLine()
 		if err != nil {
 			return false, err
 		}
-		g, err := w.addImport(m, string(name), "INST", at, false)
+		g, err := w.textImport(m, string(name), long1 || long2, "INST", at)
 		if err != nil {
 			return false, err
 		}
@@ -597,7 +610,7 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		v.obj = true
 		return false, w.push(v)
 	case 'P': // PERSID
-		if _, err := w.readLine(); err != nil {
+		if _, _, err := w.readLine(); err != nil {
 			return false, err
 		}
 		w.res.PersIDs++
@@ -612,6 +625,24 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		return false, w.brk("invalid opcode 0x%02x", op)
 	}
 	return false, nil
+}
+
+// textImport adds a GLOBAL/INST import; a name too long to keep cannot be
+// checked.
+func (w *walker) textImport(mod, name string, long bool, op string, at int64) (value, error) {
+	if long {
+		return w.addImport("<long name>", "<long name>", op, at, true)
+	}
+	return w.addImport(mod, name, op, at, false)
+}
+
+// memoIndex reads a PUT/GET index as CPython does (int(s, 10), >= 0).
+func memoIndex(line []byte) (uint64, bool) {
+	n, fits, ok := pyLong(line, 10)
+	if !ok || !fits || n < 0 {
+		return 0, false
+	}
+	return uint64(n), true
 }
 
 func (w *walker) instance(cls value) value {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model/internal/gen"
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model/pickle"
@@ -82,11 +83,15 @@ func (o *oracle) batch(t testing.TB, mode string, streams [][]byte) []oracleResp
 		}
 		errc <- w.Flush()
 	}()
+	// A stream the oracle cannot finish must not hang the test: past the
+	// deadline the process is killed and the read below fails.
+	timer := time.AfterFunc(10*time.Second+time.Duration(len(streams))*20*time.Millisecond, func() { _ = o.cmd.Process.Kill() })
+	defer timer.Stop()
 	out := make([]oracleResp, len(streams))
 	for i := range streams {
 		line, err := o.out.ReadBytes('\n')
 		if err != nil {
-			t.Fatalf("oracle died after %d answers: %v", i, err)
+			t.Fatalf("oracle died or hung after %d answers: %v (next input, base64: %s)", i, err, base64.StdEncoding.EncodeToString(streams[i]))
 		}
 		var r oracleResp
 		if err := json.Unmarshal(line, &r); err != nil {

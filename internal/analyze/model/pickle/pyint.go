@@ -68,7 +68,11 @@ func strtol0(s []byte) (int64, bool) {
 // pyLong0 is PyLong_FromString(s, NULL, 0) (the C string stops at a NUL).
 // fits is false when the text is valid but the value needs more than 64
 // bits; ok is false when Python would raise.
-func pyLong0(s []byte) (n int64, fits, ok bool) {
+func pyLong0(s []byte) (n int64, fits, ok bool) { return pyLong(s, 0) }
+
+// pyLong is PyLong_FromString with base 0 or 10 (PUT and GET use 10:
+// no prefixes, leading zeros allowed).
+func pyLong(s []byte, want int) (n int64, fits, ok bool) {
 	for i, c := range s {
 		if c == 0 {
 			s = s[:i]
@@ -90,7 +94,7 @@ func pyLong0(s []byte) (n int64, fits, ok bool) {
 		s = s[1:]
 	}
 	base := 10
-	if len(s) >= 2 && s[0] == '0' {
+	if want == 0 && len(s) >= 2 && s[0] == '0' {
 		switch s[1] | 0x20 {
 		case 'x':
 			base = 16
@@ -134,7 +138,7 @@ func pyLong0(s []byte) (n int64, fits, ok bool) {
 		u = u*uint64(base) + uint64(d)
 	}
 	// A decimal literal with a leading zero must be all zeros.
-	if base == 10 && s[0] == '0' && nonZero {
+	if want == 0 && base == 10 && s[0] == '0' && nonZero {
 		return 0, false, false
 	}
 	// Python refuses decimal strings over 4300 digits (int_max_str_digits).
