@@ -230,3 +230,19 @@ mlflow.pyfunc.save_model(os.path.join(sys.argv[1], "pyfunc"), python_model=M())
 		t.Fatalf("real cloudpickled python model: want one MLG108, got %+v", fs)
 	}
 }
+
+// TestCloudpickleFunctionCalledOnLoad: a function rebuilt by cloudpickle
+// and called while loading runs its code at load time: MLG106, not MLG108.
+func TestCloudpickleFunctionCalledOnLoad(t *testing.T) {
+	p := (&gen.P{}).Proto(4).Unicode("cloudpickle.cloudpickle").Unicode("_make_function").StackGlobal().
+		Mark().None().EmptyDict().Unicode("f").None().None().Tuple().Reduce(). // the rebuilt function
+		EmptyTuple().Reduce().Stop()                                           // called at once
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "run.pkl"), p.B, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fs, _ := analyzetest.Scan(t, model.New(analyze.Options{}), dir)
+	if len(fs) != 1 || fs[0].RuleID != "MLG106" || !strings.Contains(fs[0].Message, "rebuilt from pickled bytecode") {
+		t.Fatalf("want one MLG106 for a rebuilt function called on load, got %+v", fs)
+	}
+}

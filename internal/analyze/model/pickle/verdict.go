@@ -136,6 +136,9 @@ var dangerousModules = map[string]string{
 	"yaml":                       "constructs arbitrary objects (unsafe loaders)",
 	"jinja2":                     "compiles and runs templates",
 	"IPython":                    "runs Python code",
+	"pytest":                     "runs test code",
+	"_pytest":                    "runs test code",
+	"nose":                       "runs test code",
 }
 
 // dangerousNames are single callables in otherwise unremarkable modules.
