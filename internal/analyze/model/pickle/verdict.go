@@ -432,10 +432,6 @@ func init() {
 	add("copyreg", "__newobj__", "__newobj_ex__")
 }
 
-func hasModulePrefix(qual, mod string) bool {
-	return qual == mod || strings.HasPrefix(qual, mod+".")
-}
-
 // dangerous checks one fully qualified candidate against the denylists.
 func dangerous(qual string) (string, bool) {
 	if r, ok := dangerousNames[qual]; ok && r != "" {
