@@ -274,9 +274,27 @@ func (w *walker) skip(n uint64) error {
 func (w *walker) readLine() (line []byte, long bool, err error) {
 	l, long, ok := w.r.line()
 	if !ok {
-		return nil, false, w.brk("truncated stream: unterminated line argument")
+		return l, false, w.brk("truncated stream: unterminated line argument")
 	}
 	return l, long, nil
+}
+
+// tailImport records what Python's pure unpickler (joblib's) imports when
+// a GLOBAL or INST line runs into the end of the data: readline() returns
+// the tail, and [:-1] drops its last byte. The C unpickler raises instead.
+func (w *walker) tailImport(mod string, name []byte, op string, at int64) {
+	if len(name) > 0 {
+		name = name[:len(name)-1]
+	}
+	_, _ = w.addImport(mod, string(name), op, at, false)
+}
+
+// tailModule is tailImport for a module line cut off (the name is then "").
+func (w *walker) tailModule(mod []byte, op string, at int64) {
+	if len(mod) > 0 {
+		mod = mod[:len(mod)-1]
+	}
+	_, _ = w.addImport(string(mod), "", op, at, false)
 }
 
 var errLongIndex = fmt.Errorf("%w: a PUT or GET index line too long to follow", ErrLimit)

@@ -339,6 +339,7 @@ func TestOracle(t *testing.T) {
 	run("joblib-as-pickle", "pickle", joblibStreams())
 	run("joblib-random", "joblib", randomJoblib(2, 200))
 	run("random", "pickle", randomStreams(1, n))
+	run("random-pure", "pure", randomStreams(3, n/2))
 	run("corpus", "pickle", readCorpus(t))
 }
 

@@ -120,7 +120,9 @@ func (b *rd) skip(n uint64) bool {
 
 // line returns the bytes up to '\n' (excluded). A line longer than the
 // buffer (CPython reads lines of any length) is consumed through its '\n'
-// without being kept: long reports it. ok is false at the end of the data.
+// without being kept: long reports it. ok is false at the end of the data;
+// s then holds the unterminated tail (consumed), which Python's pure
+// unpickler still uses as a line.
 func (b *rd) line() (s []byte, long, ok bool) {
 	for scanned := 0; ; {
 		if i := bytes.IndexByte(b.buf[b.pos+scanned:b.end], '\n'); i >= 0 {
@@ -130,13 +132,17 @@ func (b *rd) line() (s []byte, long, ok bool) {
 		}
 		scanned = b.end - b.pos
 		if b.eof {
-			return nil, false, false
+			s := b.buf[b.pos:b.end]
+			b.pos = b.end
+			return s, false, false
 		}
 		if scanned >= len(b.buf) {
 			return nil, true, b.skipLine()
 		}
 		if !b.fill(scanned+1) && b.end-b.pos <= scanned {
-			return nil, false, false
+			s := b.buf[b.pos:b.end]
+			b.pos = b.end
+			return s, false, false
 		}
 	}
 }

@@ -10,6 +10,9 @@ mode "pickle" is CPython's C Unpickler (what pickle.load uses). find_class
 records and returns a stub class that accepts any call, state or item, so
 nothing real is imported or run.
 
+mode "pure" is the same with CPython's pure-Python unpickler
+(pickle._Unpickler, which joblib builds on).
+
 mode "joblib" is joblib's NumpyUnpickler (pure Python): the few classes its
 array format needs are the real ones (numpy dtypes and arrays, joblib's
 wrappers, copyreg's reconstructors), so array bytes are read as joblib
@@ -105,7 +108,8 @@ def run(data, mode):
         def new():
             return JoblibRecorder("", f, ensure_native_byte_order=False)
     else:
-        cls = make_recorder(pickle.Unpickler, seen, set())
+        base = pickle._Unpickler if mode == "pure" else pickle.Unpickler
+        cls = make_recorder(base, seen, set())
 
         def new():
             return cls(f)
