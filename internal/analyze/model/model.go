@@ -225,10 +225,9 @@ func (s *scan) reportPickle(res pickle.Result, member string) {
 	// One finding per callable and member, whatever the opcodes, pickles
 	// of the stream or uses that named it.
 	type agg struct {
-		v      pickle.Verdict
-		first  pickle.Import
-		uses   int
-		called bool
+		v     pickle.Verdict
+		first pickle.Import
+		uses  int
 	}
 	var order []string
 	by := map[string]*agg{}
@@ -256,7 +255,6 @@ func (s *scan) reportPickle(res pickle.Result, member string) {
 			order = append(order, key)
 		}
 		a.uses += max(imp.Count, 1)
-		a.called = a.called || imp.Called
 	}
 	for _, key := range order {
 		a := by[key]
