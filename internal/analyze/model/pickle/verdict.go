@@ -427,6 +427,36 @@ func init() {
 	for mod, names := range recordedSafe {
 		add(mod, names...)
 	}
+	// Reviewed by hand (libraries not in the test venv, or formats the
+	// recording did not produce): sparse matrix containers and torch.nn
+	// layers, the classes a whole-module torch.save pickles. All hold data;
+	// none touches files, sockets, threads or processes.
+	for _, f := range []string{"coo", "lil", "dok", "bsr", "dia"} {
+		add("scipy.sparse._"+f, f+"_matrix", f+"_array")
+	}
+	add("scipy.sparse._csr", "csr_array")
+	torchNN := map[string][]string{
+		"linear":        {"Linear", "Identity", "Bilinear", "LazyLinear"},
+		"container":     {"Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"},
+		"activation":    {"ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softplus", "Hardswish", "Hardsigmoid", "Hardtanh", "MultiheadAttention", "GLU"},
+		"conv":          {"Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"},
+		"batchnorm":     {"BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm"},
+		"instancenorm":  {"InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"},
+		"normalization": {"LayerNorm", "GroupNorm", "LocalResponseNorm", "RMSNorm"},
+		"pooling":       {"MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d"},
+		"dropout":       {"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout"},
+		"sparse":        {"Embedding", "EmbeddingBag"},
+		"rnn":           {"RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"},
+		"flatten":       {"Flatten", "Unflatten"},
+		"padding":       {"ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d"},
+		"upsampling":    {"Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"},
+		"pixelshuffle":  {"PixelShuffle", "PixelUnshuffle"},
+		"transformer":   {"Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer", "TransformerDecoderLayer"},
+		"loss":          {"CrossEntropyLoss", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss", "SmoothL1Loss", "HuberLoss"},
+	}
+	for mod, names := range torchNN {
+		add("torch.nn.modules."+mod, names...)
+	}
 	add("mlflow.pyfunc.model", "PythonModel") // the abstract base of cloudpickled python models
 	add("mlflow.models.signature", "_TypeHints")
 	add("copyreg", "__newobj__", "__newobj_ex__")
