@@ -212,7 +212,7 @@ var safeNames = map[string]bool{}
 // every scikit-learn estimator that fits on a tiny dataset (and the meta
 // estimators, pipelines, column transformers, searches), pickled with
 // protocols 2-5, cloudpickle and joblib with every compressor; numpy and
-// pandas values; MLflow sklearn models (testdata/record_real.py). Each
+// pandas values; MLflow sklearn models (testdata/record_real.py and record_meta.py). Each
 // was reviewed: estimators, data containers and numeric functions; none
 // writes files, opens sockets, starts threads or processes, or resolves
 // names. functools.partial forwards calls only to a callable that is

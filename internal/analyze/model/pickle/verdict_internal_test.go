@@ -38,7 +38,7 @@ func TestNoPrefixTrust(t *testing.T) {
 		{"sklearn.some_module", "NewEstimator", Unknown},
 		{"torch.nn.modules.module", "Module", Unknown},
 		{"xgboost.core", "Booster", Unknown},
-		{"scipy._lib._tmpdirs", "rmtree", Unknown},
+		{"scipy._lib._tmpdirs", "rmtree", Dangerous}, // a re-export of shutil.rmtree
 		{"pkgutil", "resolve_name", Dangerous},
 		{"logging.config", "_resolve", Dangerous},
 		{"_osx_support", "_read_output", Dangerous},
