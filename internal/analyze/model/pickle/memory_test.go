@@ -15,8 +15,10 @@ import (
 )
 
 // hostile are inputs aimed at each of the walker's memory bounds. Each is
-// written to a file and walked by a child process whose peak RSS is read
-// from the kernel, so the number is the real one, garbage included.
+// written to a file by one child process and walked by another whose peak
+// RSS is read from the kernel, so the number is the real one, garbage
+// included. (The parent builds nothing big: a child's peak RSS counts the
+// parent's at exec time.)
 var hostile = map[string]func(w *bufio.Writer){
 	// Unique strings kept in the memo until MaxHeld.
 	"memo-strings": func(w *bufio.Writer) {
@@ -77,6 +79,8 @@ var hostile = map[string]func(w *bufio.Writer){
 		}
 		w.WriteString("N.")
 	},
+	// A dense real-shaped pickle of 64 MiB (it was walked with 1.2 GB).
+	"dense-64MiB": func(w *bufio.Writer) { w.Write(gen.Dense(64 << 20)) },
 	// Memoized tuples and dicts holding joblib keys.
 	"tracked-values": func(w *bufio.Writer) {
 		w.Write([]byte{0x80, 4})
@@ -98,19 +102,14 @@ func TestWalkMemoryBounded(t *testing.T) {
 		t.Skip("writes and walks several large inputs")
 	}
 	dir := t.TempDir()
-	for name, build := range hostile {
+	for name := range hostile {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(dir, name)
-			f, err := os.Create(path)
-			if err != nil {
-				t.Fatal(err)
+			gen := exec.Command(os.Args[0], "-test.run=^TestWalkMemoryChild$")
+			gen.Env = append(os.Environ(), "PICKLE_MEMORY_BUILD="+name, "PICKLE_MEMORY_INPUT="+path)
+			if out, err := gen.CombinedOutput(); err != nil {
+				t.Fatalf("building %s: %v\n%s", name, err, out)
 			}
-			w := bufio.NewWriterSize(f, 1<<20)
-			build(w)
-			if err := w.Flush(); err != nil {
-				t.Fatal(err)
-			}
-			f.Close()
 			cmd := exec.Command(os.Args[0], "-test.run=^TestWalkMemoryChild$")
 			cmd.Env = append(os.Environ(), "PICKLE_MEMORY_INPUT="+path)
 			out, err := cmd.CombinedOutput()
@@ -141,6 +140,21 @@ func TestWalkMemoryChild(t *testing.T) {
 	path := os.Getenv("PICKLE_MEMORY_INPUT")
 	if path == "" {
 		t.Skip("child process of TestWalkMemoryBounded")
+	}
+	if name := os.Getenv("PICKLE_MEMORY_BUILD"); name != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := bufio.NewWriterSize(f, 1<<20)
+		hostile[name](w)
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return
 	}
 	f, err := os.Open(path)
 	if err != nil {
