@@ -47,7 +47,7 @@ func startOracle(t testing.TB) *oracle {
 	t.Helper()
 	py := testenv.Python(t)
 	cmd := exec.Command(py, filepath.Join("testdata", "oracle.py"))
-	cmd.Env = append(os.Environ(), "PYTHONHASHSEED=0")
+	cmd.Env = append(os.Environ(), "PYTHONHASHSEED=0", "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1")
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {

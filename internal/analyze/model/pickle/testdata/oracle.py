@@ -126,6 +126,11 @@ def run(data, mode):
 
 def main():
     sys.setrecursionlimit(10000)
+    # The C unpickler keeps its memo in an array: a PUT index of 2**30
+    # allocates gigabytes. A memory cap turns that into MemoryError (a
+    # failed load) instead of a machine brought to its knees.
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
     for line in sys.stdin:
         req = json.loads(line)
         try:
