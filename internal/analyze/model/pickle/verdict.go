@@ -483,7 +483,7 @@ func dangerous(qual string) (string, bool) {
 func Classify(imp Import) Verdict {
 	qual := Qualified(imp.Module, imp.Name)
 	if imp.Computed {
-		return Verdict{Kind: Dangerous, Resolved: qual, Reason: "is computed at load time (STACK_GLOBAL on a call result), so it cannot be checked"}
+		return Verdict{Kind: Dangerous, Resolved: qual, Reason: "cannot be resolved statically (a STACK_GLOBAL on a call result, or a name too long to keep), so it cannot be checked"}
 	}
 	if imp.Opcode == "EXT" {
 		return Verdict{Kind: Unknown, Resolved: qual, Reason: "resolves through the copyreg extension registry of the loading process"}
