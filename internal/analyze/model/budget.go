@@ -160,7 +160,11 @@ func (d *drained) Read(p []byte) (int, error) {
 // stream in a file (members, nested archives, storages) draws from the
 // same MaxOps, so a file of many large pickles costs what one would. The
 // cap, when reached, is reported by the walk's Limit like any other.
-func (s *scan) walk(r io.Reader) pickle.Result {
+func (s *scan) walk(r io.Reader) pickle.Result { return s.walkBy(pickle.Walk, r) }
+
+// walkBy is walk with another reading of the stream (pickle.WalkPlain),
+// charged to the same opcode budget.
+func (s *scan) walkBy(walker func(io.Reader, pickle.Limits) pickle.Result, r io.Reader) pickle.Result {
 	lim := s.a.lim
 	if s.ops >= lim.MaxOps {
 		// Spent: the file-level MLG111 stands for every stream not walked.
@@ -168,7 +172,7 @@ func (s *scan) walk(r io.Reader) pickle.Result {
 		return pickle.Result{}
 	}
 	lim.MaxOps -= s.ops
-	res := pickle.Walk(r, lim)
+	res := walker(r, lim)
 	s.ops += res.Ops
 	for _, imp := range res.Imports {
 		if (imp.Name == "NDArrayWrapper" || imp.Name == "ZNDArrayWrapper") && strings.HasPrefix(imp.Module, "joblib") {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -98,6 +99,10 @@ type scan struct {
 	capped   map[string]bool // caps already reported for this file
 	spoolCap int64           // tests lower maxSpool
 	ops      int64           // pickle opcodes walked, all streams of the file
+	// pickle findings listed, folded past maxPickleFindings, and the folded
+	// finding's position (1-based) in res.Findings.
+	pickleShown, pickleFolded, pickleFoldAt int
+	pickleFoldFirst                         string
 }
 
 const (
@@ -202,19 +207,99 @@ func (s *scan) any(r *io.SectionReader, member, name string, depth int) {
 	}
 }
 
-// pickle walks one stream and turns imports into findings.
+// pickle walks one stream and turns imports into findings. A stream with
+// joblib array wrappers is read twice when it can be: as joblib.load reads
+// it (array bytes skipped) and as pickle.load reads it (array bytes are
+// opcodes), since either loader may be pointed at the file.
 func (s *scan) pickle(r io.Reader, member string) {
 	res := s.walk(r)
+	if res.Joblib {
+		if rs, ok := r.(io.ReadSeeker); ok {
+			if _, err := rs.Seek(0, io.SeekStart); err == nil {
+				plain := s.walkBy(pickle.WalkPlain, rs)
+				mergePlain(&res, plain)
+			}
+		}
+	}
 	s.reportPickle(res, member)
 }
 
+// mergePlain adds the dangerous callables only pickle.load's reading
+// imports. Unknown ones are left out: array bytes read as opcodes make
+// names (and calls) out of the stream's own strings in real joblib files,
+// and an unknown callable is only a warning in any pickle. Its break is
+// expected and not reported; a cap it reached is.
+func mergePlain(res *pickle.Result, plain pickle.Result) {
+	have := map[[2]string]bool{}
+	for _, imp := range res.Imports {
+		have[[2]string{imp.Module, imp.Name}] = true
+	}
+	for _, imp := range plain.Imports {
+		if k := pickle.Classify(imp).Kind; !have[[2]string{imp.Module, imp.Name}] && k == pickle.Dangerous {
+			imp.Opcode += " (when read by pickle.load instead of joblib.load)"
+			res.Imports = append(res.Imports, imp)
+		}
+	}
+	if res.Limit == "" && plain.Limit != "" {
+		res.Limit = plain.Limit + " (pickle.load's reading)"
+	}
+}
+
+// maxPickleFindings caps the pickle findings listed per file; the rest are
+// folded into one finding that counts them (the file fails either way).
+const maxPickleFindings = 50
+
+// pickleFinding is one reported callable of one member, before the cap.
+type pickleFinding struct {
+	rule, msg string
+}
+
 func (s *scan) reportPickle(res pickle.Result, member string) {
-	seen := map[string]bool{}
+	var out []pickleFinding
+	// One finding per callable and member, whatever the opcodes, pickles
+	// of the stream or uses that named it.
+	type agg struct {
+		v     pickle.Verdict
+		first pickle.Import
+		uses  int
+	}
+	var order []string
+	by := map[string]*agg{}
+	var helpers []string
+	helperCalled := ""
 	for _, imp := range res.Imports {
 		v := pickle.Classify(imp)
+		if v.Kind == pickle.Safe {
+			continue
+		}
+		if !imp.Computed && pickle.CloudpickleHelpers[v.Resolved] {
+			if !slices.Contains(helpers, v.Resolved) {
+				helpers = append(helpers, v.Resolved)
+			}
+			if imp.ResultCalled && strings.HasSuffix(v.Resolved, "._make_function") {
+				helperCalled = v.Resolved
+			}
+			continue
+		}
+		key := fmt.Sprintf("%d\x00%s", v.Kind, v.Resolved)
+		a := by[key]
+		if a == nil {
+			a = &agg{v: v, first: imp}
+			by[key] = a
+			order = append(order, key)
+		}
+		a.uses += max(imp.Count, 1)
+	}
+	for _, key := range order {
+		a := by[key]
+		imp, v := a.first, a.v
 		where := ""
 		if res.Pickles > 1 {
 			where = fmt.Sprintf(" in pickle %d of the stream", imp.Pickle+1)
+		}
+		uses := ""
+		if a.uses > 1 {
+			uses = fmt.Sprintf(" (%d uses)", a.uses)
 		}
 		switch v.Kind {
 		case pickle.Dangerous:
@@ -222,15 +307,19 @@ func (s *scan) reportPickle(res pickle.Result, member string) {
 			if q := pickle.Qualified(imp.Module, imp.Name); q != v.Resolved {
 				via = fmt.Sprintf(" via %s", q)
 			}
-			s.add("MLG106", member, fmt.Sprintf("imports %s%s (%s) with %s at offset %d%s", v.Resolved, via, v.Reason, imp.Opcode, imp.Offset, where))
+			out = append(out, pickleFinding{"MLG106", fmt.Sprintf("imports %s%s (%s) with %s at offset %d%s%s", v.Resolved, via, v.Reason, imp.Opcode, imp.Offset, where, uses)})
 		case pickle.Unknown:
-			key := fmt.Sprintf("%d\x00%s", imp.Pickle, v.Resolved)
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			s.add("MLG107", member, fmt.Sprintf("imports unknown callable %s (%s)%s", v.Resolved, v.Reason, where))
+			out = append(out, pickleFinding{"MLG107", fmt.Sprintf("imports unknown callable %s (%s)%s%s", v.Resolved, v.Reason, where, uses)})
 		}
+	}
+	switch {
+	case helperCalled != "":
+		out = append(out, pickleFinding{"MLG106", fmt.Sprintf("calls a function rebuilt from pickled bytecode (%s) while loading: code runs on load", helperCalled)})
+	case len(helpers) > 0:
+		out = append(out, pickleFinding{"MLG108", fmt.Sprintf("cloudpickled code: rebuilds functions or classes from pickled bytecode (%s), which runs code on load by design; review its code, and prefer MLflow models-from-code", strings.Join(helpers, ", "))})
+	}
+	for _, f := range out {
+		s.addPickleFinding(f, member)
 	}
 	if res.Break != nil {
 		s.fail("parse", member, "pickle stream broken at %v; everything before the break was checked", res.Break)
@@ -244,6 +333,33 @@ func (s *scan) reportPickle(res pickle.Result, member string) {
 	for _, an := range res.Anomalies {
 		s.fail("parse", member, "pickle anomaly: %s", an)
 	}
+}
+
+// addPickleFinding applies the per-file cap: past it, findings are counted
+// into one folded finding, raised to MLG106 if any folded one was.
+func (s *scan) addPickleFinding(f pickleFinding, member string) {
+	if s.pickleShown < maxPickleFindings {
+		s.pickleShown++
+		s.add(f.rule, member, f.msg)
+		return
+	}
+	s.pickleFolded++
+	if s.pickleFoldAt == 0 {
+		s.add(f.rule, member, "")
+		s.pickleFoldAt = len(s.res.Findings)
+	}
+	fold := &s.res.Findings[s.pickleFoldAt-1]
+	if f.rule == "MLG106" {
+		fold.RuleID = "MLG106"
+	}
+	fold.Message = fmt.Sprintf("%d more pickle findings in this file folded (at most %d are listed per file); the first folded: %s", s.pickleFolded, maxPickleFindings, s.pickleFirstFolded(f))
+}
+
+func (s *scan) pickleFirstFolded(f pickleFinding) string {
+	if s.pickleFolded == 1 {
+		s.pickleFoldFirst = f.rule + " " + f.msg
+	}
+	return s.pickleFoldFirst
 }
 
 func joinMember(parent, child string) string {

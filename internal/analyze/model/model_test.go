@@ -48,14 +48,6 @@ func has(fs []finding.Finding, rule, member, msgPart string) bool {
 	return false
 }
 
-func errKinds(es []finding.Error) string {
-	var out []string
-	for _, e := range es {
-		out = append(out, string(e.Kind))
-	}
-	return strings.Join(out, " ")
-}
-
 var evil = gen.CallGlobal(2, "os", "system", "touch /tmp/pwned")
 
 func TestContainers(t *testing.T) {
