@@ -133,18 +133,25 @@ func hasPickleExt(p string) bool {
 const maxPathVisits = 100_000
 
 // escapingPaths calls report for every path value under n that leaves the
-// model directory. It walks with an explicit stack; every visit of a shared
-// node counts, so an alias bomb ends in an error, not a long walk.
+// model directory. It walks with an explicit stack and visits each shared
+// value once per key, so alias bombs and cycles stay linear; a cap still
+// bounds the walk.
 func escapingPaths(n *yval, report func(key string, n *yval)) error {
 	type item struct {
 		v   *yval
 		key string
 	}
 	stack := []item{{n, ""}}
+	// Aliases share values and may form cycles: each (value, key) once.
+	seen := map[item]bool{}
 	visits := 0
 	for len(stack) > 0 {
 		it := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
+		if seen[it] {
+			continue
+		}
+		seen[it] = true
 		visits++
 		if visits > maxPathVisits {
 			return yerr("limit", "MLmodel flavor expands to more than %d values (alias bomb)", maxPathVisits)

@@ -107,11 +107,13 @@ const (
 )
 
 type yresolver struct {
-	done  map[*yaml.Node]*yval
-	busy  map[*yaml.Node]bool
-	flat  map[*yaml.Node][][2]*yaml.Node
-	work  int
-	depth int
+	done map[*yaml.Node]*yval
+	busy map[*yaml.Node]bool // mappings being flattened (merge cycles)
+	// nonSpecific scalars were written with the "!" tag.
+	nonSpecific map[*yaml.Node]bool
+	flat        map[*yaml.Node][][2]*yaml.Node
+	work        int
+	depth       int
 }
 
 // resolveYAML parses one YAML document the way yaml.safe_load does.
@@ -120,7 +122,7 @@ func resolveYAML(b []byte) (*yval, error) {
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, yerr("parse", "MLmodel is empty")
+			return &yval{kind: yNull, str: "none"}, nil // safe_load("") is None
 		}
 		return nil, yerr("parse", "MLmodel is not valid YAML: %v", err)
 	}
@@ -130,10 +132,99 @@ func resolveYAML(b []byte) (*yval, error) {
 		return nil, yerr("parse", "MLmodel holds more than one YAML document (yaml.safe_load refuses it)")
 	}
 	if len(doc.Content) == 0 {
-		return nil, yerr("parse", "MLmodel is empty")
+		return &yval{kind: yNull, str: "none"}, nil
 	}
-	r := &yresolver{done: map[*yaml.Node]*yval{}, busy: map[*yaml.Node]bool{}, flat: map[*yaml.Node][][2]*yaml.Node{}}
+	nonSpecific, err := sourceChecks(&doc, b)
+	if err != nil {
+		return nil, err
+	}
+	r := &yresolver{done: map[*yaml.Node]*yval{}, busy: map[*yaml.Node]bool{},
+		flat: map[*yaml.Node][][2]*yaml.Node{}, nonSpecific: nonSpecific}
 	return r.construct(doc.Content[0])
+}
+
+const quotedStyles = yaml.DoubleQuotedStyle | yaml.SingleQuotedStyle | yaml.LiteralStyle | yaml.FoldedStyle
+
+// sourceChecks covers what the node tree hides but PyYAML acts on:
+//   - PyYAML's scanner refuses a tab anywhere but inside a quoted or block
+//     scalar or a comment; go-yaml accepts some. More tabs in the source
+//     than in those places means a document MLflow cannot load, which we
+//     must not judge as if it loaded.
+//   - A non-specific tag ("! 'x'") makes PyYAML resolve even a quoted
+//     scalar as if it were plain ("! '12'" is the int 12); go-yaml drops the
+//     tag. The scalars that carry one are returned.
+func sourceChecks(doc *yaml.Node, src []byte) (map[*yaml.Node]bool, error) {
+	tabs := bytes.Count(src, []byte("\t"))
+	bang := bytes.IndexByte(src, '!') >= 0
+	if tabs == 0 && !bang {
+		return nil, nil
+	}
+	var lines [][]rune
+	if bang {
+		if bytes.ContainsAny(src, "\r\u0085\u2028\u2029") && !bytes.Contains(src, []byte("\r\n")) {
+			// Line breaks go-yaml and a plain split would count apart.
+			return nil, yerr("parse", "MLmodel uses tags with unusual line breaks; not resolved")
+		}
+		for _, l := range bytes.Split(src, []byte("\n")) {
+			lines = append(lines, []rune(string(bytes.TrimSuffix(l, []byte("\r")))))
+		}
+	}
+	nonSpecific := map[*yaml.Node]bool{}
+	allowed := 0
+	stack := []*yaml.Node{doc}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		allowed += strings.Count(n.HeadComment, "\t") + strings.Count(n.LineComment, "\t") + strings.Count(n.FootComment, "\t")
+		if n.Kind == yaml.ScalarNode && n.Style&quotedStyles != 0 {
+			allowed += strings.Count(n.Value, "\t")
+			if bang && n.Style&yaml.TaggedStyle == 0 {
+				ns, ok := hasNonSpecificTag(lines, n.Line, n.Column)
+				if !ok {
+					return nil, yerr("parse", "line %d: scalar properties could not be located in the source", n.Line)
+				}
+				if ns {
+					nonSpecific[n] = true
+				}
+			}
+		}
+		if n.Kind != yaml.AliasNode {
+			stack = append(stack, n.Content...)
+		}
+	}
+	if tabs > allowed {
+		return nil, yerr("parse", "MLmodel has a tab outside quoted scalars and comments, which yaml.safe_load refuses")
+	}
+	return nonSpecific, nil
+}
+
+// hasNonSpecificTag reads the properties (anchor, tag) in front of a
+// non-plain scalar that starts at line:col (1-based, in characters).
+func hasNonSpecificTag(lines [][]rune, line, col int) (found, ok bool) {
+	if line < 1 || line > len(lines) || col < 1 || col > len(lines[line-1]) {
+		return false, false
+	}
+	l := lines[line-1][col-1:]
+	for len(l) > 0 {
+		switch l[0] {
+		case '"', '\'', '|', '>':
+			return found, true
+		case '&', '!':
+			if l[0] == '!' && (len(l) == 1 || l[1] == ' ' || l[1] == '\t') {
+				found = true
+			}
+			for len(l) > 0 && l[0] != ' ' && l[0] != '\t' {
+				l = l[1:]
+			}
+			for len(l) > 0 && (l[0] == ' ' || l[0] == '\t') {
+				l = l[1:]
+			}
+		default:
+			return false, false
+		}
+	}
+	// The scalar itself is on a later line.
+	return found, true
 }
 
 func deref(n *yaml.Node) *yaml.Node {
@@ -152,11 +243,6 @@ func (r *yresolver) construct(n *yaml.Node) (*yval, error) {
 	if v, ok := r.done[n]; ok {
 		return v, nil
 	}
-	if r.busy[n] {
-		// PyYAML can build self-referencing objects; nothing in an
-		// MLmodel needs one, and walking one is not bounded.
-		return nil, yerr("parse", "line %d: recursive alias", n.Line)
-	}
 	r.work++
 	if r.work > maxYAMLWork {
 		return nil, yerr("limit", "MLmodel YAML expands to more than %d nodes (alias or merge bomb)", maxYAMLWork)
@@ -166,25 +252,26 @@ func (r *yresolver) construct(n *yaml.Node) (*yval, error) {
 	if r.depth > maxYAMLDepth {
 		return nil, yerr("limit", "line %d: MLmodel YAML nested deeper than %d", n.Line, maxYAMLDepth)
 	}
-	r.busy[n] = true
-	defer delete(r.busy, n)
-	var v *yval
-	var err error
 	switch n.Kind {
 	case yaml.ScalarNode:
-		v, err = scalar(n)
+		v, err := scalar(n, r.nonSpecific[n])
+		if err != nil {
+			return nil, err
+		}
+		r.done[n] = v
+		return v, nil
 	case yaml.SequenceNode:
-		v, err = r.sequence(n)
+		// Registered before its items, as PyYAML yields the empty list
+		// first: an alias inside refers to this very object.
+		v := &yval{kind: ySeq, line: n.Line}
+		r.done[n] = v
+		return v, r.sequence(n, v)
 	case yaml.MappingNode:
-		v, err = r.mapping(n)
-	default:
-		err = yerr("parse", "line %d: unexpected YAML node", n.Line)
+		v := &yval{kind: yMap, line: n.Line}
+		r.done[n] = v
+		return v, r.mapping(n, v)
 	}
-	if err != nil {
-		return nil, err
-	}
-	r.done[n] = v
-	return v, nil
+	return nil, yerr("parse", "line %d: unexpected YAML node", n.Line)
 }
 
 // explicitTag returns the node's tag if one was written in the document.
@@ -195,7 +282,7 @@ func explicitTag(n *yaml.Node) string {
 	return ""
 }
 
-func (r *yresolver) sequence(n *yaml.Node) (*yval, error) {
+func (r *yresolver) sequence(n *yaml.Node, v *yval) error {
 	switch t := explicitTag(n); t {
 	case "", "!!seq", "!!omap", "!!pairs":
 		if t != "" && t != "!!seq" {
@@ -203,22 +290,21 @@ func (r *yresolver) sequence(n *yaml.Node) (*yval, error) {
 			// a one-pair mapping.
 			for _, c := range n.Content {
 				if c := deref(c); c.Kind != yaml.MappingNode || len(c.Content) != 2 {
-					return nil, yerr("parse", "line %d: %s item is not a one-pair mapping", c.Line, t)
+					return yerr("parse", "line %d: %s item is not a one-pair mapping", c.Line, t)
 				}
 			}
 		}
 	default:
-		return nil, yerr("parse", "line %d: tag %s is not one yaml.safe_load constructs", n.Line, t)
+		return yerr("parse", "line %d: tag %s is not one yaml.safe_load constructs", n.Line, t)
 	}
-	v := &yval{kind: ySeq, line: n.Line}
 	for _, c := range n.Content {
 		cv, err := r.construct(c)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		v.items = append(v.items, cv)
 	}
-	return v, nil
+	return nil
 }
 
 func isMergeKey(k *yaml.Node) bool {
@@ -232,9 +318,11 @@ func isMergeKey(k *yaml.Node) bool {
 	return k.Style == 0 && k.Value == "<<"
 }
 
-// pairs is PyYAML's flatten_mapping: merged pairs first (a list of merged
-// mappings contributes its members last-to-first, so the first listed one
-// wins), then the mapping's own pairs, which override both.
+// pairs is PyYAML's flatten_mapping (6.0.4, the pinned version): the pairs
+// of merged mappings first, in the order they are listed, each key node
+// taken once (the first time it is met), then the mapping's own pairs. The
+// dict is then built in that order, so the last of equal keys wins: own keys
+// override merged ones, and of two merged mappings the later one wins.
 func (r *yresolver) pairs(n *yaml.Node) ([][2]*yaml.Node, error) {
 	if p, ok := r.flat[n]; ok {
 		return p, nil
@@ -250,6 +338,15 @@ func (r *yresolver) pairs(n *yaml.Node) ([][2]*yaml.Node, error) {
 		return nil, yerr("limit", "line %d: merge keys nested deeper than %d", n.Line, maxYAMLDepth)
 	}
 	var merge, own [][2]*yaml.Node
+	seen := map[any]bool{}
+	take := func(p [][2]*yaml.Node) {
+		for _, pair := range p {
+			if id := keyNodeID(pair[0]); !seen[id] {
+				seen[id] = true
+				merge = append(merge, pair)
+			}
+		}
+	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if !isMergeKey(k) {
@@ -262,9 +359,8 @@ func (r *yresolver) pairs(n *yaml.Node) ([][2]*yaml.Node, error) {
 			if err != nil {
 				return nil, err
 			}
-			merge = append(merge, p...)
+			take(p)
 		case yaml.SequenceNode:
-			subs := make([][][2]*yaml.Node, 0, len(src.Content))
 			for _, c := range src.Content {
 				c = deref(c)
 				if c.Kind != yaml.MappingNode {
@@ -274,10 +370,7 @@ func (r *yresolver) pairs(n *yaml.Node) ([][2]*yaml.Node, error) {
 				if err != nil {
 					return nil, err
 				}
-				subs = append(subs, p)
-			}
-			for i := len(subs) - 1; i >= 0; i-- {
-				merge = append(merge, subs[i]...)
+				take(p)
 			}
 		default:
 			return nil, yerr("parse", "line %d: merge key value is not a mapping or a list of mappings", src.Line)
@@ -292,20 +385,28 @@ func (r *yresolver) pairs(n *yaml.Node) ([][2]*yaml.Node, error) {
 	return out, nil
 }
 
-func (r *yresolver) mapping(n *yaml.Node) (*yval, error) {
+// keyNodeID is what flatten_mapping compares, id(key_node.value): the key
+// node itself (an alias is the node it names), except that CPython shares
+// one object for the empty string and for each one-character Latin-1 string.
+func keyNodeID(k *yaml.Node) any {
+	k = deref(k)
+	if k.Kind == yaml.ScalarNode {
+		if rs := []rune(k.Value); len(rs) == 0 || (len(rs) == 1 && rs[0] < 256) {
+			return "str:" + k.Value
+		}
+	}
+	return k
+}
+
+func (r *yresolver) mapping(n *yaml.Node, v *yval) error {
 	tag := explicitTag(n)
 	if tag != "" && tag != "!!map" && tag != "!!set" {
-		return nil, yerr("parse", "line %d: tag %s is not one yaml.safe_load constructs", n.Line, tag)
+		return yerr("parse", "line %d: tag %s is not one yaml.safe_load constructs", n.Line, tag)
 	}
-	// flatten_mapping and the busy guard are keyed on the same node:
-	// release the guard around it.
-	delete(r.busy, n)
 	ps, err := r.pairs(n)
-	r.busy[n] = true
 	if err != nil {
-		return nil, err
+		return err
 	}
-	v := &yval{kind: yMap, line: n.Line}
 	if tag == "!!set" {
 		v.kind = ySet
 	}
@@ -317,15 +418,15 @@ func (r *yresolver) mapping(n *yaml.Node) (*yval, error) {
 			// flatten_mapping retags the "=" value key as a str.
 			key = &yval{kind: yStr, str: "=", line: kn.Line}
 		} else if key, err = r.construct(kn); err != nil {
-			return nil, err
+			return err
 		}
 		id, ok := keyID(key)
 		if !ok {
-			return nil, yerr("parse", "line %d: unhashable %s used as a mapping key", kn.Line, key.kind)
+			return yerr("parse", "line %d: unhashable %s used as a mapping key", kn.Line, key.kind)
 		}
 		val, err := r.construct(p[1])
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if i, dup := index[id]; dup {
 			// Python dict assignment: the key keeps its place, the last
@@ -337,7 +438,7 @@ func (r *yresolver) mapping(n *yaml.Node) (*yval, error) {
 		v.keys = append(v.keys, key)
 		v.vals = append(v.vals, val)
 	}
-	return v, nil
+	return nil
 }
 
 // keyID is the dict identity of a hashable key: equal numbers are one key
@@ -368,11 +469,11 @@ var (
 )
 
 // scalar constructs a scalar node as SafeConstructor does.
-func scalar(n *yaml.Node) (*yval, error) {
+func scalar(n *yaml.Node, nonSpecific bool) (*yval, error) {
 	tag := explicitTag(n)
 	if tag == "" {
 		switch {
-		case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		case n.Style&quotedStyles != 0 && !nonSpecific:
 			tag = "!!str" // quoted, literal or folded
 		case yBoolRe.MatchString(n.Value):
 			tag = "!!bool"
