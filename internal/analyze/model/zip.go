@@ -75,7 +75,10 @@ func (s *scan) zip(r *io.SectionReader, member string, depth int) {
 		if torchScript == "" && torchScriptRe.MatchString(e.Name) {
 			torchScript = e.Name
 		}
-		if path.Base(e.Name) == "config.json" && (names["metadata.json"] || names[path.Join(path.Dir(e.Name), "metadata.json")]) {
+		// Keras's saving_lib reads the root config.json of any zip it is
+		// given (metadata.json is not needed); the last duplicate wins, as
+		// in zipfile. A nested one counts next to a metadata.json.
+		if e.Name == "config.json" || path.Base(e.Name) == "config.json" && (names["metadata.json"] || names[path.Join(path.Dir(e.Name), "metadata.json")]) {
 			kerasConfig = e
 		}
 		if strings.HasSuffix(e.Name, "/") && e.Size == 0 {
