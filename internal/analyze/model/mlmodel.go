@@ -12,9 +12,12 @@ import (
 )
 
 // pathKeys name files or directories inside the model directory.
+// model_code_path is not one: MLflow records the source path it was saved
+// from (often absolute) and loads os.path.basename of it from the model
+// directory.
 var pathKeys = map[string]bool{
 	"model_path": true, "pickled_model": true, "data": true, "python_model": true, "code": true,
-	"code_paths": true, "model_data": true, "artifacts": true, "path": true, "model_code_path": true,
+	"code_paths": true, "model_data": true, "artifacts": true, "path": true,
 	"saved_model_dir": true, "keras_model_path": true,
 }
 
