@@ -282,6 +282,9 @@ func (s *scan) kerasJSON(b []byte, member string) {
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
+			if len(stack) > 0 {
+				s.fail("parse", member, "keras config is truncated JSON")
+			}
 			break
 		}
 		if err != nil {
@@ -493,28 +496,32 @@ func (s *scan) hdf5(r *io.SectionReader, member string) {
 		if bytes.Contains(window, h5ConfigKey) {
 			found = true
 		}
-		for _, h5JSONStart := range h5JSONStarts {
-			for i := 0; ; {
-				j := bytes.Index(window[i:], h5JSONStart)
-				if j < 0 {
-					break
+		// The earliest candidate first; a walked object's inner objects
+		// are skipped, not walked again.
+		for i := 0; ; {
+			start := -1
+			for _, p := range h5JSONStarts {
+				if j := bytes.Index(window[i:], p); j >= 0 && (start < 0 || i+j < start) {
+					start = i + j
 				}
-				start := i + j
-				end := jsonEnd(window[start:])
-				if end > 0 {
-					cand := pyJSON(bytes.Clone(window[start : start+end]))
-					var probe map[string]json.RawMessage
-					if json.Unmarshal(cand, &probe) == nil {
-						if _, ok := probe["config"]; ok {
-							s.kerasJSON(cand, member)
-							names = append(names, "model_config")
-						}
-					}
-					i = start + end
-					continue
-				}
-				i = start + 1
 			}
+			if start < 0 {
+				break
+			}
+			end := jsonEnd(window[start:])
+			if end > 0 {
+				cand := pyJSON(bytes.Clone(window[start : start+end]))
+				var probe map[string]json.RawMessage
+				if json.Unmarshal(cand, &probe) == nil {
+					if _, ok := probe["config"]; ok {
+						s.kerasJSON(cand, member)
+						names = append(names, "model_config")
+						i = start + end
+						continue
+					}
+				}
+			}
+			i = start + 1
 		}
 	})
 	// No attribute named model_config: a weights-only file, which loads
