@@ -276,6 +276,9 @@ func TestMLmodelAgainstPyYAML(t *testing.T) {
 	docs := append([]string{}, yamlEdgeCases...)
 	seeds, _ := filepath.Glob("testdata/mlmodel/*")
 	for _, p := range seeds {
+		if strings.Contains(p, "bomb") {
+			continue // its view unfolds to 10^10 strings on both sides
+		}
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
