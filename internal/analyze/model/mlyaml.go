@@ -116,8 +116,46 @@ type yresolver struct {
 	depth       int
 }
 
+// maxYAMLNodes bounds go-yaml's node tree (a few hundred bytes a node): an
+// MLmodel has a few hundred nodes, a big signature is one quoted string.
+const maxYAMLNodes = 100_000
+
+// yamlNodeEstimate over-counts the nodes a document can make: line breaks
+// and flow indicators outside quoted scalars (a quote opens one only where a
+// token can start).
+func yamlNodeEstimate(b []byte) int {
+	n := 0
+	var quote byte
+	prev := byte('\n')
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case quote == '\'' && c == '\'':
+			if i+1 < len(b) && b[i+1] == '\'' {
+				i++
+			} else {
+				quote = 0
+			}
+		case quote == '"' && c == '\\':
+			i++
+		case quote == '"' && c == '"':
+			quote = 0
+		case quote != 0:
+		case (c == '"' || c == '\'') && strings.IndexByte(" \t\n:[{,-!&", prev) >= 0:
+			quote = c
+		case c == '\n' || c == ',' || c == '[' || c == '{':
+			n++
+		}
+		prev = c
+	}
+	return n
+}
+
 // resolveYAML parses one YAML document the way yaml.safe_load does.
 func resolveYAML(b []byte) (*yval, error) {
+	if n := yamlNodeEstimate(b); n > maxYAMLNodes {
+		return nil, yerr("limit", "MLmodel has about %d YAML nodes, more than the %d an MLmodel needs; not parsed", n, maxYAMLNodes)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
