@@ -366,13 +366,18 @@ func (s *scan) kerasObject(f *kerasFrame, member string) {
 		if f.config != nil {
 			name = f.config.name
 		}
-		s.add("MLG108", member, fmt.Sprintf("Keras Lambda layer %s runs shipped Python code when the model loads with safe_mode=False", shown(name)))
-	case "function":
-		if f.module != "" && !kerasModule(f.module) {
-			v := pickle.Classify(pickle.Import{Module: f.module, Name: f.configStr, Opcode: "GLOBAL"})
-			if v.Kind == pickle.Dangerous {
-				s.add("MLG106", member, fmt.Sprintf("Keras config imports the function %s (%s); Keras before 3.9 imports it on load", shown(v.Resolved), v.Reason))
-			}
+		s.add("MLG108", member, fmt.Sprintf("Keras Lambda layer %s runs shipped Python code when the model loads", shown(name)))
+	}
+	// Keras before 3.9 imports module and takes class_name (or, for a
+	// function, config) from it, whatever the module.
+	if f.module != "" && f.className != "" && !kerasModule(f.module) {
+		name := f.className
+		if name == "function" {
+			name = f.configStr
+		}
+		v := pickle.Classify(pickle.Import{Module: f.module, Name: name, Opcode: "GLOBAL"})
+		if v.Kind == pickle.Dangerous {
+			s.add("MLG106", member, fmt.Sprintf("Keras config imports %s (%s); Keras before 3.9 imports it on load", shown(v.Resolved), v.Reason))
 		}
 	}
 }

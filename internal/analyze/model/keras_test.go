@@ -90,6 +90,8 @@ func TestKerasConfigs(t *testing.T) {
 		{"dangerous bytecode", wrap(`{"class_name": "Dense", "config": {"activation": {"class_name": "__lambda__", "config": {"value": "` + codeObject("os", "system") + `"}}}}`), true, "MLG106"},
 		{"dangerous lambda layer", wrap(`{"class_name": "Lambda", "config": {"name": "l", "function": {"class_name": "__lambda__", "config": {"code": "` + codeObject("__import__", "x") + `"}}}}`), true, "MLG106 MLG108"},
 		{"function from os", wrap(`{"class_name": "Dense", "config": {"activation": {"module": "os", "class_name": "function", "config": "system"}}}`), true, "MLG106"},
+		{"class from subprocess", wrap(`{"module": "subprocess", "class_name": "Popen", "config": {"args": "id"}}`), true, "MLG106"},
+		{"custom registered layer", wrap(`{"module": "my_project.layers", "class_name": "MyDense", "config": {}, "registered_name": "my_project>MyDense"}`), true, ""},
 		{"bytecode that does not decode", wrap(`{"class_name": "Dense", "config": {"activation": {"value": "4wEAAAAA!!!!AAAAAAAAAAAAAAA"}}}`), true, "MLG111"},
 		{"not JSON", `{"class_name": "Lambda", `, true, "MLG111"},
 		{"duplicate class_name, last wins", `{"class_name": "Dense", "class_name": "Lambda", "config": {"name": "x"}}`, true, "MLG108"},

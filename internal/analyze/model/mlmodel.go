@@ -80,21 +80,21 @@ func JudgeMLmodel(b []byte) ([]MLmodelProblem, error) {
 		out = append(out, MLmodelProblem{RuleID: rule, Line: line, Message: fmt.Sprintf(msg, args...)})
 	}
 	for i, key := range flavors.keys {
-		name, fl := show(key), flavors.vals[i]
+		name, fl := bare(key), flavors.vals[i]
 		if fl.kind != yMap {
 			continue
 		}
 		sf := fl.get("serialization_format")
 		switch {
 		case sf != nil && sf.kind == yStr && pickleFormats[strings.ToLower(sf.str)]:
-			add("MLG101", sf.line, "flavor %s is serialized with %s; loading it runs pickle", name, show(sf))
+			add("MLG101", sf.line, "flavor %s is serialized with %s; loading it runs pickle", name, bare(sf))
 		case sf == nil:
 			if pm := fl.get("pickled_model"); pm != nil && pm.kind == yStr && hasPickleExt(pm.str) {
 				add("MLG101", pm.line, "flavor %s loads the pickle %s; loading it runs pickle", name, show(pm))
 			}
 		}
 		if pm := fl.get("pickle_module_name"); pm.truthy() {
-			add("MLG101", pm.line, "flavor %s saves the whole model with pickle module %s; loading it runs pickle", name, show(pm))
+			add("MLG101", pm.line, "flavor %s saves the whole model with pickle module %s; loading it runs pickle", name, bare(pm))
 		}
 		// importlib.import_module(conf["loader_module"]): only a str loads.
 		if lm := fl.get("loader_module"); lm != nil && lm.kind == yStr && lm.str != "" && lm.str != "mlflow" && !strings.HasPrefix(lm.str, "mlflow.") {
@@ -200,4 +200,14 @@ func show(v *yval) string {
 		s = strings.ToValidUTF8(s[:maxShown], "") + "..."
 	}
 	return strconv.Quote(s)
+}
+
+// bare is show without the quotes where they are not needed: a value of
+// plain printable characters only.
+func bare(v *yval) string {
+	q := show(v)
+	if u, err := strconv.Unquote(q); err == nil && strconv.Quote(u) == q && !strings.ContainsAny(u, " \"") && u != "" {
+		return u
+	}
+	return q
 }
