@@ -173,6 +173,11 @@ var yamlEdgeCases = []string{
 	"flavors:\n  python_function:\n    loader_module: 1:60\n    python_model: 1:59.5\n    code: 0b\n    data: 0x\n",
 	"flavors:\n  python_function:\n    loader_module: 09\n    python_model: 0_7\n    code: 1__0\n    data: 6.8523015e+5\n",
 	"flavors:\n  python_function:\n    loader_module: 2001-1-1\n    python_model: 2001-12-14t21:59:43.10-05:00\n    code: 2001-12-14 21:59:43.10\n",
+	"\ufeff'flavors': {python_function: {loader_module: ! 'x'}}\n",
+	"description: Great model!\nutc_time_created: '2026-12-04 15:39:33'\nflavors:\n  python_function:\n    loader_module: 'mlflow.sklearn'\n    python_model: \"p!.pkl\"\n    code: |\n      x!\n",
+	"ünïcødé: 'é!'\nflavors:\n  python_function: {ключ: 'знач', loader_module: \"mlflow.sklearn\", code: ! \"0\"}\n",
+	"flavors:\r\n  python_function:\r\n    loader_module: ! 'evil'\r\n    code: 'a!'\r\n",
+	"flavors:\n  python_function:\n    loader_module: &a ! \"1\"\n    code: *a\n    python_model: ! &b '2'\n",
 }
 
 // randomMLmodel composes one variant from the hiding techniques an

@@ -203,7 +203,8 @@ func sourceChecks(doc *yaml.Node, src []byte) (map[*yaml.Node]bool, error) {
 			// Line breaks go-yaml and a plain split would count apart.
 			return nil, yerr("parse", "MLmodel uses tags with unusual line breaks; not resolved")
 		}
-		for _, l := range bytes.Split(src, []byte("\n")) {
+		// The reader drops a leading BOM before counting columns.
+		for _, l := range bytes.Split(bytes.TrimPrefix(src, []byte("\ufeff")), []byte("\n")) {
 			lines = append(lines, []rune(string(bytes.TrimSuffix(l, []byte("\r")))))
 		}
 	}
