@@ -194,9 +194,6 @@ const quotedStyles = yaml.DoubleQuotedStyle | yaml.SingleQuotedStyle | yaml.Lite
 func sourceChecks(doc *yaml.Node, src []byte) (map[*yaml.Node]bool, error) {
 	tabs := bytes.Count(src, []byte("\t"))
 	bang := bytes.IndexByte(src, '!') >= 0
-	if tabs == 0 && !bang {
-		return nil, nil
-	}
 	var lines [][]rune
 	if bang {
 		if bytes.ContainsAny(src, "\r\u0085\u2028\u2029") && !bytes.Contains(src, []byte("\r\n")) {
@@ -215,6 +212,12 @@ func sourceChecks(doc *yaml.Node, src []byte) (map[*yaml.Node]bool, error) {
 		n := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		allowed += strings.Count(n.HeadComment, "\t") + strings.Count(n.LineComment, "\t") + strings.Count(n.FootComment, "\t")
+		if n.Kind == yaml.ScalarNode && n.Style&(quotedStyles|yaml.TaggedStyle) == 0 && ambiguousColon(n.Value) {
+			// PyYAML ends a plain scalar at ':' before a flow indicator
+			// ("{loader_module:, x}" has the key loader_module); go-yaml
+			// keeps the colon in the scalar.
+			return nil, yerr("parse", "line %d: plain scalar %s ends in ':' where PyYAML splits it; not resolved", n.Line, strconv.Quote(truncate(n.Value, 40)))
+		}
 		if n.Kind == yaml.ScalarNode && n.Style&quotedStyles != 0 {
 			allowed += strings.Count(n.Value, "\t")
 			if bang && n.Style&yaml.TaggedStyle == 0 {
@@ -235,6 +238,22 @@ func sourceChecks(doc *yaml.Node, src []byte) (map[*yaml.Node]bool, error) {
 		return nil, yerr("parse", "MLmodel has a tab outside quoted scalars and comments, which yaml.safe_load refuses")
 	}
 	return nonSpecific, nil
+}
+
+func ambiguousColon(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] == ':' && (i+1 == len(v) || strings.IndexByte(",[]{}", v[i+1]) >= 0) {
+			return true
+		}
+	}
+	return false
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return strings.ToValidUTF8(s[:n], "") + "..."
+	}
+	return s
 }
 
 // hasNonSpecificTag reads the properties (anchor, tag) in front of a
