@@ -78,7 +78,9 @@ func (s *scan) zip(r *io.SectionReader, member string, depth int) {
 		if torchScript == "" && torchScriptRe.MatchString(e.Name) {
 			torchScript = e.Name
 		}
-		// Keras's saving_lib reads config.json at the archive root.
+		// Keras's saving_lib reads the root config.json of any zip it is
+		// given (metadata.json is not needed); the last duplicate wins, as
+		// in zipfile. A nested one counts next to a metadata.json.
 		if path.Base(e.Name) == "config.json" && (e.Name == "config.json" || names["metadata.json"] || names[path.Join(path.Dir(e.Name), "metadata.json")]) && !e.Shadowed {
 			kerasConfig = e
 		}

@@ -801,7 +801,12 @@ func (w *walker) dtypeFromState(s value) dtypeState {
 		return dtypeState{unknown: true}
 	}
 	st := dtypeState{elsize: t[5].n}
-	for i := 2; i <= 4; i++ {
+	// names (t[3]) only orders the fields: numpy requires a tuple of str
+	// there, so it cannot make the layout hold objects; the subarray (t[2])
+	// and the fields (t[4]) can. A long names tuple is not kept (tuple), so
+	// judging it would call every record dtype with over nine fields
+	// "objects" and read its array bytes as a pickle.
+	for _, i := range [...]int{2, 4} {
 		switch {
 		case t[i].k == kNone:
 		case t[i].k == kDict:
