@@ -135,3 +135,27 @@ func TestKerasH5(t *testing.T) {
 		}
 	}
 }
+
+// TestKerasDirectoryConfig: keras.saving.load_model(dir) reads a model
+// directory's config.json, so one that is a Keras config is judged; any
+// other config.json is not a model file.
+func TestKerasDirectoryConfig(t *testing.T) {
+	lambda := `{"module": "keras", "class_name": "Sequential", "config": {"name": "s", "layers": [{"module": "keras.layers", "class_name": "Lambda", "config": {"name": "l", "function": {"class_name": "__lambda__", "config": {"code": "` + codeObject("x") + `", "defaults": null, "closure": null}}}}]}}`
+	dir := t.TempDir()
+	for name, body := range map[string]string{"model/config.json": lambda, "tool/config.json": `{"name": "x", "config": [1, 2], // not JSON`} {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fs, es := analyzetest.Scan(t, model.New(analyze.Options{}), dir)
+	var got []string
+	for _, f := range fs {
+		got = append(got, f.Path+" "+f.RuleID)
+	}
+	if strings.Join(got, ",") != "model/config.json MLG108" || len(es) != 0 {
+		t.Fatalf("got %v errors %v", got, es)
+	}
+}

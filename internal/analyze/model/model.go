@@ -201,6 +201,20 @@ func (s *scan) any(r *io.SectionReader, member, name string, depth int) {
 		s.savedModel(r, member)
 	case fmtMLmodel:
 		s.mlmodel(r, member)
+	case fmtKerasConfig:
+		if member != "" {
+			break // a zip's config.json: the zip reader judges it (kerasConfig)
+		}
+		if r.Size() > maxBufferMember {
+			s.fail("size", member, "keras config larger than %d MiB not checked", maxBufferMember>>20)
+			break
+		}
+		b := make([]byte, r.Size())
+		if _, err := r.ReadAt(b, 0); err != nil && err != io.EOF {
+			s.fail("unchecked", member, "keras config not readable: %v", err)
+			break
+		}
+		s.kerasJSON(b, member)
 	}
 	if len(head) > 0 && pickleStart[head[0]] {
 		s.pickleText(io.NewSectionReader(r, 0, r.Size()), member)

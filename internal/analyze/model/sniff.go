@@ -34,12 +34,13 @@ const (
 	fmt7z
 	fmtLz4
 	fmtZF
+	fmtKerasConfig
 )
 
 var formatNames = map[format]string{
 	fmtPickle: "pickle", fmtZip: "zip", fmtNpy: "numpy", fmtGzip: "gzip", fmtBzip2: "bzip2",
 	fmtXz: "xz", fmtHDF5: "HDF5", fmtSafetensors: "safetensors", fmtONNX: "ONNX",
-	fmtSavedModel: "TF SavedModel", fmtMLmodel: "MLmodel", fmtZlib: "zlib", fmtLzma: "lzma", fmtTar: "tar", fmt7z: "7z", fmtLz4: "lz4", fmtZF: "joblib ZF",
+	fmtSavedModel: "TF SavedModel", fmtMLmodel: "MLmodel", fmtZlib: "zlib", fmtLzma: "lzma", fmtTar: "tar", fmt7z: "7z", fmtLz4: "lz4", fmtZF: "joblib ZF", fmtKerasConfig: "Keras config",
 }
 
 func (f format) String() string { return formatNames[f] }
@@ -51,6 +52,10 @@ func sniff(head []byte, name string) format {
 	switch {
 	case base == "MLmodel":
 		return fmtMLmodel
+	case base == "config.json" && isKerasConfig(head):
+		// keras.saving.load_model(dir) reads a model directory's
+		// config.json as it reads the one inside a .keras zip.
+		return fmtKerasConfig
 	case len(head) >= 2 && head[0] == 0x80 && head[1] <= 5:
 		return fmtPickle
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
@@ -274,4 +279,11 @@ func zipAtEnd(f *analyze.File) bool {
 	}
 	defer fh.Close()
 	return hasEOCD(fh, f.Size)
+}
+
+// isKerasConfig: a JSON object that names a class and its config, as every
+// Keras model config does; other config.json files are not model files.
+func isKerasConfig(head []byte) bool {
+	t := bytes.TrimLeft(head, "\xef\xbb\xbf \t\r\n")
+	return len(t) > 0 && t[0] == '{' && bytes.Contains(head, []byte(`"class_name"`)) && bytes.Contains(head, []byte(`"config"`))
 }
