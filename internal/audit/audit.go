@@ -8,6 +8,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model"
 	"github.com/mlflow-guard/mlflow-guard/internal/config"
 	"github.com/mlflow-guard/mlflow-guard/internal/finding"
 	"github.com/mlflow-guard/mlflow-guard/internal/mlflowapi"
@@ -70,6 +73,13 @@ type Auditor struct {
 	res  Result
 	// noClientOnce reports skipped MLmodel checks once.
 	noClientOnce sync.Once
+	// unreachable is set when the server probe got no HTTP answer: the
+	// REST reads are then skipped (and reported) instead of each waiting
+	// out its own timeouts.
+	unreachable     atomic.Bool
+	unreachableOnce sync.Once
+	// newAnalyzer builds the analyzer --deep runs (tests swap it).
+	newAnalyzer func(analyze.Options) analyze.Analyzer
 	// production lists the Production versions of each model (under mu).
 	production map[string][]string
 	stats      struct {
@@ -88,7 +98,8 @@ func New(opts Options) (*Auditor, error) {
 	if opts.DeepBudget <= 0 {
 		opts.DeepBudget = 1 << 30
 	}
-	a := &Auditor{opts: opts, log: opts.Logger, det: opts.Secrets}
+	a := &Auditor{opts: opts, log: opts.Logger, det: opts.Secrets,
+		newAnalyzer: func(o analyze.Options) analyze.Analyzer { return model.New(o) }}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -105,13 +116,30 @@ func (a *Auditor) Run(ctx context.Context) Result {
 	if a.opts.Client != nil {
 		a.serverChecks(ctx)
 	} else {
-		a.fail(finding.Error{Path: "server", Kind: "unchecked",
+		// Left out by the user's choice of mode: listed, not a failure.
+		a.fail(finding.Error{Path: "server", Kind: KindExcluded,
 			Message: "no --tracking-uri: server checks (MLG401, MLG404, MLG407, MLG408, MLG409) skipped"}, false)
 	}
-	if a.opts.Source != nil {
+	_, rest := a.opts.Source.(*RESTSource)
+	switch {
+	case a.opts.Source == nil:
+	case rest && a.unreachable.Load():
+		a.fail(finding.Error{Path: "experiments", Kind: finding.ErrSkipped,
+			Message: "server unreachable: experiments, runs and registered models not read"}, true)
+	default:
 		stop := a.startProgress()
 		a.dataChecks(ctx)
 		stop()
+	}
+	// Work loops stop quietly on a done context; say once that the audit
+	// stopped early, and why.
+	switch err := ctx.Err(); {
+	case errors.Is(err, context.DeadlineExceeded):
+		a.fail(finding.Error{Path: "audit", Kind: finding.ErrLimit,
+			Message: "the audit deadline was reached: it stopped early and the rest of the server was not read (raise --deadline)"}, true)
+	case err != nil:
+		a.fail(finding.Error{Path: "audit", Kind: finding.ErrSkipped,
+			Message: "the audit was interrupted: it stopped early and the rest of the server was not read"}, true)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -129,7 +157,12 @@ func (a *Auditor) Run(ctx context.Context) Result {
 	return r
 }
 
+// add records a finding. Path and message echo server-supplied names and
+// values, so both pass through the secrets redactor: a secret the
+// detectors know is never printed, whatever field carried it in.
 func (a *Auditor) add(f finding.Finding) {
+	f.Path = a.det.RedactAll(f.Path)
+	f.Message = a.det.RedactAll(f.Message)
 	a.mu.Lock()
 	a.res.Findings = append(a.res.Findings, f)
 	a.mu.Unlock()
@@ -137,6 +170,8 @@ func (a *Auditor) add(f finding.Finding) {
 
 // fail records an error; incomplete marks the findings as partial.
 func (a *Auditor) fail(e finding.Error, incomplete bool) {
+	e.Path = a.det.RedactAll(e.Path)
+	e.Message = a.det.RedactAll(e.Message)
 	lvl := slog.LevelInfo
 	if incomplete {
 		lvl = slog.LevelWarn
@@ -150,7 +185,26 @@ func (a *Auditor) fail(e finding.Error, incomplete bool) {
 	a.mu.Unlock()
 }
 
-// readFailed records a failure to read part of the server.
+// readFailed records a failure to read part of the server. A cap is a
+// "limit", a resource no route reaches "skipped", any other failure (a
+// request timeout included) "read"; each makes the result incomplete. The
+// overall deadline is reported once by Run.
 func (a *Auditor) readFailed(path string, err error) {
-	a.fail(finding.Error{Path: path, Kind: "read", Message: err.Error()}, true)
+	kind := finding.ErrRead
+	switch {
+	case errors.Is(err, mlflowapi.ErrLimit):
+		kind = finding.ErrLimit
+	case errors.Is(err, errNotAudited):
+		kind = finding.ErrSkipped
+	}
+	a.fail(finding.Error{Path: path, Kind: kind, Message: err.Error()}, true)
 }
+
+// KindExcluded is the error kind of a check the user's choice of mode
+// left out (database mode without --tracking-uri): it is listed and does
+// not make the result incomplete. Every other omission does.
+const KindExcluded = finding.ErrExcluded
+
+// errNotAudited marks a resource the auditor knows exists but could not
+// reach by any route.
+var errNotAudited = errors.New("not audited")

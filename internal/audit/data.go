@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/finding"
 	"github.com/mlflow-guard/mlflow-guard/internal/mlflowapi"
@@ -61,13 +62,13 @@ func (s *runSink) Value(expID, runID string, field Field, key, value string) {
 	var path, what string
 	switch field {
 	case FieldParam:
-		path, what = base+"/params/"+key, "param "+quoteKey(key)
+		path, what = base+"/params/"+key, "param "+a.quoteKey(key)
 	case FieldTag:
-		path, what = base+"/tags/"+key, "tag "+quoteKey(key)
+		path, what = base+"/tags/"+key, "tag "+a.quoteKey(key)
 	case FieldRunName:
 		path, what = base+"/run_name", "run name"
 	case FieldDataset:
-		path, what = base+"/datasets/"+key, "source of dataset "+quoteKey(key)
+		path, what = base+"/datasets/"+key, "source of dataset "+a.quoteKey(key)
 	}
 	a.add(finding.Finding{
 		RuleID:  "MLG201",
@@ -88,12 +89,18 @@ func (a *Auditor) redactValue(v string) string {
 	return clip(r, 160)
 }
 
-// quoteKey quotes a key for a message, redacting any secret in the key itself.
-func quoteKey(k string) string { return fmt.Sprintf("%q", clip(k, 80)) }
+// quoteKey quotes a key for a message, redacting any secret in the key
+// itself before clipping it (a cut could hide part of a secret from the
+// detector).
+func (a *Auditor) quoteKey(k string) string { return fmt.Sprintf("%q", clip(a.det.RedactAll(k), 80)) }
 
+// clip shortens s to at most n bytes, on a rune boundary.
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "..."
 }
@@ -108,7 +115,7 @@ func (a *Auditor) checkExperiment(e mlflowapi.Experiment) {
 	for _, t := range e.Tags {
 		if reason, ok := a.det.Check(t.Key, t.Value); ok {
 			a.add(finding.Finding{RuleID: "MLG201", Path: path + "/tags/" + t.Key,
-				Message: fmt.Sprintf("secret in experiment tag %s: %s (value %s)", quoteKey(t.Key), reason, a.redactValue(t.Value))})
+				Message: fmt.Sprintf("secret in experiment tag %s: %s (value %s)", a.quoteKey(t.Key), reason, a.redactValue(t.Value))})
 		}
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
-	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model"
 	"github.com/mlflow-guard/mlflow-guard/internal/finding"
 	"github.com/mlflow-guard/mlflow-guard/internal/mlflowapi"
 )
@@ -18,8 +17,14 @@ import (
 // maxListDepth bounds the artifact tree walk.
 const maxListDepth = 8
 
+// maxDeepEntries caps the listing entries (files and directories) one
+// version's artifact tree may have: a model is a handful of files, and a
+// listing that never ends must not grow memory without bound.
+const maxDeepEntries = 100000
+
 // deepScan downloads a version's files through the artifact proxy, within
-// the shared byte budget, and runs the model analyzer over them.
+// the shared byte budget, and runs the model analyzer over them. Anything
+// not downloaded or not walked makes the result incomplete.
 func (a *Auditor) deepScan(ctx context.Context, mv mlflowapi.ModelVersion) {
 	c := a.opts.Client
 	vpath := versionPath(mv)
@@ -30,8 +35,8 @@ func (a *Auditor) deepScan(ctx context.Context, mv mlflowapi.ModelVersion) {
 	}
 	root, ok := mlflowapi.ProxyPath(uri)
 	if !ok {
-		a.fail(finding.Error{Path: vpath, Kind: "unchecked",
-			Message: fmt.Sprintf("deep: files live at %s, outside the server's artifact proxy; not downloaded", a.det.RedactAll(uri))}, false)
+		a.fail(finding.Error{Path: vpath, Kind: finding.ErrUnchecked,
+			Message: fmt.Sprintf("deep: files live at %s, outside the server's artifact proxy; not downloaded", a.det.RedactAll(uri))}, true)
 		return
 	}
 	dir, err := os.MkdirTemp("", "mlflow-guard-deep-")
@@ -41,20 +46,22 @@ func (a *Auditor) deepScan(ctx context.Context, mv mlflowapi.ModelVersion) {
 	}
 	defer os.RemoveAll(dir)
 	var files []string
+	entries := 0
 	var walk func(rel string, depth int) error
 	walk = func(rel string, depth int) error {
 		if depth > maxListDepth {
-			return fmt.Errorf("artifact tree deeper than %d levels at %s", maxListDepth, rel)
+			return fmt.Errorf("%w: artifact tree deeper than %d levels at %s", mlflowapi.ErrLimit, maxListDepth, rel)
 		}
-		entries, err := c.ListArtifacts(ctx, path.Join(root, rel))
+		list, err := c.ListArtifacts(ctx, path.Join(root, rel), maxDeepEntries-entries)
 		if err != nil {
 			return err
 		}
-		for _, e := range entries {
+		entries += len(list)
+		for _, e := range list {
 			name := path.Base(e.Path)
 			// A listing that names parents or absolute paths is not followed.
-			if name == ".." || name == "." || name == "" || strings.ContainsAny(name, "\\\x00") {
-				a.fail(finding.Error{Path: vpath, Kind: "skipped", Message: fmt.Sprintf("deep: odd artifact name %q not followed", e.Path)}, false)
+			if name == ".." || name == "." || name == "" || name == "/" || strings.ContainsAny(name, "\\\x00") {
+				a.fail(finding.Error{Path: vpath, Kind: finding.ErrSkipped, Message: fmt.Sprintf("deep: odd artifact name %q not followed", clip(a.det.RedactAll(e.Path), 200))}, true)
 				continue
 			}
 			child := path.Join(rel, name)
@@ -64,13 +71,14 @@ func (a *Auditor) deepScan(ctx context.Context, mv mlflowapi.ModelVersion) {
 				}
 				continue
 			}
-			if a.stats.deepBytes.Add(int64(e.FileSize)) > a.opts.DeepBudget {
-				a.stats.deepBytes.Add(-int64(e.FileSize))
-				a.fail(finding.Error{Path: vpath + "/artifacts/" + child, Kind: "limit",
-					Message: fmt.Sprintf("deep: byte budget of %d bytes reached; file of %d bytes not downloaded", a.opts.DeepBudget, e.FileSize)}, false)
+			size := int64(e.FileSize) // ListArtifacts rejects negative and absurd sizes
+			if a.stats.deepBytes.Add(size) > a.opts.DeepBudget {
+				a.stats.deepBytes.Add(-size)
+				a.fail(finding.Error{Path: vpath + "/artifacts/" + child, Kind: finding.ErrLimit,
+					Message: fmt.Sprintf("deep: byte budget of %d bytes reached; file of %d bytes not downloaded (raise --deep-budget)", a.opts.DeepBudget, size)}, true)
 				continue
 			}
-			if err := a.download(ctx, path.Join(root, child), filepath.Join(dir, filepath.FromSlash(child)), int64(e.FileSize)); err != nil {
+			if err := a.download(ctx, path.Join(root, child), filepath.Join(dir, filepath.FromSlash(child)), size); err != nil {
 				a.readFailed(vpath+"/artifacts/"+child, err)
 				continue
 			}
@@ -110,7 +118,7 @@ func (a *Auditor) download(ctx context.Context, src, dst string, size int64) err
 
 // analyzeDir runs the model analyzer over downloaded files as a scan would.
 func (a *Auditor) analyzeDir(ctx context.Context, prefix, dir string, files []string) {
-	an := model.New(analyze.Options{Policy: a.opts.Policy, Logger: a.log})
+	an := a.newAnalyzer(analyze.Options{Policy: a.opts.Policy, Logger: a.log})
 	report := func(r analyze.Result, fallback string) {
 		for _, f := range r.Findings {
 			p := f.Path
@@ -130,8 +138,12 @@ func (a *Auditor) analyzeDir(ctx context.Context, prefix, dir string, files []st
 			if p == "" {
 				p = fallback
 			}
-			e.Path = prefix + "/" + strings.TrimPrefix(p, "/")
-			a.fail(e, false)
+			e.Path = prefix
+			if p = strings.TrimPrefix(p, "/"); p != "" {
+				e.Path += "/" + p
+			}
+			// The artifact was not fully judged: the audit is partial.
+			a.fail(e, true)
 		}
 	}
 	for _, rel := range files {
@@ -147,12 +159,23 @@ func (a *Auditor) analyzeDir(ctx context.Context, prefix, dir string, files []st
 		}
 		f := &analyze.File{Path: rel, Abs: abs, Size: st.Size(), Head: head, Root: dir}
 		if an.Relevant(f) {
-			report(an.Analyze(ctx, f), rel)
+			report(a.redactPanics(analyze.Run(ctx, an, f)), rel)
 		}
 	}
-	if fin, ok := any(an).(analyze.Finisher); ok {
-		report(fin.Finish(ctx), "")
+	report(a.redactPanics(analyze.Finish(ctx, an)), "")
+}
+
+// redactPanics applies to the one shared driver's panic errors what every
+// audit message gets: a recovered panic value may quote the artifact's
+// bytes, so it is redacted and clipped before it is logged or reported.
+func (a *Auditor) redactPanics(r analyze.Result) analyze.Result {
+	for i := range r.Errors {
+		if e := &r.Errors[i]; e.Kind == finding.ErrPanic {
+			e.Message = clip(a.det.RedactAll(e.Message), 4096)
+			a.log.Error("analyzer panic", "path", e.Path, "error", e.Message)
+		}
 	}
+	return r
 }
 
 func readHead(p string) ([]byte, error) {

@@ -227,16 +227,16 @@ func TestAuditLive(t *testing.T) {
 			t.Errorf("exit %d incomplete=%v, want 1 and complete; stderr:\n%s", code, rep.Summary.Incomplete, stderr)
 		}
 		// A budget too small for any file: nothing downloaded, each file
-		// listed as a limit error, the audit still complete.
-		_, rep, _ = runAudit(t, nil, "--tracking-uri", open.URL, "--deep", "--deep-budget", "10")
+		// listed as a limit error, and the audit is partial (exit 3).
+		code, rep, _ = runAudit(t, nil, "--tracking-uri", open.URL, "--deep", "--deep-budget", "10")
 		limits := 0
 		for _, e := range rep.Errors {
 			if e.Kind == "limit" {
 				limits++
 			}
 		}
-		if limits == 0 || rep.Summary.Incomplete {
-			t.Errorf("tiny budget: %d limit errors, incomplete=%v", limits, rep.Summary.Incomplete)
+		if limits == 0 || !rep.Summary.Incomplete || code != cli.ExitFailed {
+			t.Errorf("tiny budget: %d limit errors, incomplete=%v, exit %d; want limit errors, incomplete, exit 3", limits, rep.Summary.Incomplete, code)
 		}
 		for _, f := range rep.Findings {
 			if strings.Contains(f.Path, "/artifacts/") {

@@ -27,22 +27,30 @@ func (a *Auditor) checkModelVersion(ctx context.Context, mv mlflowapi.ModelVersi
 	a.checkApproval(mv)
 	if a.opts.Client == nil {
 		a.noClientOnce.Do(func() {
-			a.fail(finding.Error{Path: "registered-models", Kind: "unchecked",
+			a.fail(finding.Error{Path: "registered-models", Kind: KindExcluded,
 				Message: "database mode without --tracking-uri: MLmodel and model artifact checks (MLG101, MLG108, --deep) skipped"}, false)
 		})
 		return
 	}
 	path := versionPath(mv)
+	if a.unreachable.Load() {
+		a.unreachableOnce.Do(func() {
+			a.fail(finding.Error{Path: "registered-models", Kind: finding.ErrSkipped,
+				Message: "server unreachable: MLmodel and model artifact checks (MLG101, MLG108, --deep) skipped"}, true)
+		})
+		return
+	}
 	body, err := a.opts.Client.ModelVersionArtifact(ctx, mv.Name, mv.Version, "MLmodel", maxMLmodel)
 	switch {
 	case errors.Is(err, mlflowapi.ErrNotFound):
-		a.fail(finding.Error{Path: path, Kind: "unchecked", Message: "no MLmodel file: not an MLflow model, flavor checks skipped"}, false)
+		// Fail closed: a version whose flavors cannot be read was not judged.
+		a.fail(finding.Error{Path: path, Kind: finding.ErrUnchecked, Message: "no MLmodel file: not an MLflow model, flavor checks skipped"}, true)
 	case err != nil:
 		a.readFailed(path+"/MLmodel", err)
 	default:
 		problems, perr := model.JudgeMLmodel(body)
 		if perr != nil {
-			a.fail(finding.Error{Path: path + "/MLmodel", Kind: "parse", Message: perr.Error()}, false)
+			a.fail(finding.Error{Path: path + "/MLmodel", Kind: finding.ErrParse, Message: perr.Error()}, true)
 			break
 		}
 		for _, p := range problems {

@@ -72,6 +72,7 @@ func (a *Auditor) serverChecks(ctx context.Context) {
 	}
 	anon, err := a.probe(ctx, http.MethodGet, mlflowapi.PathSearchExperiments, probeQuery, nil, nil, false)
 	if err != nil {
+		a.unreachable.Store(true)
 		a.readFailed("server", fmt.Errorf("server unreachable: %w", err))
 		return
 	}

@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -36,7 +37,7 @@ type SQLSource struct {
 func OpenDatabase(ctx context.Context, uri string) (*SQLSource, error) {
 	scheme, rest, ok := strings.Cut(uri, "://")
 	if !ok {
-		return nil, fmt.Errorf("--database-uri: want sqlite:///path or postgresql://host/db")
+		return nil, fmt.Errorf("%w: want sqlite:///path or postgresql://host/db", ErrDatabaseURI)
 	}
 	scheme, _, _ = strings.Cut(strings.ToLower(scheme), "+")
 	switch scheme {
@@ -45,7 +46,7 @@ func OpenDatabase(ctx context.Context, uri string) (*SQLSource, error) {
 		// after the third slash.
 		p := strings.TrimPrefix(rest, "/")
 		if p == "" || p == ":memory:" {
-			return nil, fmt.Errorf("--database-uri: sqlite URI names no file")
+			return nil, fmt.Errorf("%w: sqlite URI names no file", ErrDatabaseURI)
 		}
 		if i := strings.IndexByte(p, '?'); i >= 0 {
 			p = p[:i]
@@ -67,7 +68,7 @@ func OpenDatabase(ctx context.Context, uri string) (*SQLSource, error) {
 	case "postgres", "postgresql":
 		cfg, err := pgx.ParseConfig("postgres://" + rest)
 		if err != nil {
-			return nil, fmt.Errorf("--database-uri (postgresql): %s", redactDSNError(err))
+			return nil, fmt.Errorf("%w (postgresql): %s", ErrDatabaseURI, redactDSNError(err))
 		}
 		// Every transaction of this connection is read-only, not only the
 		// ones we open explicitly.
@@ -80,8 +81,12 @@ func OpenDatabase(ctx context.Context, uri string) (*SQLSource, error) {
 		}
 		return &SQLSource{db: db, kind: "postgres"}, nil
 	}
-	return nil, fmt.Errorf("--database-uri: unsupported scheme %q (sqlite or postgresql)", scheme)
+	return nil, fmt.Errorf("%w: unsupported scheme %q (sqlite or postgresql)", ErrDatabaseURI, scheme)
 }
+
+// ErrDatabaseURI is a --database-uri that is not a usable URI at all (a
+// usage error), as opposed to a database that could not be opened.
+var ErrDatabaseURI = errors.New("--database-uri")
 
 // redactDSNError keeps a driver error but never a password it may quote.
 func redactDSNError(err error) string {

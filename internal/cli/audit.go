@@ -28,6 +28,7 @@ type auditFlags struct {
 	deepBudget  string
 	concurrency int
 	timeout     time.Duration
+	deadline    time.Duration
 	pageSize    int
 }
 
@@ -42,7 +43,8 @@ func (f *auditFlags) flagSet(env Env) *flag.FlagSet {
 	fs.BoolVar(&f.deep, "deep", false, "also download model artifacts and scan them with the model analyzer")
 	fs.StringVar(&f.deepBudget, "deep-budget", "1GiB", "how much --deep may download in all, a `SIZE` such as 500MB or 2GiB")
 	fs.IntVar(&f.concurrency, "concurrency", 4, "experiments and models read at once")
-	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of one HTTP request (a search page of a big server can be slow)")
+	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of one HTTP request, also the wait for response headers; the connect timeout is 10s (a search page of a big server can be slow)")
+	fs.DurationVar(&f.deadline, "deadline", 10*time.Minute, "the whole audit stops by this time; what is left unread makes it incomplete (exit 3)")
 	fs.IntVar(&f.pageSize, "page-size", 1000, "max_results per search page")
 	return fs
 }
@@ -83,6 +85,9 @@ func runAudit(ctx context.Context, env Env, args []string) int {
 	if f.concurrency <= 0 || f.pageSize <= 0 {
 		return usage("--concurrency and --page-size must be positive")
 	}
+	if f.timeout <= 0 || f.deadline <= 0 {
+		return usage("--timeout and --deadline must be positive durations (e.g. 30s, 10m)")
+	}
 	budget, err := config.ParseSize(f.deepBudget)
 	if err != nil {
 		return usage("--deep-budget: %v", err)
@@ -100,6 +105,10 @@ func runAudit(ctx context.Context, env Env, args []string) int {
 	}
 	log := f.log.logger(env.Stderr)
 	det := secrets.New()
+	// Every network wait below is bounded by this one deadline as well as
+	// by the per-request timeouts.
+	ctx, cancel := context.WithTimeout(ctx, f.deadline)
+	defer cancel()
 
 	opts := audit.Options{Policy: cfg.Policy, Logger: log, Concurrency: f.concurrency,
 		Deep: f.deep, DeepBudget: budget, Secrets: det}
@@ -117,6 +126,9 @@ func runAudit(ctx context.Context, env Env, args []string) int {
 	}
 	if f.databaseURI != "" {
 		src, err := audit.OpenDatabase(ctx, f.databaseURI)
+		if errors.Is(err, audit.ErrDatabaseURI) {
+			return usage("%v", err)
+		}
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "mlflow-guard audit: %v\n", err)
 			return ExitFailed

@@ -11,12 +11,14 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Sentinel errors, matched with errors.Is.
@@ -33,6 +35,9 @@ var (
 	ErrMalformed = errors.New("malformed response")
 	// ErrServer is a 5xx answer that persisted through the retries.
 	ErrServer = errors.New("server error")
+	// ErrLimit is a cap reached: too many pages or listing entries. The
+	// answer so far is partial.
+	ErrLimit = errors.New("limit reached")
 )
 
 // APIError is a non-2xx answer from the server.
@@ -45,10 +50,7 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	msg := e.Message
-	if len(msg) > 300 {
-		msg = msg[:300] + "..."
-	}
+	msg := clipWords(e.Message, 300)
 	s := fmt.Sprintf("%s %s: HTTP %d", e.Method, e.URL, e.Status)
 	if e.Code != "" {
 		s += " " + e.Code
@@ -93,8 +95,18 @@ func (c Credentials) HasAuth() bool { return c.Token != "" || c.Username != "" }
 // Options configure a Client.
 type Options struct {
 	Credentials Credentials
-	// Timeout bounds one HTTP attempt (default 60s).
+	// Timeout bounds one HTTP attempt, body included (default 60s).
 	Timeout time.Duration
+	// ConnectTimeout bounds the TCP connect and the TLS handshake (default
+	// 10s, at most Timeout).
+	ConnectTimeout time.Duration
+	// ResponseHeaderTimeout bounds the wait for the response headers once
+	// the request is sent (default Timeout): a server that accepts and
+	// never answers fails here.
+	ResponseHeaderTimeout time.Duration
+	// MaxPages caps the pages of one paged search or listing (default
+	// 100000); more is ErrLimit.
+	MaxPages int
 	// Retries is how many times a failed idempotent request is retried on
 	// network errors, 429 and 5xx (default 3; negative means none).
 	Retries int
@@ -111,13 +123,14 @@ type Options struct {
 
 // Client talks to one MLflow tracking server. It is safe for concurrent use.
 type Client struct {
-	base    *url.URL
-	http    *http.Client
-	creds   Credentials
-	retries int
-	backoff time.Duration
-	page    int
-	log     *slog.Logger
+	base     *url.URL
+	http     *http.Client
+	creds    Credentials
+	retries  int
+	backoff  time.Duration
+	page     int
+	maxPages int
+	log      *slog.Logger
 }
 
 // New builds a client for the tracking URI (http or https).
@@ -144,6 +157,10 @@ func New(trackingURI string, opts Options) (*Client, error) {
 	if c.page <= 0 {
 		c.page = 1000
 	}
+	c.maxPages = opts.MaxPages
+	if c.maxPages <= 0 {
+		c.maxPages = 100000
+	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -151,10 +168,23 @@ func New(trackingURI string, opts Options) (*Client, error) {
 	if timeout <= 0 {
 		timeout = 60 * time.Second
 	}
+	connect := opts.ConnectTimeout
+	if connect <= 0 {
+		connect = 10 * time.Second
+	}
+	connect = min(connect, timeout)
+	header := opts.ResponseHeaderTimeout
+	if header <= 0 || header > timeout {
+		header = timeout
+	}
 	rt := opts.Transport
 	if rt == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 16
+		tr.DialContext = (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
+		tr.TLSHandshakeTimeout = connect
+		tr.ResponseHeaderTimeout = header
+		tr.ExpectContinueTimeout = time.Second
 		tcfg := &tls.Config{MinVersion: tls.VersionTLS12}
 		if opts.Credentials.InsecureTLS {
 			tcfg.InsecureSkipVerify = true //nolint:gosec // the user asked for it; audit reports it as MLG407
@@ -319,6 +349,26 @@ func (c *Client) once(ctx context.Context, method, full string, payload []byte, 
 	return nil, false, ae
 }
 
+// clipWords shortens a server-supplied text to about n bytes without ever
+// keeping part of a word: a token cut in half would no longer look like a
+// secret to the redactor downstream, yet half of it would be printed.
+func clipWords(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := s[:n]
+	if !isSpaceByte(s[n]) {
+		i := strings.LastIndexFunc(cut, func(r rune) bool { return r < utf8.RuneSelf && isSpaceByte(byte(r)) })
+		cut = cut[:max(i, 0)]
+	}
+	return cut + "..."
+}
+
+// isSpaceByte: word separators for clipWords: white space and the
+// punctuation around values in JSON, HTML, query strings and assignments,
+// none of which occur inside a credential token.
+func isSpaceByte(c byte) bool { return strings.IndexByte(" \t\r\n\"',{}[]<>=;&()", c) >= 0 }
+
 // maxJSON bounds one JSON page.
 const maxJSON = 256 << 20
 
@@ -341,7 +391,7 @@ func (c *Client) postJSON(ctx context.Context, path string, body, out any) error
 
 func decode(path string, b []byte, out any) error {
 	if err := json.Unmarshal(b, out); err != nil {
-		snippet := string(bytes.ToValidUTF8(b[:min(len(b), 80)], nil))
+		snippet := clipWords(string(bytes.ToValidUTF8(b[:min(len(b), 4096)], nil)), 80)
 		return fmt.Errorf("%s: %w: %v (body starts %q)", path, ErrMalformed, err, snippet)
 	}
 	return nil

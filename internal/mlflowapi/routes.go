@@ -2,6 +2,7 @@ package mlflowapi
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"net/http"
@@ -24,61 +25,94 @@ const (
 	PathHealth                 = "/health"
 )
 
-// Each pages a search: fetch is called with a page token until the server
+// maxTokenLen bounds one page token: MLflow's are short base64 offsets.
+const maxTokenLen = 4096
+
+// each pages a search: fetch is called with a page token until the server
 // returns none. It stops at the first error; pages already handed to fn
-// stay handled (the caller keeps partial results).
-func each(ctx context.Context, fetch func(token string) (next string, err error)) error {
+// stay handled (the caller keeps partial results). Pages are counted
+// against the client's page cap and tokens are remembered by hash, so a
+// server that hands out endless distinct tokens costs bounded memory and
+// ends with ErrLimit; a run of empty pages that still carry a token (which
+// MLflow never sends: its last page is short) ends with ErrMalformed.
+func (c *Client) each(ctx context.Context, what string, fetch func(token string) (next string, items int, err error)) error {
 	token := ""
-	seen := map[string]bool{}
-	for {
+	seen := map[[sha256.Size]byte]struct{}{}
+	empty := 0
+	for pages := 0; ; pages++ {
 		if err := ctx.Err(); err != nil {
-			return err
+			return fmt.Errorf("%s: %w", what, err)
 		}
-		next, err := fetch(token)
+		if pages >= c.maxPages {
+			return fmt.Errorf("%s: %w: more than %d pages", what, ErrLimit, c.maxPages)
+		}
+		next, n, err := fetch(token)
 		if err != nil {
 			return err
 		}
 		if next == "" {
 			return nil
 		}
-		if seen[next] {
-			return fmt.Errorf("%w: server repeated page token %q", ErrMalformed, next)
+		if len(next) > maxTokenLen {
+			return fmt.Errorf("%s: %w: page token of %d bytes", what, ErrMalformed, len(next))
 		}
-		seen[next] = true
+		if n == 0 {
+			if empty++; empty > maxEmptyPages {
+				return fmt.Errorf("%s: %w: %d empty pages in a row that still carry a page token", what, ErrMalformed, empty)
+			}
+		} else {
+			empty = 0
+		}
+		h := sha256.Sum256([]byte(next))
+		if _, dup := seen[h]; dup {
+			return fmt.Errorf("%s: %w: server repeated page token %q", what, ErrMalformed, clipToken(next))
+		}
+		seen[h] = struct{}{}
 		token = next
 	}
 }
 
+// maxEmptyPages is how many empty pages with a next token are tolerated in
+// a row.
+const maxEmptyPages = 3
+
+func clipToken(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
+}
+
 // SearchExperiments pages through every experiment (active and deleted).
 func (c *Client) SearchExperiments(ctx context.Context, fn func([]Experiment) error) error {
-	return each(ctx, func(token string) (string, error) {
+	return c.each(ctx, PathSearchExperiments, func(token string) (string, int, error) {
 		q := url.Values{"max_results": {strconv.Itoa(c.page)}, "view_type": {"ALL"}}
 		if token != "" {
 			q.Set("page_token", token)
 		}
 		var r searchExperimentsResponse
 		if err := c.getJSON(ctx, PathSearchExperiments, q, &r); err != nil {
-			return "", err
+			return "", 0, err
 		}
-		return r.NextPageToken, fn(r.Experiments)
+		return r.NextPageToken, len(r.Experiments), fn(r.Experiments)
 	})
 }
 
 // SearchRuns pages through every run (active and deleted) of the experiments.
 func (c *Client) SearchRuns(ctx context.Context, experimentIDs []string, fn func([]Run) error) error {
-	return each(ctx, func(token string) (string, error) {
+	return c.each(ctx, PathSearchRuns, func(token string) (string, int, error) {
 		req := searchRunsRequest{ExperimentIDs: experimentIDs, MaxResults: c.page, PageToken: token, RunViewType: "ALL"}
 		var r searchRunsResponse
 		if err := c.postJSON(ctx, PathSearchRuns, req, &r); err != nil {
-			return "", err
+			return "", 0, err
 		}
-		return r.NextPageToken, fn(r.Runs)
+		return r.NextPageToken, len(r.Runs), fn(r.Runs)
 	})
 }
 
 // SearchRegisteredModels pages through every registered model.
 func (c *Client) SearchRegisteredModels(ctx context.Context, fn func([]RegisteredModel) error) error {
-	return each(ctx, func(token string) (string, error) {
+	return c.each(ctx, PathSearchRegisteredModels, func(token string) (string, int, error) {
 		// The registry caps max_results at 1000.
 		q := url.Values{"max_results": {strconv.Itoa(min(c.page, 1000))}}
 		if token != "" {
@@ -86,26 +120,61 @@ func (c *Client) SearchRegisteredModels(ctx context.Context, fn func([]Registere
 		}
 		var r searchRegisteredModelsResponse
 		if err := c.getJSON(ctx, PathSearchRegisteredModels, q, &r); err != nil {
-			return "", err
+			return "", 0, err
 		}
-		return r.NextPageToken, fn(r.RegisteredModels)
+		return r.NextPageToken, len(r.RegisteredModels), fn(r.RegisteredModels)
 	})
 }
 
 // SearchModelVersions pages through the versions of one registered model.
+// The name is quoted for the filter grammar (QuoteFilterValue); a name that
+// no filter literal can express is found by an unfiltered search instead.
+// Either way only versions whose name equals name exactly reach fn.
 func (c *Client) SearchModelVersions(ctx context.Context, name string, fn func([]ModelVersion) error) error {
-	filter := "name='" + strings.ReplaceAll(name, "'", "\\'") + "'"
-	return each(ctx, func(token string) (string, error) {
-		q := url.Values{"max_results": {strconv.Itoa(min(c.page, 10000))}, "filter": {filter}}
+	lit, ok := QuoteFilterValue(name)
+	if !ok {
+		return c.SearchAllModelVersions(ctx, func(vs []ModelVersion) error {
+			return fn(sameName(vs, name))
+		})
+	}
+	return c.searchModelVersions(ctx, "name="+lit, func(vs []ModelVersion) error {
+		return fn(sameName(vs, name))
+	})
+}
+
+// SearchAllModelVersions pages through every version of every registered
+// model, without a filter.
+func (c *Client) SearchAllModelVersions(ctx context.Context, fn func([]ModelVersion) error) error {
+	return c.searchModelVersions(ctx, "", fn)
+}
+
+func (c *Client) searchModelVersions(ctx context.Context, filter string, fn func([]ModelVersion) error) error {
+	return c.each(ctx, PathSearchModelVersions, func(token string) (string, int, error) {
+		q := url.Values{"max_results": {strconv.Itoa(min(c.page, 10000))}}
+		if filter != "" {
+			q.Set("filter", filter)
+		}
 		if token != "" {
 			q.Set("page_token", token)
 		}
 		var r searchModelVersionsResponse
 		if err := c.getJSON(ctx, PathSearchModelVersions, q, &r); err != nil {
-			return "", err
+			return "", 0, err
 		}
-		return r.NextPageToken, fn(r.ModelVersions)
+		return r.NextPageToken, len(r.ModelVersions), fn(r.ModelVersions)
 	})
+}
+
+// sameName keeps the versions of exactly that model: the server's filter
+// is only trusted to narrow the search, not to decide membership.
+func sameName(vs []ModelVersion, name string) []ModelVersion {
+	out := vs[:0:0]
+	for _, v := range vs {
+		if v.Name == name {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // GetModelVersion reads one version (with its tags and aliases).
@@ -138,21 +207,44 @@ func ProxyPath(artifactURI string) (string, bool) {
 	return strings.TrimPrefix(u.Path, "/"), true
 }
 
+// MaxArtifactSize is the largest file size a listing may report. Anything
+// larger (or negative) is not a size a real store holds; it would defeat a
+// download budget, so the listing is rejected as malformed.
+const MaxArtifactSize = 1 << 40
+
+// checkListing rejects a listing page with a size no store can hold.
+func checkListing(dir string, files []FileInfo) error {
+	for _, f := range files {
+		if f.FileSize < 0 || f.FileSize > MaxArtifactSize {
+			return fmt.Errorf("listing %s: %w: %q has size %d", dir, ErrMalformed, f.Path, f.FileSize)
+		}
+	}
+	return nil
+}
+
 // ListArtifacts lists one directory behind the artifact proxy
 // (mlflow-artifacts:/ locations; the server runs with --serve-artifacts).
-func (c *Client) ListArtifacts(ctx context.Context, dir string) ([]FileInfo, error) {
+// More than limit entries is ErrLimit; a negative or absurd size is
+// ErrMalformed.
+func (c *Client) ListArtifacts(ctx context.Context, dir string, limit int) ([]FileInfo, error) {
 	var out []FileInfo
-	err := each(ctx, func(token string) (string, error) {
+	err := c.each(ctx, PathArtifactsProxy+"?path="+dir, func(token string) (string, int, error) {
 		q := url.Values{"path": {dir}}
 		if token != "" {
 			q.Set("page_token", token)
 		}
 		var r listArtifactsResponse
 		if err := c.getJSON(ctx, PathArtifactsProxy, q, &r); err != nil {
-			return "", err
+			return "", 0, err
+		}
+		if err := checkListing(dir, r.Files); err != nil {
+			return "", 0, err
+		}
+		if len(out)+len(r.Files) > limit {
+			return "", 0, fmt.Errorf("listing %s: %w: more than %d entries", dir, ErrLimit, limit)
 		}
 		out = append(out, r.Files...)
-		return r.NextPageToken, nil
+		return r.NextPageToken, len(r.Files), nil
 	})
 	return out, err
 }
@@ -195,7 +287,7 @@ func (c *Client) DownloadArtifact(ctx context.Context, path string, w io.Writer,
 		return n, fmt.Errorf("download %s: %w", path, err)
 	}
 	if n > limit {
-		return n, fmt.Errorf("download %s: larger than the %d-byte budget", path, limit)
+		return n, fmt.Errorf("download %s: %w: larger than the %d-byte budget", path, ErrLimit, limit)
 	}
 	return n, nil
 }

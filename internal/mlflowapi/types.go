@@ -88,6 +88,9 @@ type RegisteredModel struct {
 	Name    string  `json:"name"`
 	Aliases []Alias `json:"aliases,omitempty"`
 	Tags    []Tag   `json:"tags,omitempty"`
+	// LatestVersions is the newest version per stage; the auditor uses it
+	// to notice a version search that came back short.
+	LatestVersions []ModelVersion `json:"latest_versions,omitempty"`
 }
 
 // ModelVersion is one version of a registered model.

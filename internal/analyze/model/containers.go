@@ -6,64 +6,102 @@ import (
 	"compress/bzip2"
 	"compress/gzip"
 	"compress/zlib"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
-	"github.com/ulikunitz/xz"
-	"github.com/ulikunitz/xz/lzma"
+	"github.com/pierrec/lz4/v4"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model/pickle"
 )
 
-// npy: a header dict, then raw data; object arrays store a pickle there.
-var npyDescrRe = regexp.MustCompile(`'descr'\s*:\s*(?:'([^']*)'|(\[))`)
-
+// npy: magic, version, a header that is a Python dict literal, then raw
+// data; when the dtype has an object anywhere, numpy.load unpickles the
+// data (format.read_array), so it is walked as a pickle.
 func (s *scan) npy(r *io.SectionReader, member string) {
-	pre := make([]byte, 12)
-	if _, err := r.ReadAt(pre, 0); err != nil {
-		s.fail("parse", member, "numpy file truncated in its preamble")
+	h, err := readNpyHeader(r)
+	if err != nil {
+		s.fail(h.cause, member, "%v", err)
 		return
 	}
-	major := pre[6]
+	if !h.loads {
+		return
+	}
+	data := io.NewSectionReader(r, h.dataOff, r.Size()-h.dataOff)
+	switch h.verdict {
+	case dtObject:
+		s.pickle(data, joinMember(member, "object array"))
+	case dtUnknown:
+		// A dtype this scanner does not know: if numpy finds an object in
+		// it, the data is a pickle; judge it as one that must do harm.
+		s.pickleText(data, joinMember(member, "array data"))
+	}
+}
+
+// npyInfo is what numpy.load would do with an npy file's header.
+type npyInfo struct {
+	loads   bool // numpy accepts the header and reads the data
+	verdict dtypeVerdict
+	dataOff int64
+	cause   string // for an error: the MLG111 cause
+}
+
+// readNpyHeader reads the preamble and header as format.read_magic and
+// _read_array_header do. An error means this scanner could not judge it.
+func readNpyHeader(r *io.SectionReader) (npyInfo, error) {
+	pre := make([]byte, 12)
+	if n, _ := r.ReadAt(pre, 0); n < 10 {
+		return npyInfo{}, nil // numpy fails reading the preamble
+	}
 	var hlen, start int64
-	switch major {
-	case 1:
+	switch [2]byte{pre[6], pre[7]} {
+	case [2]byte{1, 0}:
 		hlen, start = int64(binary.LittleEndian.Uint16(pre[8:])), 10
-	case 2, 3:
+	case [2]byte{2, 0}, [2]byte{3, 0}:
 		hlen, start = int64(binary.LittleEndian.Uint32(pre[8:])), 12
 	default:
-		s.fail("unchecked", member, "numpy format version %d not supported", major)
-		return
+		return npyInfo{}, nil // numpy refuses other versions before reading anything
 	}
-	if hlen > 1<<20 || start+hlen > r.Size() {
-		s.fail("parse", member, "numpy header length %d out of range", hlen)
-		return
+	if hlen > 16<<20 {
+		return npyInfo{cause: "size"}, fmt.Errorf("numpy header of %d bytes not parsed", hlen)
+	}
+	if start+hlen > r.Size() {
+		return npyInfo{}, nil // numpy fails reading the header
 	}
 	hdr := make([]byte, hlen)
 	if _, err := r.ReadAt(hdr, start); err != nil {
-		s.fail("parse", member, "numpy header truncated")
-		return
+		return npyInfo{cause: "read"}, fmt.Errorf("numpy header unreadable: %w", err)
 	}
-	m := npyDescrRe.FindSubmatch(hdr)
-	if m == nil {
-		s.fail("parse", member, "numpy header has no descr")
-		return
+	var text string
+	if pre[6] == 3 {
+		if !utf8.Valid(hdr) {
+			return npyInfo{}, nil
+		}
+		text = string(hdr)
+	} else {
+		rs := make([]rune, len(hdr)) // latin1
+		for i, c := range hdr {
+			rs[i] = rune(c)
+		}
+		text = string(rs)
 	}
-	// Object dtype ('|O') or a structured dtype with an object field.
-	obj := string(m[1]) == "|O" || string(m[1]) == "O" || (len(m[2]) > 0 && bytes.Contains(hdr, []byte("'O'")) || bytes.Contains(hdr, []byte("'|O'")))
-	if !obj {
-		return
+	verdict, ok, err := npyHeader(text)
+	if err != nil {
+		return npyInfo{cause: "parse"}, fmt.Errorf("numpy header is not a literal this scanner reads: %w", err)
 	}
-	s.pickle(io.NewSectionReader(r, start+hlen, r.Size()-start-hlen), joinMember(member, "object array"))
+	return npyInfo{loads: ok, verdict: verdict, dataOff: start + hlen}, nil
 }
 
 // compressed streams the decompressed bytes: pickles are walked as they
-// inflate; anything needing random access is buffered up to a cap.
+// inflate; anything needing random access is spooled. Every byte comes out
+// of the file's one decompression budget, whatever the nesting.
 func (s *scan) compressed(r *io.SectionReader, f format, member, name string, depth int) {
 	var zr io.Reader
 	var err error
@@ -79,7 +117,10 @@ func (s *scan) compressed(r *io.SectionReader, f format, member, name string, de
 	case fmtBzip2:
 		zr = bzip2.NewReader(r)
 	case fmtXz:
-		zr, err = xz.NewReader(r)
+		// Filters other than LZMA2 alone (BCJ, delta) fail here: MLG111 below.
+		var z *xzReader
+		z, err = newXZReader(r)
+		zr = &drained{r: z}
 	case fmtZlib:
 		var z io.ReadCloser
 		z, err = zlib.NewReader(r)
@@ -87,49 +128,84 @@ func (s *scan) compressed(r *io.SectionReader, f format, member, name string, de
 			defer z.Close()
 			zr = z
 		}
-	case fmtLzma:
-		// The header's dictionary size is allocated up front: refuse
-		// absurd ones rather than let a 13-byte file claim 4 GiB.
-		var h [5]byte
-		if _, err := r.ReadAt(h[:], 0); err == nil && binary.LittleEndian.Uint32(h[1:]) > 256<<20 {
-			s.fail("unchecked", member, "lzma stream declares a %d-byte dictionary; not decompressed", binary.LittleEndian.Uint32(h[1:]))
-			return
+	case fmtZF:
+		// joblib < 0.9.3: "ZF", a 19-character hex length, an optional
+		// space, then a zlib stream (numpy_pickle_compat.read_zfile).
+		off := int64(zfHeaderLen)
+		var sp [1]byte
+		if _, e := r.ReadAt(sp[:], off); e == nil && sp[0] == ' ' {
+			off++
 		}
-		zr, err = lzma.NewReader(r)
+		var z io.ReadCloser
+		z, err = zlib.NewReader(io.NewSectionReader(r, off, r.Size()-off))
+		if err == nil {
+			defer z.Close()
+			zr = z
+		}
+	case fmtLzma:
+		// Dictionaries over the cap are refused before allocation (MLG111).
+		zr, err = newLZMAAuto(r)
+	case fmtLz4:
+		zr = lz4.NewReader(r)
 	}
 	if err != nil {
-		s.fail("parse", member, "%s stream: %v", f, err)
+		if pythonRejectsToo(f) {
+			// The loader's own decoder refuses this header before it yields a
+			// byte, so nothing can be unpickled from it: it is not a stream
+			// of that format ("x = 1" is a valid zlib header with FDICT set).
+			s.pickleText(io.NewSectionReader(r, 0, r.Size()), member)
+			return
+		}
+		s.fail("unchecked", member, "%s stream could not be decompressed: %v", f, err)
 		return
 	}
 	inner := joinMember(member, strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(lastName(name), ".gz"), ".bz2"), ".xz"), ".lzma")+" (decompressed)")
-	br := bufio.NewReaderSize(io.LimitReader(zr, maxInflate), 64<<10)
+	br := bufio.NewReaderSize(s.charge(zr, inner), 64<<10)
 	head, perr := br.Peek(analyze.HeadSize)
-	if perr != nil && perr != io.EOF && len(head) == 0 {
-		s.fail("parse", member, "%s stream: %v", f, perr)
+	if perr != nil && perr != io.EOF && !errors.Is(perr, errBudget) && len(head) == 0 && pythonRejectsToo(f) {
+		// Nothing decoded before the error: the loader fails the same way
+		// before unpickling anything. Judge the raw bytes as a pickle instead.
+		s.pickleText(io.NewSectionReader(r, 0, r.Size()), member)
 		return
 	}
+	if perr != nil && perr != io.EOF && !errors.Is(perr, errBudget) && len(head) < analyze.HeadSize {
+		// A stream the loader cannot decompress either; what inflated is
+		// still judged below, and the failure itself is unverified.
+		s.fail("unchecked", inner, "%s stream: %v", f, perr)
+	}
 	g := sniff(head, "")
-	switch g {
-	case fmtNone:
+	switch {
+	case g == fmtNone && !(len(head) > 0 && pickleStart[head[0]]):
 		return
-	case fmtPickle:
+	case g == fmtPickle && head[0] == 0x80:
 		s.pickle(br, inner)
+		return
+	case g == fmtNone || g == fmtPickle:
+		s.pickleText(br, inner)
 		return
 	}
 	if depth >= maxDepth {
-		s.fail("limit", inner, "archive nesting deeper than %d; %s content not checked", maxDepth, g)
+		s.capReached("depth", inner, "archive nesting deeper than %d; %s content not checked", maxDepth, g)
 		return
 	}
-	b, err := io.ReadAll(io.LimitReader(br, maxBufferMember+1))
+	sr, done, err := s.spool(br, inner)
 	if err != nil {
-		s.fail("parse", inner, "%s stream: %v", f, err)
+		if !errors.Is(err, errBudget) {
+			s.fail("unchecked", inner, "%s stream: %v", f, err)
+		}
 		return
 	}
-	if len(b) > maxBufferMember {
-		s.fail("unchecked", inner, "decompressed %s larger than %d MiB not checked", g, maxBufferMember>>20)
-		return
-	}
-	s.any(io.NewSectionReader(bytes.NewReader(b), 0, int64(len(b))), inner, "", depth+1)
+	defer done()
+	s.any(sr, inner, "", depth+1)
+}
+
+// pythonRejectsToo: formats whose decoders (Go's and CPython's alike) are
+// fixed by their RFCs and have no option the loader could set that ours
+// lacks, so a stream ours cannot start is one the loader cannot start
+// either. xz and lzma are absent: there our refusals include caps and
+// filters that Python would accept.
+func pythonRejectsToo(f format) bool {
+	return f == fmtZlib || f == fmtZF || f == fmtGzip || f == fmtBzip2
 }
 
 func lastName(p string) string {
@@ -201,49 +277,286 @@ func (s *scan) kerasConfig(r *io.SectionReader, e *zipEntry, member string) {
 		s.fail("unchecked", member, "keras config not readable: %v", err)
 		return
 	}
-	b, err := io.ReadAll(io.LimitReader(stream, maxBufferMember))
+	b, err := io.ReadAll(io.LimitReader(stream, maxBufferMember+1))
 	if err != nil {
 		s.fail("unchecked", member, "keras config not readable: %v", err)
+		return
+	}
+	if len(b) > maxBufferMember {
+		s.fail("size", member, "keras config larger than %d MiB not checked", maxBufferMember>>20)
 		return
 	}
 	s.kerasJSON(b, member)
 }
 
-func (s *scan) kerasJSON(b []byte, member string) {
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		s.fail("parse", member, "keras config is not JSON: %v", err)
-		return
+// pyJSON makes b, in place, what encoding/json accepts where Python's json
+// module (which Keras uses) is more lenient: the constants NaN, Infinity and
+// -Infinity outside strings become numbers of the same length, and a UTF-8
+// BOM (json.loads on bytes decodes with utf-8-sig) is blanked.
+func pyJSON(b []byte) []byte {
+	if bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) {
+		copy(b, "   ")
 	}
-	var walk func(v any, depth int)
-	walk = func(v any, depth int) {
-		if depth > 200 {
+	inStr, esc := false, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case esc:
+			esc = false
+		case inStr && c == '\\':
+			esc = true
+		case c == '"':
+			inStr = !inStr
+		case inStr:
+		case c == 'N' && bytes.HasPrefix(b[i:], []byte("NaN")):
+			copy(b[i:], "0e0")
+			i += 2
+		case c == 'I' && bytes.HasPrefix(b[i:], []byte("Infinity")):
+			copy(b[i:], "0e000000")
+			i += 7
+		}
+	}
+	return b
+}
+
+// kerasFrame is one open JSON object or array of a Keras config.
+type kerasFrame struct {
+	obj       bool
+	key       string // object: the key whose value comes next
+	parentKey string // the key this container is the value of
+	inLambda  bool   // inside a Lambda layer
+
+	className, module, configStr, name string
+	config                             *kerasFrame
+}
+
+// keras modules whose functions Keras resolves itself.
+func kerasModule(m string) bool {
+	for _, p := range []string{"keras", "tf_keras", "tensorflow", "keras_hub", "keras_cv", "keras_nlp", "builtins"} {
+		if m == p || strings.HasPrefix(m, p+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// maxKerasTokens bounds the walk (a 64 MiB config has a few million).
+const maxKerasTokens = 50_000_000
+
+// kerasJSON walks a Keras model config token by token: no tree is built
+// and nesting is an explicit stack, so depth costs no Go stack. It reports
+// Lambda layers and lambdas serialized as bytecode anywhere (activations,
+// losses), which run with safe_mode=False, and functions imported from
+// modules outside Keras (older Keras imports them even in safe mode).
+func (s *scan) kerasJSON(b []byte, member string) {
+	dec := json.NewDecoder(bytes.NewReader(pyJSON(b)))
+	dec.UseNumber()
+	var stack []*kerasFrame
+	tokens := 0
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			if len(stack) > 0 {
+				s.fail("parse", member, "keras config is truncated JSON")
+			}
+			break
+		}
+		if err != nil {
+			s.fail("parse", member, "keras config is not JSON Python would read the same way: %v", err)
 			return
 		}
-		switch t := v.(type) {
-		case map[string]any:
-			if cn, _ := t["class_name"].(string); cn == "Lambda" {
-				name := ""
-				if cfg, ok := t["config"].(map[string]any); ok {
-					name, _ = cfg["name"].(string)
+		if tokens++; tokens > maxKerasTokens {
+			s.fail("limit", member, "keras config has more than %d JSON tokens; the rest is unchecked", maxKerasTokens)
+			return
+		}
+		var top *kerasFrame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		// An object key: remember it, the value follows.
+		if top != nil && top.obj && top.key == "" {
+			if k, ok := tok.(string); ok {
+				top.key = k
+				continue
+			}
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				f := &kerasFrame{obj: t == '{'}
+				if top != nil {
+					f.parentKey = top.key
+					f.inLambda = top.inLambda || top.className == "Lambda"
+					top.key = ""
 				}
-				s.add("MLG108", member, fmt.Sprintf("Keras Lambda layer %q runs shipped Python code when the model loads", name))
+				stack = append(stack, f)
+				continue
 			}
-			keys := make([]string, 0, len(t))
-			for k := range t {
-				keys = append(keys, k)
+			stack = stack[:len(stack)-1]
+			if top.obj {
+				s.kerasObject(top, member)
 			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				walk(t[k], depth+1)
+			if len(stack) > 0 && top.obj && top.parentKey == "config" {
+				stack[len(stack)-1].config = top
 			}
-		case []any:
-			for _, x := range t {
-				walk(x, depth+1)
+		case string:
+			if top == nil {
+				continue
+			}
+			// Keras serializes a lambda, wherever it is used (a Lambda
+			// layer's function, an activation, a loss, an output_shape),
+			// as base64 of its marshalled code object, under keys that
+			// changed across versions: any string value is checked.
+			if isBytecode(t) {
+				s.kerasBytecode(t, top.inLambda || top.className == "Lambda", member)
+			}
+			if top.obj {
+				switch top.key {
+				case "class_name":
+					top.className = t
+				case "module":
+					top.module = t
+				case "config":
+					top.configStr = t
+				case "name":
+					top.name = t
+				}
+				top.key = ""
+			}
+		default:
+			if top != nil && top.obj {
+				top.key = ""
 			}
 		}
 	}
-	walk(v, 0)
+}
+
+// kerasObject judges one closed JSON object of a Keras config.
+func (s *scan) kerasObject(f *kerasFrame, member string) {
+	switch f.className {
+	case "Lambda":
+		name := ""
+		if f.config != nil {
+			name = f.config.name
+		}
+		s.add("MLG108", member, fmt.Sprintf("Keras Lambda layer %s runs shipped Python code when the model loads", shown(name)))
+	}
+	// Keras before 3.9 imports module and takes class_name (or, for a
+	// function, config) from it, whatever the module.
+	if f.module != "" && f.className != "" && !kerasModule(f.module) {
+		name := f.className
+		if name == "function" {
+			name = f.configStr
+		}
+		v := pickle.Classify(pickle.Import{Module: f.module, Name: name, Opcode: "GLOBAL"})
+		if v.Kind == pickle.Dangerous {
+			s.add("MLG106", member, fmt.Sprintf("Keras config imports %s (%s); Keras before 3.9 imports it on load", shown(v.Resolved), v.Reason))
+		}
+	}
+}
+
+// isBytecode reports whether a config string is base64 of a marshalled
+// code object (type byte 'c', with or without FLAG_REF).
+func isBytecode(v string) bool {
+	if len(v) < 16 || (v[0] != '4' && v[0] != 'Y') {
+		return false
+	}
+	var head [3]byte
+	n, err := base64.StdEncoding.Decode(head[:], []byte(v[:4]))
+	return err == nil && n == 3 && (head[0] == 0xe3 || head[0] == 0x63)
+}
+
+// dangerousCodeNames are names whose presence in a lambda's bytecode means
+// it reaches processes, files, the network or dynamic code.
+var dangerousCodeNames = map[string]bool{
+	"os": true, "posix": true, "nt": true, "subprocess": true, "system": true, "popen": true, "Popen": true,
+	"exec": true, "eval": true, "compile": true, "__import__": true, "importlib": true, "import_module": true,
+	"builtins": true, "__builtins__": true, "open": true, "socket": true, "pty": true, "spawn": true,
+	"execv": true, "execve": true, "execl": true, "spawnv": true, "check_output": true, "run": true,
+	"shutil": true, "ctypes": true, "marshal": true, "pickle": true, "loads": true, "runpy": true,
+	"run_path": true, "urllib": true, "requests": true, "http": true, "webbrowser": true, "getattr": true,
+	"globals": true, "__globals__": true, "__subclasses__": true, "setattr": true, "sys": true,
+}
+
+// kerasBytecode reports a serialized lambda: MLG106 when its bytecode names
+// something dangerous, else MLG108 (unless the enclosing Lambda layer is
+// reported already).
+func (s *scan) kerasBytecode(b64 string, inLambda bool, member string) {
+	raw, err := base64.StdEncoding.DecodeString(strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == ' ' {
+			return -1
+		}
+		return r
+	}, b64))
+	if err != nil {
+		s.fail("parse", member, "keras config holds a lambda whose base64 bytecode does not decode: %v", err)
+		return
+	}
+	var bad []string
+	for _, n := range marshalNames(raw) {
+		if dangerousCodeNames[n] {
+			bad = append(bad, n)
+		}
+	}
+	switch {
+	case len(bad) > 0:
+		s.add("MLG106", member, fmt.Sprintf("Keras config holds a lambda as marshalled bytecode naming %s; it runs when the model loads with safe_mode=False", strings.Join(bad, ", ")))
+	case !inLambda:
+		s.add("MLG108", member, "Keras config holds a lambda as marshalled bytecode (an activation, loss or other function); it runs when the model loads with safe_mode=False")
+	}
+}
+
+// marshalNames lists, in order and once each, the short strings a marshal
+// dump of a code object carries (its names, variable names and constants):
+// type codes z/Z (1-byte length) and a/A/u/t (4-byte length), with or
+// without FLAG_REF. A byte scan, not a full unmarshal: it can only add
+// names, so it may over-report, never hide one the record format holds.
+func marshalNames(raw []byte) []string {
+	seen := map[string]bool{}
+	var out []string
+	for i := 0; i < len(raw); i++ {
+		var n, off int
+		switch raw[i] &^ 0x80 {
+		case 'z', 'Z':
+			if i+1 >= len(raw) {
+				continue
+			}
+			n, off = int(raw[i+1]), i+2
+		case 'a', 'A', 'u', 't':
+			if i+4 >= len(raw) {
+				continue
+			}
+			n, off = int(binary.LittleEndian.Uint32(raw[i+1:])), i+5
+		default:
+			continue
+		}
+		if n == 0 || n > 64 || off+n > len(raw) {
+			continue
+		}
+		name := string(raw[off : off+n])
+		if !isIdent(name) || seen[name] {
+			continue
+		}
+		seen[name] = true
+		out = append(out, name)
+	}
+	return out
+}
+
+func isIdent(s string) bool {
+	for i, c := range s {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// shown quotes a value from a model file for a message: what the secrets
+// detectors flag is masked, and long values are cut.
+func shown(v string) string {
+	return show(&yval{kind: yStr, str: v})
 }
 
 // hdf5: Keras H5 keeps the model JSON in the root group's model_config
@@ -251,7 +564,8 @@ func (s *scan) kerasJSON(b []byte, member string) {
 // JSON; if it is not found the file is reported unchecked.
 var (
 	h5ConfigKey = []byte("model_config")
-	h5JSONStart = []byte(`{"class_name"`)
+	// Keras 2 writes class_name first, Keras 3 module first.
+	h5JSONStarts = [][]byte{[]byte(`{"class_name"`), []byte(`{"module"`)}
 )
 
 func (s *scan) hdf5(r *io.SectionReader, member string) {
@@ -261,23 +575,30 @@ func (s *scan) hdf5(r *io.SectionReader, member string) {
 		if bytes.Contains(window, h5ConfigKey) {
 			found = true
 		}
+		// The earliest candidate first; a walked object's inner objects
+		// are skipped, not walked again.
 		for i := 0; ; {
-			j := bytes.Index(window[i:], h5JSONStart)
-			if j < 0 {
+			start := -1
+			for _, p := range h5JSONStarts {
+				if j := bytes.Index(window[i:], p); j >= 0 && (start < 0 || i+j < start) {
+					start = i + j
+				}
+			}
+			if start < 0 {
 				break
 			}
-			start := i + j
 			end := jsonEnd(window[start:])
 			if end > 0 {
-				var probe map[string]any
-				if json.Unmarshal(window[start:start+end], &probe) == nil {
+				cand := pyJSON(bytes.Clone(window[start : start+end]))
+				var probe map[string]json.RawMessage
+				if json.Unmarshal(cand, &probe) == nil {
 					if _, ok := probe["config"]; ok {
-						s.kerasJSON(window[start:start+end], member)
+						s.kerasJSON(cand, member)
 						names = append(names, "model_config")
+						i = start + end
+						continue
 					}
 				}
-				i = start + end
-				continue
 			}
 			i = start + 1
 		}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -57,7 +58,10 @@ func (a *Analyzer) Relevant(f *analyze.File) bool {
 		a.roots[f.Root] = prefix
 		a.mu.Unlock()
 	}
-	return sniff(f.Head, f.Path) != fmtNone
+	// Every file that is not positively something else may be a pickle:
+	// loaders such as pickle.load and numpy.load ignore names and accept a
+	// pickle without a PROTO header.
+	return sniff(f.Head, f.Path) != fmtNone || mayBePickle(f.Head, f.Size) || zipAtEnd(f)
 }
 
 // Analyze opens the file for random access; nothing is read whole.
@@ -81,22 +85,50 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyze.File) analyze.Result 
 
 // scan carries one file's analysis through nested containers.
 type scan struct {
-	a            *Analyzer
-	ctx          context.Context
-	path, abs    string
-	root         string
-	res          *analyze.Result
-	budget       int64 // decompressed bytes used by nested members
-	members      int
-	memberCapHit bool
+	a         *Analyzer
+	ctx       context.Context
+	path, abs string
+	root      string
+	res       *analyze.Result
+	// One budget for everything nested in the file: bytes decompressed or
+	// read from members (overlapping stored members are charged each time
+	// they are read), entries listed, and bytes held in memory right now.
+	inflated int64
+	entries  int
+	buffered int64
+	capped   map[string]bool // caps already reported for this file
+	spoolCap int64           // tests lower maxSpool
+	ops      int64           // pickle opcodes walked, all streams of the file
+	// pickle findings listed, folded past maxPickleFindings, and the folded
+	// finding's position (1-based) in res.Findings.
+	pickleShown, pickleFolded, pickleFoldAt int
+	pickleFoldFirst                         string
 }
 
 const (
-	maxDepth        = 4        // nested archives
-	maxMembers      = 20_000   // zip members walked per file, nesting included
-	maxInflate      = 4 << 30  // decompressed bytes per file across members
-	maxBufferMember = 64 << 20 // a nested non-streamable member held in memory
+	maxDepth    = 4         // nested archives
+	maxEntries  = 20_000    // archive members judged per file, nesting included; more is MLG111
+	maxInflate  = 4 << 30   // nested bytes decompressed or read per file
+	maxInMemory = 1 << 20   // a nested member larger than this is spooled to a temp file
+	maxBuffered = 128 << 20 // nested bytes held in memory at once
 )
+
+// capReached reports a cap once per file: what it stopped is unverified.
+func (s *scan) capReached(kind, member, msg string, args ...any) {
+	s.once(kind, "limit", member, msg, args...)
+}
+
+// once reports an unverified cause at most once per file under key.
+func (s *scan) once(key, cause, member, msg string, args ...any) {
+	if s.capped == nil {
+		s.capped = map[string]bool{}
+	}
+	if s.capped[key] {
+		return
+	}
+	s.capped[key] = true
+	s.fail(cause, member, msg, args...)
+}
 
 func (s *scan) add(rule, member, msg string) { s.addAt(rule, member, 0, msg) }
 
@@ -124,8 +156,10 @@ func (s *scan) unverified(cause, member, msg string, args ...any) {
 	s.add("MLG111", member, fmt.Sprintf("not fully judged (%s): %s", cause, fmt.Sprintf(msg, args...)))
 }
 
-// any sniffs r and dispatches to the right parser. name is the member name
-// (or the file path at top level) used for name-dependent artifacts.
+// any sniffs r and dispatches to the right parser, then tries r as a
+// pickle as well: a match in one format does not exclude a pickle reading
+// (a safetensors header or a tar name field can be one). name is the
+// member name (or the file path at top level) for fixed-name artifacts.
 func (s *scan) any(r *io.SectionReader, member, name string, depth int) {
 	if s.ctx.Err() != nil {
 		return
@@ -134,22 +168,24 @@ func (s *scan) any(r *io.SectionReader, member, name string, depth int) {
 	n, _ := r.ReadAt(head, 0)
 	head = head[:n]
 	f := sniff(head, name)
-	if depth > maxDepth && f != fmtNone {
-		s.fail("limit", member, "archive nesting deeper than %d; %s member not checked", maxDepth, f)
+	if depth > maxDepth && f != fmtNone && f != fmtPickle {
+		s.capReached("depth", member, "archive nesting deeper than %d; %s member not checked", maxDepth, f)
 		return
+	}
+	if f == fmtNone && hasEOCD(r, r.Size()) {
+		f = fmtZip // data prepended to a zip: zipfile still opens it
 	}
 	switch f {
 	case fmtPickle:
-		if head[0] != 0x80 {
-			s.pickleText(r, member)
+		if head[0] == 0x80 {
+			s.pickle(r, member)
 			return
 		}
-		s.pickle(r, member)
 	case fmtZip:
 		s.zip(r, member, depth)
 	case fmtNpy:
 		s.npy(r, member)
-	case fmtGzip, fmtBzip2, fmtXz, fmtZlib, fmtLzma:
+	case fmtGzip, fmtBzip2, fmtXz, fmtZlib, fmtLzma, fmtLz4, fmtZF:
 		s.compressed(r, f, member, name, depth)
 	case fmtTar:
 		s.tar(r, member, depth)
@@ -165,22 +201,119 @@ func (s *scan) any(r *io.SectionReader, member, name string, depth int) {
 		s.savedModel(r, member)
 	case fmtMLmodel:
 		s.mlmodel(r, member)
+	case fmtKerasConfig:
+		if member != "" {
+			break // a zip's config.json: the zip reader judges it (kerasConfig)
+		}
+		if r.Size() > maxBufferMember {
+			s.fail("size", member, "keras config larger than %d MiB not checked", maxBufferMember>>20)
+			break
+		}
+		b := make([]byte, r.Size())
+		if _, err := r.ReadAt(b, 0); err != nil && err != io.EOF {
+			s.fail("unchecked", member, "keras config not readable: %v", err)
+			break
+		}
+		s.kerasJSON(b, member)
+	}
+	if len(head) > 0 && pickleStart[head[0]] {
+		s.pickleText(io.NewSectionReader(r, 0, r.Size()), member)
 	}
 }
 
-// pickle walks one stream and turns imports into findings.
+// pickle walks one stream and turns imports into findings. A stream with
+// joblib array wrappers is read twice when it can be: as joblib.load reads
+// it (array bytes skipped) and as pickle.load reads it (array bytes are
+// opcodes), since either loader may be pointed at the file.
 func (s *scan) pickle(r io.Reader, member string) {
-	res := pickle.Walk(r, s.a.lim)
+	res := s.walk(r)
+	if res.Joblib {
+		if rs, ok := r.(io.ReadSeeker); ok {
+			if _, err := rs.Seek(0, io.SeekStart); err == nil {
+				plain := s.walkBy(pickle.WalkPlain, rs)
+				mergePlain(&res, plain)
+			}
+		}
+	}
 	s.reportPickle(res, member)
 }
 
+// mergePlain adds the dangerous callables only pickle.load's reading
+// imports. Unknown ones are left out: array bytes read as opcodes make
+// names (and calls) out of the stream's own strings in real joblib files,
+// and an unknown callable is only a warning in any pickle. Its break is
+// expected and not reported; a cap it reached is.
+func mergePlain(res *pickle.Result, plain pickle.Result) {
+	have := map[[2]string]bool{}
+	for _, imp := range res.Imports {
+		have[[2]string{imp.Module, imp.Name}] = true
+	}
+	for _, imp := range plain.Imports {
+		if k := pickle.Classify(imp).Kind; !have[[2]string{imp.Module, imp.Name}] && k == pickle.Dangerous {
+			imp.Opcode += " (when read by pickle.load instead of joblib.load)"
+			res.Imports = append(res.Imports, imp)
+		}
+	}
+	if res.Limit == "" && plain.Limit != "" {
+		res.Limit = plain.Limit + " (pickle.load's reading)"
+	}
+}
+
+// maxPickleFindings caps the pickle findings listed per file; the rest are
+// folded into one finding that counts them (the file fails either way).
+const maxPickleFindings = 50
+
+// pickleFinding is one reported callable of one member, before the cap.
+type pickleFinding struct {
+	rule, msg string
+}
+
 func (s *scan) reportPickle(res pickle.Result, member string) {
-	seen := map[string]bool{}
+	var out []pickleFinding
+	// One finding per callable and member, whatever the opcodes, pickles
+	// of the stream or uses that named it.
+	type agg struct {
+		v     pickle.Verdict
+		first pickle.Import
+		uses  int
+	}
+	var order []string
+	by := map[string]*agg{}
+	var helpers []string
+	helperCalled := ""
 	for _, imp := range res.Imports {
 		v := pickle.Classify(imp)
+		if v.Kind == pickle.Safe {
+			continue
+		}
+		if !imp.Computed && pickle.CloudpickleHelpers[v.Resolved] {
+			if !slices.Contains(helpers, v.Resolved) {
+				helpers = append(helpers, v.Resolved)
+			}
+			if imp.ResultCalled && strings.HasSuffix(v.Resolved, "._make_function") {
+				helperCalled = v.Resolved
+			}
+			continue
+		}
+		key := fmt.Sprintf("%d\x00%s", v.Kind, v.Resolved)
+		a := by[key]
+		if a == nil {
+			a = &agg{v: v, first: imp}
+			by[key] = a
+			order = append(order, key)
+		}
+		a.uses += max(imp.Count, 1)
+	}
+	for _, key := range order {
+		a := by[key]
+		imp, v := a.first, a.v
 		where := ""
 		if res.Pickles > 1 {
 			where = fmt.Sprintf(" in pickle %d of the stream", imp.Pickle+1)
+		}
+		uses := ""
+		if a.uses > 1 {
+			uses = fmt.Sprintf(" (%d uses)", a.uses)
 		}
 		switch v.Kind {
 		case pickle.Dangerous:
@@ -188,15 +321,19 @@ func (s *scan) reportPickle(res pickle.Result, member string) {
 			if q := pickle.Qualified(imp.Module, imp.Name); q != v.Resolved {
 				via = fmt.Sprintf(" via %s", q)
 			}
-			s.add("MLG106", member, fmt.Sprintf("imports %s%s (%s) with %s at offset %d%s", v.Resolved, via, v.Reason, imp.Opcode, imp.Offset, where))
+			out = append(out, pickleFinding{"MLG106", fmt.Sprintf("imports %s%s (%s) with %s at offset %d%s%s", v.Resolved, via, v.Reason, imp.Opcode, imp.Offset, where, uses)})
 		case pickle.Unknown:
-			key := fmt.Sprintf("%d\x00%s", imp.Pickle, v.Resolved)
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			s.add("MLG107", member, fmt.Sprintf("imports unknown callable %s (%s)%s", v.Resolved, v.Reason, where))
+			out = append(out, pickleFinding{"MLG107", fmt.Sprintf("imports unknown callable %s (%s)%s%s", v.Resolved, v.Reason, where, uses)})
 		}
+	}
+	switch {
+	case helperCalled != "":
+		out = append(out, pickleFinding{"MLG106", fmt.Sprintf("calls a function rebuilt from pickled bytecode (%s) while loading: code runs on load", helperCalled)})
+	case len(helpers) > 0:
+		out = append(out, pickleFinding{"MLG108", fmt.Sprintf("cloudpickled code: rebuilds functions or classes from pickled bytecode (%s), which runs code on load by design; review its code, and prefer MLflow models-from-code", strings.Join(helpers, ", "))})
+	}
+	for _, f := range out {
+		s.addPickleFinding(f, member)
 	}
 	if res.Break != nil {
 		s.fail("parse", member, "pickle stream broken at %v; everything before the break was checked", res.Break)
@@ -212,6 +349,33 @@ func (s *scan) reportPickle(res pickle.Result, member string) {
 	}
 }
 
+// addPickleFinding applies the per-file cap: past it, findings are counted
+// into one folded finding, raised to MLG106 if any folded one was.
+func (s *scan) addPickleFinding(f pickleFinding, member string) {
+	if s.pickleShown < maxPickleFindings {
+		s.pickleShown++
+		s.add(f.rule, member, f.msg)
+		return
+	}
+	s.pickleFolded++
+	if s.pickleFoldAt == 0 {
+		s.add(f.rule, member, "")
+		s.pickleFoldAt = len(s.res.Findings)
+	}
+	fold := &s.res.Findings[s.pickleFoldAt-1]
+	if f.rule == "MLG106" {
+		fold.RuleID = "MLG106"
+	}
+	fold.Message = fmt.Sprintf("%d more pickle findings in this file folded (at most %d are listed per file); the first folded: %s", s.pickleFolded, maxPickleFindings, s.pickleFirstFolded(f))
+}
+
+func (s *scan) pickleFirstFolded(f pickleFinding) string {
+	if s.pickleFolded == 1 {
+		s.pickleFoldFirst = f.rule + " " + f.msg
+	}
+	return s.pickleFoldFirst
+}
+
 func joinMember(parent, child string) string {
 	if parent == "" {
 		return child
@@ -224,7 +388,7 @@ func joinMember(parent, child string) string {
 // it was most likely ordinary text ("cat\ndog\n" reads as a GLOBAL), and a
 // stream that cannot load and calls nothing runs no code: nothing is reported.
 func (s *scan) pickleText(r io.Reader, member string) {
-	res := pickle.Walk(r, s.a.lim)
+	res := s.walk(r)
 	if res.Break != nil {
 		harmless := true
 		for _, imp := range res.Imports {
@@ -242,7 +406,7 @@ func (s *scan) pickleText(r io.Reader, member string) {
 // pickleQuiet walks a stream the loader never unpickles (tensor storage):
 // imports still count, but a break is expected and not reported.
 func (s *scan) pickleQuiet(r io.Reader, member string) {
-	res := pickle.Walk(r, s.a.lim)
+	res := s.walk(r)
 	if len(res.Imports) == 0 {
 		return
 	}

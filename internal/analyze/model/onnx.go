@@ -134,7 +134,7 @@ func (s *scan) onnx(r *io.SectionReader, member, name string) {
 	}
 	sort.Strings(doms)
 	for _, d := range doms {
-		s.add("MLG108", member, fmt.Sprintf("ONNX model uses custom operator domain %q, which loads native or Python code registered by the runtime", d))
+		s.add("MLG108", member, fmt.Sprintf("ONNX model uses custom operator domain %s, which loads native or Python code registered by the runtime", shown(d)))
 	}
 	var locs []string
 	for l := range st.external {
@@ -143,7 +143,7 @@ func (s *scan) onnx(r *io.SectionReader, member, name string) {
 	sort.Strings(locs)
 	for _, l := range locs {
 		if escapes(l) {
-			s.add("MLG109", member, fmt.Sprintf("ONNX external_data location %q resolves outside the model directory", l))
+			s.add("MLG109", member, fmt.Sprintf("ONNX external_data location %s resolves outside the model directory", shown(l)))
 		}
 	}
 }

@@ -3,7 +3,6 @@ package model
 import (
 	"archive/tar"
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -24,9 +23,9 @@ func (s *scan) tar(r *io.SectionReader, member string, depth int) {
 			s.fail("parse", member, "tar archive: %v; later members are unchecked", err)
 			return
 		}
-		s.members++
-		if s.members > maxMembers {
-			s.fail("limit", member, "more than %d archive members in this file; the rest are unchecked", maxMembers)
+		s.entries++
+		if s.entries > maxEntries {
+			s.capReached("entries", member, "more than %d archive members in this file; the rest are unchecked", maxEntries)
 			return
 		}
 		name := joinMember(member, h.Name)
@@ -42,22 +41,23 @@ func (s *scan) tar(r *io.SectionReader, member string, depth int) {
 		br := bufio.NewReaderSize(tr, 64<<10)
 		head, _ := br.Peek(analyze.HeadSize)
 		switch f := sniff(head, h.Name); {
-		case f == fmtNone:
+		case f == fmtNone && !(len(head) > 0 && pickleStart[head[0]]):
 		case f == fmtPickle && head[0] == 0x80:
 			s.pickle(br, name)
+		case f == fmtNone || f == fmtPickle:
+			s.pickleText(br, name)
 		case depth >= maxDepth:
-			s.fail("limit", name, "archive nesting deeper than %d; %s member not checked", maxDepth, f)
+			s.capReached("depth", name, "archive nesting deeper than %d; %s member not checked", maxDepth, f)
 		default:
-			b, err := io.ReadAll(io.LimitReader(br, maxBufferMember+1))
+			sr, done, err := s.spool(br, name)
 			if err != nil {
-				s.fail("parse", name, "tar member: %v", err)
+				if !errors.Is(err, errBudget) {
+					s.fail("parse", name, "tar member: %v", err)
+				}
 				return
 			}
-			if len(b) > maxBufferMember {
-				s.fail("unchecked", name, "%s member larger than %d MiB in a tar archive not checked", f, maxBufferMember>>20)
-				continue
-			}
-			s.any(io.NewSectionReader(bytes.NewReader(b), 0, int64(len(b))), name, h.Name, depth+1)
+			s.any(sr, name, h.Name, depth+1)
+			done()
 		}
 	}
 }

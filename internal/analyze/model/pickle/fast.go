@@ -64,7 +64,7 @@ loop:
 				break loop
 			}
 			// On a cap, step redoes the opcode and reports it.
-			if !m.putSameStr(uint64(m.n), &stk[len(stk)-1], w.lim.MaxMemo) && !m.put(uint64(m.n), &stk[len(stk)-1], w.lim.MaxMemo) {
+			if !m.putSameStr(uint64(m.n), &stk[len(stk)-1], w.memoRoom) && !m.put(uint64(m.n), &stk[len(stk)-1], w.memoRoom) {
 				break loop
 			}
 			pos++
@@ -74,23 +74,30 @@ loop:
 			}
 			stk = stk[:len(stk)-1]
 			pos++
-		case 'N', ')', ']', 0x88, 0x89, 0x8f: // NONE, empty containers, TRUE, FALSE
+		case ')', ']', 0x8f: // empty containers
 			if len(stk) >= room {
 				break loop
 			}
 			stk = append(stk, value{})
 			pos++
+		case 'N':
+			if len(stk) >= room {
+				break loop
+			}
+			stk = append(stk, value{k: kNone})
+			pos++
 		case '}': // EMPTY_DICT
 			if len(stk) >= room {
 				break loop
 			}
-			stk = append(stk, value{k: kDict})
+			w.dictSeq++
+			stk = append(stk, value{k: kDict, n: w.dictSeq})
 			pos++
 		case 'q': // BINPUT
 			if pos+2 > len(buf) || len(stk) == 0 {
 				break loop
 			}
-			if idx := uint64(buf[pos+1]); !m.putSameStr(idx, &stk[len(stk)-1], w.lim.MaxMemo) && !m.put(idx, &stk[len(stk)-1], w.lim.MaxMemo) {
+			if idx := uint64(buf[pos+1]); !m.putSameStr(idx, &stk[len(stk)-1], w.memoRoom) && !m.put(idx, &stk[len(stk)-1], w.memoRoom) {
 				break loop
 			}
 			pos += 2

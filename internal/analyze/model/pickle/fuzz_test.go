@@ -3,6 +3,7 @@ package pickle_test
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model/internal/gen"
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model/pickle"
@@ -18,7 +19,14 @@ func FuzzWalk(f *testing.F) {
 	lim := pickle.DefaultLimits
 	lim.MaxOps = 100000
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r := pickle.Walk(bytes.NewReader(b), lim)
+		var r pickle.Result
+		done := make(chan struct{})
+		go func() { r = pickle.Walk(bytes.NewReader(b), lim); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("walk of %d bytes did not finish in 5 s", len(b))
+		}
 		if r.Ops > lim.MaxOps {
 			t.Fatalf("ops %d over cap", r.Ops)
 		}

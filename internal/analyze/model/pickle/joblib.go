@@ -3,11 +3,11 @@ package pickle
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"regexp"
 	"strconv"
+	"strings"
 )
-
-var joblibKeys = map[string]bool{"shape": true, "dtype": true, "numpy_array_alignment_bytes": true}
 
 var dtypeRe = regexp.MustCompile(`^[<>|=]?([a-zA-Z?])(\d*)(?:\[\w+\])?$`)
 
@@ -42,48 +42,81 @@ func itemSize(t string) (size int64, object bool, ok bool) {
 	return 0, false, false
 }
 
-// joblibArray follows joblib's inline arrays: after BUILD of a
-// NumpyArrayWrapper the loader reads the array bytes (after an alignment
-// pad) or, for object arrays, a whole nested pickle straight from the file.
-// Numeric data is skipped unread; nested pickles are walked like any other.
-// When shape or dtype cannot be recovered the rest is reported unchecked.
-func (w *walker) joblibArray(state value) (bool, error) {
-	// The loader reads the array from the file itself, outside any frame.
-	w.frameEnd = -1
-	var shape, dtype, align *value
-	items := state.list()
-	for i := 0; i+1 < len(items); i += 2 {
-		v := &items[i+1]
-		switch items[i].s {
-		case "shape":
-			shape = v
-		case "dtype":
-			dtype = v
-		case "numpy_array_alignment_bytes":
-			align = v
-		}
+// joblibArray follows joblib's inline arrays (NumpyUnpickler.load_build,
+// NumpyArrayWrapper.read_array): after BUILD of a wrapper the loader reads
+// the array bytes straight from the file (after a padding byte and its
+// padding when the wrapper has numpy_array_alignment_bytes) or, for object
+// arrays, a whole nested pickle. Numeric data is skipped unread; nested
+// pickles are walked like any other. Whatever the walk cannot size the way
+// joblib does stops it, reported as unchecked.
+func (w *walker) joblibArray(obj, state value) (bool, error) {
+	w.res.Joblib = true
+	if obj.big {
+		return w.embeddedStop("joblib array wrapper built by calling its constructor (attributes the walk cannot see)")
 	}
-	if shape == nil || dtype == nil || dtype.k != kDtype || (shape.k != kTuple) {
+	// joblib's unpickler is the pure-Python one: inside a FRAME the rest
+	// of the frame is already buffered and the array is read from the file
+	// after the frame. joblib itself always ends the frame first.
+	if w.frameEnd > w.r.off() {
+		return w.embeddedStop("joblib array read while a FRAME still holds opcodes")
+	}
+	w.frameEnd = -1 // the frame is used up: the array comes from the file
+	if state.k != kDict {
+		return w.embeddedStop("joblib array wrapper whose state is not a plain dict")
+	}
+	js := w.dicts[state.n]
+	if js == nil || !js.has[0] || !js.has[1] {
 		return w.embeddedStop("joblib array with a shape or dtype the walk cannot recover")
+	}
+	shape, dtype := js.v[0], js.v[1]
+	if dtype.k != kDtype {
+		return w.embeddedStop("joblib array whose dtype the walk cannot recover")
 	}
 	size, object, ok := itemSize(dtype.s)
 	if !ok {
 		return w.embeddedStop(fmt.Sprintf("joblib array of dtype %q", dtype.s))
 	}
+	if st, changed := w.dtypes[dtype.n]; changed {
+		if st.unknown {
+			return w.embeddedStop(fmt.Sprintf("joblib array of dtype %q with a state the walk cannot follow", dtype.s))
+		}
+		object = object || st.obj
+		// numpy keeps elsize only for flexible types (S, U, V).
+		if t := strings.TrimLeft(dtype.s, "<>|="); st.elsize >= 0 && t != "" && strings.ContainsRune("SaUV", rune(t[0])) {
+			size = st.elsize
+		}
+	}
 	if object {
 		return false, w.nestedPickle()
 	}
+	if shape.k != kTuple || shape.items == nil {
+		return w.embeddedStop("joblib array with a shape the walk cannot recover")
+	}
+	// count is numpy.multiply.reduce over int64(x) for x in shape: int64
+	// arithmetic that wraps. A negative count makes numpy.empty raise.
 	count := int64(1)
+	exact := true
 	for _, d := range shape.list() {
-		if d.k != kInt || d.n < 0 {
-			return w.embeddedStop("joblib array with a non-integer shape")
+		if d.k != kInt || d.big {
+			return w.embeddedStop("joblib array with a shape entry the walk cannot read")
 		}
-		if d.n != 0 && count > (1<<62)/d.n {
-			return w.embeddedStop("joblib array shape overflows")
+		if d.n < 0 {
+			return false, w.brk("joblib array with a negative dimension")
+		}
+		hi, lo := bits.Mul64(uint64(count), uint64(d.n))
+		if hi != 0 || lo > 1<<62 {
+			exact = false
 		}
 		count *= d.n
 	}
-	if align != nil && align.k != kOther {
+	if !exact {
+		return w.embeddedStop("joblib array size overflows")
+	}
+	if size == 0 {
+		// BUFFER_SIZE // min(BUFFER_SIZE, itemsize) divides by zero.
+		return false, w.brk("joblib array of zero-size items")
+	}
+	if js.has[2] && js.v[2].k != kNone {
 		pad, err := w.readByte()
 		if err != nil {
 			return false, err
@@ -92,11 +125,11 @@ func (w *walker) joblibArray(state value) (bool, error) {
 			return false, err
 		}
 	}
-	if size != 0 && count > (1<<62)/size {
+	hi, lo := bits.Mul64(uint64(count), uint64(size))
+	if hi != 0 || lo > 1<<62 {
 		return w.embeddedStop("joblib array size overflows")
 	}
-	w.frameEnd = -1
-	return false, w.skip(uint64(count * size))
+	return false, w.skip(lo)
 }
 
 func (w *walker) embeddedStop(what string) (bool, error) {
@@ -113,12 +146,17 @@ func (w *walker) nestedPickle() error {
 		_, err := w.embeddedStop("joblib object arrays nested deeper than 8")
 		return err
 	}
-	stack, meta, metaSize, savedMemo, proto := w.stack, w.meta, w.metaSize, w.memo, w.proto
-	w.stack, w.meta, w.metaSize, w.memo, w.frameEnd = nil, nil, 0, memo{}, -1
+	stack, meta, metaSize, metaCap, savedMemo, proto := w.stack, w.meta, w.metaSize, w.metaCap, w.memo, w.proto
+	// The outer pickle's stack and memo stay in memory: the nested walk
+	// counts them against the same caps.
+	w.stack, w.meta, w.memo, w.frameEnd = nil, nil, memo{held: &w.held, maxHeld: w.lim.MaxHeld}, -1
+	outerSize, outerCap, room := w.outerSize, w.outerCap, w.memoRoom
+	w.outerSize, w.outerCap, w.memoRoom = metaSize+len(stack), metaCap+cap(stack), room-savedMemo.n
+	defer func() { w.outerSize, w.outerCap, w.memoRoom = outerSize, outerCap, room }()
 	w.nested++
 	done, err := w.one()
 	w.nested--
-	w.stack, w.meta, w.metaSize, w.memo, w.frameEnd, w.proto = stack, meta, metaSize, savedMemo, -1, proto
+	w.stack, w.meta, w.metaSize, w.metaCap, w.memo, w.frameEnd, w.proto = stack, meta, metaSize, metaCap, savedMemo, -1, proto
 	if err != nil {
 		return err
 	}

@@ -4,8 +4,8 @@ package pickle
 // containers the walk does not track, so an entry costs 4 bytes unless its
 // value matters (strings, callables, tuples, dtypes).
 type memo struct {
-	// Dense entries, index -> 0 absent, -1 untracked, k>0 vals[k-1],
-	// k<-1 strs[-k-2]. Indices below dlen live in fixed pages, so growing
+	// Dense entries, index -> 0 absent, -1 untracked, -2 None, k>0
+	// vals[k-1], k<-2 strs[-k-3]. Indices below dlen live in fixed pages, so growing
 	// never copies (a memo-heavy pickle has millions of entries); only the
 	// first page starts small and doubles up to full size.
 	pages  [][]int32
@@ -16,6 +16,10 @@ type memo struct {
 	strs   []string         // memoized str values
 	strIdx map[string]int32 // dedupes strs, so repeated names cost 4 bytes
 	n      int              // entries present (MEMOIZE's next index)
+	// held and maxHeld: the walker's budget for kept values, shared with
+	// nested pickles; put fails once it is spent.
+	held    *int64
+	maxHeld int64
 	// last memoized string: pickles often memoize the same name repeatedly.
 	last     string
 	lastCode int32
@@ -90,13 +94,13 @@ func (m *memo) put(idx uint64, v *value, maxEntries int) bool {
 		if m.lastOK && m.last == v.s {
 			code = m.lastCode
 		} else if i, ok := m.strIdx[v.s]; ok {
-			code = -i - 2
+			code = -i - 3
 		} else {
-			if len(m.strs) >= maxEntries {
+			if len(m.strs) >= maxEntries || !m.charge(int64(len(v.s))+64) {
 				return false
 			}
 			m.strs = append(m.strs, v.s)
-			code = -int32(len(m.strs)) - 1
+			code = -int32(len(m.strs)) - 2
 			if len(m.strIdx) < 1<<16 {
 				if m.strIdx == nil {
 					m.strIdx = map[string]int32{}
@@ -105,8 +109,10 @@ func (m *memo) put(idx uint64, v *value, maxEntries int) bool {
 			}
 		}
 		m.last, m.lastCode, m.lastOK = v.s, code, true
-	} else if v.k != kOther || v.inst > 0 {
-		if len(m.vals) >= maxEntries {
+	} else if v.k == kNone {
+		code = -2
+	} else if v.k != kOther || v.inst > 0 || v.obj {
+		if len(m.vals) >= maxEntries || !m.charge(48+48*int64(len(v.list()))) {
 			return false
 		}
 		m.vals = append(m.vals, *v)
@@ -127,7 +133,7 @@ func (m *memo) put(idx uint64, v *value, maxEntries int) bool {
 		m.sparse = map[uint64]int32{}
 	}
 	if _, ok := m.sparse[idx]; !ok {
-		if m.n >= maxEntries {
+		if m.n >= maxEntries || !m.charge(96) { // a map entry with its share of buckets
 			return false
 		}
 		m.n++
@@ -152,6 +158,11 @@ func (m *memo) putSameStr(idx uint64, v *value, maxEntries int) bool {
 	return true
 }
 
+func (m *memo) charge(n int64) bool {
+	*m.held += n
+	return *m.held <= m.maxHeld
+}
+
 func (m *memo) get(idx uint64) (value, bool) {
 	var code int32
 	if idx < uint64(m.dlen) {
@@ -164,8 +175,10 @@ func (m *memo) get(idx uint64) (value, bool) {
 		return value{}, false
 	case code == -1:
 		return value{}, true
-	case code < -1:
-		return value{k: kStr, s: m.strs[-code-2]}, true
+	case code == -2:
+		return value{k: kNone}, true
+	case code < -2:
+		return value{k: kStr, s: m.strs[-code-3]}, true
 	}
 	return m.vals[code-1], true
 }

@@ -3,8 +3,8 @@ package pickle
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
-	"strings"
 )
 
 // lenArg reads an n-byte little-endian length argument.
@@ -44,40 +44,114 @@ func (w *walker) pushCounted(lenBytes int, k kind) error {
 	return w.push(w.strValue(b, k))
 }
 
-// quoted decodes a protocol-0 STRING argument ('...' or "...") well enough to
-// recover names: Python requires matching quotes.
-func quoted(line []byte) (string, bool) {
-	if len(line) >= 2 && (line[0] == '\'' || line[0] == '"') && line[len(line)-1] == line[0] {
-		s := string(line[1 : len(line)-1])
-		if u, err := strconv.Unquote(`"` + s + `"`); err == nil {
-			return u, true
-		}
-		return s, true
+// quoted decodes a protocol-0 STRING argument as CPython does: matching
+// outer quotes, then codecs.escape_decode (Python's bytes escapes; an
+// unknown escape is kept with its backslash). ok is false when Python
+// would raise; the caller then keeps an unknown string and walks on.
+func quoted(line []byte) (s string, quotedOK, ok bool) {
+	if len(line) < 2 || (line[0] != '\'' && line[0] != '"') || line[len(line)-1] != line[0] {
+		return "", false, false
 	}
-	return "", false
+	b := line[1 : len(line)-1]
+	if bytes.IndexByte(b, '\\') < 0 {
+		return string(b), true, true
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		i++
+		if i == len(b) {
+			return "", true, false // trailing backslash
+		}
+		switch e := b[i]; e {
+		case '\n':
+		case '\\', '\'', '"':
+			out = append(out, e)
+		case 'a':
+			out = append(out, 7)
+		case 'b':
+			out = append(out, 8)
+		case 'f':
+			out = append(out, 12)
+		case 'n':
+			out = append(out, 10)
+		case 'r':
+			out = append(out, 13)
+		case 't':
+			out = append(out, 9)
+		case 'v':
+			out = append(out, 11)
+		case 'x':
+			if i+2 >= len(b) || digitVal(b[i+1]) >= 16 || digitVal(b[i+2]) >= 16 {
+				return "", true, false
+			}
+			out = append(out, byte(digitVal(b[i+1])<<4|digitVal(b[i+2])))
+			i += 2
+		default:
+			if e >= '0' && e <= '7' {
+				v, k := 0, 0
+				for ; k < 3 && i+k < len(b) && b[i+k] >= '0' && b[i+k] <= '7'; k++ {
+					v = v*8 + int(b[i+k]-'0')
+				}
+				out = append(out, byte(v))
+				i += k - 1
+				continue
+			}
+			out = append(out, '\\', e)
+		}
+	}
+	return string(out), true, true
 }
 
-// unicodeLine decodes a protocol-0 UNICODE argument (raw-unicode-escape).
+// unicodeLine decodes a protocol-0 UNICODE argument as raw-unicode-escape:
+// bytes are Latin-1, and \uXXXX / \UXXXXXXXX escape only after an odd run
+// of backslashes. A malformed escape makes Python raise; it is kept as text.
 func unicodeLine(line []byte) string {
-	if !bytes.Contains(line, []byte(`\u`)) && !bytes.Contains(line, []byte(`\U`)) {
+	ascii := true
+	for _, c := range line {
+		if c >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii && !bytes.Contains(line, []byte(`\u`)) && !bytes.Contains(line, []byte(`\U`)) {
 		return string(line)
 	}
-	var out []rune
+	out := make([]rune, 0, len(line))
 	for i := 0; i < len(line); i++ {
-		if line[i] == '\\' && i+1 < len(line) && (line[i+1] == 'u' || line[i+1] == 'U') {
+		if line[i] != '\\' {
+			out = append(out, rune(line[i]))
+			continue
+		}
+		j := i
+		for j < len(line) && line[j] == '\\' {
+			j++
+		}
+		run := j - i
+		if run%2 == 1 && j < len(line) && (line[j] == 'u' || line[j] == 'U') {
 			n := 4
-			if line[i+1] == 'U' {
+			if line[j] == 'U' {
 				n = 8
 			}
-			if i+2+n <= len(line) {
-				if x, err := strconv.ParseUint(string(line[i+2:i+2+n]), 16, 32); err == nil {
+			if j+1+n <= len(line) {
+				if x, err := strconv.ParseUint(string(line[j+1:j+1+n]), 16, 32); err == nil && x <= 0x10ffff {
+					for k := 0; k < run-1; k++ {
+						out = append(out, '\\')
+					}
 					out = append(out, rune(x))
-					i += 1 + n
+					i = j + n
 					continue
 				}
 			}
 		}
-		out = append(out, rune(line[i]))
+		for k := 0; k < run; k++ {
+			out = append(out, '\\')
+		}
+		i = j - 1
 	}
 	return string(out)
 }
@@ -86,6 +160,18 @@ func (w *walker) markOp() error {
 	if len(w.meta)+w.metaSize+len(w.stack) >= w.lim.MaxStack {
 		return fmt.Errorf("%w: stack deeper than %d", ErrLimit, w.lim.MaxStack)
 	}
+	// A stack that grew and shrank keeps its capacity; parked under a
+	// mark that memory would escape MaxStack's count. Growth leaves at most
+	// about 2.5x, so a stack just grown is never copied again (which would
+	// make every MARK cost the whole stack).
+	if cap(w.stack) > 3*len(w.stack)+64 {
+		w.stack = slices.Clone(w.stack)
+	}
+	// Parked capacity is bounded too: nested marks each keep an array.
+	if w.metaCap+cap(w.stack) > 2*w.lim.MaxStack {
+		return fmt.Errorf("%w: stack deeper than %d (marks)", ErrLimit, w.lim.MaxStack)
+	}
+	w.metaCap += cap(w.stack)
 	w.meta = append(w.meta, w.stack)
 	w.metaSize += len(w.stack)
 	w.stack = nil
@@ -122,20 +208,33 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		if w.frameEnd >= 0 && w.r.off() < w.frameEnd {
-			w.res.Anomalies = append(w.res.Anomalies, fmt.Sprintf("FRAME at offset %d inside the previous frame", at))
+		// The C unpickler tracks no frame: FRAME only reads n bytes into its
+		// buffer. A frame inside the buffered one changes nothing; one
+		// reaching past it reads from the file (see frameCheck). A frame
+		// running past the end of the data makes C fail: the walk goes on,
+		// which can only show more.
+		if n > 1<<62 {
+			n = 1 << 62
 		}
-		w.frameEnd = w.r.off() + int64(n)
-		if n == 0 {
+		end := w.r.off() + int64(n)
+		switch {
+		case w.frameEnd < 0 || w.r.off() >= w.frameEnd:
+			w.frameEnd = end
+		case end > w.frameEnd && !w.straddle:
+			w.straddle = true
+			w.res.Anomalies = append(w.res.Anomalies, fmt.Sprintf("FRAME at offset %d reaches past the frame it starts in (loaders read it differently)", at))
+		}
+		if n == 0 && w.frameEnd == end {
 			w.frameEnd = -1
 		}
-	case 'I', 'L': // INT, LONG (text)
-		line, err := w.readLine()
+	case 'I', 'L': // INT, LONG (text, Python's int() rules)
+		line, long, err := w.readLine()
 		if err != nil {
 			return false, err
 		}
-		n, _ := strconv.ParseInt(strings.TrimSuffix(string(line), "L"), 10, 64)
-		return false, w.push(value{k: kInt, n: n})
+		n, known := textInt(line, op == 'L')
+		known = known && !long
+		return false, w.push(value{k: kInt, n: n, big: !known})
 	case 'J':
 		b, err := w.readN(4)
 		if err != nil {
@@ -163,39 +262,61 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		if err := w.skip(n); err != nil {
+		if n > 16 {
+			if err := w.skip(n); err != nil {
+				return false, err
+			}
+			return false, w.push(value{k: kInt, big: true})
+		}
+		b, err := w.readN(int(n))
+		if err != nil {
 			return false, err
 		}
-		return false, w.push(value{k: kInt})
+		x, known := leInt(b)
+		return false, w.push(value{k: kInt, n: x, big: !known})
 	case 'G':
 		if _, err := w.readN(8); err != nil {
 			return false, err
 		}
 		return false, w.push(value{})
 	case 'F':
-		if _, err := w.readLine(); err != nil {
+		if _, _, err := w.readLine(); err != nil {
 			return false, err
 		}
 		return false, w.push(value{})
 	case '}': // EMPTY_DICT
-		return false, w.push(value{k: kDict})
-	case 'N', 0x88, 0x89, ')', ']', 0x8f: // NONE, TRUE, FALSE, empty containers
+		w.dictSeq++
+		return false, w.push(value{k: kDict, n: w.dictSeq})
+	case 'N':
+		return false, w.push(value{k: kNone})
+	case 0x88, 0x89: // NEWTRUE, NEWFALSE: bool is an int (a valid shape entry)
+		return false, w.push(value{k: kInt, n: int64(0x89 - op)})
+	case ')', ']', 0x8f: // empty containers
 		return false, w.push(value{})
 	case 'S': // STRING
-		line, err := w.readLine()
+		line, long, err := w.readLine()
 		if err != nil {
 			return false, err
 		}
-		s, ok := quoted(line)
-		if !ok {
+		if long {
+			return false, w.push(value{k: kStr, big: true})
+		}
+		s, isQuoted, ok := quoted(line)
+		if !isQuoted {
 			return false, w.brk("the STRING opcode argument must be quoted")
 		}
-		// Below protocol 3 with the default encoding, STRING yields str.
+		if !ok { // Python raises on the escape; walk on with an unknown str
+			return false, w.push(value{k: kStr, big: true})
+		}
+		// With the loaders' default encodings STRING yields str in every protocol.
 		return false, w.push(w.strValue([]byte(s), kStr))
 	case 'V': // UNICODE
-		line, err := w.readLine()
+		line, long, err := w.readLine()
 		if err != nil {
 			return false, err
+		}
+		if long {
+			return false, w.push(value{k: kStr, big: true})
 		}
 		return false, w.push(w.strValue([]byte(unicodeLine(line)), kStr))
 	case 'T': // BINSTRING (py2 str -> str by default)
@@ -232,14 +353,19 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		_, err := w.top()
 		return false, err
 	case 's': // SETITEM
-		if _, err := w.pop(); err != nil {
+		v, err := w.pop()
+		if err != nil {
 			return false, err
 		}
-		if _, err := w.pop(); err != nil {
+		k, err := w.pop()
+		if err != nil {
 			return false, err
 		}
-		_, err := w.top()
-		return false, err
+		d, err := w.top()
+		if err != nil {
+			return false, err
+		}
+		return false, w.setItems(d, []value{k, v})
 	case 'u': // SETITEMS
 		items, err := w.popMark()
 		if err != nil {
@@ -252,17 +378,7 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		if d.k == kDict {
-			for i := 0; i+1 < len(items); i += 2 {
-				if items[i].k == kStr && joblibKeys[items[i].s] {
-					if d.items == nil {
-						d.items = new([]value)
-					}
-					*d.items = append(*d.items, items[i], items[i+1])
-				}
-			}
-		}
-		return false, nil
+		return false, w.setItems(d, items)
 	case 'b': // BUILD: state applied via __setstate__ or __dict__ update
 		state, err := w.pop()
 		if err != nil {
@@ -272,21 +388,28 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		if obj.inst > 0 && w.isJoblibWrapper(int(obj.inst-1)) {
-			return w.joblibArray(state)
-		}
-		return false, nil
+		return w.build(obj, state)
 	case 't': // TUPLE
 		items, err := w.popMark()
 		if err != nil {
 			return false, err
 		}
-		if len(items) <= 8 {
-			t := append([]value(nil), items...)
-			return false, w.push(value{k: kTuple, items: &t})
+		return false, w.push(w.tuple(items))
+	case 'd': // DICT
+		items, err := w.popMark()
+		if err != nil {
+			return false, err
 		}
-		return false, w.push(value{})
-	case 'l', 'd', 0x91: // LIST, DICT, FROZENSET
+		if len(items)%2 != 0 {
+			return false, w.brk("odd number of items for DICT")
+		}
+		w.dictSeq++
+		d := value{k: kDict, n: w.dictSeq}
+		if err := w.setItems(&d, items); err != nil {
+			return false, err
+		}
+		return false, w.push(d)
+	case 'l', 0x91: // LIST, FROZENSET
 		if _, err := w.popMark(); err != nil {
 			return false, err
 		}
@@ -296,9 +419,9 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		if len(w.stack) < n {
 			return false, w.brk("unpickling stack underflow")
 		}
-		items := append([]value(nil), w.stack[len(w.stack)-n:]...)
+		t := w.tuple(w.stack[len(w.stack)-n:])
 		w.stack = w.stack[:len(w.stack)-n]
-		return false, w.push(value{k: kTuple, items: &items})
+		return false, w.push(t)
 	case '0': // POP (pops a mark too when the stack above it is empty)
 		if len(w.stack) == 0 && len(w.meta) > 0 {
 			_, err := w.popMark()
@@ -316,12 +439,15 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		}
 		return false, w.push(*v)
 	case 'p': // PUT
-		line, err := w.readLine()
+		line, long, err := w.readLine()
 		if err != nil {
 			return false, err
 		}
-		idx, perr := strconv.ParseUint(string(line), 10, 64)
-		if perr != nil {
+		if long {
+			return false, errLongIndex
+		}
+		idx, ok := memoIndex(line)
+		if !ok {
 			return false, w.brk("invalid PUT index %q", truncate(string(line)))
 		}
 		v, err := w.top()
@@ -350,12 +476,15 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		}
 		return false, w.memoPut(uint64(w.memo.n), v)
 	case 'g': // GET
-		line, err := w.readLine()
+		line, long, err := w.readLine()
 		if err != nil {
 			return false, err
 		}
-		idx, perr := strconv.ParseUint(string(line), 10, 64)
-		if perr != nil {
+		if long {
+			return false, errLongIndex
+		}
+		idx, ok := memoIndex(line)
+		if !ok {
 			return false, w.brk("invalid GET index %q", truncate(string(line)))
 		}
 		return false, w.memoGet(idx)
@@ -370,32 +499,43 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		}
 		return false, w.memoGet(idx)
 	case 'c': // GLOBAL module\nname\n
-		mod, err := w.readLine()
+		mod, long1, err := w.readLine()
 		if err != nil {
+			w.tailModule(mod, "GLOBAL", at)
 			return false, err
 		}
 		m := string(mod) // GLOBAL and INST arguments are plain UTF-8, no escapes
-		name, err := w.readLine()
+		name, long2, err := w.readLine()
+		if err != nil {
+			w.tailImport(m, name, "GLOBAL", at)
+			return false, err
+		}
+		g, err := w.textImport(m, string(name), long1 || long2, "GLOBAL", at)
 		if err != nil {
 			return false, err
 		}
-		return false, w.push(w.addImport(m, string(name), "GLOBAL", at, false))
+		return false, w.push(g)
 	case 'i': // INST module\nname\n, args above the mark
-		mod, err := w.readLine()
+		mod, long1, err := w.readLine()
 		if err != nil {
+			w.tailModule(mod, "INST", at)
 			return false, err
 		}
 		m := string(mod)
-		name, err := w.readLine()
+		name, long2, err := w.readLine()
+		if err != nil {
+			w.tailImport(m, name, "INST", at)
+			return false, err
+		}
+		g, err := w.textImport(m, string(name), long1 || long2, "INST", at)
 		if err != nil {
 			return false, err
 		}
-		g := w.addImport(m, string(name), "INST", at, false)
 		if _, err := w.popMark(); err != nil {
 			return false, err
 		}
 		w.call(g)
-		return false, w.push(value{})
+		return false, w.push(value{inst: g.g + 1, obj: true})
 	case 0x93: // STACK_GLOBAL
 		name, err := w.pop()
 		if err != nil {
@@ -405,22 +545,33 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		if (mod.k == kStr && !mod.big) && (name.k == kStr && !name.big) {
-			return false, w.push(w.addImport(mod.s, name.s, "STACK_GLOBAL", at, false))
+		var g value
+		switch {
+		case mod.k == kStr && !mod.big && name.k == kStr && !name.big:
+			g, err = w.addImport(mod.s, name.s, "STACK_GLOBAL", at, false)
+		case (mod.k == kStr || mod.k == kOther || mod.k == kGlobal) && (name.k == kStr || name.k == kOther || name.k == kGlobal):
+			// A value produced by a call (or an untracked object, or a str
+			// too long to keep) could be a str at load time: the import
+			// cannot be resolved statically.
+			g, err = w.addImport(describe(mod), describe(name), "STACK_GLOBAL", at, true)
+		default:
+			return false, w.brk("STACK_GLOBAL requires str")
 		}
-		if mod.k == kOther || name.k == kOther || mod.k == kGlobal || name.k == kGlobal {
-			// A value produced by a call (or an untracked object) could be a
-			// str at load time: the import cannot be resolved statically.
-			return false, w.push(w.addImport(describe(mod), describe(name), "STACK_GLOBAL", at, true))
+		if err != nil {
+			return false, err
 		}
-		return false, w.brk("STACK_GLOBAL requires str")
+		return false, w.push(g)
 	case 0x82, 0x83, 0x84: // EXT1, EXT2, EXT4: copyreg extension registry
 		nb := map[byte]int{0x82: 1, 0x83: 2, 0x84: 4}[op]
 		code, err := w.lenArg(nb)
 		if err != nil {
 			return false, err
 		}
-		return false, w.push(w.addImport("copyreg", fmt.Sprintf("extension code %d", code), "EXT", at, false))
+		g, err := w.addImport("copyreg", fmt.Sprintf("extension code %d", code), "EXT", at, false)
+		if err != nil {
+			return false, err
+		}
+		return false, w.push(g)
 	case 'R': // REDUCE callable(args)
 		args, err := w.pop()
 		if err != nil {
@@ -431,10 +582,7 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 			return false, err
 		}
 		w.call(f)
-		if a := args.list(); w.isImport(f, "numpy", "dtype") && args.k == kTuple && len(a) > 0 && a[0].k == kStr {
-			return false, w.push(value{k: kDtype, s: a[0].s})
-		}
-		return false, w.push(w.instance(f))
+		return false, w.push(w.reduce(f, args))
 	case 0x81, 0x92: // NEWOBJ cls.__new__(cls, *args); NEWOBJ_EX adds kwargs
 		nargs := 1
 		if op == 0x92 {
@@ -450,7 +598,9 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 			return false, err
 		}
 		w.call(c)
-		return false, w.push(w.instance(c))
+		v := w.instance(c)
+		v.obj = true
+		return false, w.push(v)
 	case 'o': // OBJ: cls and args above the mark
 		items, err := w.popMark()
 		if err != nil {
@@ -460,23 +610,43 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 			return false, w.brk("OBJ without a class")
 		}
 		w.call(items[0])
-		return false, w.push(value{})
+		v := w.instance(items[0])
+		v.obj = true
+		return false, w.push(v)
 	case 'P': // PERSID
-		if _, err := w.readLine(); err != nil {
+		if _, _, err := w.readLine(); err != nil {
 			return false, err
 		}
 		w.res.PersIDs++
-		return false, w.push(value{})
+		return false, w.push(value{obj: true})
 	case 'Q': // BINPERSID
 		if _, err := w.pop(); err != nil {
 			return false, err
 		}
 		w.res.PersIDs++
-		return false, w.push(value{})
+		return false, w.push(value{obj: true})
 	default:
 		return false, w.brk("invalid opcode 0x%02x", op)
 	}
 	return false, nil
+}
+
+// textImport adds a GLOBAL/INST import; a name too long to keep cannot be
+// checked.
+func (w *walker) textImport(mod, name string, long bool, op string, at int64) (value, error) {
+	if long {
+		return w.addImport("<long name>", "<long name>", op, at, true)
+	}
+	return w.addImport(mod, name, op, at, false)
+}
+
+// memoIndex reads a PUT/GET index as CPython does (int(s, 10), >= 0).
+func memoIndex(line []byte) (uint64, bool) {
+	n, fits, ok := pyLong(line, 10)
+	if !ok || !fits || n < 0 {
+		return 0, false
+	}
+	return uint64(n), true
 }
 
 func (w *walker) instance(cls value) value {
@@ -484,6 +654,184 @@ func (w *walker) instance(cls value) value {
 		return value{inst: cls.g + 1}
 	}
 	return value{}
+}
+
+// reduce models f(*args) for the few results the walk tracks: dtypes and
+// joblib array wrappers. A wrapper made by calling its class ran __init__
+// (default attributes the walk cannot see): big marks it.
+func (w *walker) reduce(f, args value) value {
+	a := args.list()
+	switch {
+	case f.k != kGlobal:
+		return value{obj: true}
+	case w.isImport(f, "numpy", "dtype") && args.k == kTuple && len(a) > 0 && a[0].k == kStr && !a[0].big:
+		w.dictSeq++
+		_, object, ok := itemSize(a[0].s)
+		return value{k: kDtype, s: a[0].s, n: w.dictSeq, obj: object || !ok}
+	case w.isJoblibWrapper(int(f.g)):
+		return value{inst: f.g + 1, big: true, obj: true}
+	case (w.isImport(f, "copyreg", "_reconstructor") || w.isImport(f, "copyreg", "__newobj__") ||
+		w.isImport(f, "copyreg", "__newobj_ex__")) && args.k == kTuple && len(a) > 0:
+		// cls.__new__(cls) with no __init__ of cls: an instance of a[0].
+		v := w.instance(a[0])
+		v.obj = true
+		return v
+	}
+	v := w.instance(f)
+	v.obj = true
+	return v
+}
+
+// tuple keeps small tuples of plain values (shapes, dtype arguments and
+// state); nested containers inside are not followed, so every tracked
+// value stays small (see Limits.MaxHeld).
+func (w *walker) tuple(items []value) value {
+	obj := false
+	if len(items) > 9 {
+		for i := range items {
+			obj = obj || items[i].obj
+		}
+		return value{obj: obj}
+	}
+	t := make([]value, len(items))
+	copy(t, items)
+	for i := range t {
+		obj = obj || t[i].obj
+		if t[i].items != nil {
+			t[i].items = nil
+		}
+	}
+	return value{k: kTuple, items: &t, obj: obj}
+}
+
+// setItems records the joblib keys of a dict. Dicts are mutable and
+// shared: their keys live in the walker under the dict's identity (n), so
+// every copy of the value (stack, memo) sees the same object, as Python does.
+func (w *walker) setItems(d *value, items []value) error {
+	if d.k != kDict {
+		return nil
+	}
+	for i := range items {
+		if items[i].obj && !w.dictObj[d.n] {
+			if !w.hold(64) {
+				return errHeld
+			}
+			if w.dictObj == nil {
+				w.dictObj = map[int64]bool{}
+			}
+			w.dictObj[d.n] = true
+		}
+	}
+	for i := 0; i+1 < len(items); i += 2 {
+		k := items[i]
+		if k.k != kStr || k.big {
+			continue
+		}
+		slot := -1
+		switch k.s {
+		case "shape":
+			slot = 0
+		case "dtype":
+			slot = 1
+		case "numpy_array_alignment_bytes":
+			slot = 2
+		}
+		if slot < 0 {
+			continue
+		}
+		js := w.dicts[d.n]
+		if js == nil {
+			if !w.hold(512) {
+				return errHeld
+			}
+			if w.dicts == nil {
+				w.dicts = map[int64]*dictKeys{}
+			}
+			js = &dictKeys{}
+			w.dicts[d.n] = js
+		}
+		v := items[i+1]
+		if v.k == kTuple && v.items != nil { // copy: the tuple is immutable
+			t := append([]value(nil), *v.items...)
+			v.items = &t
+		}
+		js.v[slot], js.has[slot] = v, true
+	}
+	return nil
+}
+
+type dictKeys struct {
+	v   [3]value // shape, dtype, numpy_array_alignment_bytes
+	has [3]bool
+}
+
+// build models BUILD: joblib reads an array after BUILD of its wrapper,
+// and a dtype's state can change its layout.
+func (w *walker) build(obj *value, state value) (bool, error) {
+	if obj.k == kDtype && !standardDtypeState(state) {
+		// The dtype object is shared by every copy of it: its new layout
+		// is kept under its identity.
+		if !w.hold(64) {
+			return false, errHeld
+		}
+		if w.dtypes == nil {
+			w.dtypes = map[int64]dtypeState{}
+		}
+		w.dtypes[obj.n] = w.dtypeFromState(state)
+	}
+	if obj.inst > 0 && !w.plain && w.isJoblibWrapper(int(obj.inst-1)) {
+		return w.joblibArray(*obj, state)
+	}
+	return false, nil
+}
+
+// dtypeState is what BUILD (numpy's dtype.__setstate__) changed: the item
+// size of flexible types and whether fields or a subarray hold objects.
+type dtypeState struct {
+	elsize  int64 // -1: as the type string says
+	obj     bool
+	unknown bool // a state the walk cannot follow
+}
+
+// dtypeFromState reads (version, byteorder, subarray, names, fields,
+// elsize, alignment, flags[, metadata]).
+func (w *walker) dtypeFromState(s value) dtypeState {
+	t := s.list()
+	if s.k != kTuple || len(t) < 8 || len(t) > 9 || t[5].k != kInt || t[5].big {
+		return dtypeState{unknown: true}
+	}
+	st := dtypeState{elsize: t[5].n}
+	// names (t[3]) only orders the fields: numpy requires a tuple of str
+	// there, so it cannot make the layout hold objects; the subarray (t[2])
+	// and the fields (t[4]) can. A long names tuple is not kept (tuple), so
+	// judging it would call every record dtype with over nine fields
+	// "objects" and read its array bytes as a pickle.
+	for _, i := range [...]int{2, 4} {
+		switch {
+		case t[i].k == kNone:
+		case t[i].k == kDict:
+			st.obj = st.obj || w.dictObj[t[i].n]
+		case t[i].k == kTuple && t[i].items == nil:
+			// A tuple nested in the state tuple is not kept: its obj bit is.
+			st.obj = st.obj || t[i].obj
+		case t[i].k == kTuple:
+			st.obj = st.obj || t[i].obj
+		default:
+			st.obj = true // an untracked value: assume objects
+		}
+	}
+	return st
+}
+
+// standardDtypeState is numpy's own state for a plain dtype: (version,
+// byteorder, None, None, None, -1, -1, flags[, metadata]) leaves the item
+// size as the type string says.
+func standardDtypeState(s value) bool {
+	t := s.list()
+	if s.k != kTuple || (len(t) != 8 && len(t) != 9) {
+		return false
+	}
+	return t[2].k == kNone && t[3].k == kNone && t[4].k == kNone && t[5].k == kInt && !t[5].big && t[5].n == -1
 }
 
 func (w *walker) isJoblibWrapper(i int) bool {

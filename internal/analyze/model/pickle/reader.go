@@ -118,20 +118,46 @@ func (b *rd) skip(n uint64) bool {
 	return true
 }
 
-// line returns the bytes up to '\n' (excluded), at most max long.
-func (b *rd) line(max int) ([]byte, bool) {
+// line returns the bytes up to '\n' (excluded). A line longer than the
+// buffer (CPython reads lines of any length) is consumed through its '\n'
+// without being kept: long reports it. ok is false at the end of the data;
+// s then holds the unterminated tail (consumed), which Python's pure
+// unpickler still uses as a line.
+func (b *rd) line() (s []byte, long, ok bool) {
 	for scanned := 0; ; {
 		if i := bytes.IndexByte(b.buf[b.pos+scanned:b.end], '\n'); i >= 0 {
 			s := b.buf[b.pos : b.pos+scanned+i]
 			b.pos += scanned + i + 1
-			return s, true
+			return s, false, true
 		}
 		scanned = b.end - b.pos
-		if scanned >= max || scanned >= len(b.buf) || b.eof {
-			return nil, false
+		if b.eof {
+			s := b.buf[b.pos:b.end]
+			b.pos = b.end
+			return s, false, false
+		}
+		if scanned >= len(b.buf) {
+			return nil, true, b.skipLine()
 		}
 		if !b.fill(scanned+1) && b.end-b.pos <= scanned {
-			return nil, false
+			s := b.buf[b.pos:b.end]
+			b.pos = b.end
+			return s, false, false
+		}
+	}
+}
+
+// skipLine discards bytes through the next '\n'.
+func (b *rd) skipLine() bool {
+	for {
+		if i := bytes.IndexByte(b.buf[b.pos:b.end], '\n'); i >= 0 {
+			b.pos += i + 1
+			return true
+		}
+		b.base += int64(b.end)
+		b.pos, b.end = 0, 0
+		if b.eof || !b.fill(1) {
+			return false
 		}
 	}
 }

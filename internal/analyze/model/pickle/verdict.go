@@ -1,9 +1,6 @@
 package pickle
 
-import (
-	"strings"
-	"unicode"
-)
+import "strings"
 
 // Kind is the verdict on one imported callable.
 type Kind int
@@ -63,6 +60,85 @@ var dangerousModules = map[string]string{
 	"tensorflow.io": "touches files", "builtins.__import__": "imports arbitrary code",
 	"sqlite3": "touches files", "dbm": "touches files", "mmap": "maps files",
 	"site": "runs startup code", "sysconfig": "reaches interpreter internals", "builtins.open": "opens files",
+	// Name resolvers, source runners, file/socket/thread classes and
+	// loaders, found by reviewing the stdlib and the ML libraries.
+	"pkgutil":                    "resolves names to objects (resolve_name) and imports packages",
+	"logging":                    "resolves names (logging.config._resolve), writes files and opens sockets (handlers)",
+	"_osx_support":               "runs shell commands (_read_output)",
+	"_aix_support":               "runs processes",
+	"_xxsubinterpreters":         "runs Python source in a subinterpreter (run_string)",
+	"_interpreters":              "runs Python source in a subinterpreter",
+	"_xxinterpchannels":          "reaches subinterpreters",
+	"test":                       "runs Python scripts (test.support.script_helper)",
+	"unittest":                   "resolves names to objects (unittest.mock._importer, patch)",
+	"zipimport":                  "imports code from archives",
+	"modulefinder":               "imports and runs module code",
+	"py_compile":                 "compiles and writes files",
+	"tkinter":                    "runs Tcl code (Tcl().eval can exec)",
+	"_tkinter":                   "runs Tcl code",
+	"antigravity":                "opens a browser on import",
+	"gzip":                       "opens and writes files (GzipFile)",
+	"bz2":                        "opens and writes files (BZ2File)",
+	"lzma":                       "opens and writes files (LZMAFile)",
+	"wave":                       "opens and writes files",
+	"aifc":                       "opens and writes files",
+	"sunau":                      "opens and writes files",
+	"linecache":                  "reads any file",
+	"tokenize":                   "opens files",
+	"configparser":               "reads files",
+	"netrc":                      "reads credential files",
+	"mailcap":                    "runs commands from mailcap entries",
+	"cgi":                        "runs CGI helpers",
+	"cgitb":                      "writes files",
+	"asyncore":                   "opens network connections",
+	"asynchat":                   "opens network connections",
+	"smtpd":                      "opens network connections",
+	"selectors":                  "waits on sockets",
+	"select":                     "waits on sockets",
+	"syslog":                     "writes to the system log",
+	"readline":                   "writes history files",
+	"_pyio":                      "opens files",
+	"imp":                        "imports arbitrary code",
+	"_imp":                       "imports arbitrary code",
+	"numpy.ctypeslib":            "loads native libraries",
+	"numpy.lib.npyio":            "loads nested pickles and writes files",
+	"numpy.lib._npyio_impl":      "loads nested pickles and writes files",
+	"numpy.lib.format":           "loads nested pickles (read_array) and writes files (open_memmap)",
+	"numpy._pytesttester":        "runs pytest",
+	"numpy.lib.utils":            "reaches source and runs lookups",
+	"sklearn.utils._testing":     "runs Python scripts (assert_run_python_script_without_output)",
+	"sklearn.datasets":           "downloads and writes files",
+	"sklearn.utils._joblib":      "re-exports joblib (nested pickle loads)",
+	"sklearn.externals":          "re-exports vendored loaders",
+	"scipy._lib._testutils":      "runs pytest",
+	"scipy.io":                   "reads and writes files (loadmat, savemat)",
+	"pandas.core.computation":    "evaluates expressions (pandas.eval)",
+	"pandas.util._tester":        "runs pytest",
+	"mlflow":                     "downloads, loads and runs models",
+	"torch.distributed":          "opens network connections (rpc)",
+	"torch.ops":                  "calls native operators by name",
+	"torch._ops":                 "calls native operators by name",
+	"torch.utils.data.datapipes": "runs callables and reads files",
+	"torch.testing":              "runs Python code",
+	"torch.fx":                   "generates and runs Python code",
+	"torch.export":               "loads and runs exported programs",
+	"tensorflow":                 "reads and writes files, runs ops",
+	"keras":                      "loads models that run code",
+	"huggingface_hub":            "downloads files",
+	"transformers":               "downloads and runs code (trust_remote_code)",
+	"onnx":                       "loads models and reads files",
+	"skops":                      "loads models",
+	"pexpect":                    "runs processes",
+	"sh":                         "runs processes",
+	"plumbum":                    "runs processes",
+	"fabric":                     "runs remote commands",
+	"paramiko":                   "opens network connections",
+	"yaml":                       "constructs arbitrary objects (unsafe loaders)",
+	"jinja2":                     "compiles and runs templates",
+	"IPython":                    "runs Python code",
+	"pytest":                     "runs test code",
+	"_pytest":                    "runs test code",
+	"nose":                       "runs test code",
 }
 
 // dangerousNames are single callables in otherwise unremarkable modules.
@@ -89,15 +165,210 @@ var dangerousNames = map[string]string{
 	"logging.config.fileConfig": "instantiates arbitrary callables",
 	"code.interact":             "runs Python code", "random._os": "executes shell commands",
 	"collections._sys": "reaches interpreter internals",
+	"pydoc.locate":     "resolves names to objects", "pkgutil.resolve_name": "resolves names to objects",
+	"logging.config._resolve": "resolves names to objects", "_osx_support._read_output": "runs shell commands",
+	"_xxsubinterpreters.run_string": "runs Python source", "torch._utils._import_dotted_name": "resolves names to objects",
+	"numpy.memmap": "creates and writes files", "numpy.core.memmap": "creates and writes files",
+	"numpy.genfromtxt": "reads files", "numpy.fromregex": "reads files",
+	"numpy.savez": "writes files", "numpy.savez_compressed": "writes files",
+	"pandas.eval": "evaluates expressions", "pandas.read_table": "reads files", "pandas.read_json": "reads files and URLs",
+	"pandas.read_html": "reads URLs", "pandas.read_sql": "runs SQL", "pandas.read_parquet": "reads files",
+	"pandas.read_feather": "reads files", "pandas.read_excel": "reads files", "pandas.read_hdf": "reads files",
+	"pandas.core.frame.DataFrame.eval": "evaluates expressions", "pandas.core.frame.DataFrame.query": "evaluates expressions",
+	"pandas.DataFrame.eval": "evaluates expressions", "pandas.DataFrame.query": "evaluates expressions",
+	"scipy.sparse.load_npz": "loads files", "scipy.sparse._matrix_io.load_npz": "loads files",
+	"copyreg.add_extension": "changes the pickle extension registry",
+}
+
+// CloudpickleHelpers are cloudpickle's reconstruction helpers (and the
+// builtins it hands them): a pickle that needs only these beyond the
+// allowlist rebuilds functions and classes from pickled bytecode, which is
+// how MLflow ships a python_model. It runs code by design (MLG108). The
+// names come from cloudpickle's own reducers and real mlflow.pyfunc output.
+var CloudpickleHelpers = map[string]bool{}
+
+func init() {
+	for _, mod := range []string{"cloudpickle.cloudpickle", "cloudpickle.cloudpickle_fast", "cloudpickle"} {
+		for _, n := range []string{"_builtin_type", "_make_function", "_make_empty_cell", "_make_cell",
+			"_make_skeleton_class", "_make_skeleton_enum", "_make_typevar", "_class_setstate", "_function_setstate",
+			"_make_dict_keys", "_make_dict_values", "_make_dict_items", "_file_reconstructor",
+			"_get_dataclass_field_type_sentinel", "subimport", "dynamic_subimport",
+			// cloudpickle < 2
+			"_fill_function", "_make_skel_func", "_rehydrate_skeleton_class", "_create_parametrized_type_hint"} {
+			CloudpickleHelpers[mod+"."+n] = true
+		}
+	}
+	CloudpickleHelpers["builtins.type"] = true
 }
 
 // safeNames are exact callables whose construction or call cannot run code
-// beyond building data. Only exact (module, name) pairs qualify.
+// beyond building data. Only exact (module, name) pairs qualify: no module
+// prefix is trusted, since packages re-export file, socket and thread
+// classes (gzip.GzipFile under sklearn).
 var safeNames = map[string]bool{}
 
-// safeClassModules: classes (upper-case names) from these module trees are
-// plain estimators or data containers.
-var safeClassModules = []string{"sklearn", "xgboost", "lightgbm", "catboost", "scipy.sparse", "torch.nn.modules", "torch.nn.parameter"}
+// recordedSafe is every callable that real models import, recorded by a
+// find_class hook while loading what the test venv's libraries produce:
+// every scikit-learn estimator that fits on a tiny dataset (and the meta
+// estimators, pipelines, column transformers, searches), pickled with
+// protocols 2-5, cloudpickle and joblib with every compressor; numpy and
+// pandas values; MLflow sklearn models (testdata/record_real.py and record_meta.py). Each
+// was reviewed: estimators, data containers and numeric functions; none
+// writes files, opens sockets, starts threads or processes, or resolves
+// names. functools.partial forwards calls only to a callable that is
+// itself imported (and judged) by the pickle; sklearn's newObj helpers
+// are cls.__new__(cls), like copyreg.__newobj__.
+var recordedSafe = map[string][]string{
+	"_codecs":                        {"encode"},
+	"builtins":                       {"bytes", "slice"},
+	"functools":                      {"partial"},
+	"joblib.numpy_pickle":            {"NumpyArrayWrapper"},
+	"numpy":                          {"dtype", "float64", "int64", "log1p", "mean", "ndarray", "number"},
+	"numpy._core.multiarray":         {"_reconstruct", "scalar"},
+	"numpy._core.numeric":            {"_frombuffer"},
+	"numpy.ma":                       {"MaskedArray"},
+	"numpy.ma.core":                  {"_mareconstruct"},
+	"numpy.random._mt19937":          {"MT19937"},
+	"numpy.random._pcg64":            {"PCG64"},
+	"numpy.random._pickle":           {"__bit_generator_ctor", "__generator_ctor", "__randomstate_ctor"},
+	"numpy.random.bit_generator":     {"SeedSequence", "__pyx_unpickle_SeedSequence"},
+	"pandas":                         {"DataFrame", "Index", "RangeIndex", "Series", "StringDtype"},
+	"pandas._libs.internals":         {"_unpickle_block"},
+	"pandas.arrays":                  {"ArrowStringArray"},
+	"pandas.core.indexes.base":       {"_new_Index"},
+	"pandas.core.internals.managers": {"BlockManager", "SingleBlockManager"},
+	"pyarrow.lib":                    {"_restore_array", "py_buffer", "type_for_alias"},
+	"scipy._lib.array_api_compat.numpy._aliases":                 {"asarray"},
+	"scipy.interpolate._bsplines":                                {"BSpline"},
+	"scipy.sparse._csr":                                          {"csr_matrix"},
+	"sklearn._loss._loss":                                        {"CyHalfBinomialLoss", "CyHalfGammaLoss", "CyHalfMultinomialLoss", "CyHalfPoissonLoss", "CyHalfSquaredError", "CyHalfTweedieLossIdentity", "__pyx_unpickle_CyHalfMultinomialLoss"},
+	"sklearn._loss.link":                                         {"IdentityLink", "Interval", "LogLink", "LogitLink", "MultinomialLogit"},
+	"sklearn._loss.loss":                                         {"HalfBinomialLoss", "HalfGammaLoss", "HalfMultinomialLoss", "HalfPoissonLoss", "HalfSquaredError", "HalfTweedieLossIdentity"},
+	"sklearn.calibration":                                        {"CalibratedClassifierCV", "_CalibratedClassifier", "_SigmoidCalibration"},
+	"sklearn.cluster._affinity_propagation":                      {"AffinityPropagation"},
+	"sklearn.cluster._agglomerative":                             {"AgglomerativeClustering", "FeatureAgglomeration"},
+	"sklearn.cluster._bicluster":                                 {"SpectralBiclustering", "SpectralCoclustering"},
+	"sklearn.cluster._birch":                                     {"Birch", "_CFNode", "_CFSubcluster"},
+	"sklearn.cluster._bisect_k_means":                            {"BisectingKMeans", "_BisectingTree"},
+	"sklearn.cluster._dbscan":                                    {"DBSCAN"},
+	"sklearn.cluster._hdbscan.hdbscan":                           {"HDBSCAN"},
+	"sklearn.cluster._kmeans":                                    {"KMeans", "MiniBatchKMeans", "_kmeans_single_lloyd"},
+	"sklearn.cluster._mean_shift":                                {"MeanShift"},
+	"sklearn.cluster._optics":                                    {"OPTICS"},
+	"sklearn.cluster._spectral":                                  {"SpectralClustering"},
+	"sklearn.compose._column_transformer":                        {"ColumnTransformer", "make_column_selector"},
+	"sklearn.compose._target":                                    {"TransformedTargetRegressor"},
+	"sklearn.covariance._elliptic_envelope":                      {"EllipticEnvelope"},
+	"sklearn.covariance._empirical_covariance":                   {"EmpiricalCovariance"},
+	"sklearn.covariance._graph_lasso":                            {"GraphicalLasso", "GraphicalLassoCV"},
+	"sklearn.covariance._robust_covariance":                      {"MinCovDet"},
+	"sklearn.covariance._shrunk_covariance":                      {"LedoitWolf", "OAS", "ShrunkCovariance"},
+	"sklearn.cross_decomposition._pls":                           {"CCA", "PLSCanonical", "PLSRegression", "PLSSVD"},
+	"sklearn.decomposition._dict_learning":                       {"DictionaryLearning", "MiniBatchDictionaryLearning"},
+	"sklearn.decomposition._factor_analysis":                     {"FactorAnalysis"},
+	"sklearn.decomposition._fastica":                             {"FastICA"},
+	"sklearn.decomposition._incremental_pca":                     {"IncrementalPCA"},
+	"sklearn.decomposition._kernel_pca":                          {"KernelPCA"},
+	"sklearn.decomposition._lda":                                 {"LatentDirichletAllocation"},
+	"sklearn.decomposition._nmf":                                 {"MiniBatchNMF", "NMF"},
+	"sklearn.decomposition._pca":                                 {"PCA"},
+	"sklearn.decomposition._sparse_pca":                          {"MiniBatchSparsePCA", "SparsePCA"},
+	"sklearn.decomposition._truncated_svd":                       {"TruncatedSVD"},
+	"sklearn.discriminant_analysis":                              {"LinearDiscriminantAnalysis", "QuadraticDiscriminantAnalysis"},
+	"sklearn.dummy":                                              {"DummyClassifier", "DummyRegressor"},
+	"sklearn.ensemble._bagging":                                  {"BaggingClassifier", "BaggingRegressor"},
+	"sklearn.ensemble._forest":                                   {"ExtraTreesClassifier", "ExtraTreesRegressor", "RandomForestClassifier", "RandomForestRegressor", "RandomTreesEmbedding"},
+	"sklearn.ensemble._gb":                                       {"GradientBoostingClassifier", "GradientBoostingRegressor"},
+	"sklearn.ensemble._hist_gradient_boosting.binning":           {"_BinMapper"},
+	"sklearn.ensemble._hist_gradient_boosting.gradient_boosting": {"HistGradientBoostingClassifier", "HistGradientBoostingRegressor"},
+	"sklearn.ensemble._hist_gradient_boosting.predictor":         {"TreePredictor"},
+	"sklearn.ensemble._iforest":                                  {"IsolationForest"},
+	"sklearn.ensemble._stacking":                                 {"StackingClassifier", "StackingRegressor"},
+	"sklearn.ensemble._voting":                                   {"VotingClassifier", "VotingRegressor"},
+	"sklearn.ensemble._weight_boosting":                          {"AdaBoostClassifier", "AdaBoostRegressor"},
+	"sklearn.feature_extraction._dict_vectorizer":                {"DictVectorizer"},
+	"sklearn.feature_extraction._hash":                           {"FeatureHasher"},
+	"sklearn.feature_extraction.image":                           {"PatchExtractor"},
+	"sklearn.feature_extraction.text":                            {"CountVectorizer", "HashingVectorizer", "TfidfTransformer", "TfidfVectorizer"},
+	"sklearn.feature_selection._from_model":                      {"SelectFromModel"},
+	"sklearn.feature_selection._rfe":                             {"RFE", "RFECV"},
+	"sklearn.feature_selection._sequential":                      {"SequentialFeatureSelector"},
+	"sklearn.feature_selection._univariate_selection":            {"GenericUnivariateSelect", "SelectFdr", "SelectFpr", "SelectFwe", "SelectKBest", "SelectPercentile", "f_classif"},
+	"sklearn.feature_selection._variance_threshold":              {"VarianceThreshold"},
+	"sklearn.frozen._frozen":                                     {"FrozenEstimator"},
+	"sklearn.gaussian_process._gpc":                              {"GaussianProcessClassifier", "_BinaryGaussianProcessClassifierLaplace"},
+	"sklearn.gaussian_process._gpr":                              {"GaussianProcessRegressor"},
+	"sklearn.gaussian_process.kernels":                           {"ConstantKernel", "Product", "RBF"},
+	"sklearn.impute._base":                                       {"MissingIndicator", "SimpleImputer"},
+	"sklearn.impute._iterative":                                  {"IterativeImputer", "_ImputerTriplet"},
+	"sklearn.impute._knn":                                        {"KNNImputer"},
+	"sklearn.isotonic":                                           {"IsotonicRegression"},
+	"sklearn.kernel_approximation":                               {"AdditiveChi2Sampler", "Nystroem", "PolynomialCountSketch", "RBFSampler", "SkewedChi2Sampler"},
+	"sklearn.kernel_ridge":                                       {"KernelRidge"},
+	"sklearn.linear_model._base":                                 {"LinearRegression"},
+	"sklearn.linear_model._bayes":                                {"ARDRegression", "BayesianRidge"},
+	"sklearn.linear_model._coordinate_descent":                   {"ElasticNet", "ElasticNetCV", "Lasso", "LassoCV", "MultiTaskElasticNet", "MultiTaskElasticNetCV", "MultiTaskLasso", "MultiTaskLassoCV"},
+	"sklearn.linear_model._glm.glm":                              {"GammaRegressor", "PoissonRegressor", "TweedieRegressor"},
+	"sklearn.linear_model._huber":                                {"HuberRegressor"},
+	"sklearn.linear_model._least_angle":                          {"Lars", "LarsCV", "LassoLars", "LassoLarsCV", "LassoLarsIC"},
+	"sklearn.linear_model._logistic":                             {"LogisticRegression", "LogisticRegressionCV"},
+	"sklearn.linear_model._omp":                                  {"OrthogonalMatchingPursuit", "OrthogonalMatchingPursuitCV"},
+	"sklearn.linear_model._passive_aggressive":                   {"PassiveAggressiveClassifier", "PassiveAggressiveRegressor"},
+	"sklearn.linear_model._perceptron":                           {"Perceptron"},
+	"sklearn.linear_model._quantile":                             {"QuantileRegressor"},
+	"sklearn.linear_model._ransac":                               {"RANSACRegressor"},
+	"sklearn.linear_model._ridge":                                {"Ridge", "RidgeCV", "RidgeClassifier", "RidgeClassifierCV"},
+	"sklearn.linear_model._sgd_fast":                             {"Hinge"},
+	"sklearn.linear_model._stochastic_gradient":                  {"SGDClassifier", "SGDOneClassSVM", "SGDRegressor"},
+	"sklearn.linear_model._theil_sen":                            {"TheilSenRegressor"},
+	"sklearn.manifold._classical_mds":                            {"ClassicalMDS"},
+	"sklearn.manifold._isomap":                                   {"Isomap"},
+	"sklearn.manifold._locally_linear":                           {"LocallyLinearEmbedding"},
+	"sklearn.manifold._mds":                                      {"MDS"},
+	"sklearn.manifold._spectral_embedding":                       {"SpectralEmbedding"},
+	"sklearn.manifold._t_sne":                                    {"TSNE"},
+	"sklearn.metrics._classification":                            {"accuracy_score", "balanced_accuracy_score", "f1_score"},
+	"sklearn.metrics._dist_metrics":                              {"EuclideanDistance64", "newObj"},
+	"sklearn.metrics._scorer":                                    {"_CurveScorer", "_PassthroughScorer", "_Scorer"},
+	"sklearn.mixture._bayesian_mixture":                          {"BayesianGaussianMixture"},
+	"sklearn.mixture._gaussian_mixture":                          {"GaussianMixture"},
+	"sklearn.model_selection._classification_threshold":          {"FixedThresholdClassifier", "TunedThresholdClassifierCV"},
+	"sklearn.model_selection._search":                            {"GridSearchCV", "RandomizedSearchCV"},
+	"sklearn.model_selection._search_successive_halving":         {"HalvingGridSearchCV"},
+	"sklearn.model_selection._split":                             {"StratifiedKFold"},
+	"sklearn.multiclass":                                         {"OneVsOneClassifier", "OneVsRestClassifier", "OutputCodeClassifier", "_ConstantPredictor"},
+	"sklearn.multioutput":                                        {"ClassifierChain", "MultiOutputClassifier", "MultiOutputRegressor", "RegressorChain"},
+	"sklearn.naive_bayes":                                        {"BernoulliNB", "CategoricalNB", "ComplementNB", "GaussianNB", "MultinomialNB"},
+	"sklearn.neighbors._classification":                          {"KNeighborsClassifier", "RadiusNeighborsClassifier"},
+	"sklearn.neighbors._graph":                                   {"KNeighborsTransformer", "RadiusNeighborsTransformer"},
+	"sklearn.neighbors._kd_tree":                                 {"KDTree", "newObj"},
+	"sklearn.neighbors._kde":                                     {"KernelDensity"},
+	"sklearn.neighbors._lof":                                     {"LocalOutlierFactor"},
+	"sklearn.neighbors._nca":                                     {"NeighborhoodComponentsAnalysis"},
+	"sklearn.neighbors._nearest_centroid":                        {"NearestCentroid"},
+	"sklearn.neighbors._regression":                              {"KNeighborsRegressor", "RadiusNeighborsRegressor"},
+	"sklearn.neighbors._unsupervised":                            {"NearestNeighbors"},
+	"sklearn.neural_network._multilayer_perceptron":              {"MLPClassifier", "MLPRegressor"},
+	"sklearn.neural_network._rbm":                                {"BernoulliRBM"},
+	"sklearn.neural_network._stochastic_optimizers":              {"AdamOptimizer"},
+	"sklearn.pipeline":                                           {"FeatureUnion", "Pipeline"},
+	"sklearn.preprocessing._data":                                {"Binarizer", "KernelCenterer", "MaxAbsScaler", "MinMaxScaler", "Normalizer", "PowerTransformer", "QuantileTransformer", "RobustScaler", "StandardScaler"},
+	"sklearn.preprocessing._discretization":                      {"KBinsDiscretizer"},
+	"sklearn.preprocessing._encoders":                            {"OneHotEncoder", "OrdinalEncoder"},
+	"sklearn.preprocessing._function_transformer":                {"FunctionTransformer"},
+	"sklearn.preprocessing._label":                               {"LabelBinarizer", "LabelEncoder", "MultiLabelBinarizer"},
+	"sklearn.preprocessing._polynomial":                          {"PolynomialFeatures", "SplineTransformer"},
+	"sklearn.preprocessing._target_encoder":                      {"TargetEncoder"},
+	"sklearn.random_projection":                                  {"GaussianRandomProjection", "SparseRandomProjection"},
+	"sklearn.semi_supervised._label_propagation":                 {"LabelPropagation", "LabelSpreading"},
+	"sklearn.semi_supervised._self_training":                     {"SelfTrainingClassifier"},
+	"sklearn.svm._classes":                                       {"LinearSVC", "LinearSVR", "NuSVC", "NuSVR", "OneClassSVM", "SVC", "SVR"},
+	"sklearn.tree._classes":                                      {"DecisionTreeClassifier", "DecisionTreeRegressor", "ExtraTreeClassifier", "ExtraTreeRegressor"},
+	"sklearn.tree._tree":                                         {"Tree"},
+	"sklearn.utils._bunch":                                       {"Bunch"},
+	"sklearn.utils._metadata_requests":                           {"MetadataRequest", "MethodMetadataRequest"},
+	"sklearn.utils.validation":                                   {"check_array"},
+}
 
 func init() {
 	add := func(mod string, names ...string) {
@@ -153,10 +424,42 @@ func init() {
 	add("scipy.sparse._csc", "csc_matrix", "csc_array")
 	add("sklearn.tree._tree", "Tree")
 	add("sklearn._loss.link", "Interval")
-}
-
-func hasModulePrefix(qual, mod string) bool {
-	return qual == mod || strings.HasPrefix(qual, mod+".")
+	for mod, names := range recordedSafe {
+		add(mod, names...)
+	}
+	// Reviewed by hand (libraries not in the test venv, or formats the
+	// recording did not produce): sparse matrix containers and torch.nn
+	// layers, the classes a whole-module torch.save pickles. All hold data;
+	// none touches files, sockets, threads or processes.
+	for _, f := range []string{"coo", "lil", "dok", "bsr", "dia"} {
+		add("scipy.sparse._"+f, f+"_matrix", f+"_array")
+	}
+	add("scipy.sparse._csr", "csr_array")
+	torchNN := map[string][]string{
+		"linear":        {"Linear", "Identity", "Bilinear", "LazyLinear"},
+		"container":     {"Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"},
+		"activation":    {"ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softplus", "Hardswish", "Hardsigmoid", "Hardtanh", "MultiheadAttention", "GLU"},
+		"conv":          {"Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"},
+		"batchnorm":     {"BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm"},
+		"instancenorm":  {"InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"},
+		"normalization": {"LayerNorm", "GroupNorm", "LocalResponseNorm", "RMSNorm"},
+		"pooling":       {"MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d"},
+		"dropout":       {"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout"},
+		"sparse":        {"Embedding", "EmbeddingBag"},
+		"rnn":           {"RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"},
+		"flatten":       {"Flatten", "Unflatten"},
+		"padding":       {"ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d"},
+		"upsampling":    {"Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"},
+		"pixelshuffle":  {"PixelShuffle", "PixelUnshuffle"},
+		"transformer":   {"Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer", "TransformerDecoderLayer"},
+		"loss":          {"CrossEntropyLoss", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss", "SmoothL1Loss", "HuberLoss"},
+	}
+	for mod, names := range torchNN {
+		add("torch.nn.modules."+mod, names...)
+	}
+	add("mlflow.pyfunc.model", "PythonModel") // the abstract base of cloudpickled python models
+	add("mlflow.models.signature", "_TypeHints")
+	add("copyreg", "__newobj__", "__newobj_ex__")
 }
 
 // dangerous checks one fully qualified candidate against the denylists.
@@ -180,7 +483,7 @@ func dangerous(qual string) (string, bool) {
 func Classify(imp Import) Verdict {
 	qual := Qualified(imp.Module, imp.Name)
 	if imp.Computed {
-		return Verdict{Kind: Dangerous, Resolved: qual, Reason: "is computed at load time (STACK_GLOBAL on a call result), so it cannot be checked"}
+		return Verdict{Kind: Dangerous, Resolved: qual, Reason: "cannot be resolved statically (a STACK_GLOBAL on a call result, or a name too long to keep), so it cannot be checked"}
 	}
 	if imp.Opcode == "EXT" {
 		return Verdict{Kind: Unknown, Resolved: qual, Reason: "resolves through the copyreg extension registry of the loading process"}
@@ -205,13 +508,6 @@ func Classify(imp Import) Verdict {
 			}
 			if r, ok := dangerous("builtins." + cand); ok && i > 0 {
 				return Verdict{Kind: Dangerous, Resolved: "builtins." + cand, Reason: r}
-			}
-		}
-	}
-	if !strings.Contains(imp.Name, ".") && imp.Name != "" && unicode.IsUpper(rune(imp.Name[0])) {
-		for _, m := range safeClassModules {
-			if hasModulePrefix(imp.Module, m) {
-				return Verdict{Kind: Safe, Resolved: qual}
 			}
 		}
 	}
