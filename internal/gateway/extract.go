@@ -109,6 +109,7 @@ func walkJSON(dec *json.Decoder, depth int) (any, error) {
 		case '{':
 			obj := map[string]any{}
 			folded := map[string]string{}
+			camel := map[string]string{}
 			for dec.More() {
 				kt, err := dec.Token()
 				if err != nil {
@@ -123,6 +124,12 @@ func walkJSON(dec *json.Decoder, depth int) (any, error) {
 					return nil, fmt.Errorf("%w: JSON key %q given twice (as %q)", ErrAmbiguous, k, prev)
 				}
 				folded[f] = k
+				// A proto field spelt both snake_case and camelCase: MLflow
+				// refuses it too, at any depth.
+				if prev, dup := camel[jsonName(k)]; dup {
+					return nil, fmt.Errorf("%w: JSON keys %q and %q name one field", ErrAmbiguous, prev, k)
+				}
+				camel[jsonName(k)] = k
 				v, err := walkJSON(dec, depth+1)
 				if err != nil {
 					return nil, err

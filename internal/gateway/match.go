@@ -74,7 +74,19 @@ func NewRouter(table []Route) (*Router, error) {
 			}
 		}
 	}
-	sort.SliceStable(rs, func(i, j int) bool { return rs[i].vars < rs[j].vars })
+	// Static rows first; then the row with more literal text (werkzeug
+	// prefers the more specific rule, e.g. <path:name>/versions over
+	// <path:name>).
+	sort.SliceStable(rs, func(i, j int) bool {
+		if (rs[i].vars == 0) != (rs[j].vars == 0) {
+			return rs[i].vars == 0
+		}
+		li, lj := len(varRE.ReplaceAllString(rs[i].Pattern, "")), len(varRE.ReplaceAllString(rs[j].Pattern, ""))
+		if li != lj {
+			return li > lj
+		}
+		return rs[i].vars < rs[j].vars
+	})
 	return &Router{routes: rs}, nil
 }
 

@@ -276,7 +276,9 @@ func adminRoutes(note string) []Route {
 	add(v2+"webhooks", "GET", "POST")
 	add(v2+"webhooks/<webhook_id>", "GET", "PATCH", "DELETE")
 	add(v2+"webhooks/<webhook_id>/test", "POST")
-	t = append(t, Route{Method: "POST", Pattern: "/api/2.0mlflow/experiments/search-datasets", Kind: KindAdmin, NoAjax: true, Note: "MLflow's misspelt REST path"})
+	for _, p := range []string{"/api/2.0mlflow/experiments/search-datasets", "/ajax-api/2.0mlflow/experiments/search-datasets"} {
+		t = append(t, Route{Method: "POST", Pattern: p, Kind: KindAdmin, NoAjax: true, Note: "MLflow's misspelt path"})
+	}
 	addAjax(v2+"experiments/search-datasets", "POST")
 	addAjax(v2+"gateway-proxy", "GET", "POST")
 	addAjax(v2+"get-trace-artifact", "GET")
