@@ -19,6 +19,9 @@ type ServerOptions struct {
 	MetricsListen string
 	CertFile      string
 	KeyFile       string
+	// CertCheckEvery is how often the certificate files are checked for
+	// changes (default 5s).
+	CertCheckEvery time.Duration
 	// Ready, if set, receives the bound addresses once listening.
 	Ready func(addr, metricsAddr string)
 }
@@ -44,6 +47,7 @@ type certReloader struct {
 	cert              *tls.Certificate
 	mod               time.Time
 	checked           time.Time
+	every             time.Duration
 	log               *slog.Logger
 }
 
@@ -71,7 +75,7 @@ func (c *certReloader) load() error {
 func (c *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if time.Since(c.checked) > 5*time.Second {
+	if time.Since(c.checked) >= c.every {
 		c.checked = time.Now()
 		if err := c.load(); err != nil {
 			c.log.Error("certificate reload failed; keeping the previous one", "err", err)
@@ -113,7 +117,11 @@ func (g *Gateway) Serve(ctx context.Context, o ServerOptions) error {
 		return fmt.Errorf("listen %s: %w", o.Listen, err)
 	}
 	if tlsOn {
-		cr := &certReloader{certFile: o.CertFile, keyFile: o.KeyFile, log: g.log}
+		every := o.CertCheckEvery
+		if every == 0 {
+			every = 5 * time.Second
+		}
+		cr := &certReloader{certFile: o.CertFile, keyFile: o.KeyFile, log: g.log, every: every}
 		if err := cr.load(); err != nil {
 			ln.Close()
 			return err
