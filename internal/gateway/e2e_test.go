@@ -278,4 +278,25 @@ func TestGatewayEndToEnd(t *testing.T) {
 			t.Errorf("audit log (%d rows) lacks %s", n, want)
 		}
 	}
+
+	// Fail closed. Upstream gone: a request that needs a lookup is denied,
+	// one that does not gets an error, never unchecked data; readyz says so.
+	h.ml.Stop()
+	resp, body = h.do(t, "GET", "/api/2.0/mlflow/runs/get?run_id=0123456789abcdef0123456789abcdef", "bob", "", nil)
+	deny("lookup with the upstream down", resp, body, 403, "PERMISSION_DENIED", "lookup-failed")
+	if resp, _ = h.do(t, "GET", "/api/2.0/mlflow/experiments/get"+q, "alice", "", nil); resp.StatusCode != http.StatusBadGateway {
+		t.Errorf("upstream down: %d", resp.StatusCode)
+	}
+	if resp, body = h.do(t, "GET", "/readyz", "", "", nil); resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "upstream") {
+		t.Errorf("readyz with upstream down: %d %s", resp.StatusCode, body)
+	}
+	if _, probs, err := h.st.VerifyAudit(context.Background()); err != nil || len(probs) != 0 {
+		t.Fatalf("audit after upstream loss: %v %v", probs, err)
+	}
+	// Store gone: nothing can be checked, so everything is refused.
+	h.st.Close()
+	resp, body = h.do(t, "GET", "/api/2.0/mlflow/experiments/get"+q, "token", "", nil)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(resp.Header.Get("X-Mlflow-Guard-Decision"), "store-unavailable") {
+		t.Errorf("store down: %d %v %s", resp.StatusCode, resp.Header, body)
+	}
 }
