@@ -237,3 +237,16 @@ func TestAuditConcurrent(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkCheckPassword measures what one argon2id login costs.
+func BenchmarkCheckPassword(b *testing.B) {
+	h, err := HashPassword("a benchmark password")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if !CheckPassword(h, "a benchmark password") {
+			b.Fatal("no match")
+		}
+	}
+}
