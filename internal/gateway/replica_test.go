@@ -47,7 +47,9 @@ func TestTwoReplicasOnPostgres(t *testing.T) {
 		sctx, cancel := context.WithCancel(ctx)
 		ready := make(chan string, 1)
 		done := make(chan error, 1)
-		go func() { done <- g.Serve(sctx, ServerOptions{Listen: "127.0.0.1:0", Ready: func(a, _ string) { ready <- a }}) }()
+		go func() {
+			done <- g.Serve(sctx, ServerOptions{Listen: "127.0.0.1:0", Ready: func(a, _ string) { ready <- a }})
+		}()
 		urls = append(urls, "http://"+<-ready)
 		t.Cleanup(func() { cancel(); <-done })
 		_ = i
