@@ -141,7 +141,14 @@ func (g *Gateway) authenticate(ctx context.Context, authz, ip string) (*Identity
 		if g.throttle.locked("ip:"+ip, now) {
 			return nil, errLocked
 		}
+		ck := "tok:" + g.store.TokenHash(cred)
+		if u, hit := g.users.get(ck, now); hit {
+			return &Identity{User: u, Method: "token"}, nil
+		}
 		u, _, err := g.store.CheckToken(ctx, cred)
+		if err == nil {
+			g.users.put(ck, u, now)
+		}
 		if errors.Is(err, store.ErrBadCredentials) {
 			g.throttle.fail("ip:"+ip, now)
 		}
@@ -163,6 +170,9 @@ func (g *Gateway) authenticate(ctx context.Context, authz, ip string) (*Identity
 		// the token's own user.
 		ck := g.creds.keyOf(name, pw)
 		if user, hit := g.creds.get(ck, now); hit {
+			if u, hit := g.users.get("user:"+user, now); hit {
+				return &Identity{User: u, Method: "basic"}, nil
+			}
 			u, err := g.store.LoadUser(ctx, user)
 			if err != nil {
 				if errors.Is(err, store.ErrNotFound) {
@@ -173,6 +183,7 @@ func (g *Gateway) authenticate(ctx context.Context, authz, ip string) (*Identity
 			if u.Disabled {
 				return nil, store.ErrBadCredentials
 			}
+			g.users.put("user:"+user, u, now)
 			return &Identity{User: u, Method: "basic"}, nil
 		}
 		if g.throttle.locked("ip:"+ip, now) || g.throttle.locked("user:"+name, now) {

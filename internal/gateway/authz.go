@@ -148,18 +148,29 @@ func (g *Gateway) decide(ctx context.Context, id *Identity, needs []need) *Denia
 	if id.User.Admin {
 		return nil
 	}
+	now := g.now()
 	byKind := map[Kind][]string{}
+	have := map[Kind]map[string]store.Permission{}
 	for _, n := range needs {
+		if have[n.kind] == nil {
+			have[n.kind] = map[string]store.Permission{}
+		}
+		if p, hit := g.perms.get(permKey(id.User.Name, n.kind, n.id), now); hit {
+			have[n.kind][n.id] = p
+			continue
+		}
 		byKind[n.kind] = append(byKind[n.kind], n.id)
 	}
-	have := map[Kind]map[string]store.Permission{}
 	for k, ids := range byKind {
 		p, err := g.store.Permissions(ctx, id.User, string(k), ids)
 		if err != nil {
 			g.log.Error("permission lookup failed", "err", err)
 			return denyUnavailable("store-unavailable", "the gateway could not read permissions; try again")
 		}
-		have[k] = p
+		for _, i := range ids {
+			have[k][i] = p[i]
+			g.perms.put(permKey(id.User.Name, k, i), p[i], now)
+		}
 	}
 	for _, n := range needs {
 		if got := have[n.kind][n.id]; got < n.perm {
@@ -168,3 +179,5 @@ func (g *Gateway) decide(ctx context.Context, id *Identity, needs []need) *Denia
 	}
 	return nil
 }
+
+func permKey(user string, k Kind, id string) string { return user + "\x00" + string(k) + "\x00" + id }

@@ -52,7 +52,7 @@ func startHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { logf.Close() })
-	g, err := New(Config{Upstream: up, LoginFailLimit: 1000}, st, slog.New(slog.NewJSONHandler(logf, nil)))
+	g, err := New(Config{Upstream: up, LoginFailLimit: 1000, StateCacheTTL: 200 * time.Millisecond}, st, slog.New(slog.NewJSONHandler(logf, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,6 +257,7 @@ func TestGatewayEndToEnd(t *testing.T) {
 		ResourceKind: "experiment", ResourceID: a.ExperimentID, Permission: store.Read}, nil); err != nil {
 		t.Fatal(err)
 	}
+	time.Sleep(300 * time.Millisecond) // past the state cache's TTL
 	if resp, body = h.do(t, "GET", "/api/2.0/mlflow/runs/get?run_id="+a.RunID, "token", "", nil); resp.StatusCode != 200 {
 		t.Fatalf("bob with READ: %d %s", resp.StatusCode, body)
 	}
@@ -295,6 +296,7 @@ func TestGatewayEndToEnd(t *testing.T) {
 	}
 	// Store gone: nothing can be checked, so everything is refused.
 	h.st.Close()
+	time.Sleep(300 * time.Millisecond) // past the state cache's TTL
 	resp, body = h.do(t, "GET", "/api/2.0/mlflow/experiments/get"+q, "token", "", nil)
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(resp.Header.Get("X-Mlflow-Guard-Decision"), "store-unavailable") {
 		t.Errorf("store down: %d %v %s", resp.StatusCode, resp.Header, body)

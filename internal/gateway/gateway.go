@@ -36,6 +36,11 @@ type Config struct {
 	LoginFailLimit int
 	LoginWindow    time.Duration
 	LoginLockout   time.Duration
+	// StateCacheTTL bounds how long a verified token, a user's admin flag
+	// and groups, and a permission are reused without asking the store
+	// (default 5s; negative: never cached). Revocations, disables and grant
+	// removals take effect within it.
+	StateCacheTTL time.Duration
 }
 
 // Defaults fills unset limits.
@@ -58,6 +63,9 @@ func (c *Config) Defaults() {
 	if c.LoginLockout == 0 {
 		c.LoginLockout = 15 * time.Minute
 	}
+	if c.StateCacheTTL == 0 {
+		c.StateCacheTTL = 5 * time.Second
+	}
 }
 
 // Gateway is the HTTP handler.
@@ -73,6 +81,8 @@ type Gateway struct {
 	limiter  *limiter
 	Metrics  *Metrics
 	now      func() time.Time
+	users    *ttlCache[*store.User]      // token hash or "user:NAME" -> user
+	perms    *ttlCache[store.Permission] // user|kind|id -> permission
 }
 
 // New builds the gateway.
@@ -88,12 +98,17 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*Gateway, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 64
 	tr.ResponseHeaderTimeout = 0 // long artifact downloads start slowly
+	// Large buffers: artifact bodies stream through in fewer syscalls.
+	tr.WriteBufferSize = 256 << 10
+	tr.ReadBufferSize = 256 << 10
 	g := &Gateway{
 		cfg: cfg, store: st, log: log, router: rt, now: time.Now,
 		creds:    &credCache{key: st.Key(), ttl: time.Minute, max: 10000, m: map[string]credEntry{}},
 		throttle: newThrottle(cfg.LoginFailLimit, cfg.LoginWindow, cfg.LoginLockout),
 		limiter:  newLimiter(cfg.RatePerSecond, cfg.RateBurst),
 		Metrics:  newMetrics(),
+		users:    newTTLCache[*store.User](cfg.StateCacheTTL, 10000),
+		perms:    newTTLCache[store.Permission](cfg.StateCacheTTL, 100000),
 	}
 	g.resolve = &resolver{upstream: cfg.Upstream, client: &http.Client{Transport: tr, Timeout: 5 * time.Second},
 		ttl: time.Minute, max: 10000, now: time.Now, cache: map[string]cacheEntry{}}

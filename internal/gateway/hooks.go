@@ -96,6 +96,7 @@ func (g *Gateway) runHook(r *http.Request, st *reqState, b []byte) ([]byte, *Den
 			ResourceKind: kind, ResourceID: id, Permission: store.Manage}, &ev); err != nil {
 			return nil, bad("creator grant", err)
 		}
+		g.perms.put(permKey(u.Name, Kind(kind), id), store.Manage, g.now())
 		return b, nil
 	case CheckExperimentInResponse:
 		var v struct {

@@ -40,7 +40,7 @@ func TestTwoReplicasOnPostgres(t *testing.T) {
 		}
 		t.Cleanup(func() { st.Close() })
 		stores = append(stores, st)
-		g, err := New(Config{Upstream: up}, st, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+		g, err := New(Config{Upstream: up, StateCacheTTL: 200 * time.Millisecond}, st, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,6 +122,7 @@ func TestTwoReplicasOnPostgres(t *testing.T) {
 	}
 	// Database gone: both replicas deny, Basic (cached) and token alike.
 	pg.Kill(t)
+	time.Sleep(300 * time.Millisecond) // past the state cache's TTL
 	for i := range 2 {
 		c, b := call(i, "GET", "/api/2.0/mlflow/experiments/get?experiment_id="+created.ExperimentID, "")
 		if c != http.StatusServiceUnavailable || !strings.Contains(b, "store-unavailable") {
