@@ -41,6 +41,10 @@ type Config struct {
 	// (default 5s; negative: never cached). Revocations, disables and grant
 	// removals take effect within it.
 	StateCacheTTL time.Duration
+	// BodyIdleTimeout ends a request whose body sends nothing for this long
+	// (slow-drip clients); a long transfer that keeps moving is never cut.
+	// Default 60s.
+	BodyIdleTimeout time.Duration
 }
 
 // Defaults fills unset limits.
@@ -62,6 +66,9 @@ func (c *Config) Defaults() {
 	}
 	if c.LoginLockout == 0 {
 		c.LoginLockout = 15 * time.Minute
+	}
+	if c.BodyIdleTimeout == 0 {
+		c.BodyIdleTimeout = time.Minute
 	}
 	if c.StateCacheTTL == 0 {
 		c.StateCacheTTL = 5 * time.Second
@@ -317,6 +324,9 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 		return denyForbidden("unknown-route", fmt.Sprintf("%s %s is not a route mlflow-guard knows; denied", r.Method, r.URL.Path))
 	}
 	st.route = rt
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = &idleReader{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: g.cfg.BodyIdleTimeout}
+	}
 	if rt.Kind == KindAdmin && !id.User.Admin {
 		return denyForbidden("admin-only", fmt.Sprintf("%s %s is for administrators (%s)", r.Method, rt.Pattern, rt.Note))
 	}
@@ -506,4 +516,24 @@ func (r *recorder) Flush() {
 	if f, ok := r.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
+}
+
+// idleReader pushes the connection's read deadline forward before each
+// read of the body: a body that stalls for the idle time fails, one that
+// keeps moving may take as long as it needs.
+type idleReader struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	_ = r.rc.SetReadDeadline(time.Now().Add(r.idle))
+	n, err := r.ReadCloser.Read(p)
+	if errors.Is(err, io.EOF) {
+		// Body done: lift the deadline, or the server's background read
+		// would cancel the request while the upstream is still answering.
+		_ = r.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
 }

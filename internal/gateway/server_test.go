@@ -219,3 +219,40 @@ func TestTrustedProxyClientIP(t *testing.T) {
 		}
 	}
 }
+
+// A client that sends headers and part of a body, then stalls, is cut off
+// after the body idle timeout instead of holding the connection forever.
+func TestSlowDripBodyIsCut(t *testing.T) {
+	g := newTestGateway(t, false)
+	g.cfg.BodyIdleTimeout = 300 * time.Millisecond
+	ctx := context.Background()
+	if err := g.store.CreateUser(ctx, "t", "drip", "drip password 12", false); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := g.store.CreateToken(ctx, "t", "drip", "", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- g.Serve(sctx, ServerOptions{Listen: "127.0.0.1:0", Ready: func(a, _ string) { ready <- a }}) }()
+	addr := <-ready
+	defer func() { cancel(); <-done }()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, _ = io.WriteString(conn, "POST /api/2.0/mlflow/experiments/create HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "+tok+
+		"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"name\":")
+	start := time.Now()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	b, _ := io.ReadAll(conn)
+	if el := time.Since(start); el > 5*time.Second {
+		t.Fatalf("stalled body held the connection %s", el)
+	}
+	if !strings.Contains(string(b), "body-unreadable") && len(b) != 0 {
+		t.Fatalf("answer: %s", b)
+	}
+}
