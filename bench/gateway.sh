@@ -50,6 +50,9 @@ table=$("$work/gateway-bench" -direct "http://127.0.0.1:$mport" -gateway "http:/
   -token "$token" -user bench -password "$pw" -n "$N" -artifact-mb "$MB" -gateway-pid "$gpid")
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 mlflow_version=$("$venv/bin/python" -c 'import mlflow; print(mlflow.__version__)')
+# The gateway's own cost, without MLflow's variance: a canned in-process
+# upstream (see BenchmarkOverhead), three runs of 2000 requests each.
+overhead=$(go test ./internal/gateway -run XXX -bench Overhead -benchtime 2000x -count 3 | grep '^Benchmark')
 mkdir -p bench/results
 {
   echo "## serve: latency added by the gateway, artifact throughput"
@@ -61,5 +64,13 @@ mkdir -p bench/results
   echo "nginx with \`auth_basic\` is not measured yet."
   echo
   echo "$table"
+  echo
+  echo "The gateway's own cost per request, against a canned in-process upstream"
+  echo "(\`go test ./internal/gateway -bench Overhead -benchtime 2000x -count 3\`; ns/op is the mean"
+  echo "round trip; the gateway's cost is gateway-token minus direct):"
+  echo
+  echo '```'
+  echo "$overhead"
+  echo '```'
 } > bench/results/50-gateway.md
 cat bench/results/50-gateway.md
