@@ -47,6 +47,8 @@ func (g *Gateway) extract(ctx context.Context, rt *compiled, vars map[string]str
 				id, err = g.resolve.experimentOfRun(ctx, v)
 			case LoggedModelToExp:
 				id, err = g.resolve.experimentOfLoggedModel(ctx, v)
+			case TraceToExperiment:
+				id, err = g.resolve.experimentOfTrace(ctx, v)
 			}
 			if err != nil {
 				return nil, denyForbidden("lookup-failed", fmt.Sprintf("%s %s: could not resolve %s: %v", r.Method, r.URL.Path, c.Fields[0], err))
@@ -60,6 +62,16 @@ func (g *Gateway) extract(ctx context.Context, rt *compiled, vars map[string]str
 func (g *Gateway) checkValues(c Check, vars map[string]string, r *http.Request, msg *Message) ([]string, *Denial) {
 	amb := func(err error) *Denial {
 		return denyForbidden("ambiguous-request", fmt.Sprintf("%s %s: %v", r.Method, r.URL.Path, err))
+	}
+	if c.Extract != nil {
+		if msg == nil {
+			return nil, amb(errors.New("no message"))
+		}
+		v, err := c.Extract(msg)
+		if err != nil {
+			return nil, amb(err)
+		}
+		return v, nil
 	}
 	switch c.Source {
 	case FromMessage:

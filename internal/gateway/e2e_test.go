@@ -125,6 +125,9 @@ type workflowResult struct {
 	Experiments  []string           `json:"experiments"`
 	Models       []string           `json:"models"`
 	Runs         int                `json:"runs"`
+	TraceID      string             `json:"trace_id"`
+	TraceSpans   int                `json:"trace_spans"`
+	Traces       int                `json:"traces"`
 }
 
 func runWorkflow(t *testing.T, h *harness, prefix string, env []string) workflowResult {
@@ -136,7 +139,8 @@ func runWorkflow(t *testing.T, h *harness, prefix string, env []string) workflow
 		t.Fatalf("no result:\n%s", out)
 	}
 	var r workflowResult
-	if err := json.Unmarshal([]byte(strings.TrimSpace(out[i+len("RESULT "):])), &r); err != nil {
+	line, _, _ := strings.Cut(out[i+len("RESULT "):], "\n")
+	if err := json.Unmarshal([]byte(strings.TrimSpace(line)), &r); err != nil {
 		t.Fatalf("result: %v\n%s", err, out)
 	}
 	return r
@@ -154,7 +158,8 @@ func TestGatewayEndToEnd(t *testing.T) {
 	}{{"alice", a}, {"bob", b}} {
 		r := c.r
 		if r.Params["alpha"] != "0.5" || r.Metrics["loss"] != 0.25 || r.Artifact != "hello "+c.who || r.AliasVersion != "1" ||
-			len(r.Prediction) != 2 || r.Prediction[0] != 0 || r.Prediction[1] != 1 || r.Runs != 1 {
+			len(r.Prediction) != 2 || r.Prediction[0] != 0 || r.Prediction[1] != 1 || r.Runs != 1 ||
+			r.TraceID == "" || r.TraceSpans != 1 || r.Traces != 1 {
 			t.Errorf("%s workflow: %+v", c.who, r)
 		}
 		// The run records the authenticated caller, not the OS user.
@@ -203,6 +208,12 @@ func TestGatewayEndToEnd(t *testing.T) {
 	deny("bob downloads alice's artifact", resp, body, 403, "PERMISSION_DENIED", "no-permission")
 	resp, body = h.do(t, "GET", "/get-artifact?path=docs/notes.txt&run_uuid="+a.RunID, "bob", "", nil)
 	deny("bob get-artifact alice's run", resp, body, 403, "PERMISSION_DENIED", "no-permission")
+	resp, body = h.do(t, "GET", "/api/3.0/mlflow/traces/"+a.TraceID, "bob", "", nil)
+	deny("bob reads alice's trace", resp, body, 403, "PERMISSION_DENIED", "no-permission")
+	resp, body = h.do(t, "POST", "/api/3.0/mlflow/traces/search", "bob", `{"locations":[{"type":"MLFLOW_EXPERIMENT","mlflow_experiment":{"experiment_id":"`+a.ExperimentID+`"}}]}`, nil)
+	deny("bob searches alice's traces", resp, body, 403, "PERMISSION_DENIED", "no-permission")
+	resp, body = h.do(t, "POST", "/api/3.0/mlflow/traces/search", "bob", `{"locations":[{"type":"UC_SCHEMA","uc_schema":{"catalog_name":"c"}}]}`, nil)
+	deny("trace location that is no experiment", resp, body, 403, "PERMISSION_DENIED", "ambiguous-request")
 	resp, body = h.do(t, "GET", "/api/2.0/mlflow/registered-models/get?name=alice-model", "bob", "", nil)
 	deny("bob reads alice's model", resp, body, 403, "PERMISSION_DENIED", "no-permission")
 	resp, body = h.do(t, "GET", "/api/2.0/mlflow/experiments/get-by-name?experiment_name=alice-exp", "bob", "", nil)

@@ -250,3 +250,55 @@ func (m *Message) Value(fields []string) (string, bool, error) {
 	}
 	return got, found, nil
 }
+
+// field reads one key of obj by its proto name or JSON name; both present
+// is ErrAmbiguous (the parser already refuses that; kept for safety).
+func (m *Message) field(obj map[string]any, name string) (any, error) {
+	v, ok := obj[name]
+	if jn := jsonName(name); jn != name {
+		if vj, okj := obj[jn]; okj {
+			if ok {
+				return nil, fmt.Errorf("%w: both %q and %q given", ErrAmbiguous, name, jn)
+			}
+			return vj, nil
+		}
+	}
+	if !ok {
+		return nil, nil
+	}
+	return v, nil
+}
+
+func asObject(v any) map[string]any {
+	o, _ := v.(map[string]any)
+	return o
+}
+
+// Nested reads a string field inside nested messages of the JSON body (nil
+// when any level is absent). A level that is not an object, or a final
+// value that is not a string, is ErrAmbiguous.
+func (m *Message) Nested(path ...string) (*string, error) {
+	if m.FromQuery {
+		return nil, nil
+	}
+	cur := m.Body
+	for i, p := range path {
+		v, err := m.field(cur, p)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		if i == len(path)-1 {
+			s, ok := v.(string)
+			if !ok {
+				return nil, fmt.Errorf("%w: %s is not a string", ErrAmbiguous, strings.Join(path, "."))
+			}
+			return &s, nil
+		}
+		next, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%w: %s is not an object", ErrAmbiguous, p)
+		}
+		cur = next
+	}
+	return nil, nil
+}

@@ -122,3 +122,32 @@ func (r *resolver) get(ctx context.Context, path string, out any) error {
 	}
 	return json.Unmarshal(b, out)
 }
+
+func (r *resolver) experimentOfTrace(ctx context.Context, id string) (string, error) {
+	if id == "" {
+		return "", fmt.Errorf("empty trace id")
+	}
+	if e, ok := r.cached("tr:" + id); ok {
+		return e, nil
+	}
+	var resp struct {
+		Trace struct {
+			TraceInfo struct {
+				TraceLocation struct {
+					MlflowExperiment struct {
+						ExperimentID string `json:"experiment_id"`
+					} `json:"mlflow_experiment"`
+				} `json:"trace_location"`
+			} `json:"trace_info"`
+		} `json:"trace"`
+	}
+	if err := r.get(ctx, "/api/3.0/mlflow/traces/"+url.PathEscape(id), &resp); err != nil {
+		return "", fmt.Errorf("trace %q: %w", id, err)
+	}
+	e := resp.Trace.TraceInfo.TraceLocation.MlflowExperiment.ExperimentID
+	if e == "" {
+		return "", fmt.Errorf("trace %q: upstream named no experiment", id)
+	}
+	r.store("tr:"+id, e)
+	return e, nil
+}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/store"
@@ -43,9 +44,10 @@ const (
 type Via int
 
 const (
-	Direct           Via = iota
-	RunToExperiment      // run id -> its experiment (upstream runs/get)
-	LoggedModelToExp     // logged model id -> its experiment
+	Direct            Via = iota
+	RunToExperiment       // run id -> its experiment (upstream runs/get)
+	LoggedModelToExp      // logged model id -> its experiment
+	TraceToExperiment     // trace id -> its experiment (upstream GetTraceInfoV3)
 )
 
 // Check is one permission a request needs.
@@ -57,6 +59,9 @@ type Check struct {
 	Kind     Kind
 	Perm     store.Permission
 	Optional bool // an absent field skips the check (otherwise: deny)
+	// Extract, when set, reads the ids from the message itself (nested
+	// fields); Fields then only names them in messages.
+	Extract func(*Message) ([]string, error)
 }
 
 // Hook names a response-side step.
@@ -109,6 +114,12 @@ func model(field string, p store.Permission) Check {
 }
 func loggedModel(p store.Permission) Check {
 	return Check{Fields: []string{"model_id"}, Source: FromPathVar, Via: LoggedModelToExp, Kind: KindExperiment, Perm: p}
+}
+func trace(source Source, field string, p store.Permission) Check {
+	return Check{Fields: []string{field}, Source: source, Via: TraceToExperiment, Kind: KindExperiment, Perm: p}
+}
+func traceList(p store.Permission) Check {
+	return Check{Fields: []string{"trace_ids"}, Repeated: true, Via: TraceToExperiment, Kind: KindExperiment, Perm: p}
 }
 func artifact(p store.Permission) Check {
 	return Check{Fields: []string{"artifact_path"}, Source: FromArtifactPath, Kind: KindExperiment, Perm: p}
@@ -234,6 +245,21 @@ func Table() []Route {
 		// OTLP trace export names its experiment in a header.
 		{Method: "POST", Pattern: "/v1/traces", Kind: KindExperiment, NoAjax: true, Class: ClassArtifact,
 			Checks: []Check{{Fields: []string{"X-Mlflow-Experiment-Id"}, Source: FromHeader, Kind: KindExperiment, Perm: E}}},
+		// Traces (v3), resolved to their experiment.
+		api("POST", v3+"traces", KindExperiment, Check{Fields: []string{"trace.trace_info.trace_location.mlflow_experiment.experiment_id"},
+			Kind: KindExperiment, Perm: E, Extract: startTraceExperiment}),
+		api("GET", v3+"traces/<trace_id>", KindExperiment, trace(FromPathVar, "trace_id", R)),
+		api("GET", v3+"traces/get", KindExperiment, trace(FromMessage, "trace_id", R)),
+		api("GET", v3+"traces/batchGet", KindExperiment, traceList(R)),
+		api("POST", v3+"traces/batchGetInfos", KindExperiment, traceList(R)),
+		api("POST", v3+"traces/search", KindExperiment, Check{Fields: []string{"locations"}, Repeated: true, Kind: KindExperiment, Perm: R, Extract: searchTraceExperiments}),
+		api("PATCH", v3+"traces/<trace_id>/tags", KindExperiment, trace(FromPathVar, "trace_id", E)),
+		api("DELETE", v3+"traces/<trace_id>/tags", KindExperiment, trace(FromPathVar, "trace_id", E)),
+		api("POST", v3+"traces/<trace_id>/assessments", KindExperiment, trace(FromPathVar, "trace_id", E)),
+		api("GET", v3+"traces/<trace_id>/assessments/<assessment_id>", KindExperiment, trace(FromPathVar, "trace_id", R)),
+		api("PATCH", v3+"traces/<trace_id>/assessments/<assessment_id>", KindExperiment, trace(FromPathVar, "trace_id", E)),
+		api("DELETE", v3+"traces/<trace_id>/assessments/<assessment_id>", KindExperiment, trace(FromPathVar, "trace_id", E)),
+		api("POST", v3+"traces/delete-traces", KindExperiment, exp("experiment_id", M)),
 		// Server and UI.
 		api("GET", v3+"server-info", KindAuthenticated),
 		{Method: "GET", Pattern: "/", Kind: KindAuthenticated, Class: ClassUI, NoAjax: true},
@@ -328,10 +354,7 @@ func adminRoutes(note string) []Route {
 		{"review-queues/list", "GET"}, {"review-queues/update", "POST"},
 		{"scorers/delete", "DELETE"}, {"scorers/get", "GET"}, {"scorers/list", "GET"}, {"scorers/online-config", "PUT"},
 		{"scorers/online-configs", "GET"}, {"scorers/register", "POST"}, {"scorers/versions", "GET"},
-		{"traces", "POST"}, {"traces/<trace_id>", "GET"}, {"traces/<trace_id>/assessments", "POST"},
-		{"traces/<trace_id>/assessments/<assessment_id>", "GET,PATCH,DELETE"}, {"traces/<trace_id>/tags", "PATCH,DELETE"},
-		{"traces/batchGet", "GET"}, {"traces/batchGetInfos", "POST"}, {"traces/calculate-filter-correlation", "POST"},
-		{"traces/delete-traces", "POST"}, {"traces/get", "GET"}, {"traces/metrics", "POST"}, {"traces/search", "POST"},
+		{"traces/calculate-filter-correlation", "POST"}, {"traces/metrics", "POST"},
 		{"workspaces", "GET,POST"}, {"workspaces/<workspace_name>", "GET,PATCH,DELETE"},
 		// FastAPI routers (MCP servers).
 		{"mcp-servers", "GET,POST"}, {"mcp-servers/endpoints", "GET"},
@@ -373,4 +396,42 @@ func adminRoutes(note string) []Route {
 		}
 	}
 	return t
+}
+
+// startTraceExperiment reads StartTraceV3's nested experiment id.
+func startTraceExperiment(m *Message) ([]string, error) {
+	v, err := m.Nested("trace", "trace_info", "trace_location", "mlflow_experiment", "experiment_id")
+	if err != nil || v == nil {
+		return nil, err
+	}
+	return []string{*v}, nil
+}
+
+// searchTraceExperiments reads every location of SearchTracesV3; a
+// location that is not an MLflow experiment cannot be authorized.
+func searchTraceExperiments(m *Message) ([]string, error) {
+	if m.FromQuery {
+		return nil, fmt.Errorf("%w: traces/search reads a JSON body", ErrAmbiguous)
+	}
+	raw, err := m.field(m.Body, "locations")
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	list, ok := raw.([]any)
+	if !ok || len(list) == 0 {
+		return nil, fmt.Errorf("%w: locations is not a non-empty list", ErrAmbiguous)
+	}
+	var out []string
+	for _, l := range list {
+		sub := &Message{Body: asObject(l)}
+		v, err := sub.Nested("mlflow_experiment", "experiment_id")
+		if err != nil {
+			return nil, err
+		}
+		if v == nil || *v == "" {
+			return nil, fmt.Errorf("%w: a trace location that is not an MLflow experiment", ErrAmbiguous)
+		}
+		out = append(out, *v)
+	}
+	return out, nil
 }

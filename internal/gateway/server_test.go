@@ -236,7 +236,9 @@ func TestSlowDripBodyIsCut(t *testing.T) {
 	sctx, cancel := context.WithCancel(ctx)
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- g.Serve(sctx, ServerOptions{Listen: "127.0.0.1:0", Ready: func(a, _ string) { ready <- a }}) }()
+	go func() {
+		done <- g.Serve(sctx, ServerOptions{Listen: "127.0.0.1:0", Ready: func(a, _ string) { ready <- a }})
+	}()
 	addr := <-ready
 	defer func() { cancel(); <-done }()
 	conn, err := net.Dial("tcp", addr)

@@ -56,4 +56,19 @@ out["prediction"] = [int(v) for v in loaded.predict(np.array([[0.0], [3.0]]))]
 out["experiments"] = sorted(e.name for e in mlflow.search_experiments())
 out["models"] = sorted(m.name for m in client.search_registered_models())
 out["runs"] = len(mlflow.search_runs(experiment_ids=[exp.experiment_id]))
+
+
+@mlflow.trace
+def add_one(x):
+    return x + 1
+
+
+add_one(1)
+flush = getattr(mlflow, "flush_trace_async_logging", None)
+if flush:
+    flush()
+tid = mlflow.get_last_active_trace_id()
+out["trace_id"] = tid
+out["trace_spans"] = len(mlflow.get_trace(tid).data.spans)
+out["traces"] = len(mlflow.search_traces(locations=[exp.experiment_id], return_type="list"))
 print("RESULT " + json.dumps(out))
