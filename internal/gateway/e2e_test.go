@@ -263,6 +263,22 @@ func TestGatewayEndToEnd(t *testing.T) {
 			t.Errorf("missing %s", hd)
 		}
 	}
+	// The web UI and its static files come through for a logged-in user.
+	resp, body = h.do(t, "GET", "/", "alice", "", nil)
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") || resp.Header.Get("Content-Security-Policy") == "" {
+		t.Fatalf("UI: %d %v", resp.StatusCode, resp.Header)
+	}
+	if i := strings.Index(body, "static-files/"); i >= 0 {
+		j := strings.IndexAny(body[i:], `"'`)
+		if resp, _ = h.do(t, "GET", "/"+body[i:i+j], "alice", "", nil); resp.StatusCode != 200 {
+			t.Errorf("UI asset %s: %d", body[i:i+j], resp.StatusCode)
+		}
+	} else {
+		t.Errorf("UI page names no static file:\n%.500s", body)
+	}
+	if resp, _ = h.do(t, "GET", "/", "", "", nil); resp.StatusCode != 401 {
+		t.Errorf("UI without login: %d", resp.StatusCode)
+	}
 	// A grant opens alice's experiment to bob, for reading only.
 	if err := h.st.AddGrant(context.Background(), "test", store.Grant{Principal: store.Principal{Kind: "user", Name: "bob"},
 		ResourceKind: "experiment", ResourceID: a.ExperimentID, Permission: store.Read}, nil); err != nil {

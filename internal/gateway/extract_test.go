@@ -92,6 +92,8 @@ func FuzzParseMessage(f *testing.F) {
 		f.Add("POST", "", []byte(s))
 	}
 	f.Add("GET", "run_id=a&run_uuid=b", []byte(nil))
+	f.Add("POST", "", []byte(`{"trace":{"trace_info":{"trace_location":{"mlflow_experiment":{"experiment_id":"1"}}}}}`))
+	f.Add("POST", "", []byte(`{"locations":[{"mlflow_experiment":{"experimentId":"1"}},{"uc_schema":{}}]}`))
 	f.Fuzz(func(t *testing.T, method, query string, body []byte) {
 		m, err := ParseMessage(method, query, body)
 		if err != nil {
@@ -111,6 +113,8 @@ func FuzzParseMessage(f *testing.F) {
 		}
 		_, _, _ = m.Value([]string{"run_id", "run_uuid"})
 		_, _ = m.Values("experiment_ids", true)
+		_, _ = startTraceExperiment(m)
+		_, _ = searchTraceExperiments(m)
 	})
 }
 
