@@ -40,6 +40,17 @@ func ParseMessage(method, rawQuery string, body []byte) (*Message, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: query string: %v", ErrAmbiguous, err)
 		}
+		for k, vs := range q {
+			// Werkzeug decodes invalid UTF-8 to U+FFFD; Go keeps the bytes.
+			if !utf8.ValidString(k) {
+				return nil, fmt.Errorf("%w: query key is not valid UTF-8", ErrAmbiguous)
+			}
+			for _, v := range vs {
+				if !utf8.ValidString(v) {
+					return nil, fmt.Errorf("%w: query value of %q is not valid UTF-8", ErrAmbiguous, k)
+				}
+			}
+		}
 		if len(q) > 0 {
 			return &Message{FromQuery: true, Query: q}, nil
 		}

@@ -19,6 +19,7 @@ func TestParseMessage(t *testing.T) {
 		{"query twice", "GET", "run_id=a&run_id=b", "", []string{"run_id"}, "", false, true},
 		{"query camel ignored", "GET", "runId=a", "", []string{"run_id"}, "", false, false},
 		{"query bad escape", "GET", "run_id=%zz", "", []string{"run_id"}, "", false, true},
+		{"query invalid utf8", "GET", "name=a%FF", "", []string{"name"}, "", false, true},
 		{"query semicolon", "GET", "run_id=a;run_id=b", "", []string{"run_id"}, "", false, true},
 		{"GET without query reads the body", "GET", "", `{"run_id":"b"}`, []string{"run_id"}, "b", true, false},
 		{"HEAD reads the body", "HEAD", "run_id=a", `{"run_id":"b"}`, []string{"run_id"}, "b", true, false},
