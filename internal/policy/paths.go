@@ -338,6 +338,10 @@ func (e *Engine) checkSource(ctx context.Context, src string, prompt bool) Decis
 	if !ok {
 		return tagged(deny(RuleTraversal, "source %q is outside the allowed artifact roots", clipShow(src, 120)), FieldSource, "outside-roots")
 	}
+	if strings.Trim(l.path, "/") == "" {
+		// MLflow refuses it too (the path resolves to "." after rstrip)
+		return tagged(deny(RuleTraversal, "source %q names a whole store", clipShow(src, 120)), FieldSource, "store-root")
+	}
 	if l.scheme == "http" || l.scheme == "https" {
 		return e.checkOutboundURL(ctx, dec, FieldSource)
 	}
