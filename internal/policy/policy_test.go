@@ -265,3 +265,15 @@ custom:
 		t.Fatalf("empty config: %+v %v", c, err)
 	}
 }
+
+func TestMultilineValuesPass(t *testing.T) {
+	e := engine(t, Config{})
+	d := e.Decide(context.Background(), post("/api/2.0/mlflow/runs/set-tag", `{"run_id":"r","key":"mlflow.note.content","value":"line one\nline two\ttabbed"}`))
+	if d.Action != Allow {
+		t.Fatalf("multi-line note: %v %q", d.Action, d.Reason)
+	}
+	d = e.Decide(context.Background(), post("/api/2.0/mlflow/runs/create", `{"run_name":"a\nb"}`))
+	if d.Action != Deny || d.Rule != RuleUntrusted {
+		t.Fatalf("multi-line run name: %v", d.Action)
+	}
+}

@@ -91,7 +91,7 @@ func (e *Engine) checkSecret(it item) (Decision, bool) {
 		if problem == "" {
 			if r, bad := badChar(key, true); bad && sp.key != "" {
 				problem = fmt.Sprintf("key holds control character U+%04X", r)
-			} else if r, bad := badChar(value, sp.kind != kKey && sp.field != FieldRunName); bad && it.hasValue {
+			} else if r, bad := badChar(value, sp.kind == kKey || sp.field == FieldRunName); bad && it.hasValue {
 				problem = fmt.Sprintf("value holds control character U+%04X", r)
 			}
 		}
