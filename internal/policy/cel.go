@@ -155,4 +155,3 @@ func (e *Engine) evalCEL(ctx context.Context, r *Request) (Decision, bool) {
 	}
 	return Decision{}, false
 }
-

@@ -51,7 +51,7 @@ func bodyMutations(base map[string]any) []string {
 		}
 		rest := strings.TrimPrefix(b, "{")
 		out = append(out,
-			`{"`+esc+`":`+kv+`,`+rest, // escaped duplicate before: the later (plain) one wins
+			`{"`+esc+`":`+kv+`,`+rest,                    // escaped duplicate before: the later (plain) one wins
 			strings.TrimSuffix(b, "}")+`,"`+esc+`":"x"}`, // escaped duplicate after: "x" wins
 			strings.TrimSuffix(b, "}")+`,"`+strings.ToUpper(k)+`":"x"}`,
 			strings.TrimSuffix(b, "}")+`,"`+jsonName(k)+`":`+kv+`}`,

@@ -25,15 +25,15 @@ const (
 type kind int
 
 const (
-	kPair     kind = iota // key and value: secrets by key and value
-	kValue                // value alone: secrets (run names, dataset sources)
-	kKey                  // key alone: secrets (metric keys)
-	kRelPath              // artifact path relative to a root (MLG301)
-	kSource               // model-version source URI (MLG301, SSRF)
-	kLocation             // artifact location URI (MLG205, MLG304, SSRF)
-	kURL                  // outbound URL (SSRF)
-	kURLMap               // every URL-looking value of a string map (SSRF)
-	kGatewayPath          // gateway-proxy path (CVE-2025-52967)
+	kPair        kind = iota // key and value: secrets by key and value
+	kValue                   // value alone: secrets (run names, dataset sources)
+	kKey                     // key alone: secrets (metric keys)
+	kRelPath                 // artifact path relative to a root (MLG301)
+	kSource                  // model-version source URI (MLG301, SSRF)
+	kLocation                // artifact location URI (MLG205, MLG304, SSRF)
+	kURL                     // outbound URL (SSRF)
+	kURLMap                  // every URL-looking value of a string map (SSRF)
+	kGatewayPath             // gateway-proxy path (CVE-2025-52967)
 )
 
 // step walks into a message field: a repeated message (many) or a single one.

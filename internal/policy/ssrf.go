@@ -2,7 +2,6 @@ package policy
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
@@ -25,12 +24,12 @@ func (netResolver) LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr,
 
 // metadataNames are cloud metadata host names (resolved or not).
 var metadataNames = map[string]bool{
-	"metadata.google.internal": true,
-	"metadata":                 true,
-	"metadata.goog":            true,
-	"instance-data":            true,
+	"metadata.google.internal":   true,
+	"metadata":                   true,
+	"metadata.goog":              true,
+	"instance-data":              true,
 	"instance-data.ec2.internal": true,
-	"metadata.azure.internal":  true,
+	"metadata.azure.internal":    true,
 }
 
 // blockedNets are ranges an outbound call must not reach, beyond what
@@ -219,4 +218,3 @@ func redactURL(raw string) string {
 	return u.String()
 }
 
-var _ = fmt.Sprintf
