@@ -23,10 +23,7 @@ func collect(rt *route, m *message) ([]item, error) {
 	var out []item
 	for i := range rt.specs {
 		sp := &rt.specs[i]
-		if m.fromQuery || rt.queryOnly {
-			if !m.fromQuery && rt.queryOnly {
-				continue // the view reads request.args only; a body is ignored
-			}
+		if m.fromQuery {
 			// Flask's args.get: the first value.
 			if sp.value != "" && m.query.Has(sp.value) {
 				out = append(out, item{spec: sp, value: m.query.Get(sp.value), hasValue: true})

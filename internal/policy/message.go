@@ -47,22 +47,12 @@ var loneSurrogate = regexp.MustCompile(`\\u[dD][89a-fA-F][0-9a-fA-F]{2}`)
 // also turns into an empty message) the request is unreadable.
 func readMessage(method, rawQuery, contentType string, body []byte) (*message, error) {
 	if method == "GET" && rawQuery != "" {
-		q, err := url.ParseQuery(rawQuery)
+		m, err := readQuery(rawQuery)
 		if err != nil {
-			return nil, fmt.Errorf("%w: query string: %v", ErrUnreadable, err)
+			return nil, err
 		}
-		for k, vs := range q {
-			if !utf8.ValidString(k) {
-				return nil, fmt.Errorf("%w: query key is not UTF-8", ErrUnreadable)
-			}
-			for _, v := range vs {
-				if !utf8.ValidString(v) {
-					return nil, fmt.Errorf("%w: query value of %q is not UTF-8", ErrUnreadable, k)
-				}
-			}
-		}
-		if len(q) > 0 {
-			return &message{fromQuery: true, query: q}, nil
+		if len(m.query) > 0 {
+			return m, nil
 		}
 	}
 	if method == "POST" || method == "PUT" {
@@ -241,4 +231,24 @@ func clipShow(s string, n int) string {
 		return s[:n] + "..."
 	}
 	return s
+}
+
+// readQuery reads a query string as werkzeug's request.args; what Go and
+// werkzeug could split or decode differently is refused.
+func readQuery(rawQuery string) (*message, error) {
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, fmt.Errorf("%w: query string: %v", ErrUnreadable, err)
+	}
+	for k, vs := range q {
+		if !utf8.ValidString(k) {
+			return nil, fmt.Errorf("%w: query key is not UTF-8", ErrUnreadable)
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return nil, fmt.Errorf("%w: query value of %q is not UTF-8", ErrUnreadable, k)
+			}
+		}
+	}
+	return &message{fromQuery: true, query: q}, nil
 }

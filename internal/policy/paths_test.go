@@ -87,6 +87,12 @@ var cveCases = []cveCase{
 	{"logged-model artifact files", func(c string) *Request {
 		return get("/ajax-api/2.0/mlflow/logged-models/m-1/artifacts/files", url.Values{"artifact_file_path": {c + c + "x"}})
 	}},
+	{"ajax upload-artifact path", func(c string) *Request {
+		r := post("/ajax-api/2.0/mlflow/upload-artifact", "raw bytes")
+		r.RawQuery = url.Values{"run_uuid": {"r"}, "path": {c + c + "x"}}.Encode()
+		r.ContentType = "application/octet-stream"
+		return r
+	}},
 	{"presigned-download path", func(c string) *Request {
 		return jsonPost("/api/2.0/mlflow/artifacts/presigned-download-url", map[string]any{"run_id": "r", "path": c + "x"})
 	}},

@@ -157,7 +157,14 @@ func (e *Engine) Decide(ctx context.Context, r *Request) Decision {
 	if !ok {
 		return e.withCustom(ctx, r, Decision{Action: Allow})
 	}
-	msg, err := readMessage(r.Method, r.RawQuery, r.ContentType, r.Body)
+	var msg *message
+	var err error
+	if rt.queryOnly {
+		// Non-proto Flask views read request.args whatever the method.
+		msg, err = readQuery(r.RawQuery)
+	} else {
+		msg, err = readMessage(r.Method, r.RawQuery, r.ContentType, r.Body)
+	}
 	if err != nil {
 		return deny(RuleMalformed, "%s %s: %v", r.Method, rt.name, err)
 	}

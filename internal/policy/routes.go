@@ -119,6 +119,7 @@ var routes = []route{
 	{name: "gateway/secrets/create", methods: []string{"POST"}, versions: v3, specs: []spec{{kind: kURLMap, field: FieldURL, value: "auth_config"}}},
 	{name: "gateway/secrets/update", methods: []string{"POST", "PATCH"}, versions: v3, specs: []spec{{kind: kURLMap, field: FieldURL, value: "auth_config"}}},
 	{name: "gateway-proxy", methods: []string{"GET", "POST"}, versions: v2, specs: []spec{{kind: kGatewayPath, field: FieldGatewayPath, value: "gateway_path"}}},
+	{name: "upload-artifact", methods: []string{"POST"}, versions: v2, queryOnly: true, specs: []spec{{kind: kRelPath, field: FieldPath, value: "path"}}},
 	{name: "logged-models/{id}/artifacts/files", methods: []string{"GET"}, versions: v2, queryOnly: true, specs: []spec{{kind: kRelPath, field: FieldPath, value: "artifact_file_path"}}},
 }
 

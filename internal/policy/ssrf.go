@@ -217,4 +217,3 @@ func redactURL(raw string) string {
 	u.User = url.User("REDACTED")
 	return u.String()
 }
-
