@@ -277,3 +277,29 @@ func TestMultilineValuesPass(t *testing.T) {
 		t.Fatalf("multi-line run name: %v", d.Action)
 	}
 }
+
+// One Engine serves concurrent requests (run with -race).
+func TestConcurrentDecide(t *testing.T) {
+	e := engine(t, Config{Secrets: SecretsConfig{Mode: ModeRedact}, Custom: []CustomRule{{Name: "c", DenyWhen: `principal.name == "mallory"`}}})
+	done := make(chan bool)
+	for i := range 8 {
+		go func() {
+			for j := range 50 {
+				r := post("/api/2.0/mlflow/runs/log-batch", fmt.Sprintf(`{"run_id":"r","params":[{"key":"k%d","value":"%s"}]}`, j, awsKey))
+				r.Principal = Principal{Name: []string{"ann", "mallory"}[i%2]}
+				d := e.Decide(context.Background(), r)
+				want := Rewrite
+				if i%2 == 1 {
+					want = Deny
+				}
+				if d.Action != want {
+					t.Errorf("%d/%d: %v", i, j, d.Action)
+				}
+			}
+			done <- true
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+}
