@@ -40,6 +40,12 @@ func commands() []command {
 		{"audit", "read-only security audit of a live MLflow server", runAudit},
 		{"rules", "print the rule catalog", runRules},
 		{"digest", "write a SHA-256 manifest of a model directory", runDigest},
+		{"serve", "authenticating, authorizing gateway in front of an MLflow server", runServe},
+		{"users", "manage gateway users (create, list, disable, passwd)", runAdmin("users", usersCommands())},
+		{"tokens", "manage API tokens (create, list, revoke)", runAdmin("tokens", tokensCommands())},
+		{"groups", "manage groups (create, add, remove, list)", runAdmin("groups", groupsCommands())},
+		{"grants", "manage permissions (add, remove, list)", runAdmin("grants", grantsCommands())},
+		{"auditlog", "check or export the gateway audit log (verify, export)", runAdmin("auditlog", auditlogCommands())},
 		{"version", "print the version", runVersion},
 	}
 }

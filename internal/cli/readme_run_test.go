@@ -61,6 +61,10 @@ var readmeCommands = map[string]readmeCommand{
 		exit:   ExitFindings,
 		stdout: []string{"MLG401 server-without-auth"},
 	},
+	"echo 'a long password' | mlflow-guard users create alice --password-stdin --data-dir ./guard": {
+		exit:  ExitOK,
+		files: []string{"guard/gateway.db"},
+	},
 	"mlflow-guard scan --format sarif --output results.sarif --fail-on never .": {
 		exit:  ExitOK,
 		files: []string{"results.sarif"},
@@ -69,7 +73,8 @@ var readmeCommands = map[string]readmeCommand{
 
 // readmeSkipped are README commands this test does not run, and why.
 var readmeSkipped = map[string]string{
-	"go build -o mlflow-guard ./cmd/mlflow-guard": "the test builds exactly this binary once and runs every other command with it",
+	"go build -o mlflow-guard ./cmd/mlflow-guard":                                                    "the test builds exactly this binary once and runs every other command with it",
+	"mlflow-guard serve --upstream http://127.0.0.1:5000 --listen 127.0.0.1:8080 --data-dir ./guard": "runs until stopped; the serve tests start it in front of a real MLflow server",
 	"scripts/test.sh": "the whole test suite (this test is part of it); it also creates the shared virtualenv",
 	"go test ./internal/cli -run 'Golden|Expected'": "runs this package's tests, which include this one",
 	"go test ./internal/cli -run Golden -update":    "rewrites the golden files",

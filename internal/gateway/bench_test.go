@@ -1,0 +1,87 @@
+package gateway
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/store"
+)
+
+// BenchmarkOverhead isolates what the gateway itself costs per request:
+// the upstream is a canned in-process answer (not MLflow), so the
+// difference between "direct" and "gateway" is the gateway's work (token
+// check, route match, parse, permission, proxying). bench/gateway.sh
+// measures the same against the real MLflow server.
+func BenchmarkOverhead(b *testing.B) {
+	runJSON := `{"run":{"info":{"run_id":"r1","experiment_id":"1"},"data":{}}}`
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method == http.MethodPost {
+			_, _ = io.Copy(io.Discard, r.Body)
+			_, _ = io.WriteString(w, "{}")
+			return
+		}
+		_, _ = io.WriteString(w, runJSON)
+	}))
+	defer up.Close()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{DataDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.CreateUser(ctx, "t", "u", "bench password 12", false); err != nil {
+		b.Fatal(err)
+	}
+	tok, _, _ := st.CreateToken(ctx, "t", "u", "", time.Hour)
+	if err := st.AddGrant(ctx, "t", store.Grant{Principal: store.Principal{Kind: "user", Name: "u"}, ResourceKind: "experiment", ResourceID: "1", Permission: store.Edit}, nil); err != nil {
+		b.Fatal(err)
+	}
+	u, _ := url.Parse(up.URL)
+	g, err := New(Config{Upstream: u, RatePerSecond: 1e9, RateBurst: 1e9}, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	gw := httptest.NewServer(g)
+	defer gw.Close()
+	cl := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	do := func(b *testing.B, base, method, path, body string, auth bool) {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Host = "127.0.0.1"
+		if auth {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := cl.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b.Fatalf("%s %s: %d", method, path, resp.StatusCode)
+		}
+	}
+	logBatch := `{"run_id":"r1","metrics":[{"key":"m","value":1,"timestamp":1,"step":1}]}`
+	for _, c := range []struct{ name, method, path, body string }{
+		{"runs-get", "GET", "/api/2.0/mlflow/runs/get?run_id=r1", ""},
+		{"log-batch", "POST", "/api/2.0/mlflow/runs/log-batch", logBatch},
+	} {
+		b.Run(c.name+"/direct", func(b *testing.B) {
+			for b.Loop() {
+				do(b, up.URL, c.method, c.path, c.body, false)
+			}
+		})
+		b.Run(c.name+"/gateway-token", func(b *testing.B) {
+			for b.Loop() {
+				do(b, gw.URL, c.method, c.path, c.body, true)
+			}
+		})
+	}
+}

@@ -1,0 +1,539 @@
+// Package gateway is mlflow-guard serve: a reverse proxy in front of an
+// unmodified MLflow server that authenticates every caller, authorizes
+// every route from a table, audits writes and denials, and fails closed.
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/store"
+)
+
+// Config is everything serve needs beyond the store.
+type Config struct {
+	Upstream       *url.URL
+	AllowedHosts   []string     // Host header names accepted (DNS rebinding)
+	CORSOrigins    []string     // origins allowed cross-origin
+	TrustedProxies []*net.IPNet // peers whose X-Forwarded-For is believed
+	TLS            bool         // served over TLS (HSTS, X-Forwarded-Proto)
+	MaxAPIBody     int64        // JSON API bodies (buffered)
+	MaxArtifact    int64        // artifact uploads (streamed); 0: no limit
+	RatePerSecond  float64      // per identity and per IP
+	RateBurst      int
+	LoginFailLimit int
+	LoginWindow    time.Duration
+	LoginLockout   time.Duration
+	// StateCacheTTL bounds how long a verified token, a user's admin flag
+	// and groups, and a permission are reused without asking the store
+	// (default 5s; negative: never cached). Revocations, disables and grant
+	// removals take effect within it.
+	StateCacheTTL time.Duration
+	// BodyIdleTimeout ends a request whose body sends nothing for this long
+	// (slow-drip clients); a long transfer that keeps moving is never cut.
+	// Default 60s.
+	BodyIdleTimeout time.Duration
+}
+
+// Defaults fills unset limits.
+func (c *Config) Defaults() {
+	if c.MaxAPIBody == 0 {
+		c.MaxAPIBody = 16 << 20
+	}
+	if c.RatePerSecond == 0 {
+		c.RatePerSecond = 200
+	}
+	if c.RateBurst == 0 {
+		c.RateBurst = 400
+	}
+	if c.LoginFailLimit == 0 {
+		c.LoginFailLimit = 10
+	}
+	if c.LoginWindow == 0 {
+		c.LoginWindow = 15 * time.Minute
+	}
+	if c.LoginLockout == 0 {
+		c.LoginLockout = 15 * time.Minute
+	}
+	if c.BodyIdleTimeout == 0 {
+		c.BodyIdleTimeout = time.Minute
+	}
+	if c.StateCacheTTL == 0 {
+		c.StateCacheTTL = 5 * time.Second
+	}
+}
+
+// Gateway is the HTTP handler.
+type Gateway struct {
+	cfg      Config
+	store    *store.Store
+	log      *slog.Logger
+	router   *Router
+	proxy    *httputil.ReverseProxy
+	resolve  *resolver
+	creds    *credCache
+	throttle *throttle
+	limiter  *limiter
+	Metrics  *Metrics
+	now      func() time.Time
+	users    *ttlCache[*store.User]      // token hash or "user:NAME" -> user
+	perms    *ttlCache[store.Permission] // user|kind|id -> permission
+}
+
+// New builds the gateway.
+func New(cfg Config, st *store.Store, log *slog.Logger) (*Gateway, error) {
+	cfg.Defaults()
+	if cfg.Upstream == nil || (cfg.Upstream.Scheme != "http" && cfg.Upstream.Scheme != "https") || cfg.Upstream.Host == "" {
+		return nil, errors.New("upstream must be an http:// or https:// URL")
+	}
+	rt, err := NewRouter(Table())
+	if err != nil {
+		return nil, err
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	tr.ResponseHeaderTimeout = 0 // long artifact downloads start slowly
+	// Large buffers: artifact bodies stream through in fewer syscalls.
+	tr.WriteBufferSize = 256 << 10
+	tr.ReadBufferSize = 256 << 10
+	g := &Gateway{
+		cfg: cfg, store: st, log: log, router: rt, now: time.Now,
+		creds:    &credCache{key: st.Key(), ttl: time.Minute, max: 10000, m: map[string]credEntry{}},
+		throttle: newThrottle(cfg.LoginFailLimit, cfg.LoginWindow, cfg.LoginLockout),
+		limiter:  newLimiter(cfg.RatePerSecond, cfg.RateBurst),
+		Metrics:  newMetrics(),
+		users:    newTTLCache[*store.User](cfg.StateCacheTTL, 10000),
+		perms:    newTTLCache[store.Permission](cfg.StateCacheTTL, 100000),
+	}
+	g.resolve = &resolver{upstream: cfg.Upstream, client: &http.Client{Transport: tr, Timeout: 5 * time.Second},
+		ttl: time.Minute, max: 10000, now: time.Now, cache: map[string]cacheEntry{}}
+	g.proxy = &httputil.ReverseProxy{
+		Rewrite:        g.rewrite,
+		Transport:      tr,
+		ModifyResponse: g.modifyResponse,
+		ErrorHandler:   g.proxyError,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return g, nil
+}
+
+// identityHeaders are never taken from a client nor passed upstream.
+var identityHeaders = []string{
+	"X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Preferred-Username", "X-Forwarded-Groups",
+	"X-Remote-User", "X-Remote-Email", "X-Remote-Groups", "Remote-User", "X-User", "X-Email",
+	"X-Auth-Request-User", "X-Auth-Request-Email", "X-Auth-Request-Groups", "X-Auth-Request-Preferred-Username",
+	"X-Webauth-User", "X-Authenticated-User", "X-Mlflow-Guard-User",
+}
+
+// reqState travels with a request from the handler to the response hooks.
+type reqState struct {
+	id       string
+	ip       string
+	identity *Identity
+	route    *compiled
+	body     []byte
+	decision string
+	rule     string
+}
+
+type stateKey struct{}
+
+func stateOf(r *http.Request) *reqState {
+	s, _ := r.Context().Value(stateKey{}).(*reqState)
+	return s
+}
+
+func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
+	st := stateOf(pr.In)
+	pr.SetURL(g.cfg.Upstream)
+	pr.Out.Host = g.cfg.Upstream.Host
+	for _, h := range identityHeaders {
+		pr.Out.Header.Del(h)
+	}
+	// The upstream has no authentication; the caller's credentials stay here.
+	pr.Out.Header.Del("Authorization")
+	pr.Out.Header.Del("Proxy-Authorization")
+	pr.Out.Header.Set("X-Forwarded-For", st.ip)
+	pr.Out.Header.Set("X-Forwarded-Host", pr.In.Host)
+	proto := "http"
+	if g.cfg.TLS {
+		proto = "https"
+	}
+	pr.Out.Header.Set("X-Forwarded-Proto", proto)
+	pr.Out.Header.Set("X-Request-Id", st.id)
+	if st.route != nil && st.route.Hook != NoHook {
+		// The transport then asks for gzip itself and decodes it, so the
+		// hooks read plain JSON.
+		pr.Out.Header.Del("Accept-Encoding")
+	}
+}
+
+func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	st := stateOf(r)
+	g.log.Warn("upstream error", "request_id", st.id, "path", r.URL.Path, "err", err)
+	if errors.Is(err, errHookDenied) {
+		return // the hook already answered
+	}
+	var he *hookError
+	if errors.As(err, &he) {
+		he.d.write(w)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusBadGateway)
+	_, _ = io.WriteString(w, `{"error_code":"TEMPORARILY_UNAVAILABLE","message":"mlflow-guard: upstream MLflow server unavailable"}`+"\n")
+}
+
+func newRequestID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// clientIP is the peer address, or, when the peer is a trusted proxy, the
+// right-most X-Forwarded-For address that is not itself trusted.
+func (g *Gateway) clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if !g.trusted(host) {
+		return host
+	}
+	xff := r.Header.Values("X-Forwarded-For")
+	var hops []string
+	for _, v := range xff {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				hops = append(hops, p)
+			}
+		}
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		if net.ParseIP(hops[i]) == nil {
+			return host // garbage: fall back to the peer
+		}
+		if !g.trusted(hops[i]) {
+			return hops[i]
+		}
+	}
+	return host
+}
+
+func (g *Gateway) trusted(ip string) bool {
+	a := net.ParseIP(ip)
+	if a == nil {
+		return false
+	}
+	for _, n := range g.cfg.TrustedProxies {
+		if n.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// ServeHTTP is the whole request path: hygiene, authentication, route,
+// parse, authorize, audit, forward.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := g.now()
+	st := &reqState{id: newRequestID(), ip: g.clientIP(r)}
+	r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+	rec := &recorder{ResponseWriter: w, status: 0}
+	g.securityHeaders(rec.Header())
+	rec.Header().Set("X-Request-Id", st.id)
+	defer func() {
+		user := ""
+		if st.identity != nil {
+			user = st.identity.User.Name
+		}
+		if st.decision == "" {
+			st.decision = "allow"
+		}
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		g.Metrics.observe(st.decision, status, g.now().Sub(start))
+		g.log.Info("request", "request_id", st.id, "ip", st.ip, "method", r.Method, "path", r.URL.Path,
+			"status", status, "bytes", rec.bytes, "duration_ms", float64(g.now().Sub(start).Microseconds())/1000,
+			"user", user, "decision", st.decision, "rule", st.rule)
+	}()
+	if d := g.handle(rec, r, st); d != nil {
+		g.deny(rec, r, st, d)
+	}
+}
+
+// handle returns a denial, or nil once it has answered (health) or
+// forwarded the request.
+func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *Denial {
+	if !g.hostAllowed(r.Host) {
+		return denyHygiene(http.StatusForbidden, "host-not-allowed", fmt.Sprintf("Host %q is not served here", r.Host))
+	}
+	switch r.URL.Path {
+	case "/healthz":
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, "ok\n")
+		return nil
+	case "/readyz":
+		g.ready(w, r)
+		return nil
+	}
+	if d := g.cors(w, r); d != nil || r.Method == http.MethodOptions {
+		if d == nil && r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+		}
+		return d
+	}
+	if d := checkRawPath(r); d != nil {
+		return d
+	}
+	if !g.limiter.allow("ip:"+st.ip, g.now()) {
+		return denyHygiene(http.StatusTooManyRequests, "rate-limited", "too many requests from this address")
+	}
+	id, err := g.authenticate(r.Context(), r.Header.Get("Authorization"), st.ip)
+	switch {
+	case errors.Is(err, errLocked):
+		return &Denial{http.StatusTooManyRequests, "UNAUTHENTICATED", "MLG401", "login-locked", "too many failed logins; try again later"}
+	case errors.Is(err, store.ErrBadCredentials):
+		return denyUnauthenticated("invalid credentials")
+	case err != nil:
+		g.log.Error("authentication backend failed", "request_id", st.id, "err", err)
+		return denyUnavailable("store-unavailable", "the gateway could not check credentials; try again")
+	case id == nil:
+		return denyUnauthenticated("authentication required: set MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD or MLFLOW_TRACKING_TOKEN")
+	}
+	st.identity = id
+	if !g.limiter.allow("user:"+id.User.Name, g.now()) {
+		return denyHygiene(http.StatusTooManyRequests, "rate-limited", "too many requests for this identity")
+	}
+	rt, vars := g.router.Match(r.Method, r.URL.Path)
+	if rt == nil {
+		return denyForbidden("unknown-route", fmt.Sprintf("%s %s is not a route mlflow-guard knows; denied", r.Method, r.URL.Path))
+	}
+	st.route = rt
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = &idleReader{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: g.cfg.BodyIdleTimeout}
+	}
+	if rt.Kind == KindAdmin && !id.User.Admin {
+		return denyForbidden("admin-only", fmt.Sprintf("%s %s is for administrators (%s)", r.Method, rt.Pattern, rt.Note))
+	}
+	var msg *Message
+	if rt.Class == ClassAPI {
+		body, d := g.readBody(r)
+		if d != nil {
+			return d
+		}
+		st.body = body
+		msg, err = ParseMessage(r.Method, r.URL.RawQuery, body)
+		if err != nil {
+			return denyForbidden("ambiguous-request", fmt.Sprintf("%s %s: %v", r.Method, r.URL.Path, err))
+		}
+		if rt.Hook == SetRunUser {
+			if body, err = setRunUser(msg, id.User.Name); err != nil {
+				return denyForbidden("ambiguous-request", err.Error())
+			}
+			st.body = body
+		}
+		if rt.Pattern == v2+"experiments/create" || rt.Pattern == "/ajax-api/2.0/mlflow/experiments/create" {
+			if v, _ := msg.Values("artifact_location", false); len(v) > 0 && !id.User.Admin {
+				return denyForbidden("artifact-location", "only administrators may choose an experiment's artifact_location")
+			}
+		}
+	} else {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			if r.ContentLength > 0 || len(r.TransferEncoding) > 0 {
+				return denyForbidden("ambiguous-request", "a GET with a body on a streamed route")
+			}
+		}
+		if g.cfg.MaxArtifact > 0 {
+			if r.ContentLength > g.cfg.MaxArtifact {
+				return denyHygiene(http.StatusRequestEntityTooLarge, "body-too-large", "artifact larger than the gateway's limit")
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, g.cfg.MaxArtifact)
+		}
+		if r.URL.RawQuery != "" {
+			q, err := url.ParseQuery(r.URL.RawQuery)
+			if err != nil {
+				return denyForbidden("ambiguous-request", fmt.Sprintf("query string: %v", err))
+			}
+			msg = &Message{FromQuery: true, Query: q}
+		} else {
+			msg = &Message{Body: map[string]any{}}
+		}
+	}
+	needs, d := g.extract(r.Context(), rt, vars, r, msg)
+	if d != nil {
+		return d
+	}
+	if d := g.decide(r.Context(), id, needs); d != nil {
+		return d
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		var res []string
+		for _, n := range needs {
+			res = append(res, string(n.kind)+":"+n.id)
+		}
+		if err := g.store.Audit(r.Context(), store.Event{Actor: id.User.Name, Action: "forward", Route: r.Method + " " + rt.Pattern,
+			Resource: strings.Join(res, ","), Decision: "allow", RequestID: st.id, Detail: "ip=" + st.ip}); err != nil {
+			g.log.Error("audit write failed", "request_id", st.id, "err", err)
+			return denyUnavailable("audit-unavailable", "the gateway could not record this write; not forwarded")
+		}
+	}
+	if st.body != nil || rt.Class == ClassAPI {
+		r.Body = io.NopCloser(bytes.NewReader(st.body))
+		r.ContentLength = int64(len(st.body))
+		r.Header.Del("Transfer-Encoding")
+		r.TransferEncoding = nil
+		r.Header.Set("Content-Length", fmt.Sprint(len(st.body)))
+	}
+	st.decision = "allow"
+	g.proxy.ServeHTTP(w, r)
+	return nil
+}
+
+// checkRawPath refuses encoded slashes, backslashes and dot segments: the
+// route is matched on the decoded path and the upstream must see the same.
+func checkRawPath(r *http.Request) *Denial {
+	raw := strings.ToLower(r.URL.EscapedPath())
+	p := r.URL.Path
+	bad := strings.Contains(raw, "%2f") || strings.Contains(raw, "%5c") || strings.Contains(raw, "%2e") || strings.Contains(raw, "%00") ||
+		strings.Contains(p, "\\") || strings.Contains(p, "//") || !strings.HasPrefix(p, "/")
+	for _, s := range strings.Split(p, "/") {
+		if s == "." || s == ".." {
+			bad = true
+		}
+	}
+	if bad {
+		return denyForbidden("path-not-canonical", fmt.Sprintf("path %q is not in canonical form", r.URL.EscapedPath()))
+	}
+	return nil
+}
+
+func (g *Gateway) readBody(r *http.Request) ([]byte, *Denial) {
+	if r.ContentLength > g.cfg.MaxAPIBody {
+		return nil, denyHygiene(http.StatusRequestEntityTooLarge, "body-too-large", fmt.Sprintf("API body over %d bytes", g.cfg.MaxAPIBody))
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, g.cfg.MaxAPIBody+1))
+	if err != nil {
+		return nil, denyForbidden("body-unreadable", "could not read the request body")
+	}
+	if int64(len(b)) > g.cfg.MaxAPIBody {
+		return nil, denyHygiene(http.StatusRequestEntityTooLarge, "body-too-large", fmt.Sprintf("API body over %d bytes", g.cfg.MaxAPIBody))
+	}
+	return b, nil
+}
+
+// deny answers a denial and records it in the audit log.
+func (g *Gateway) deny(w http.ResponseWriter, r *http.Request, st *reqState, d *Denial) {
+	st.decision, st.rule = "deny", d.Rule
+	actor := ""
+	if st.identity != nil {
+		actor = st.identity.User.Name
+	}
+	route := r.Method + " " + r.URL.Path
+	if st.route != nil {
+		route = r.Method + " " + st.route.Pattern
+	}
+	if err := g.store.Audit(r.Context(), store.Event{Actor: actor, Action: "deny", Route: route, Decision: "deny",
+		Rule: d.Rule, RequestID: st.id, Detail: d.Reason + ": " + truncate(d.Msg, 300) + " ip=" + st.ip}); err != nil {
+		g.log.Error("audit write failed for a denial", "request_id", st.id, "err", err)
+	}
+	d.write(w)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+func (g *Gateway) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	var problems []string
+	if err := g.store.Ping(ctx); err != nil {
+		problems = append(problems, "store: "+err.Error())
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, g.cfg.Upstream.String()+"/health", nil)
+	if resp, err := g.resolve.client.Do(req); err != nil {
+		problems = append(problems, "upstream: unreachable")
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			problems = append(problems, fmt.Sprintf("upstream: /health answered %d", resp.StatusCode))
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	if len(problems) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, strings.Join(problems, "\n")+"\n")
+		return
+	}
+	_, _ = io.WriteString(w, "ready\n")
+}
+
+// recorder notes status and size; Unwrap lets http.ResponseController
+// and the proxy's flushing reach the real writer.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func (r *recorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// idleReader pushes the connection's read deadline forward before each
+// read of the body: a body that stalls for the idle time fails, one that
+// keeps moving may take as long as it needs.
+type idleReader struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	_ = r.rc.SetReadDeadline(time.Now().Add(r.idle))
+	n, err := r.ReadCloser.Read(p)
+	if errors.Is(err, io.EOF) {
+		// Body done: lift the deadline, or the server's background read
+		// would cancel the request while the upstream is still answering.
+		_ = r.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}
