@@ -144,6 +144,33 @@ func nestedStreams() []byte {
 	return gen.Zip(gen.ZipMember{Name: "inner.zip", Data: gen.Zip(members...)})
 }
 
+// hostileModels are issue 9's adversarial inputs (root cause 10).
+var hostileModels = []struct {
+	name string
+	file string
+	make func() []byte
+	want string // a rule that must be reported
+}{
+	{"repeated-imports-6MB", "imports.pkl", repeatedImports, "MLG106"},
+	{"overlapping-zip-members", "overlap.pt", overlappingZip, "MLG111"},
+	{"nested-compressed-streams", "nested.zip", nestedStreams, "MLG106"},
+	{"dense-pickle-64MiB", "dense.pkl", func() []byte { return gen.Dense(64 << 20) }, "MLG106"},
+}
+
+// TestWriteHostileModels writes the same inputs into $MODEL_HOSTILE_OUT so
+// bench/bounded.sh can time the built binary on them; skipped otherwise.
+func TestWriteHostileModels(t *testing.T) {
+	dir := os.Getenv("MODEL_HOSTILE_OUT")
+	if dir == "" {
+		t.Skip("set MODEL_HOSTILE_OUT to write the inputs for bench/bounded.sh")
+	}
+	for _, c := range hostileModels {
+		if err := os.WriteFile(filepath.Join(dir, c.file), c.make(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestBoundedModelHostile runs the whole model analyzer on issue 9's
 // adversarial inputs: each must be judged (a finding, or MLG111 naming the
 // cap) within the 256 MiB budget. Wall time is logged, not asserted (shared
@@ -152,19 +179,8 @@ func TestBoundedModelHostile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates and scans inputs of up to 64 MiB")
 	}
-	cases := []struct {
-		name string
-		file string
-		make func() []byte
-		want string // a rule that must be reported
-	}{
-		{"repeated-imports-6MB", "imports.pkl", repeatedImports, "MLG106"},
-		{"overlapping-zip-members", "overlap.pt", overlappingZip, "MLG111"},
-		{"nested-compressed-streams", "nested.zip", nestedStreams, "MLG106"},
-		{"dense-pickle-64MiB", "dense.pkl", func() []byte { return gen.Dense(64 << 20) }, "MLG106"},
-	}
 	dir := t.TempDir()
-	for _, c := range cases {
+	for _, c := range hostileModels {
 		t.Run(c.name, func(t *testing.T) {
 			p := filepath.Join(dir, c.file)
 			if err := os.WriteFile(p, c.make(), 0o644); err != nil {
