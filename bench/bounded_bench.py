@@ -5,6 +5,8 @@ next to picklescan's.
 Usage: bounded_bench.py MG_BINARY TOOLS_VENV WORKDIR OUT_MD [SPARSE_LINE]
 WORKDIR/hostile must hold the model inputs written by TestWriteHostileModels;
 WORKDIR/model/dense.pkl is bench/model.sh's 10 MB synthetic pickle."""
+import collections
+import json
 import os
 import pickle
 import re
@@ -41,7 +43,7 @@ def load():
 def timed(argv):
     """(wall s, cpu s, peak RSS MiB, exit code, load before) of argv under /usr/bin/time -v."""
     ld = load()
-    r = subprocess.run(["/usr/bin/time", "-v"] + argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    r = subprocess.run(["/usr/bin/time", "-v"] + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     err = r.stderr
     def field(name):
         m = re.search(r"^\s*" + re.escape(name) + r": (.+)$", err, re.M)
@@ -52,7 +54,18 @@ def timed(argv):
     cpu = float(field("User time (seconds)")) + float(field("System time (seconds)"))
     rss = int(field("Maximum resident set size (kbytes)")) / 1024
     code = int(field("Exit status"))
-    return secs, cpu, rss, code, ld
+    return secs, cpu, rss, code, ld, outcome(r.stdout)
+
+
+def outcome(out):
+    """Findings by rule and error kinds of a JSON report ("" if not one)."""
+    try:
+        d = json.loads(out)
+    except ValueError:
+        return ""
+    c = collections.Counter(f["rule_id"] for f in d.get("findings") or [])
+    c.update("error:" + e["kind"] for e in d.get("errors") or [])
+    return ", ".join(f"{k} x{v}" for k, v in sorted(c.items())) or "clean"
 
 
 def scan(path):
@@ -120,30 +133,37 @@ with open(out_md, "w") as w:
             "wall time is mostly other people's work when the load is high; CPU time (user+sys) is the steadier figure. "
             "Exit 3 is the partial-result rule (a file whose analysis stopped at a cap makes the report incomplete); "
             "exit 1 would be findings at the gate (off here).\n\n")
-    w.write("| input | size | wall s | CPU s | peak RSS MiB | target | exit | load |\n|---|---:|---:|---:|---:|---|---:|---:|\n")
-    for label, size, (secs, cpu, rss, code, ld) in rows:
+    w.write("| input | size | wall s | CPU s | peak RSS MiB | target | exit | report | load |\n|---|---:|---:|---:|---:|---|---:|---|---:|\n")
+    for label, size, (secs, cpu, rss, code, ld, rep) in rows:
         ok = rss <= 256
         target = "<= 256 MiB per worker: met" if ok else "<= 256 MiB per worker: NOT met"
         if label.startswith("model"):
             target = ("< 5 s CPU and < 256 MiB: " + ("met" if ok and cpu < 5 else "NOT met"))
-        w.write(f"| {label} | {size/1e6:.1f} MB | {secs:.2f} | {cpu:.2f} | {rss:.0f} | {target} | {code} | {ld} |\n")
+        w.write(f"| {label} | {size/1e6:.1f} MB | {secs:.2f} | {cpu:.2f} | {rss:.0f} | {target} | {code} | {rep} | {ld} |\n")
     if sparse_line:
         w.write("\n" + sparse_line + "\n")
     w.write("\nPickle walker, peak RSS per MB of pickle: (peak RSS - the 1 KB baseline) / MB, mlflow-guard vs picklescan 1.0.5 "
             "(`picklescan -p FILE`, one run) on the same file. The realistic pickle is "
             "`pickle.dumps([(i, f\"row-{i:08d}\", i * 0.25) for i in range(n)])` from Python 3.11 (protocol 4); "
             "the synthetic one is `gen.Dense` (short strings and small ints, memoized, os.system at the end).\n\n")
-    w.write("| pickle | size MB | mlflow-guard wall s | CPU s | peak RSS MiB | RSS MiB per MB | picklescan wall s | CPU s | peak RSS MiB | RSS MiB per MB | CPU ratio | RSS ratio | load |\n")
-    w.write("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+    w.write("| pickle | size MB | mlflow-guard report | wall s | CPU s | peak RSS MiB | RSS MiB per MB | picklescan wall s | CPU s | peak RSS MiB | RSS MiB per MB | CPU ratio | RSS ratio | load |\n")
+    w.write("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
     for label, size, o, t in walk:
         mb = size / 1e6
         per = max(o[2] - base[2], 0) / mb
         if t:
             tper = t[2] / mb
-            w.write(f"| {label} | {mb:.1f} | {o[0]:.2f} | {o[1]:.2f} | {o[2]:.0f} | {per:.2f} | {t[0]:.2f} | {t[1]:.2f} | {t[2]:.0f} | {tper:.1f} "
+            w.write(f"| {label} | {mb:.1f} | {o[5]} | {o[0]:.2f} | {o[1]:.2f} | {o[2]:.0f} | {per:.2f} | {t[0]:.2f} | {t[1]:.2f} | {t[2]:.0f} | {tper:.1f} "
                     f"| {t[1]/max(o[1],0.01):.0f}x | {t[2]/o[2]:.0f}x | {o[4]} / {t[4]} |\n")
         else:
-            w.write(f"| {label} | {mb:.1f} | {o[0]:.2f} | {o[1]:.2f} | {o[2]:.0f} | {per:.2f} | not run | | | | | | {o[4]} |\n")
+            w.write(f"| {label} | {mb:.1f} | {o[5]} | {o[0]:.2f} | {o[1]:.2f} | {o[2]:.0f} | {per:.2f} | not run | | | | | | {o[4]} |\n")
+    cut = [label for label, _, o, _ in walk if "MLG111" in o[5]]
+    if cut:
+        w.write("\n**Walk cut at a cap:** " + "; ".join(cut) + ". These benign pickles get MLG111 (the walker's "
+                "`MaxHeld` budget of tracked values, 48 MiB, is reached), so the default gate fails on them, and their "
+                "time and RSS are those of a walk stopped at the cap, not of a full walk. A list of (int, str, float) "
+                "tuples as `pickle.dumps` writes it reaches the cap from about 200,000 tuples (6 MB; 100,000 tuples, "
+                "3 MB, pass clean).\n")
     w.write("\npicklescan reads the whole file and builds its opcode list in memory, so its RSS grows with the pickle "
             "(it was not run on the 64 MB files: about 4.5 GB RSS and minutes of CPU each on a shared machine). "
             "The ratios are CPU time and peak RSS, picklescan / mlflow-guard, from runs minutes apart.\n\n")
