@@ -139,7 +139,8 @@ with open(out_md, "w") as w:
         target = "<= 256 MiB per worker: met" if ok else "<= 256 MiB per worker: NOT met"
         if label.startswith("model"):
             target = ("< 5 s CPU and < 256 MiB: " + ("met" if ok and cpu < 5 else "NOT met"))
-        w.write(f"| {label} | {size/1e6:.1f} MB | {secs:.2f} | {cpu:.2f} | {rss:.0f} | {target} | {code} | {rep} | {ld} |\n")
+        sz = f"{size/1e6:.1f} MB" if size >= 100_000 else f"{size/1e3:.1f} kB"
+        w.write(f"| {label} | {sz} | {secs:.2f} | {cpu:.2f} | {rss:.0f} | {target} | {code} | {rep} | {ld} |\n")
     if sparse_line:
         w.write("\n" + sparse_line + "\n")
     w.write("\nPickle walker, peak RSS per MB of pickle: (peak RSS - the 1 KB baseline) / MB, mlflow-guard vs picklescan 1.0.5 "
