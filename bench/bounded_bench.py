@@ -87,7 +87,8 @@ hostile = os.path.join(work, "hostile")
 for label, f in (("model: 6 MB of repeated pickle imports", "imports.pkl"),
                  ("model: 19,000 overlapping zip members", "overlap.pt"),
                  ("model: nested zip/gzip/gzip streams claiming 5 GiB", "nested.zip"),
-                 ("model: 64 MiB synthetic dense pickle", "dense.pkl")):
+                 ("model: 64 MiB synthetic dense pickle", "dense.pkl"),
+                 ("model: 10 GiB sparse torch zip (benign)", "sparse10g.pt")):
     inputs.append((label, os.path.join(hostile, f)))
 
 # Baseline: the binary on a 1 KB pickle (start-up, runtime, tables).
@@ -137,9 +138,12 @@ with open(out_md, "w") as w:
     for label, size, (secs, cpu, rss, code, ld, rep) in rows:
         ok = rss <= 256
         target = "<= 256 MiB per worker: met" if ok else "<= 256 MiB per worker: NOT met"
-        if label.startswith("model"):
+        if "10 GiB" in label:
+            target = "< 1 s: " + ("met" if ok and secs < 1 else "NOT met (wall)" if cpu < 1 else "NOT met")
+        elif label.startswith("model"):
             target = ("< 5 s CPU and < 256 MiB: " + ("met" if ok and cpu < 5 else "NOT met"))
-        sz = f"{size/1e6:.1f} MB" if size >= 100_000 else f"{size/1e3:.1f} kB"
+        sz = (f"{size/2**30:.0f} GiB (sparse)" if size >= 2**33 else f"{size/1e6:.1f} MB" if size >= 100_000
+              else f"{size/1e3:.1f} kB")
         w.write(f"| {label} | {sz} | {secs:.2f} | {cpu:.2f} | {rss:.0f} | {target} | {code} | {rep} | {ld} |\n")
     if sparse_line:
         w.write("\n" + sparse_line + "\n")

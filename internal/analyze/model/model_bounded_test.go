@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -168,6 +169,12 @@ func TestWriteHostileModels(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, c.file), c.make(), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The 10 GiB sparse checkpoint, copied sparse (the temp dir may be on
+	// another file system).
+	sparse := sparseTorchZip(t, gen.TorchStateDict(4))
+	if out, err := exec.Command("cp", "--sparse=always", sparse, filepath.Join(dir, "sparse10g.pt")).CombinedOutput(); err != nil {
+		t.Fatalf("copying the sparse checkpoint: %v\n%s", err, out)
 	}
 }
 
