@@ -23,5 +23,8 @@ go build -o "$work/mlflow-guard" ./cmd/mlflow-guard
 if [ ! -f "$work/model/ckpt_1g.pt" ]; then
   go run ./internal/analyze/model/internal/benchgen "$work/model"
 fi
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 "$venv/bin/python" bench/model_bench.py "$work/mlflow-guard" "$venv" "$work/model" bench/results/30-model-scan.md
+# The cores are shared: record the load (1/5/15 min) around the run.
+echo "Run $(date -u '+%Y-%m-%d %H:%M') UTC; load average before: $load0, after: $(cut -d' ' -f1-3 /proc/loadavg)." >> bench/results/30-model-scan.md
 if [ -x bench/assemble.sh ]; then bench/assemble.sh; fi

@@ -3,6 +3,7 @@
 # scripts/test.sh (which creates the pinned virtualenv the tests use).
 #   go vet ./...
 #   staticcheck ./...        (a pinned release, installed into a temp GOBIN)
+#   scripts/bounded.sh       (peak-memory tests under GOMEMLIMIT)
 #   go test -race -short     (the packages below)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,5 +47,8 @@ race_pkgs=(
   ./internal/scan
   ./internal/triage
 )
+echo "== bounded-resources suite (GOMEMLIMIT=256MiB)"
+scripts/bounded.sh
+
 echo "== go test -race -short ${race_pkgs[*]}"
 go test -race -short -count=1 -timeout 20m "${race_pkgs[@]}"

@@ -402,14 +402,3 @@ func (s *scan) pickleText(r io.Reader, member string) {
 	}
 	s.reportPickle(res, member)
 }
-
-// pickleQuiet walks a stream the loader never unpickles (tensor storage):
-// imports still count, but a break is expected and not reported.
-func (s *scan) pickleQuiet(r io.Reader, member string) {
-	res := s.walk(r)
-	if len(res.Imports) == 0 {
-		return
-	}
-	res.Break, res.Anomalies = nil, nil
-	s.reportPickle(res, member)
-}
