@@ -40,11 +40,14 @@ race_pkgs=(
   ./internal/cli
   ./internal/config
   ./internal/finding
+  ./internal/gateway
   ./internal/mlflowapi
+  ./internal/policy
   ./internal/report
   ./internal/rules
   ./internal/safeio
   ./internal/scan
+  ./internal/store
   ./internal/triage
 )
 echo "== bounded-resources suite (GOMEMLIMIT=256MiB)"

@@ -20,8 +20,8 @@ func (crashy) Name() string                  { return "crashy" }
 func (crashy) Relevant(f *analyze.File) bool { return true }
 func (crashy) Analyze(_ context.Context, f *analyze.File) analyze.Result {
 	if strings.Contains(string(f.Head), "boom") {
-		var m map[string]int
-		m["x"]++ // a nil-map write: a runtime panic, as a real bug would be
+		var idx []int
+		_ = idx[len(f.Head)] // an index out of range: a runtime panic, as a real bug would be
 	}
 	return analyze.Result{Findings: []finding.Finding{{RuleID: "MLG106", Path: f.Path, Message: "judged"}}}
 }

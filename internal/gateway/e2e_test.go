@@ -23,7 +23,6 @@ type harness struct {
 	ml    *testenv.MLflowServer
 	creds map[string]string
 	token string
-	log   *strings.Builder
 }
 
 // startHarness runs the pinned MLflow server and the gateway in front of

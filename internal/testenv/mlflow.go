@@ -79,6 +79,7 @@ func StartMLflow(t testing.TB, opts MLflowOptions) *MLflowServer {
 // start several servers at once and then Wait for each.
 func LaunchMLflow(t testing.TB, opts MLflowOptions) *MLflowServer {
 	t.Helper()
+	SkipIfShort(t, "an MLflow server")
 	bin := filepath.Join(Venv(), "bin", "mlflow")
 	if _, err := os.Stat(bin); err != nil {
 		Require(t, "mlflow in the test virtualenv "+Venv()+" (run scripts/setup-pyenv.sh)")

@@ -47,6 +47,7 @@ func (p *Postgres) URL(db string) string {
 // owned by and run as the "postgres" system user.
 func StartPostgres(t testing.TB) *Postgres {
 	t.Helper()
+	SkipIfShort(t, "a PostgreSQL server")
 	bin := pgBinDir()
 	if bin == "" {
 		Require(t, "PostgreSQL server binaries: no /usr/lib/postgresql/*/bin/initdb and MLFLOW_GUARD_PG_BIN is not set (install the postgresql package, or set MLFLOW_GUARD_PG_BIN to the directory holding initdb and pg_ctl)")

@@ -46,3 +46,13 @@ func Require(t testing.TB, what string) {
 	// suite stays usable on a machine that lacks a component.
 	t.Skipf("skipped: missing %s (with CI=true this is a failure)", what)
 }
+
+// SkipIfShort skips a test that starts a real server under -short: the
+// race-detector run (scripts/checks.sh) covers the code's concurrency
+// without them, and scripts/test.sh runs them in full.
+func SkipIfShort(t testing.TB, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("-short: does not start %s", what)
+	}
+}
