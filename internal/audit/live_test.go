@@ -121,9 +121,10 @@ func mlmodelFindings(s seedInfo) []string {
 func deepFindings(s seedInfo) []string {
 	return []string{
 		"MLG106 registered-models/evil/versions/" + s.Models["evil"]["version"] + "/artifacts/model.pkl",
-		// The cloudpickled PythonModel rebuilds a class from code objects.
-		"MLG106 registered-models/custom-pyfunc/versions/" + s.Models["custom-pyfunc"]["version"] + "/artifacts/python_model.pkl",
-		"MLG107 registered-models/custom-pyfunc/versions/" + s.Models["custom-pyfunc"]["version"] + "/artifacts/python_model.pkl",
+		// The cloudpickled PythonModel rebuilds a class from code objects
+		// with cloudpickle's helpers only: one MLG108 (runs code on load by
+		// design), not a list of MLG106 (issue 9, pyfuncs).
+		"MLG108 registered-models/custom-pyfunc/versions/" + s.Models["custom-pyfunc"]["version"] + "/artifacts/python_model.pkl",
 	}
 }
 
