@@ -121,12 +121,13 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		}
 	}()
 
-	walkErrs, ignored, excluded := s.walkAll(ctx, jobs)
+	links, walkErrs, ignored, excluded := s.walkAll(ctx, jobs)
 	close(jobs)
 	wg.Wait()
 	close(outs)
 	<-collected
 	res.Errors = append(res.Errors, walkErrs...)
+	res.Findings = append(res.Findings, links...)
 	res.Ignored, res.Excluded = ignored, excluded
 	if err := ctx.Err(); err != nil {
 		res.Interrupted = true

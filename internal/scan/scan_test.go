@@ -395,3 +395,29 @@ func TestRepoIgnoresApplyToSubdirectoryRoot(t *testing.T) {
 		t.Errorf("outside a work tree: analyzed %v", got)
 	}
 }
+
+// TestModelSymlinkFailsGate: a model file the walk will not follow (a link
+// out of the root, or to a device) is MLG111, not only an error: the loader
+// would read the target nobody judged. Other unfollowed links stay errors.
+func TestModelSymlinkFailsGate(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	write(t, outside, "evil.pkl", "BAD\n")
+	write(t, outside, "notes.txt", "BAD\n")
+	must(t, os.Symlink(filepath.Join(outside, "evil.pkl"), filepath.Join(root, "model.pkl")))
+	must(t, os.Symlink("/dev/zero", filepath.Join(root, "weights.pt")))
+	must(t, os.Symlink(filepath.Join(outside, "notes.txt"), filepath.Join(root, "notes.txt")))
+	res, err := Run(context.Background(), Options{Roots: []string{root}, Workers: 1, Analyzers: []analyze.Analyzer{&lineRule{}}, Redact: redactFake})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, f.Path+" "+f.RuleID)
+	}
+	if strings.Join(got, ",") != "model.pkl MLG111,weights.pt MLG111" {
+		t.Errorf("findings %v", got)
+	}
+	if skipped := errorsOf(res, finding.ErrSkipped); len(skipped) != 1 || skipped["notes.txt:0"] == "" {
+		t.Errorf("skipped = %v", skipped)
+	}
+}

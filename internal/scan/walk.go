@@ -41,6 +41,9 @@ type walker struct {
 	realRoot string
 	jobs     chan<- job
 	errs     []finding.Error
+	// links are MLG111 findings for model files the walk will not open
+	// (symbolic links out of the root or to special files).
+	links []finding.Finding
 	// tracked holds the files git tracks under the root; a tracked file is
 	// scanned even when a .gitignore matches it. nil outside a work tree.
 	tracked *trackedSet
@@ -50,19 +53,20 @@ type walker struct {
 
 // walkAll lists every root in order and returns the walk's own errors and
 // the number of paths .gitignore and the user's excludes left out.
-func (s *scanner) walkAll(ctx context.Context, jobs chan<- job) (errs []finding.Error, ignored, excluded int) {
+func (s *scanner) walkAll(ctx context.Context, jobs chan<- job) (links []finding.Finding, errs []finding.Error, ignored, excluded int) {
 	for i := range s.roots {
 		w := &walker{s: s, root: s.roots[i], jobs: jobs}
 		w.walkRoot(ctx)
 		s.roots[i] = w.root
 		errs = append(errs, w.errs...)
+		links = append(links, w.links...)
 		ignored += w.ignored
 		excluded += w.excluded
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	return errs, ignored, excluded
+	return links, errs, ignored, excluded
 }
 
 func (w *walker) fail(rel string, kind finding.ErrorKind, format string, args ...any) {
@@ -248,11 +252,15 @@ func (w *walker) walkDir(ctx context.Context, abs, rel string, layers []*ignoreL
 				continue
 			}
 			if !w.inside(childAbs) {
-				w.fail(display, finding.ErrSkipped, "symbolic link points outside the scanned root; its target was not scanned")
+				if !w.modelLink(display, name, "outside the scanned root") {
+					w.fail(display, finding.ErrSkipped, "symbolic link points outside the scanned root; its target was not scanned")
+				}
 				continue
 			}
 			if !target.Mode().IsRegular() {
-				w.s.log.Debug("skipping link to a special file", "path", display)
+				if !w.modelLink(display, name, "to a special file") {
+					w.s.log.Debug("skipping link to a special file", "path", display)
+				}
 				continue
 			}
 			w.file(ctx, job{abs: childAbs, rel: display, root: w.root.arg, size: target.Size(), ignored: ignored})
@@ -344,4 +352,25 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// modelFileExts are the names model loaders are pointed at. A symbolic link
+// with such a name that the walk does not follow is a model file nobody
+// judged, so it fails the gate (MLG111) rather than only making the report
+// incomplete; any other unfollowed link stays an error.
+var modelFileExts = []string{".pkl", ".pickle", ".pt", ".pth", ".bin", ".ckpt", ".joblib", ".jbl", ".npy", ".npz",
+	".h5", ".hdf5", ".keras", ".onnx", ".safetensors", ".pb", ".skops", ".dill", ".cloudpkl", ".gz", ".bz2", ".xz", ".lzma", ".zip", ".tar"}
+
+func (w *walker) modelLink(display, name, where string) bool {
+	lower := strings.ToLower(name)
+	model := name == "MLmodel"
+	for _, ext := range modelFileExts {
+		model = model || strings.HasSuffix(lower, ext)
+	}
+	if !model {
+		return false
+	}
+	w.links = append(w.links, finding.Finding{RuleID: "MLG111", Path: display,
+		Message: fmt.Sprintf("not fully judged (symlink): a model file that is a symbolic link %s; the loader would read its target, which was not judged", where)})
+	return true
 }
