@@ -163,7 +163,9 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 		fc.prescan(m, root)
 		m.block(root)
 		fc.runDeferred()
-		if sameCallFacts(fc.callOut, callIn) || fc.ops >= maxOps || ctx.Err() != nil {
+		// another pass only when all of them fit in one file's work budget:
+		// following callers must not multiply the worst case
+		if sameCallFacts(fc.callOut, callIn) || fc.ops*maxCallerPasses >= maxOps || ctx.Err() != nil {
 			break
 		}
 		callIn = fc.callOut
