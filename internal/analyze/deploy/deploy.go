@@ -31,8 +31,9 @@ type Analyzer struct {
 	log  *slog.Logger
 	det  *secrets.Detector
 
-	mu    sync.Mutex
-	facts []*facts
+	mu     sync.Mutex
+	facts  []*facts
+	charts []chartRef // Helm charts seen (helm.go)
 }
 
 // New builds the analyzer for one scan.
@@ -134,6 +135,7 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyze.File) analyze.Result 
 	if k == kNone {
 		return analyze.Result{}
 	}
+	a.noteChart(f.Path, f.Abs)
 	data, err := f.ReadAll()
 	if err != nil {
 		return analyze.Result{Errors: []finding.Error{{Path: f.Path, Kind: "read", Message: fmt.Sprintf("reading %s: %v", f.Path, err)}}}

@@ -102,6 +102,9 @@ func (a *Analyzer) Finish(ctx context.Context) analyze.Result {
 			j.add("MLG407", in.path, in.line, in.col, "Ingress %s routes to MLflow without spec.tls: the UI, API and credentials travel in plain HTTP", in.name)
 		}
 	}
+	hf, he := a.renderCharts(ctx)
+	out.findings = append(out.findings, hf...)
+	out.errs = append(out.errs, he...)
 	return analyze.Result{Findings: dedupe(out.findings), Errors: out.errs}
 }
 

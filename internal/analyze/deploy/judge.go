@@ -166,6 +166,19 @@ func (j *judge) envVar(name string, v val) {
 		j.addAt("MLG104", v, "%s=%s loads whatever version was registered last; pin a version or an approved alias", name, latestModelRe.FindString(s))
 	}
 	if v.literal && s != "" && !j.notASecret(name, s) {
+		if leaves, ok := jsonLeaves(s); ok {
+			// a JSON document under a secret-looking key (a ConfigMap's
+			// "credentials" section) is judged leaf by leaf, by its own keys
+			for _, kv := range leaves {
+				if !j.notASecret(kv[0], kv[1]) {
+					if reason, ok := j.det.Check(kv[0], kv[1]); ok {
+						j.addAt("MLG403", v, "%s holds a literal credential in %s (%s); inject it from a secret store (Kubernetes secretKeyRef, Docker secrets, a vault)", name, kv[0], reason)
+						return
+					}
+				}
+			}
+			return
+		}
 		if reason, ok := j.det.Check(name, s); ok {
 			j.addAt("MLG403", v, "%s holds a literal credential (%s); inject it from a secret store (Kubernetes secretKeyRef, Docker secrets, a vault)", name, reason)
 		}

@@ -1,9 +1,11 @@
 package deploy
 
 import (
+	"encoding/json"
 	"net/url"
 	"path"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/secrets"
@@ -132,4 +134,39 @@ func (j *judge) notASecret(name, s string) bool {
 func helmUnittestSuite(root *yaml.Node) bool {
 	t := get(root, "tests")
 	return get(root, "suite") != nil && t != nil && t.Kind == yaml.SequenceNode
+}
+
+// jsonLeaves parses s as a JSON object and returns its string leaves as
+// (key, value) pairs; ok is false when s is not a JSON object.
+func jsonLeaves(s string) ([][2]string, bool) {
+	t := strings.TrimSpace(s)
+	if !strings.HasPrefix(t, "{") {
+		return nil, false
+	}
+	var doc map[string]any
+	if json.Unmarshal([]byte(t), &doc) != nil {
+		return nil, false
+	}
+	var out [][2]string
+	var walk func(k string, v any, depth int)
+	walk = func(k string, v any, depth int) {
+		if depth > 32 || len(out) > 1000 {
+			return
+		}
+		switch x := v.(type) {
+		case string:
+			out = append(out, [2]string{k, x})
+		case map[string]any:
+			for kk, vv := range x {
+				walk(kk, vv, depth+1)
+			}
+		case []any:
+			for _, vv := range x {
+				walk(k, vv, depth+1)
+			}
+		}
+	}
+	walk("", doc, 0)
+	sort.Slice(out, func(i, k int) bool { return out[i][0] < out[k][0] })
+	return out, true
 }

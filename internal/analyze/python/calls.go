@@ -16,6 +16,7 @@ type call struct {
 	kw       map[string]*val
 	splat    []*val
 	star     bool
+	callees  []string // the file's own functions a dispatch-table value may be
 }
 
 // arg returns the argument by keyword name or position (idx < 0: keyword
@@ -196,7 +197,8 @@ func (s *scope) evalCall(n *node) *val {
 			c.recv, c.recvText = rv, s.f.s.text(obj)
 		}
 	} else if fn != nil {
-		c.qual = s.eval(fn).qual
+		fv := s.eval(fn)
+		c.qual, c.callees = fv.qual, fv.callees
 	}
 	if a := n.child("arguments"); a != nil {
 		if a.kind == "generator_expression" {
@@ -221,6 +223,7 @@ func (s *scope) evalCall(n *node) *val {
 		}
 	}
 	s.checkCall(c)
+	s.recordLocalCall(c)
 	return s.result(c)
 }
 
@@ -398,6 +401,9 @@ func (s *scope) result(c *call) *val {
 	r := c.recv
 	if r == nil {
 		return derive(tComp, args...)
+	}
+	if fns := localTable(r); fns != nil && c.method == "get" {
+		return &val{t: tComp, callees: fns}
 	}
 	if c.method == "get" && len(c.pos) > 0 && registryStateKey(c.pos[0]) {
 		out := derive(tComp, r)

@@ -64,7 +64,7 @@ func (s *scope) checkCall(c *call) {
 	switch {
 	case loadModelRe.MatchString(key):
 		s.checkModelURI(c, key, c.arg("model_uri", 0))
-		s.checkTraversal(c, key, tUser|tCLI|tParam|tFree, c.arg("dst_path", -1), "dst_path")
+		s.checkTraversal(c, key, destInput, c.arg("dst_path", -1), "dst_path")
 		return
 	case logModelRe.MatchString(key):
 		s.checkLogModel(c, logModelRe.FindStringSubmatch(key)[1])
@@ -106,11 +106,11 @@ func (s *scope) checkCall(c *call) {
 		s.checkModelURI(c, key, c.arg("model_uri", 1))
 	case "mlflow.artifacts.download_artifacts":
 		s.checkModelURI(c, key, c.arg("artifact_uri", 0))
-		s.checkTraversal(c, key, tUser|tCLI|tParam|tFree, c.arg("artifact_path", 2), "artifact_path")
-		s.checkTraversal(c, key, tUser|tCLI|tParam|tFree, c.arg("dst_path", 3), "dst_path")
+		s.checkTraversal(c, key, tUser|tCLI|tFree, c.arg("artifact_path", 2), "artifact_path")
+		s.checkTraversal(c, key, destInput, c.arg("dst_path", 3), "dst_path")
 	case "client.download_artifacts":
-		s.checkTraversal(c, "MlflowClient.download_artifacts", tUser|tCLI|tParam|tFree, c.arg("path", 1), "path")
-		s.checkTraversal(c, "MlflowClient.download_artifacts", tUser|tCLI|tParam|tFree, c.arg("dst_path", 2), "dst_path")
+		s.checkTraversal(c, "MlflowClient.download_artifacts", tUser|tCLI|tFree, c.arg("path", 1), "path")
+		s.checkTraversal(c, "MlflowClient.download_artifacts", destInput, c.arg("dst_path", 2), "dst_path")
 
 	// MLG104
 	case "client.get_latest_versions":
@@ -334,7 +334,7 @@ func (s *scope) checkUnpickle(c *call, what string, v *val) {
 
 // checkModelURI is MLG103: an untrusted URI reaching a model loader.
 func (s *scope) checkModelURI(c *call, what string, v *val) {
-	if v == nil || v.t&untrusted == 0 {
+	if v == nil || v.t&callerInput == 0 {
 		return
 	}
 	if pinnedLocation(v) {
@@ -342,6 +342,11 @@ func (s *scope) checkModelURI(c *call, what string, v *val) {
 	}
 	s.f.report(c.n, "MLG103", fmt.Sprintf("%s loads a model URI from %s without an allowlist or format check; validate it (e.g. startswith((\"models:/\", \"runs:/\")) or an allowlist) before loading", what, srcOf(v, "an untrusted source")))
 }
+
+// destInput is what MLG301 judges in a download's destination: where the
+// operator's own command line says to write is the tool's purpose, not an
+// escape; a request (or snippet input) choosing it is.
+const destInput = tUser | tFree
 
 // checkTraversal is MLG301 for artifact paths and destinations.
 func (s *scope) checkTraversal(c *call, what string, mask taint, v *val, arg string) {

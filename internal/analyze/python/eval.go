@@ -487,6 +487,7 @@ func (s *scope) subscript(n *node) *val {
 	if base.inst == "request" {
 		out.t |= tUser
 	}
+	out.callees = localTable(base)
 	if len(keys) == 1 {
 		out.objDump = false // one attribute of an object is not the whole object
 		if registryStateKey(keys[0]) {

@@ -46,6 +46,7 @@ func (f *fileCtx) function(def, decorated *node, parent *scope, ci *classInfo) {
 	}
 	params := def.child("parameters")
 	first := true
+	idx := 0 // position as a caller counts it (self/cls not counted)
 	for _, p := range params.namedKids() {
 		var id *node
 		var dflt *node
@@ -86,6 +87,13 @@ func (f *fileCtx) function(def, decorated *node, parent *scope, ci *classInfo) {
 		case public:
 			v = &val{t: tParam, src: "parameter '" + pn + "'"}
 		}
+		if ct := f.callerTaint(name, idx, pn); ct != nil && ci == nil && !injected && !v.own && v.t&(tUser|tCLI) == 0 {
+			nv := *ct
+			nv.t |= v.t
+			nv.src = "parameter '" + pn + "', given " + ct.src
+			v = &nv
+		}
+		idx++
 		if pn == "request" || pn == "req" {
 			if tp := p.child("type"); tp != nil || first || handler {
 				v.inst = "request"

@@ -278,7 +278,112 @@ func (o *outline) decide() wordMask {
 			}
 		}
 	}
+	o.keepCallers()
 	return all
+}
+
+// keepCallers keeps the definitions that call a kept top-level function:
+// what they pass in decides whether its parameters are untrusted
+// (callers.go). Repeated until nothing changes; each round scans every
+// dropped definition once.
+func (o *outline) keepCallers() {
+	kept := map[string]bool{}
+	for _, d := range o.blocks {
+		if d.keep && !d.class && d.name != "" {
+			kept[d.name] = true
+		}
+	}
+	tables := map[string]bool{} // module-level names bound to something naming a kept function
+	for changed := len(kept) > 0; changed; {
+		changed = false
+		for _, l := range o.module {
+			line := o.b[l.firstStart:l.end]
+			if name, ok := assignedName(line); ok && !tables[name] && mentionsAny(line, kept) {
+				tables[name], changed = true, true
+			}
+		}
+		calls := func(b []byte) bool {
+			return callsAny(b, kept) || mentionsAny(b, tables)
+		}
+		for i := range o.blocks {
+			d := &o.blocks[i]
+			if d.class {
+				for j := range d.methods {
+					m := &d.methods[j]
+					if !m.keep && calls(o.b[m.start:m.end]) {
+						m.keep, d.keep = true, true
+					}
+				}
+				continue
+			}
+			if !d.keep && calls(o.b[d.start:d.end]) {
+				d.keep, changed = true, true
+				kept[d.name] = true
+			}
+		}
+	}
+}
+
+// assignedName is NAME in a logical line "NAME = ...".
+func assignedName(b []byte) (string, bool) {
+	k := 0
+	for k < len(b) && isIdentByte(b[k]) {
+		k++
+	}
+	j := k
+	for j < len(b) && b[j] == ' ' {
+		j++
+	}
+	if k == 0 || j+1 >= len(b) || b[j] != '=' || b[j+1] == '=' {
+		return "", false
+	}
+	return string(b[:k]), true
+}
+
+// mentionsAny: some whole word of b is one of names.
+func mentionsAny(b []byte, names map[string]bool) bool {
+	if len(names) == 0 {
+		return false
+	}
+	for i := 0; i < len(b); {
+		if !isIdentByte(b[i]) || i > 0 && (isIdentByte(b[i-1]) || b[i-1] == '.') {
+			i++
+			continue
+		}
+		k := i
+		for k < len(b) && isIdentByte(b[k]) {
+			k++
+		}
+		if names[string(b[i:k])] {
+			return true
+		}
+		i = k
+	}
+	return false
+}
+
+// callsAny: b calls one of names directly, as a plain name followed by "("
+// (obj.name( is a method call, not one of the module's functions).
+func callsAny(b []byte, names map[string]bool) bool {
+	for i := 0; i < len(b); {
+		if !isIdentByte(b[i]) || i > 0 && (isIdentByte(b[i-1]) || b[i-1] == '.') {
+			i++
+			continue
+		}
+		k := i
+		for k < len(b) && isIdentByte(b[k]) {
+			k++
+		}
+		j := k
+		for j < len(b) && (b[j] == ' ' || b[j] == '\t') {
+			j++
+		}
+		if j < len(b) && b[j] == '(' && names[string(b[i:k])] {
+			return true
+		}
+		i = k
+	}
+	return false
 }
 
 // selfAttrs calls fn for each self.<name> in b.

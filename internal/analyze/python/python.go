@@ -144,22 +144,32 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 		res.Fail(finding.Error{Path: name, Line: line, Kind: "limit", Message: fmt.Sprintf(
 			"code nested deeper than %d syntax levels at line %d was not analysed; the rest of the file was", maxDepth, line)})
 	}
-	fc := &fileCtx{ctx: ctx, s: s, policy: a.policy, sec: a.sec, bound: map[string]bool{},
-		classes: map[*node]*classInfo{}, seen: map[findKey]bool{}}
-	if notebook {
-		fc.notebook, fc.starImp = true, notebookRun(b)
+	var fc *fileCtx
+	var callIn map[string]*val
+	for pass := 0; pass < maxCallerPasses; pass++ {
+		fc = &fileCtx{ctx: ctx, s: s, policy: a.policy, sec: a.sec, bound: map[string]bool{},
+			classes: map[*node]*classInfo{}, seen: map[findKey]bool{}, callIn: callIn}
+		if notebook {
+			fc.notebook, fc.starImp = true, notebookRun(b)
+		}
+		// only vars() consults it; most files never call it
+		fc.cliDump = !bytes.Contains(b, []byte("vars(")) || fc.cliSecretOption(b)
+		fc.collectBound(root)
+		for n := range sl.bound {
+			fc.bound[n] = true
+		}
+		m := newScope(fc, root, nil)
+		fc.module = m
+		fc.prescan(m, root)
+		m.block(root)
+		fc.runDeferred()
+		// another pass only when all of them fit in one file's work budget:
+		// following callers must not multiply the worst case
+		if sameCallFacts(fc.callOut, callIn) || fc.ops*maxCallerPasses >= maxOps || ctx.Err() != nil {
+			break
+		}
+		callIn = fc.callOut
 	}
-	// only vars() consults it; most files never call it
-	fc.cliDump = !bytes.Contains(b, []byte("vars(")) || fc.cliSecretOption(b)
-	fc.collectBound(root)
-	for n := range sl.bound {
-		fc.bound[n] = true
-	}
-	m := newScope(fc, root, nil)
-	fc.module = m
-	fc.prescan(m, root)
-	m.block(root)
-	fc.runDeferred()
 	fc.finishDumps()
 	a.log.Debug("python file analysed", "path", name, "findings", len(fc.findings), "ops", fc.ops)
 	if fc.ops >= maxOps {

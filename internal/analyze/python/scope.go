@@ -26,6 +26,8 @@ type fileCtx struct {
 	logged   []logEvt
 	ops      int // evaluation steps, capped so no input can hang the analysis
 	deferred []func()
+	callIn   map[string]*val // what the file's own callers pass to its functions (callers.go), from the previous pass
+	callOut  map[string]*val // the same, learned in this pass
 }
 
 // later runs a function body after the module walk when it is defined at

@@ -51,6 +51,7 @@ type val struct {
 	copied  bool   // a stage or alias read from another model version (ownvalues.go)
 	own     bool   // derived from the model's own packaged context, nothing untrusted (ownvalues.go)
 	from    []string
+	callees []string // a value picked from a table of the file's own functions (callers.go)
 }
 
 type dictv struct {
@@ -150,6 +151,7 @@ func join(a, b *val) *val {
 		out.src = b.src
 	}
 	out.from = appendUniq(append([]string(nil), a.from...), b.from...)
+	out.callees = appendUniq(append([]string(nil), a.callees...), b.callees...)
 	out.pinned = pinnedLocation(a) && pinnedLocation(b)
 	out.copied = a.copied && b.copied
 	out.own = a.own && b.own

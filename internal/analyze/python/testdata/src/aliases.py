@@ -44,3 +44,12 @@ class Service:
 
     def run(self, name, version):
         self.registry.transition_model_version_stage(name, version, "Production", archive_existing_versions=True)  # want: MLG105
+
+
+# A library function's parameters are its caller's to choose; the command
+# line reaching them through the call below is what makes these findings.
+if __name__ == "__main__":
+    import sys
+    one(sys.argv[1], sys.argv[2])
+    two(sys.argv[1], sys.argv[2])
+    three(sys.argv[3])

@@ -48,3 +48,11 @@ def pinned_then_open(run_id, name, uri):
     if name:
         model_uri = uri
     return mlflow.pyfunc.load_model(model_uri)  # want: MLG103
+
+
+
+if __name__ == "__main__":
+    scheme_only(sys.argv[1])
+    empty_authority(sys.argv[1])
+    one_branch_open(None, sys.argv[1])
+    pinned_then_open("abc", "n", os.environ["MODEL_URI"])

@@ -51,3 +51,9 @@ async def length_is_not_validation(uri: str):
     if len(uri) > 200:
         raise ValueError("too long")
     return mlflow.pyfunc.load_model(uri)  # want: MLG103
+
+
+def cli():
+    args = argparse.ArgumentParser().parse_args()
+    spark(None, args.model_uri)
+    weak_check(model_uri=args.model_uri)

@@ -11,7 +11,8 @@ class Fetcher:
         self.client = MlflowClient(tracking_uri=uri)
 
     def fetch(self, run_id, artifact_path):
-        return self.client.download_artifacts(run_id, artifact_path)  # want: MLG301
+        # a method's parameters are its caller's to choose; no caller here passes input
+        return self.client.download_artifacts(run_id, artifact_path)
 
 
 def fetch_to(run_id, dst):
@@ -28,3 +29,10 @@ def upload():
 
 def fluent_traversal(run_id, sub):
     return mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=f"models/{sub}")  # want: MLG301
+
+
+
+@app.route("/fetch/<run_id>/<path:sub>")
+def fetch_route(run_id, sub):
+    fetch_to(run_id, request.args["dst"])
+    return fluent_traversal(run_id, sub)

@@ -49,6 +49,9 @@ def download_artifact(run_id: str, path: str):
     return client.download_artifacts(run_id, path, "/tmp")  # want: MLG301
     # User controls path
 
+
+download_artifact(input("run: "), input("path: "))
+
 # VULNERABLE: Execute downloaded artifacts
 artifact_path = client.download_artifacts(run_id, "script.py")
 exec(open(artifact_path).read())  # RCE  # want: MLG302

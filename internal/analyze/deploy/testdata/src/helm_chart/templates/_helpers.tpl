@@ -1,0 +1,1 @@
+{{- define "tracking.name" -}}{{ .Release.Name }}-tracking{{- end }}
