@@ -13,7 +13,9 @@
 # version`, SARIF tool.driver.version and the wheel agree.
 #
 # Environment: PYTHON (default $MLFLOW_GUARD_VENV/bin/python, else python3)
-# must have ziglang installed. Timings and sizes are printed per target.
+# must have ziglang installed. OUT_DIR (default: the repository root) gets
+# dist/ (the wheels) and build/ (binaries, zig cache). Timings and sizes are
+# printed per target.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,21 +44,22 @@ elif [[ $1 == all ]]; then
   set -- "${order[@]}"
 fi
 
-mkdir -p dist build
-# zig keeps its cache in the build tree, not in $HOME
+out_dir=${OUT_DIR:-$root}
+mkdir -p "$out_dir/dist" "$out_dir/build"
+# zig keeps its cache in the repository's build tree, not in $HOME
 export ZIG_GLOBAL_CACHE_DIR="$root/build/zig-cache" ZIG_LOCAL_CACHE_DIR="$root/build/zig-cache"
 for t in "$@"; do
   [[ -n ${targets[$t]:-} ]] || { echo "build-wheels: unknown target '$t' (have: ${order[*]})" >&2; exit 2; }
   read -r goos goarch zt tag <<<"${targets[$t]}"
   exe=mlflow-guard; [[ $goos == windows ]] && exe=mlflow-guard.exe
-  out="build/$t/$exe"
+  out="$out_dir/build/$t/$exe"
   start=$(date +%s)
   CGO_ENABLED=1 GOOS=$goos GOARCH=$goarch \
     CC="$py -m ziglang cc -target $zt" CXX="$py -m ziglang c++ -target $zt" \
     go build -trimpath -buildvcs=false \
       -ldflags "-s -w -X github.com/mlflow-guard/mlflow-guard/internal/cli.Version=$version" \
       -o "$out" ./cmd/mlflow-guard
-  whl=$("$py" scripts/make_wheel.py --binary "$out" --version "$version" --platform-tag "$tag" --out dist)
+  whl=$("$py" scripts/make_wheel.py --binary "$out" --version "$version" --platform-tag "$tag" --out "$out_dir/dist")
   secs=$(( $(date +%s) - start ))
   printf '%-14s %4ds  binary %6s KiB  wheel %6s KiB  %s\n' "$t" "$secs" \
     "$(( $(stat -c %s "$out") / 1024 ))" "$(( $(stat -c %s "$whl") / 1024 ))" "$whl"
