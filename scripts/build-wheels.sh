@@ -35,6 +35,14 @@ declare -A targets=(
   [darwin-arm64]="darwin arm64 aarch64-macos.12.0 macosx_12_0_arm64"
   [windows-amd64]="windows amd64 x86_64-windows-gnu win_amd64"
 )
+# what `file` must say about each binary
+declare -A magic=(
+  [linux-amd64]="ELF 64-bit LSB .*x86-64"
+  [linux-arm64]="ELF 64-bit LSB .*ARM aarch64"
+  [darwin-amd64]="Mach-O 64-bit x86_64 executable"
+  [darwin-arm64]="Mach-O 64-bit arm64 executable"
+  [windows-amd64]="PE32\+ executable .*x86-64"
+)
 order=(linux-amd64 linux-arm64 darwin-amd64 darwin-arm64 windows-amd64)
 
 host="$(go env GOOS)-$(go env GOARCH)"
@@ -59,6 +67,14 @@ for t in "$@"; do
     go build -trimpath -buildvcs=false \
       -ldflags "-s -w -X github.com/mlflow-guard/mlflow-guard/internal/cli.Version=$version" \
       -o "$out" ./cmd/mlflow-guard
+  # the binary is what the wheel says it is: `file` for the format and CPU,
+  # `go version -m` for the Go target and the build settings
+  desc=$(file -b "$out")
+  [[ $desc =~ ${magic[$t]} ]] || { echo "build-wheels: $out is '$desc', want /${magic[$t]}/" >&2; exit 1; }
+  info=$(go version -m "$out")
+  for want in "GOOS=$goos" "GOARCH=$goarch" "CGO_ENABLED=1"; do
+    grep -qF -- "$want" <<<"$info" || { echo "build-wheels: go version -m $out lacks $want" >&2; exit 1; }
+  done
   whl=$("$py" scripts/make_wheel.py --binary "$out" --version "$version" --platform-tag "$tag" --out "$out_dir/dist")
   secs=$(( $(date +%s) - start ))
   printf '%-14s %4ds  binary %6s KiB  wheel %6s KiB  %s\n' "$t" "$secs" \
