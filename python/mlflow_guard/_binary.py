@@ -33,7 +33,7 @@ def find_binary() -> str:
     name = _exe_name()
     candidates = [sysconfig.get_path("scripts")]
     user_scheme = {"nt": "nt_user", "posix": "posix_user"}.get(os.name)
-    if sys.platform == "darwin" and sys._framework:  # type: ignore[attr-defined]
+    if sys.platform == "darwin" and getattr(sys, "_framework", ""):
         user_scheme = "osx_framework_user"
     if user_scheme and user_scheme in sysconfig.get_scheme_names():
         candidates.append(sysconfig.get_path("scripts", scheme=user_scheme))
