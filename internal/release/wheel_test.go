@@ -62,6 +62,21 @@ func TestHostWheel(t *testing.T) {
 		}
 	}
 
+	// PyPI rejects an upload with an unknown classifier: check them against
+	// the canonical list (trove-classifiers)
+	var cls []string
+	for _, line := range strings.Split(meta, "\n") {
+		if c, ok := strings.CutPrefix(line, "Classifier: "); ok {
+			cls = append(cls, c)
+		}
+	}
+	chk := exec.Command(py, append([]string{"-c", `import sys, trove_classifiers as t
+bad = [c for c in sys.argv[1:] if c not in t.classifiers]
+sys.exit("unknown classifiers: %r" % bad if bad else 0)`}, cls...)...)
+	if b, err := chk.CombinedOutput(); err != nil || len(cls) < 5 {
+		t.Errorf("classifiers %q: %v %s", cls, err, b)
+	}
+
 	// a fresh venv, no index: only the wheel can provide mlflow-guard
 	venv := filepath.Join(t.TempDir(), "venv")
 	if b, err := exec.Command(py, "-m", "venv", venv).CombinedOutput(); err != nil {
