@@ -3,24 +3,27 @@ package audit
 import (
 	"fmt"
 	"time"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/progress"
 )
 
-// startProgress prints a one-line live counter to Options.Progress (only
-// set on a TTY) until the returned stop is called.
+// startProgress keeps a live progress line (runs done, rate, elapsed) on
+// Options.Progress, which the CLI sets only on an interactive stderr, until
+// the returned stop is called. The counters are polled: the workers that
+// bump them never wait on the terminal.
 func (a *Auditor) startProgress() (stop func()) {
-	w := a.opts.Progress
-	if w == nil {
+	if a.opts.Progress == nil {
 		return func() {}
+	}
+	line := progress.New(a.opts.Progress, "audit", "runs", 0)
+	update := func() {
+		// the count first: a redraw is throttled, and the count is the line's point
+		line.Set(a.stats.runs.Load())
+		line.Describe(fmt.Sprintf("audit: %d experiments, %d values, %d model versions;",
+			a.stats.experiments.Load(), a.stats.values.Load(), a.stats.versions.Load()))
 	}
 	done := make(chan struct{})
 	finished := make(chan struct{})
-	start := time.Now()
-	line := func() {
-		runs := a.stats.runs.Load()
-		rate := float64(runs) / max(time.Since(start).Seconds(), 0.001)
-		fmt.Fprintf(w, "\r\x1b[Kaudit: %d experiments, %d runs (%.0f/s), %d values, %d model versions",
-			a.stats.experiments.Load(), runs, rate, a.stats.values.Load(), a.stats.versions.Load())
-	}
 	go func() {
 		defer close(finished)
 		t := time.NewTicker(200 * time.Millisecond)
@@ -28,11 +31,11 @@ func (a *Auditor) startProgress() (stop func()) {
 		for {
 			select {
 			case <-done:
-				line()
-				fmt.Fprintln(w)
+				update()
+				line.Finish()
 				return
 			case <-t.C:
-				line()
+				update()
 			}
 		}
 	}()

@@ -5,15 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"time"
-
-	"golang.org/x/term"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/audit"
 	"github.com/mlflow-guard/mlflow-guard/internal/config"
 	"github.com/mlflow-guard/mlflow-guard/internal/mlflowapi"
+	"github.com/mlflow-guard/mlflow-guard/internal/progress"
 	"github.com/mlflow-guard/mlflow-guard/internal/report"
 	"github.com/mlflow-guard/mlflow-guard/internal/rules"
 	"github.com/mlflow-guard/mlflow-guard/internal/secrets"
@@ -140,7 +138,7 @@ func runAudit(ctx context.Context, env Env, args []string) int {
 			root = "database"
 		}
 	}
-	if progressWanted(env) {
+	if progress.Wanted(env.Stderr, f.log.quiet, env.Getenv) {
 		opts.Progress = env.Stderr
 	}
 	a, err := audit.New(opts)
@@ -177,14 +175,4 @@ func runAudit(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "mlflow-guard audit: INCOMPLETE: part of the server could not be read; the findings above are partial:\n  %s\n", strings.Join(first, "\n  "))
 	}
 	return code
-}
-
-// progressWanted: a live progress line only on an interactive stderr,
-// never in CI logs.
-func progressWanted(env Env) bool {
-	if env.Getenv("CI") != "" || env.Getenv("TERM") == "dumb" {
-		return false
-	}
-	f, ok := env.Stderr.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }

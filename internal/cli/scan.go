@@ -14,6 +14,7 @@ import (
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze/python"
 	"github.com/mlflow-guard/mlflow-guard/internal/config"
 	"github.com/mlflow-guard/mlflow-guard/internal/finding"
+	"github.com/mlflow-guard/mlflow-guard/internal/progress"
 	"github.com/mlflow-guard/mlflow-guard/internal/report"
 	"github.com/mlflow-guard/mlflow-guard/internal/rules"
 	"github.com/mlflow-guard/mlflow-guard/internal/safeio"
@@ -107,7 +108,12 @@ func runScan(ctx context.Context, env Env, args []string) int {
 	ix := rules.NewIndex()
 	det := secrets.New()
 	start := time.Now()
+	var bar *progress.Line // nil: silent
+	if progress.Wanted(env.Stderr, f.log.quiet, env.Getenv) {
+		bar = progress.New(env.Stderr, "scan", "files", progressAfterFiles)
+	}
 	res, err := scan.Run(ctx, scan.Options{
+		FileDone:    func() { bar.Add(1) },
 		Roots:       roots,
 		Exclude:     excludes,
 		MaxFileSize: maxSize,
@@ -120,6 +126,7 @@ func runScan(ctx context.Context, env Env, args []string) int {
 		// Model files hide in gitignored mlruns/ and models/ directories.
 		SeeIgnored: []string{modelAnalyzerName},
 	})
+	bar.Finish()
 	if err != nil {
 		if errors.Is(err, scan.ErrBadOptions) {
 			return usage("%v", err)
@@ -206,3 +213,7 @@ func reportRoot(roots []string) string {
 	}
 	return "."
 }
+
+// progressAfterFiles: a scan shorter than this many files is over before a
+// progress line would help.
+const progressAfterFiles = 2000

@@ -60,6 +60,9 @@ type Options struct {
 	Redact func(string) string
 	// Rules resolves rule names in inline comments; nil builds the catalog index.
 	Rules *rules.Index
+	// FileDone, when set, is called once per file read, from one goroutine
+	// (the CLI's progress line).
+	FileDone func()
 }
 
 // Result is everything one scan found.
@@ -114,6 +117,9 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		for o := range outs {
 			if o.read {
 				res.Files++
+				if opts.FileDone != nil {
+					opts.FileDone()
+				}
 			}
 			res.Findings = append(res.Findings, o.findings...)
 			res.Errors = append(res.Errors, o.errors...)

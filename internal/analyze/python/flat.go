@@ -27,7 +27,22 @@ void ts_set_allocator(void *(*new_malloc)(size_t), void *(*new_calloc)(size_t, s
 	void *(*new_realloc)(void *, size_t), void (*new_free)(void *));
 
 #include <stdlib.h>
+// The allocated size of a block and giving freed pages back are not
+// standard C: glibc, macOS and Windows each name them differently. The
+// wheels are cross-built for all three (scripts/build-wheels.sh).
+#if defined(__APPLE__)
+#include <malloc/malloc.h>
+#define mlg_usable_size(p) malloc_size(p)
+#define mlg_malloc_trim() ((void)0)
+#elif defined(_WIN32)
 #include <malloc.h>
+#define mlg_usable_size(p) _msize(p)
+#define mlg_malloc_trim() ((void)0)
+#else
+#include <malloc.h>
+#define mlg_usable_size(p) malloc_usable_size(p)
+#define mlg_malloc_trim() malloc_trim(0)
+#endif
 
 // mlg_live counts the bytes tree-sitter holds, per thread: a parse runs in
 // one C call on one thread, so the growth of this counter during the call is
@@ -37,22 +52,22 @@ static __thread long long mlg_live;
 
 static void *mlg_malloc(size_t n) {
 	void *p = malloc(n);
-	if (p) mlg_live += (long long)malloc_usable_size(p);
+	if (p) mlg_live += (long long)mlg_usable_size(p);
 	return p;
 }
 static void *mlg_calloc(size_t n, size_t m) {
 	void *p = calloc(n, m);
-	if (p) mlg_live += (long long)malloc_usable_size(p);
+	if (p) mlg_live += (long long)mlg_usable_size(p);
 	return p;
 }
 static void *mlg_realloc(void *p, size_t n) {
-	long long old = p ? (long long)malloc_usable_size(p) : 0;
+	long long old = p ? (long long)mlg_usable_size(p) : 0;
 	void *q = realloc(p, n);
-	if (q) mlg_live += (long long)malloc_usable_size(q) - old;
+	if (q) mlg_live += (long long)mlg_usable_size(q) - old;
 	return q;
 }
 static void mlg_free(void *p) {
-	if (p) mlg_live -= (long long)malloc_usable_size(p);
+	if (p) mlg_live -= (long long)mlg_usable_size(p);
 	free(p);
 }
 static long long mlg_live_bytes(void) { return mlg_live; }
@@ -60,7 +75,7 @@ static long long mlg_live_bytes(void) { return mlg_live; }
 // mlg_trim hands freed heap memory back to the system: after a large tree
 // is closed, glibc would otherwise keep its pages, and the worker's resident
 // memory would be the parse's peak plus the Go copy's.
-static void mlg_trim(void) { malloc_trim(0); }
+static void mlg_trim(void) { mlg_malloc_trim(); }
 
 // mlg_use_libc_allocator points tree-sitter at libc's allocator through the
 // counting wrappers above. The Go binding installs callbacks that cross from
