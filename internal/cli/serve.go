@@ -132,6 +132,7 @@ func runServe(ctx context.Context, env Env, args []string) int {
 		return ExitUsage
 	}
 	cfg.Policy = eng
+	cfg.SignedURLTTL = pcfg.SignedURLs.TTL
 	st, err := sf.open(ctx, env)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "mlflow-guard serve:", err)

@@ -50,6 +50,9 @@ type Config struct {
 	// paths and locations, SSRF, custom rules). Nil: the defaults, every
 	// policy on in deny mode.
 	Policy *policy.Engine
+	// SignedURLTTL is the lifetime of signed artifact links (MLG305);
+	// 0: one hour, the maximum.
+	SignedURLTTL time.Duration
 }
 
 // Defaults fills unset limits.
@@ -96,6 +99,7 @@ type Gateway struct {
 	users    *ttlCache[*store.User]      // token hash or "user:NAME" -> user
 	perms    *ttlCache[store.Permission] // user|kind|id -> permission
 	policy   *policy.Engine
+	signer   *policy.Signer
 }
 
 // New builds the gateway.
@@ -128,6 +132,9 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*Gateway, error) {
 		if g.policy, err = policy.New(policy.Config{}, policy.WithLogger(log)); err != nil {
 			return nil, fmt.Errorf("default policies: %w", err)
 		}
+	}
+	if g.signer, err = newSigner(st.Key(), cfg.SignedURLTTL, func() time.Time { return g.now() }); err != nil {
+		return nil, err
 	}
 	g.resolve = &resolver{upstream: cfg.Upstream, client: &http.Client{Transport: tr, Timeout: 5 * time.Second},
 		ttl: time.Minute, max: 10000, now: time.Now, cache: map[string]cacheEntry{}}
@@ -316,7 +323,16 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 	if !g.limiter.allow("ip:"+st.ip, g.now()) {
 		return denyHygiene(http.StatusTooManyRequests, "rate-limited", "too many requests from this address")
 	}
-	id, err := g.authenticate(r.Context(), r.Header.Get("Authorization"), st.ip)
+	var id *Identity
+	var err error
+	if isSignedRequest(r) {
+		var d *Denial
+		if id, d = g.signedIdentity(r.Context(), r); d != nil {
+			return d
+		}
+	} else {
+		id, err = g.authenticate(r.Context(), r.Header.Get("Authorization"), st.ip)
+	}
 	switch {
 	case errors.Is(err, errLocked):
 		return &Denial{http.StatusTooManyRequests, "UNAUTHENTICATED", "MLG401", "login-locked", "too many failed logins; try again later"}
@@ -331,6 +347,9 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 	st.identity = id
 	if !g.limiter.allow("user:"+id.User.Name, g.now()) {
 		return denyHygiene(http.StatusTooManyRequests, "rate-limited", "too many requests for this identity")
+	}
+	if r.URL.Path == signedURLRoute {
+		return g.issueSigned(w, r, st)
 	}
 	rt, vars := g.router.Match(r.Method, r.URL.Path)
 	if rt == nil {

@@ -148,6 +148,28 @@ func TestGatewayPoliciesEndToEnd(t *testing.T) {
 		t.Errorf("evil-etc exists: %s", body)
 	}
 
+	// Signed links (MLG305): alice gets one for her artifact; it works
+	// without credentials, for that path and user only.
+	art := d.ExperimentID + "/" + d.RunID + "/artifacts/docs/signed.txt"
+	resp, body = h.do(t, "POST", signedURLRoute, "alice", `{"path":"`+art+`"}`, nil)
+	var link struct{ URL, Expires string }
+	if err := json.Unmarshal([]byte(body), &link); resp.StatusCode != 200 || err != nil || !strings.HasPrefix(link.URL, artifactPrefix+art+"?") {
+		t.Fatalf("issue signed link: %d %s", resp.StatusCode, body)
+	}
+	if resp, body = h.do(t, "GET", link.URL, "", "", nil); resp.StatusCode != 200 || body != "signed deny" {
+		t.Errorf("signed download: %d %q", resp.StatusCode, body)
+	}
+	policyDeny("signed link on another path", h, "GET", strings.Replace(link.URL, "signed.txt", "other.txt", 1), "", "", "MLG305", "signed-url")
+	policyDeny("signed link for another user", h, "GET", strings.Replace(link.URL, "mlg_user=alice", "mlg_user=bob", 1), "", "", "MLG305", "signed-url")
+	policyDeny("signed link with a forged signature", h, "GET", strings.Replace(link.URL, "mlg_sig=", "mlg_sig=A", 1), "", "", "MLG305", "signed-url")
+	policyDeny("signed link with an extra parameter", h, "GET", link.URL+"&x=1", "", "", "MLG305", "signed-url")
+	// bob may not download alice's artifact, so he gets no link for it.
+	resp, body = h.do(t, "POST", signedURLRoute, "bob", `{"path":"`+art+`"}`, nil)
+	if resp.StatusCode != 403 || !strings.Contains(resp.Header.Get("X-Mlflow-Guard-Decision"), "no-permission") {
+		t.Errorf("bob's link for alice's artifact: %d %s", resp.StatusCode, body)
+	}
+	policyDeny("signed link for a traversal", h, "POST", signedURLRoute, "alice", `{"path":"`+d.ExperimentID+`/%2e%2e/x"}`, "MLG301", "artifact-path")
+
 	// The audit log holds the denials with key and detector, never the
 	// token; so does the redact gateway's for its rewrites. Same for the
 	// gateways' JSON logs.

@@ -26,6 +26,7 @@ with mlflow.start_run(run_name="policy-run") as run:
     mlflow.log_params(benign)
     mlflow.set_tags({"team": "fraud", "mlflow.note.content": "line one\nline two"})
     mlflow.log_metric("val_loss", 0.25, step=1)
+    mlflow.log_text("signed " + mode, "docs/signed.txt")
     try:
         mlflow.log_param("ci_setting", token)
         out["secret_param"] = "stored"
