@@ -6,11 +6,13 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/gateway"
+	"github.com/mlflow-guard/mlflow-guard/internal/policy"
 )
 
 type listFlag []string
@@ -49,6 +51,7 @@ func runServe(ctx context.Context, env Env, args []string) int {
 	maxArt := fs.Int64("max-artifact-body", 0, "largest artifact upload in bytes (0: no limit)")
 	rate := fs.Float64("rate", 200, "requests per second allowed per identity and per client IP")
 	burst := fs.Int("burst", 400, "burst size of the rate limit")
+	policyFile := fs.String("policy", "", "YAML file of request policies (docs/policies.md); default: every policy on, secrets denied")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	pos, code, done := parseFlags(env, fs, serveHelp, args)
 	if done {
@@ -95,6 +98,23 @@ func runServe(ctx context.Context, env Env, args []string) int {
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		problems = append(problems, "--log-level: "+err.Error())
 	}
+	var pcfg policy.Config
+	if *policyFile != "" {
+		data, err := os.ReadFile(*policyFile)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("--policy: %v", err))
+		} else if pcfg, err = policy.ParseConfig(data, *policyFile); err != nil {
+			// ParseConfig joins every problem; report each on its own line.
+			for i, line := range strings.Split(err.Error(), "\n") {
+				if line = strings.TrimSpace(line); i > 0 && line != "" {
+					line = *policyFile + ": " + line
+				}
+				if line != "" {
+					problems = append(problems, "--policy "+line)
+				}
+			}
+		}
+	}
 	if len(problems) > 0 {
 		for _, p := range problems {
 			fmt.Fprintln(env.Stderr, "mlflow-guard serve:", p)
@@ -102,6 +122,13 @@ func runServe(ctx context.Context, env Env, args []string) int {
 		return ExitUsage
 	}
 	log := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	eng, err := policy.New(pcfg, policy.WithLogger(log))
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "mlflow-guard serve: --policy:", err)
+		return ExitUsage
+	}
+	cfg.Policy = eng
+	cfg.SignedURLTTL = pcfg.SignedURLs.TTL
 	st, err := sf.open(ctx, env)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "mlflow-guard serve:", err)

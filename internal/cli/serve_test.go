@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -89,5 +91,37 @@ func TestServeCommand(t *testing.T) {
 	_, e, code = runCLI(t, "", "serve", "--listen", addr, "--data-dir", dir)
 	if code != ExitUsage || !strings.Contains(e, "--upstream") {
 		t.Fatalf("missing upstream: %d %s", code, e)
+	}
+}
+
+// A bad policy file is a usage error naming the file and every problem,
+// before the store is opened or anything listens.
+func TestServePolicyFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	pf := filepath.Join(dir, "policy.yaml")
+	bad := "secrets:\n  mode: shout\nlocations:\n  allowed_roots: [\"s3://b/../x\"]\nsigned_urls:\n  ttl: 3h\n"
+	if err := os.WriteFile(pf, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, e, code := runCLI(t, "", "serve", "--upstream", "http://127.0.0.1:9", "--data-dir", dir, "--policy", pf)
+	if code != ExitUsage {
+		t.Fatalf("exit %d, want %d\n%s", code, ExitUsage, e)
+	}
+	for _, want := range []string{"secrets.mode", "allowed_roots[0]", "signed_urls.ttl", pf} {
+		if !strings.Contains(e, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, e)
+		}
+	}
+	if n := strings.Count(e, "--policy "+pf); n < 3 {
+		t.Errorf("each problem should name the file (%d lines do):\n%s", n, e)
+	}
+	if err := os.WriteFile(pf, []byte("secrets:\n  mdoe: redact\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, e, code = runCLI(t, "", "serve", "--upstream", "http://127.0.0.1:9", "--data-dir", dir, "--policy", pf); code != ExitUsage || !strings.Contains(e, "mdoe") {
+		t.Errorf("unknown key: exit %d\n%s", code, e)
+	}
+	if _, e, code = runCLI(t, "", "serve", "--upstream", "http://127.0.0.1:9", "--data-dir", dir, "--policy", filepath.Join(dir, "absent.yaml")); code != ExitUsage || !strings.Contains(e, "absent.yaml") {
+		t.Errorf("missing file: exit %d\n%s", code, e)
 	}
 }

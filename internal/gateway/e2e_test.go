@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlflow-guard/mlflow-guard/internal/policy"
 	"github.com/mlflow-guard/mlflow-guard/internal/store"
 	"github.com/mlflow-guard/mlflow-guard/internal/testenv"
 )
@@ -23,13 +24,28 @@ type harness struct {
 	ml    *testenv.MLflowServer
 	creds map[string]string
 	token string
+	log   string // path of the gateway's JSON log
+}
+
+// harnessOptions vary the gateway under test.
+type harnessOptions struct {
+	ML     *testenv.MLflowServer // share a running MLflow server (default: start one)
+	Policy *policy.Engine        // request policies (default: the gateway's defaults)
 }
 
 // startHarness runs the pinned MLflow server and the gateway in front of
 // it, with users alice and bob and admin root.
 func startHarness(t *testing.T) *harness {
 	t.Helper()
-	ml := testenv.StartMLflow(t, testenv.MLflowOptions{})
+	return startHarnessWith(t, harnessOptions{})
+}
+
+func startHarnessWith(t *testing.T, o harnessOptions) *harness {
+	t.Helper()
+	ml := o.ML
+	if ml == nil {
+		ml = testenv.StartMLflow(t, testenv.MLflowOptions{})
+	}
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Options{DataDir: t.TempDir()})
 	if err != nil {
@@ -46,12 +62,13 @@ func startHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	up, _ := url.Parse(ml.URL)
-	logf, err := os.Create(filepath.Join(t.TempDir(), "gateway.log"))
+	h.log = filepath.Join(t.TempDir(), "gateway.log")
+	logf, err := os.Create(h.log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { logf.Close() })
-	g, err := New(Config{Upstream: up, LoginFailLimit: 1000, StateCacheTTL: 200 * time.Millisecond}, st, slog.New(slog.NewJSONHandler(logf, nil)))
+	g, err := New(Config{Upstream: up, LoginFailLimit: 1000, StateCacheTTL: 200 * time.Millisecond, Policy: o.Policy}, st, slog.New(slog.NewJSONHandler(logf, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

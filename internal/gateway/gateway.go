@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mlflow-guard/mlflow-guard/internal/policy"
 	"github.com/mlflow-guard/mlflow-guard/internal/store"
 )
 
@@ -45,6 +46,13 @@ type Config struct {
 	// (slow-drip clients); a long transfer that keeps moving is never cut.
 	// Default 60s.
 	BodyIdleTimeout time.Duration
+	// Policy judges every request after authorization (secrets, artifact
+	// paths and locations, SSRF, custom rules). Nil: the defaults, every
+	// policy on in deny mode.
+	Policy *policy.Engine
+	// SignedURLTTL is the lifetime of signed artifact links (MLG305);
+	// 0: one hour, the maximum.
+	SignedURLTTL time.Duration
 }
 
 // Defaults fills unset limits.
@@ -90,6 +98,8 @@ type Gateway struct {
 	now      func() time.Time
 	users    *ttlCache[*store.User]      // token hash or "user:NAME" -> user
 	perms    *ttlCache[store.Permission] // user|kind|id -> permission
+	policy   *policy.Engine
+	signer   *policy.Signer
 }
 
 // New builds the gateway.
@@ -116,6 +126,15 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*Gateway, error) {
 		Metrics:  newMetrics(),
 		users:    newTTLCache[*store.User](cfg.StateCacheTTL, 10000),
 		perms:    newTTLCache[store.Permission](cfg.StateCacheTTL, 100000),
+	}
+	g.policy = cfg.Policy
+	if g.policy == nil {
+		if g.policy, err = policy.New(policy.Config{}, policy.WithLogger(log)); err != nil {
+			return nil, fmt.Errorf("default policies: %w", err)
+		}
+	}
+	if g.signer, err = newSigner(st.Key(), cfg.SignedURLTTL, func() time.Time { return g.now() }); err != nil {
+		return nil, err
 	}
 	g.resolve = &resolver{upstream: cfg.Upstream, client: &http.Client{Transport: tr, Timeout: 5 * time.Second},
 		ttl: time.Minute, max: 10000, now: time.Now, cache: map[string]cacheEntry{}}
@@ -146,6 +165,7 @@ type reqState struct {
 	body     []byte
 	decision string
 	rule     string
+	findings string // policy findings for the audit log (keys and detectors, never values)
 }
 
 type stateKey struct{}
@@ -303,7 +323,16 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 	if !g.limiter.allow("ip:"+st.ip, g.now()) {
 		return denyHygiene(http.StatusTooManyRequests, "rate-limited", "too many requests from this address")
 	}
-	id, err := g.authenticate(r.Context(), r.Header.Get("Authorization"), st.ip)
+	var id *Identity
+	var err error
+	if isSignedRequest(r) {
+		var d *Denial
+		if id, d = g.signedIdentity(r.Context(), r); d != nil {
+			return d
+		}
+	} else {
+		id, err = g.authenticate(r.Context(), r.Header.Get("Authorization"), st.ip)
+	}
 	switch {
 	case errors.Is(err, errLocked):
 		return &Denial{http.StatusTooManyRequests, "UNAUTHENTICATED", "MLG401", "login-locked", "too many failed logins; try again later"}
@@ -318,6 +347,9 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 	st.identity = id
 	if !g.limiter.allow("user:"+id.User.Name, g.now()) {
 		return denyHygiene(http.StatusTooManyRequests, "rate-limited", "too many requests for this identity")
+	}
+	if r.URL.Path == signedURLRoute {
+		return g.issueSigned(w, r, st)
 	}
 	rt, vars := g.router.Match(r.Method, r.URL.Path)
 	if rt == nil {
@@ -381,13 +413,16 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 	if d := g.decide(r.Context(), id, needs); d != nil {
 		return d
 	}
+	if d := g.applyPolicy(r.Context(), r, st, needs); d != nil {
+		return d
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		var res []string
 		for _, n := range needs {
 			res = append(res, string(n.kind)+":"+n.id)
 		}
 		if err := g.store.Audit(r.Context(), store.Event{Actor: id.User.Name, Action: "forward", Route: r.Method + " " + rt.Pattern,
-			Resource: strings.Join(res, ","), Decision: "allow", RequestID: st.id, Detail: "ip=" + st.ip}); err != nil {
+			Resource: strings.Join(res, ","), Decision: "allow", RequestID: st.id, Detail: withFindings("ip="+st.ip, st.findings)}); err != nil {
 			g.log.Error("audit write failed", "request_id", st.id, "err", err)
 			return denyUnavailable("audit-unavailable", "the gateway could not record this write; not forwarded")
 		}
@@ -448,10 +483,17 @@ func (g *Gateway) deny(w http.ResponseWriter, r *http.Request, st *reqState, d *
 		route = r.Method + " " + st.route.Pattern
 	}
 	if err := g.store.Audit(r.Context(), store.Event{Actor: actor, Action: "deny", Route: route, Decision: "deny",
-		Rule: d.Rule, RequestID: st.id, Detail: d.Reason + ": " + truncate(d.Msg, 300) + " ip=" + st.ip}); err != nil {
+		Rule: d.Rule, RequestID: st.id, Detail: withFindings(d.Reason+": "+truncate(d.Msg, 300)+" ip="+st.ip, st.findings)}); err != nil {
 		g.log.Error("audit write failed for a denial", "request_id", st.id, "err", err)
 	}
 	d.write(w)
+}
+
+func withFindings(detail, findings string) string {
+	if findings == "" {
+		return detail
+	}
+	return detail + " findings: " + findings
 }
 
 func truncate(s string, n int) string {
