@@ -51,7 +51,7 @@ func runServe(ctx context.Context, env Env, args []string) int {
 	maxArt := fs.Int64("max-artifact-body", 0, "largest artifact upload in bytes (0: no limit)")
 	rate := fs.Float64("rate", 200, "requests per second allowed per identity and per client IP")
 	burst := fs.Int("burst", 400, "burst size of the rate limit")
-	policyFile := fs.String("policy", "", "YAML file of request policies (docs/policies.md); default: every policy on, secrets denied")
+	policyFile := fs.String("policy", "", "YAML `FILE` of request policies (docs/policies.md); default: every policy on, secrets denied")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	pos, code, done := parseFlags(env, fs, serveHelp, args)
 	if done {

@@ -121,10 +121,16 @@ func (l *Line) setLocked(n int64) {
 	if l.bar == nil {
 		return // finished
 	}
+	opened := false
 	if !l.gate.open && n >= l.threshold {
-		l.gate.open = true
+		l.gate.open, opened = true, true
 	}
 	_ = l.bar.Set64(n) // a failed write to the terminal is not worth failing the work for
+	if opened {
+		// The bar's last (swallowed) draw may be under its throttle: draw
+		// now, so crossing the threshold always shows the line at once.
+		_ = l.bar.RenderBlank()
+	}
 }
 
 // Active reports whether the line has started drawing.
