@@ -72,6 +72,7 @@ var readmeSkipped = map[string]string{
 	"docker build -t mlflow-guard .":                                       "no Docker engine on the test machines; TestDockerfile (internal/release) scans the Dockerfile instead",
 	`docker run --rm --read-only -v "$PWD:/src:ro" mlflow-guard scan /src`: "no Docker engine on the test machines",
 	`docker run --rm --read-only -v mlflow-guard-state:/data -p 8443:8443 mlflow-guard  serve --upstream http://mlflow:5000 --listen 0.0.0.0:8443 --data-dir /data  --tls-cert /data/tls.crt --tls-key /data/tls.key`: "no Docker engine on the test machines",
+	"python3 -m pip install ziglang==0.17.1":       "needs the network; the test virtualenv pins the same ziglang",
 	"scripts/build-wheels.sh":                      "TestHostWheel (internal/release) runs it, installs the wheel into a fresh venv and runs it",
 	"scripts/build-wheels.sh all":                  "cross-builds for every platform take minutes; their output is recorded in the README",
 	"pip install dist/mlflow_guard-*.whl":          "TestHostWheel (internal/release) installs the built wheel into a fresh venv",
