@@ -1,84 +1,13 @@
 package deploy
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"os"
-	"runtime"
-	"runtime/metrics"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/testenv"
 )
-
-// workerBudget is the target: at most 256 MiB per worker.
-const workerBudget = 256 << 20
-
-// peak runs fn and returns the peak growth of the live Go heap (sampled
-// through runtime/metrics) and of the process's resident set (the kernel's
-// high-water mark, reset first; 0 where /proc cannot do that).
-func peak(t *testing.T, fn func()) (heap, rss uint64) {
-	t.Helper()
-	runtime.GC()
-	base := procStatus("VmRSS")
-	hwmOK := base > 0 && os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
-	read := func() uint64 {
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		metrics.Read(s)
-		return s[0].Value.Uint64()
-	}
-	heap0 := read()
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	var max uint64
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tk := time.NewTicker(time.Millisecond)
-		defer tk.Stop()
-		for {
-			if v := read(); v > max {
-				max = v
-			}
-			select {
-			case <-done:
-				return
-			case <-tk.C:
-			}
-		}
-	}()
-	fn()
-	close(done)
-	wg.Wait()
-	if max > heap0 {
-		heap = max - heap0
-	}
-	if hwmOK {
-		if hwm := procStatus("VmHWM"); hwm > base {
-			rss = hwm - base
-		}
-	}
-	return heap, rss
-}
-
-func procStatus(key string) uint64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), key+":"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
 
 // doubling writes n variables, each twice the previous: 2^n bytes if
 // expanded naively.
@@ -142,7 +71,7 @@ func TestBoundedOnHostileInput(t *testing.T) {
 	for _, h := range hostileInputs() {
 		t.Run(h.name, func(t *testing.T) {
 			var fs *facts
-			heap, rss := peak(t, func() { fs = a.analyzeBytes(h.file, h.k, []byte(h.src)) })
+			heap, rss := testenv.PeakMemory(func() { fs = a.analyzeBytes(h.file, h.k, []byte(h.src)) })
 			t.Logf("%d bytes: Go heap peak %d MiB, RSS growth %d MiB; errors %v", len(h.src), heap>>20, rss>>20, fs.errs)
 			var lim *struct{ line int }
 			for _, e := range fs.errs {
@@ -165,7 +94,7 @@ func TestBoundedOnHostileInput(t *testing.T) {
 					t.Errorf("%d-byte finding message", len(f.Message))
 				}
 			}
-			if heap > workerBudget/2 || rss > workerBudget {
+			if heap > testenv.WorkerBudget/2 || rss > testenv.WorkerBudget {
 				t.Errorf("peak memory over budget: Go heap %d MiB, RSS %d MiB", heap>>20, rss>>20)
 			}
 		})

@@ -1,94 +1,20 @@
 package model_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
-	"runtime/metrics"
-	"strconv"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model/internal/gen"
+	"github.com/mlflow-guard/mlflow-guard/internal/testenv"
 )
-
-// modelBudget is issue 9's bound for one model file: 256 MiB, whatever the
-// input.
-const modelBudget = 256 << 20
-
-// measurePeak runs fn and returns the peak growth of the live Go heap
-// (sampled through runtime/metrics every millisecond) and of the process's
-// resident set (the kernel's VmHWM after resetting it; 0 where /proc cannot),
-// which also counts memory the Go heap sampler misses between ticks.
-func measurePeak(fn func()) (heap, rss uint64) {
-	runtime.GC()
-	debug.FreeOSMemory()
-	base := vmStatus("VmRSS")
-	hwmOK := base > 0 && os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
-	const name = "/memory/classes/heap/objects:bytes"
-	s0 := []metrics.Sample{{Name: name}}
-	metrics.Read(s0)
-	heap0 := s0[0].Value.Uint64()
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	var top uint64
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		s := []metrics.Sample{{Name: name}}
-		tk := time.NewTicker(time.Millisecond)
-		defer tk.Stop()
-		for {
-			metrics.Read(s)
-			top = max(top, s[0].Value.Uint64())
-			select {
-			case <-done:
-				return
-			case <-tk.C:
-			}
-		}
-	}()
-	fn()
-	close(done)
-	wg.Wait()
-	if top > heap0 {
-		heap = top - heap0
-	}
-	if hwmOK {
-		if hwm := vmStatus("VmHWM"); hwm > base {
-			rss = hwm - base
-		}
-	}
-	return heap, rss
-}
-
-// vmStatus reads one "Vm..." line of /proc/self/status in bytes (0 if
-// unavailable).
-func vmStatus(key string) uint64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), key+":"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
 
 // repeatedImports is issue 9's root cause 10 input: 6 MB of GLOBAL opcodes,
 // the same dangerous callables over and over plus distinct harmless-looking
@@ -196,7 +122,7 @@ func TestBoundedModelHostile(t *testing.T) {
 			st, _ := os.Stat(p)
 			var res analyze.Result
 			start, cpu0 := time.Now(), cpuTime()
-			heap, rss := measurePeak(func() { res = analyzeFile(t, p) })
+			heap, rss := testenv.PeakMemory(func() { res = analyzeFile(t, p) })
 			took, cpu := time.Since(start), cpuTime()-cpu0
 			rules := map[string]int{}
 			for _, f := range res.Findings {
@@ -212,8 +138,8 @@ func TestBoundedModelHostile(t *testing.T) {
 			if len(res.Findings) > 1000 {
 				t.Errorf("%d findings for one file", len(res.Findings))
 			}
-			if heap > modelBudget || rss > modelBudget {
-				t.Errorf("peak memory over %d MiB: Go heap %d MiB, RSS %d MiB", modelBudget>>20, heap>>20, rss>>20)
+			if heap > testenv.WorkerBudget || rss > testenv.WorkerBudget {
+				t.Errorf("peak memory over %d MiB: Go heap %d MiB, RSS %d MiB", testenv.WorkerBudget>>20, heap>>20, rss>>20)
 			}
 		})
 	}

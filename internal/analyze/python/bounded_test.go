@@ -1,89 +1,14 @@
 package python
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"os"
-	"runtime"
-	"runtime/metrics"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
+	"github.com/mlflow-guard/mlflow-guard/internal/testenv"
 )
-
-// workerBudget is the target: at most 256 MiB per worker on any
-// input of at most 10 MB.
-const workerBudget = 256 << 20
-
-// peak runs fn and returns the peak of the live Go heap (sampled through
-// runtime/metrics) and the peak growth of the process's resident set (the
-// kernel's high-water mark, reset first; 0 where /proc cannot do that),
-// which also counts tree-sitter's C memory.
-func peak(t *testing.T, fn func()) (heap, rss uint64) {
-	t.Helper()
-	runtime.GC()
-	base := procStatus("VmRSS")
-	hwmOK := base > 0 && os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(sample)
-	heap0 := sample[0].Value.Uint64()
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	var max uint64
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		tk := time.NewTicker(time.Millisecond)
-		defer tk.Stop()
-		for {
-			metrics.Read(s)
-			if v := s[0].Value.Uint64(); v > max {
-				max = v
-			}
-			select {
-			case <-done:
-				return
-			case <-tk.C:
-			}
-		}
-	}()
-	fn()
-	close(done)
-	wg.Wait()
-	if max > heap0 {
-		heap = max - heap0
-	}
-	if hwmOK {
-		if hwm := procStatus("VmHWM"); hwm > base {
-			rss = hwm - base
-		}
-	}
-	return heap, rss
-}
-
-// procStatus reads one "Vm..." line of /proc/self/status in bytes (0 if
-// unavailable).
-func procStatus(key string) uint64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), key+":"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
 
 // nested builds open^n core close^n.
 func nested(open, core, close string, n int) string {
@@ -139,7 +64,7 @@ func TestBoundedOnHostileInput(t *testing.T) {
 	for name, src := range deepInputs() {
 		t.Run(name, func(t *testing.T) {
 			var res analyze.Result
-			heap, rss := peak(t, func() { res = a.analyzeBytes(context.Background(), "deep.py", []byte(src)) })
+			heap, rss := testenv.PeakMemory(func() { res = a.analyzeBytes(context.Background(), "deep.py", []byte(src)) })
 			t.Logf("%d bytes: Go heap peak %d MiB, RSS growth %d MiB; %d findings, errors %v",
 				len(src), heap>>20, rss>>20, len(res.Findings), res.Errors)
 			found := false
@@ -161,8 +86,8 @@ func TestBoundedOnHostileInput(t *testing.T) {
 			if !found && !limited {
 				t.Errorf("the sink after the hostile part was neither found nor reported as unchecked")
 			}
-			if heap > workerBudget || rss > workerBudget {
-				t.Errorf("peak memory over the %d MiB worker budget: Go heap %d MiB, RSS %d MiB", workerBudget>>20, heap>>20, rss>>20)
+			if heap > testenv.WorkerBudget || rss > testenv.WorkerBudget {
+				t.Errorf("peak memory over the %d MiB worker budget: Go heap %d MiB, RSS %d MiB", testenv.WorkerBudget>>20, heap>>20, rss>>20)
 			}
 		})
 	}
