@@ -119,6 +119,9 @@ type value struct {
 	// global, a container of such). numpy sizes structured dtypes from
 	// their fields, and joblib reads an object array as a nested pickle.
 	obj bool
+	// lost: the walk dropped this value's content to stay in its memory
+	// budget (see forgotten); using it where content matters stops the walk.
+	lost bool
 }
 
 func (v value) list() []value {
@@ -158,13 +161,32 @@ type walker struct {
 	dicts   map[int64]*dictKeys
 	dtypes  map[int64]dtypeState // dtypes whose state BUILD changed
 	dictObj map[int64]bool       // dicts holding a value with obj set
-	imports map[importKey]int32
+	// lostKeys: dicts that got a key the walk forgot (it may be a joblib
+	// key). objLost: some dict got a value with obj set that dictObj could
+	// not record; keysLost: some dict got a joblib key (or a forgotten
+	// key) that dicts or lostKeys could not record. Reading what these
+	// cover stops the walk.
+	lostKeys          map[int64]bool
+	objLost, keysLost bool
+	imports           map[importKey]int32
 }
 
 type importKey struct {
 	module, name, op string
 	pickle           int
 	computed         bool
+}
+
+// newMemo is an empty memo charging the walker's budget. Memoized values
+// may use three quarters of it in full; past that they are kept in their
+// forgotten form, leaving room for imports, joblib state and revived names.
+func (w *walker) newMemo() memo {
+	return memo{held: &w.held, maxHeld: w.lim.MaxHeld, soft: w.lim.MaxHeld / 4 * 3}
+}
+
+// forgot stops the walk where a forgotten value is used for a verdict.
+func (w *walker) forgot(what string) error {
+	return fmt.Errorf("%w: %s was dropped from memory to stay in budget (content unverified)", ErrLimit, what)
 }
 
 var errHeld = fmt.Errorf("%w: tracked values over the memory budget", ErrLimit)
@@ -189,7 +211,7 @@ func WalkPlain(r io.Reader, lim Limits) Result { return walk(r, lim, true) }
 func walk(r io.Reader, lim Limits, plain bool) Result {
 	var res Result
 	w := &walker{r: newRd(r), lim: lim, res: &res, frameEnd: -1, plain: plain, memoRoom: lim.MaxMemo}
-	w.memo.held, w.memo.maxHeld = &w.held, lim.MaxHeld
+	w.memo = w.newMemo()
 	legacyTorch := bytes.Equal(w.r.peek(len(torchMagic)), torchMagic)
 	for w.pickle < lim.MaxPickles {
 		if w.pickle > 0 {
