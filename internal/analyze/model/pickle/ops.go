@@ -754,7 +754,7 @@ func (w *walker) setItems(d *value, items []value) error {
 		k := items[i]
 		if k.lost {
 			// It may have been a joblib key: this dict's joblib state is
-			// unknown (all dicts' once that cannot be recorded either).
+			// unknown (every dict's, once that cannot be recorded either).
 			if !w.lostKeys[d.n] {
 				if w.held+64 > w.lim.MaxHeld {
 					w.keysLost = true
@@ -777,19 +777,23 @@ func (w *walker) setItems(d *value, items []value) error {
 			continue
 		}
 		js := w.dicts[d.n]
+		v := items[i+1]
+		cost := int64(48 * len(v.list())) // the copy of a tuple, below
 		if js == nil {
-			if w.held+512 > w.lim.MaxHeld {
-				w.keysLost = true
-				continue
-			}
-			w.held += 512
+			cost += 512
+		}
+		if w.held+cost > w.lim.MaxHeld {
+			w.keysLost = true
+			continue
+		}
+		w.held += cost
+		if js == nil {
 			if w.dicts == nil {
 				w.dicts = map[int64]*dictKeys{}
 			}
 			js = &dictKeys{}
 			w.dicts[d.n] = js
 		}
-		v := items[i+1]
 		if v.k == kTuple && v.items != nil { // copy: the tuple is immutable
 			t := append([]value(nil), *v.items...)
 			v.items = &t
