@@ -547,7 +547,7 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		}
 		var g value
 		switch {
-		case mod.lost || name.lost:
+		case mod.k == kStr && mod.lost || name.k == kStr && name.lost:
 			return false, w.forgot("a module or name string given to STACK_GLOBAL")
 		case mod.k == kStr && !mod.big && name.k == kStr && !name.big:
 			w.memo.revive(mod.s)
@@ -672,11 +672,11 @@ func (w *walker) reduce(f, args value) (value, error) {
 	if f.k != kGlobal {
 		return value{obj: true}, nil
 	}
-	dtype := w.isImport(f, "numpy", "dtype")
-	copyreg := w.isImport(f, "copyreg", "_reconstructor") || w.isImport(f, "copyreg", "__newobj__") ||
-		w.isImport(f, "copyreg", "__newobj_ex__")
+	imp := &w.res.Imports[f.g]
+	dtype := imp.Module == "numpy" && imp.Name == "dtype"
+	copyreg := imp.Module == "copyreg" && (imp.Name == "_reconstructor" || imp.Name == "__newobj__" || imp.Name == "__newobj_ex__")
 	if (dtype || copyreg) && (args.lost || len(a) > 0 && a[0].lost) {
-		return value{}, w.forgot(fmt.Sprintf("the arguments of %s.%s", w.res.Imports[f.g].Module, w.res.Imports[f.g].Name))
+		return value{}, w.forgot(fmt.Sprintf("the arguments of %s.%s", imp.Module, imp.Name))
 	}
 	switch {
 	case dtype && args.k == kTuple && len(a) > 0 && a[0].k == kStr && !a[0].big:
