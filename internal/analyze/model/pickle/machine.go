@@ -23,8 +23,14 @@ type Limits struct {
 	MaxImports  int   // distinct imported callables
 	// MaxHeld bounds the bytes of tracked values the walk keeps outside the
 	// stack: memoized strings, tuples and callables, sparse memo entries,
-	// import names. With MaxStack and MaxMemo it bounds the walk's memory
-	// whatever the input (about 48 B per stack value, 4 B per memo entry).
+	// import names, joblib state. With MaxStack and MaxMemo it bounds the
+	// walk's memory whatever the input (about 48 B per stack value, 4 B per
+	// memo entry). Data pickles memoize far more than that: past three
+	// quarters of it the memo keeps new values in a forgotten form (their
+	// kind, not their items, text or identity), and the walk stops with a
+	// Limit only where a forgotten value is used for a verdict (an import
+	// name, dtype arguments or state, copyreg arguments, a joblib array's
+	// state, shape or dtype). Only imports and dtype states refuse outright.
 	MaxHeld int64
 }
 
