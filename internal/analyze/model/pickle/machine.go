@@ -310,19 +310,27 @@ func (w *walker) readLine() (line []byte, long bool, err error) {
 // tailImport records what Python's pure unpickler (joblib's) imports when
 // a GLOBAL or INST line runs into the end of the data: readline() returns
 // the tail, and [:-1] drops its last byte. The C unpickler raises instead.
-func (w *walker) tailImport(mod string, name []byte, op string, at int64) {
+// It returns brk, the truncation, unless the import could not be recorded
+// (a cap): that is the walk's stop then, so the loss is reported.
+func (w *walker) tailImport(mod string, name []byte, op string, at int64, brk error) error {
 	if len(name) > 0 {
 		name = name[:len(name)-1]
 	}
-	_, _ = w.addImport(mod, string(name), op, at, false)
+	if _, err := w.addImport(mod, string(name), op, at, false); err != nil {
+		return err
+	}
+	return brk
 }
 
 // tailModule is tailImport for a module line cut off (the name is then "").
-func (w *walker) tailModule(mod []byte, op string, at int64) {
+func (w *walker) tailModule(mod []byte, op string, at int64, brk error) error {
 	if len(mod) > 0 {
 		mod = mod[:len(mod)-1]
 	}
-	_, _ = w.addImport(string(mod), "", op, at, false)
+	if _, err := w.addImport(string(mod), "", op, at, false); err != nil {
+		return err
+	}
+	return brk
 }
 
 var errLongIndex = fmt.Errorf("%w: a PUT or GET index line too long to follow", ErrLimit)

@@ -501,14 +501,12 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 	case 'c': // GLOBAL module\nname\n
 		mod, long1, err := w.readLine()
 		if err != nil {
-			w.tailModule(mod, "GLOBAL", at)
-			return false, err
+			return false, w.tailModule(mod, "GLOBAL", at, err)
 		}
 		m := string(mod) // GLOBAL and INST arguments are plain UTF-8, no escapes
 		name, long2, err := w.readLine()
 		if err != nil {
-			w.tailImport(m, name, "GLOBAL", at)
-			return false, err
+			return false, w.tailImport(m, name, "GLOBAL", at, err)
 		}
 		g, err := w.textImport(m, string(name), long1 || long2, "GLOBAL", at)
 		if err != nil {
@@ -518,14 +516,12 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 	case 'i': // INST module\nname\n, args above the mark
 		mod, long1, err := w.readLine()
 		if err != nil {
-			w.tailModule(mod, "INST", at)
-			return false, err
+			return false, w.tailModule(mod, "INST", at, err)
 		}
 		m := string(mod)
 		name, long2, err := w.readLine()
 		if err != nil {
-			w.tailImport(m, name, "INST", at)
-			return false, err
+			return false, w.tailImport(m, name, "INST", at, err)
 		}
 		g, err := w.textImport(m, string(name), long1 || long2, "INST", at)
 		if err != nil {
