@@ -134,7 +134,7 @@ func grow1(s []value) []value {
 // instead builds it in a temporary with narrow stores and copies it with
 // wide loads, a store-forwarding stall on every push.
 func (v *value) set(k kind, s string, n int64) {
-	v.s, v.n, v.items, v.g, v.inst, v.k, v.big = s, n, nil, 0, 0, k, false
+	v.s, v.n, v.items, v.g, v.inst, v.k, v.big, v.obj, v.lost = s, n, nil, 0, 0, k, false, false, false
 }
 
 // sameStr is string(b) == s without a call for short names.

@@ -64,11 +64,17 @@ func (w *walker) joblibArray(obj, state value) (bool, error) {
 	if state.k != kDict {
 		return w.embeddedStop("joblib array wrapper whose state is not a plain dict")
 	}
+	if state.lost || w.keysLost || w.lostKeys[state.n] {
+		return false, w.forgot("a joblib array wrapper's state (or a dict key)")
+	}
 	js := w.dicts[state.n]
 	if js == nil || !js.has[0] || !js.has[1] {
 		return w.embeddedStop("joblib array with a shape or dtype the walk cannot recover")
 	}
 	shape, dtype := js.v[0], js.v[1]
+	if shape.lost || dtype.lost || js.v[2].lost {
+		return false, w.forgot("a joblib array's shape, dtype or alignment")
+	}
 	if dtype.k != kDtype {
 		return w.embeddedStop("joblib array whose dtype the walk cannot recover")
 	}
@@ -97,6 +103,9 @@ func (w *walker) joblibArray(obj, state value) (bool, error) {
 	count := int64(1)
 	exact := true
 	for _, d := range shape.list() {
+		if d.lost {
+			return false, w.forgot("a joblib array's shape entry")
+		}
 		if d.k != kInt || d.big {
 			return w.embeddedStop("joblib array with a shape entry the walk cannot read")
 		}
@@ -149,7 +158,7 @@ func (w *walker) nestedPickle() error {
 	stack, meta, metaSize, metaCap, savedMemo, proto := w.stack, w.meta, w.metaSize, w.metaCap, w.memo, w.proto
 	// The outer pickle's stack and memo stay in memory: the nested walk
 	// counts them against the same caps.
-	w.stack, w.meta, w.memo, w.frameEnd = nil, nil, memo{held: &w.held, maxHeld: w.lim.MaxHeld}, -1
+	w.stack, w.meta, w.memo, w.frameEnd = nil, nil, w.newMemo(), -1
 	outerSize, outerCap, room := w.outerSize, w.outerCap, w.memoRoom
 	w.outerSize, w.outerCap, w.memoRoom = metaSize+len(stack), metaCap+cap(stack), room-savedMemo.n
 	defer func() { w.outerSize, w.outerCap, w.memoRoom = outerSize, outerCap, room }()

@@ -23,8 +23,14 @@ type Limits struct {
 	MaxImports  int   // distinct imported callables
 	// MaxHeld bounds the bytes of tracked values the walk keeps outside the
 	// stack: memoized strings, tuples and callables, sparse memo entries,
-	// import names. With MaxStack and MaxMemo it bounds the walk's memory
-	// whatever the input (about 48 B per stack value, 4 B per memo entry).
+	// import names, joblib state. With MaxStack and MaxMemo it bounds the
+	// walk's memory whatever the input (about 48 B per stack value, 4 B per
+	// memo entry). Data pickles memoize far more than that: past three
+	// quarters of it the memo keeps new values in a forgotten form (their
+	// kind, not their items, text or identity), and the walk stops with a
+	// Limit only where a forgotten value is used for a verdict (an import
+	// name, dtype arguments or state, copyreg arguments, a joblib array's
+	// state, shape or dtype). Only imports and dtype states refuse outright.
 	MaxHeld int64
 }
 
@@ -119,6 +125,9 @@ type value struct {
 	// global, a container of such). numpy sizes structured dtypes from
 	// their fields, and joblib reads an object array as a nested pickle.
 	obj bool
+	// lost: the walk dropped this value's content to stay in its memory
+	// budget (see forgotten); using it where content matters stops the walk.
+	lost bool
 }
 
 func (v value) list() []value {
@@ -158,13 +167,32 @@ type walker struct {
 	dicts   map[int64]*dictKeys
 	dtypes  map[int64]dtypeState // dtypes whose state BUILD changed
 	dictObj map[int64]bool       // dicts holding a value with obj set
-	imports map[importKey]int32
+	// lostKeys: dicts that got a key the walk forgot (it may be a joblib
+	// key). objLost: some dict got a value with obj set that dictObj could
+	// not record; keysLost: some dict got a joblib key (or a forgotten
+	// key) that dicts or lostKeys could not record. Reading what these
+	// cover stops the walk.
+	lostKeys          map[int64]bool
+	objLost, keysLost bool
+	imports           map[importKey]int32
 }
 
 type importKey struct {
 	module, name, op string
 	pickle           int
 	computed         bool
+}
+
+// newMemo is an empty memo charging the walker's budget. Memoized values
+// may use three quarters of it in full; past that they are kept in their
+// forgotten form, leaving room for imports, joblib state and revived names.
+func (w *walker) newMemo() memo {
+	return memo{held: &w.held, maxHeld: w.lim.MaxHeld, soft: w.lim.MaxHeld / 4 * 3}
+}
+
+// forgot stops the walk where a forgotten value is used for a verdict.
+func (w *walker) forgot(what string) error {
+	return fmt.Errorf("%w: %s was dropped from memory to stay in budget (content unverified)", ErrLimit, what)
 }
 
 var errHeld = fmt.Errorf("%w: tracked values over the memory budget", ErrLimit)
@@ -189,7 +217,7 @@ func WalkPlain(r io.Reader, lim Limits) Result { return walk(r, lim, true) }
 func walk(r io.Reader, lim Limits, plain bool) Result {
 	var res Result
 	w := &walker{r: newRd(r), lim: lim, res: &res, frameEnd: -1, plain: plain, memoRoom: lim.MaxMemo}
-	w.memo.held, w.memo.maxHeld = &w.held, lim.MaxHeld
+	w.memo = w.newMemo()
 	legacyTorch := bytes.Equal(w.r.peek(len(torchMagic)), torchMagic)
 	for w.pickle < lim.MaxPickles {
 		if w.pickle > 0 {
@@ -282,19 +310,27 @@ func (w *walker) readLine() (line []byte, long bool, err error) {
 // tailImport records what Python's pure unpickler (joblib's) imports when
 // a GLOBAL or INST line runs into the end of the data: readline() returns
 // the tail, and [:-1] drops its last byte. The C unpickler raises instead.
-func (w *walker) tailImport(mod string, name []byte, op string, at int64) {
+// It returns brk, the truncation, unless the import could not be recorded
+// (a cap): that is the walk's stop then, so the loss is reported.
+func (w *walker) tailImport(mod string, name []byte, op string, at int64, brk error) error {
 	if len(name) > 0 {
 		name = name[:len(name)-1]
 	}
-	_, _ = w.addImport(mod, string(name), op, at, false)
+	if _, err := w.addImport(mod, string(name), op, at, false); err != nil {
+		return err
+	}
+	return brk
 }
 
 // tailModule is tailImport for a module line cut off (the name is then "").
-func (w *walker) tailModule(mod []byte, op string, at int64) {
+func (w *walker) tailModule(mod []byte, op string, at int64, brk error) error {
 	if len(mod) > 0 {
 		mod = mod[:len(mod)-1]
 	}
-	_, _ = w.addImport(string(mod), "", op, at, false)
+	if _, err := w.addImport(string(mod), "", op, at, false); err != nil {
+		return err
+	}
+	return brk
 }
 
 var errLongIndex = fmt.Errorf("%w: a PUT or GET index line too long to follow", ErrLimit)

@@ -20,10 +20,30 @@ type memo struct {
 	// nested pickles; put fails once it is spent.
 	held    *int64
 	maxHeld int64
+	// soft: once held passes it, new entries keep only what is bounded
+	// (see forgotten); the rest of the budget is left for imports, joblib
+	// state and strings revived at their use.
+	soft int64
+	// shared dedupes vals entries without pointers (callables, call
+	// results, forgotten values): their variety is bounded by the imports.
+	shared map[value]int32
+	// ring remembers the last strings forgotten and where, so a string
+	// that turns out to matter (an import name, a joblib key, a dtype) can
+	// be put back while the slot still holds it. ringMask has bit idx&63
+	// set for every index in the ring, so most puts skip the scan.
+	ring     [32]lostStr
+	ringPos  int
+	ringMask uint64
 	// last memoized string: pickles often memoize the same name repeatedly.
 	last     string
 	lastCode int32
 	lastOK   bool
+}
+
+type lostStr struct {
+	idx uint64
+	s   string
+	ok  bool
 }
 
 const (
@@ -39,6 +59,8 @@ func (m *memo) reset() {
 	m.vals = m.vals[:0]
 	m.strs = m.strs[:0]
 	m.strIdx = nil
+	m.shared = nil
+	m.ring, m.ringPos, m.ringMask = [32]lostStr{}, 0, 0
 	m.lastOK = false
 	m.n = 0
 }
@@ -88,35 +110,41 @@ func (m *memo) slot(idx uint64, create bool) *int32 {
 }
 
 // put stores v at idx; it reports false when a cap would be exceeded.
+// Past the soft budget a value is memoized in its forgotten form (the
+// walk then stops only if that form is used where its content matters).
 func (m *memo) put(idx uint64, v *value, maxEntries int) bool {
+	if m.ringMask&(1<<(idx&63)) != 0 {
+		m.unring(idx)
+	}
 	code := int32(-1)
 	if v.k == kStr && !v.big && v.inst == 0 {
 		if m.lastOK && m.last == v.s {
 			code = m.lastCode
 		} else if i, ok := m.strIdx[v.s]; ok {
 			code = -i - 3
-		} else {
-			if len(m.strs) >= maxEntries || !m.charge(int64(len(v.s))+64) {
+			m.last, m.lastCode, m.lastOK = v.s, code, true
+		} else if *m.held+int64(len(v.s))+64 > m.soft {
+			var ok bool
+			if code, ok = m.track(forgotten(*v), maxEntries); !ok {
 				return false
 			}
-			m.strs = append(m.strs, v.s)
-			code = -int32(len(m.strs)) - 2
-			if len(m.strIdx) < 1<<16 {
-				if m.strIdx == nil {
-					m.strIdx = map[string]int32{}
-				}
-				m.strIdx[v.s] = int32(len(m.strs) - 1)
+			m.ring[m.ringPos] = lostStr{idx: idx, s: v.s, ok: true}
+			m.ringPos = (m.ringPos + 1) % len(m.ring)
+			m.ringMask |= 1 << (idx & 63)
+			m.lastOK = false
+		} else {
+			var ok bool
+			if code, ok = m.newStr(v.s, maxEntries); !ok {
+				return false
 			}
 		}
-		m.last, m.lastCode, m.lastOK = v.s, code, true
 	} else if v.k == kNone {
 		code = -2
 	} else if v.k != kOther || v.inst > 0 || v.obj {
-		if len(m.vals) >= maxEntries || !m.charge(48+48*int64(len(v.list()))) {
+		var ok bool
+		if code, ok = m.track(*v, maxEntries); !ok {
 			return false
 		}
-		m.vals = append(m.vals, *v)
-		code = int32(len(m.vals))
 	}
 	if idx < uint64(m.dlen) || (idx < uint64(m.dlen)+4096 && idx < 1<<28) {
 		s := m.slot(idx, true)
@@ -140,6 +168,113 @@ func (m *memo) put(idx uint64, v *value, maxEntries int) bool {
 	}
 	m.sparse[idx] = code
 	return true
+}
+
+// newStr adds s to strs (charged against the whole budget).
+func (m *memo) newStr(s string, maxEntries int) (int32, bool) {
+	if len(m.strs) >= maxEntries || !m.charge(int64(len(s))+64) {
+		return 0, false
+	}
+	m.strs = append(m.strs, s)
+	code := -int32(len(m.strs)) - 2
+	if len(m.strIdx) < 1<<16 {
+		if m.strIdx == nil {
+			m.strIdx = map[string]int32{}
+		}
+		m.strIdx[s] = int32(len(m.strs) - 1)
+	}
+	m.last, m.lastCode, m.lastOK = s, code, true
+	return code, true
+}
+
+// forgotten is what the walk keeps of v past the soft budget: its kind
+// and obj bit, not its items, text, number or identity. Callables and
+// call results (kGlobal, kOther) are kept whole: they are few (deduped).
+func forgotten(v value) value {
+	switch v.k {
+	case kGlobal, kOther, kNone:
+		return v
+	}
+	f := value{k: v.k, g: v.g, inst: v.inst, obj: v.obj, lost: true}
+	if v.k == kStr || v.k == kBytes || v.k == kInt {
+		f.big = true // unknown content, as a value too long to keep
+	}
+	return f
+}
+
+// track stores a value other than a plain str. Past the soft budget (the
+// whole budget for dtypes: a model's few dtypes are memoized once and
+// used again for every array) it stores the value's forgotten form.
+func (m *memo) track(v value, maxEntries int) (int32, bool) {
+	cost := 48 + 48*int64(len(v.list()))
+	limit := m.soft
+	if v.k == kDtype {
+		limit = m.maxHeld
+	}
+	if !v.lost && *m.held+cost > limit {
+		v = forgotten(v)
+	}
+	if v.k == kGlobal || v.k == kOther || v.lost {
+		if c, ok := m.shared[v]; ok {
+			return c, true
+		}
+		if len(m.vals) >= maxEntries {
+			return 0, false
+		}
+		// Not refused: distinct entries are bounded by the imports.
+		*m.held += 48 + 64
+		if m.shared == nil {
+			m.shared = map[value]int32{}
+		}
+		m.vals = append(m.vals, v)
+		m.shared[v] = int32(len(m.vals))
+		return int32(len(m.vals)), true
+	}
+	if len(m.vals) >= maxEntries || !m.charge(cost) {
+		return 0, false
+	}
+	m.vals = append(m.vals, v)
+	return int32(len(m.vals)), true
+}
+
+// unring drops the ring's claims on idx: the slot is being overwritten.
+func (m *memo) unring(idx uint64) {
+	for i := range m.ring {
+		if m.ring[i].ok && m.ring[i].idx == idx {
+			m.ring[i] = lostStr{}
+		}
+	}
+}
+
+// revive puts s back in the slots where it was forgotten and still is:
+// s has just been used where it matters, so its next GET will be too.
+// Revived strings are charged against the whole budget.
+func (m *memo) revive(s string) {
+	if m.ringMask == 0 {
+		return
+	}
+	for i := range m.ring {
+		e := &m.ring[i]
+		if !e.ok || e.s != s {
+			continue
+		}
+		code := int32(0)
+		if j, ok := m.strIdx[s]; ok {
+			code = -j - 3
+		} else {
+			var ok bool
+			if code, ok = m.newStr(s, int(^uint(0)>>1)); !ok {
+				*m.held -= int64(len(s)) + 64 // not kept: uncharge
+				return
+			}
+		}
+		if e.idx < uint64(m.dlen) {
+			*m.entry(e.idx) = code
+		} else if _, ok := m.sparse[e.idx]; ok {
+			m.sparse[e.idx] = code
+		}
+		*e = lostStr{}
+	}
 }
 
 // putSameStr is put's commonest case on its own, small enough to inline:

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -81,6 +82,22 @@ var hostile = map[string]func(w *bufio.Writer){
 	},
 	// A dense real-shaped pickle of 64 MiB (it was walked with 1.2 GB).
 	"dense-64MiB": func(w *bufio.Writer) { w.Write(gen.Dense(64 << 20)) },
+	// A list of 4M (int, str, float) tuples as pickle.dump writes it
+	// (about 120 MB): past the budget the memo keeps forgotten forms, and
+	// the walk reaches STOP ("benign-": no cap may be reported).
+	"benign-list-of-tuples": func(w *bufio.Writer) {
+		w.Write([]byte{0x80, 4, ']', 0x94})
+		for i := 0; i < 4_000_000; i++ {
+			if i%1000 == 0 {
+				if i > 0 {
+					w.WriteByte('e')
+				}
+				w.WriteByte('(')
+			}
+			w.Write((&gen.P{}).Int(i).BinUnicode("name "+strconv.Itoa(i)).Memoize().Raw('G', 0, 0, 0, 0, 0, 0, 0, 0).Raw(0x87).Memoize().B)
+		}
+		w.WriteString("e.")
+	},
 	// Memoized tuples and dicts holding joblib keys.
 	"tracked-values": func(w *bufio.Writer) {
 		w.Write([]byte{0x80, 4})
@@ -121,6 +138,9 @@ func TestWalkMemoryBounded(t *testing.T) {
 			t.Logf("%d MiB input: peak RSS %d MiB; %s", st.Size()>>20, rss>>20, strings.TrimSpace(lastLine(string(out))))
 			if rss > maxRSS {
 				t.Errorf("peak RSS %d MiB over %d MiB", rss>>20, maxRSS>>20)
+			}
+			if line := lastLine(string(out)); strings.HasPrefix(name, "benign-") && (!strings.Contains(line, `limit ""`) || !strings.Contains(line, "break <nil>")) {
+				t.Errorf("benign input not walked whole: %s", line)
 			}
 		})
 	}

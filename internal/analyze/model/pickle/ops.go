@@ -501,14 +501,12 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 	case 'c': // GLOBAL module\nname\n
 		mod, long1, err := w.readLine()
 		if err != nil {
-			w.tailModule(mod, "GLOBAL", at)
-			return false, err
+			return false, w.tailModule(mod, "GLOBAL", at, err)
 		}
 		m := string(mod) // GLOBAL and INST arguments are plain UTF-8, no escapes
 		name, long2, err := w.readLine()
 		if err != nil {
-			w.tailImport(m, name, "GLOBAL", at)
-			return false, err
+			return false, w.tailImport(m, name, "GLOBAL", at, err)
 		}
 		g, err := w.textImport(m, string(name), long1 || long2, "GLOBAL", at)
 		if err != nil {
@@ -518,14 +516,12 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 	case 'i': // INST module\nname\n, args above the mark
 		mod, long1, err := w.readLine()
 		if err != nil {
-			w.tailModule(mod, "INST", at)
-			return false, err
+			return false, w.tailModule(mod, "INST", at, err)
 		}
 		m := string(mod)
 		name, long2, err := w.readLine()
 		if err != nil {
-			w.tailImport(m, name, "INST", at)
-			return false, err
+			return false, w.tailImport(m, name, "INST", at, err)
 		}
 		g, err := w.textImport(m, string(name), long1 || long2, "INST", at)
 		if err != nil {
@@ -547,7 +543,11 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 		}
 		var g value
 		switch {
+		case mod.k == kStr && mod.lost || name.k == kStr && name.lost:
+			return false, w.forgot("a module or name string given to STACK_GLOBAL")
 		case mod.k == kStr && !mod.big && name.k == kStr && !name.big:
+			w.memo.revive(mod.s)
+			w.memo.revive(name.s)
 			g, err = w.addImport(mod.s, name.s, "STACK_GLOBAL", at, false)
 		case (mod.k == kStr || mod.k == kOther || mod.k == kGlobal) && (name.k == kStr || name.k == kOther || name.k == kGlobal):
 			// A value produced by a call (or an untracked object, or a str
@@ -582,7 +582,11 @@ func (w *walker) step(op byte, at int64) (stop bool, err error) {
 			return false, err
 		}
 		w.call(f)
-		return false, w.push(w.reduce(f, args))
+		v, err := w.reduce(f, args)
+		if err != nil {
+			return false, err
+		}
+		return false, w.push(v)
 	case 0x81, 0x92: // NEWOBJ cls.__new__(cls, *args); NEWOBJ_EX adds kwargs
 		nargs := 1
 		if op == 0x92 {
@@ -659,27 +663,34 @@ func (w *walker) instance(cls value) value {
 // reduce models f(*args) for the few results the walk tracks: dtypes and
 // joblib array wrappers. A wrapper made by calling its class ran __init__
 // (default attributes the walk cannot see): big marks it.
-func (w *walker) reduce(f, args value) value {
+func (w *walker) reduce(f, args value) (value, error) {
 	a := args.list()
+	if f.k != kGlobal {
+		return value{obj: true}, nil
+	}
+	imp := &w.res.Imports[f.g]
+	dtype := imp.Module == "numpy" && imp.Name == "dtype"
+	copyreg := imp.Module == "copyreg" && (imp.Name == "_reconstructor" || imp.Name == "__newobj__" || imp.Name == "__newobj_ex__")
+	if (dtype || copyreg) && (args.lost || len(a) > 0 && a[0].lost) {
+		return value{}, w.forgot(fmt.Sprintf("the arguments of %s.%s", imp.Module, imp.Name))
+	}
 	switch {
-	case f.k != kGlobal:
-		return value{obj: true}
-	case w.isImport(f, "numpy", "dtype") && args.k == kTuple && len(a) > 0 && a[0].k == kStr && !a[0].big:
+	case dtype && args.k == kTuple && len(a) > 0 && a[0].k == kStr && !a[0].big:
+		w.memo.revive(a[0].s)
 		w.dictSeq++
 		_, object, ok := itemSize(a[0].s)
-		return value{k: kDtype, s: a[0].s, n: w.dictSeq, obj: object || !ok}
+		return value{k: kDtype, s: a[0].s, n: w.dictSeq, obj: object || !ok}, nil
 	case w.isJoblibWrapper(int(f.g)):
-		return value{inst: f.g + 1, big: true, obj: true}
-	case (w.isImport(f, "copyreg", "_reconstructor") || w.isImport(f, "copyreg", "__newobj__") ||
-		w.isImport(f, "copyreg", "__newobj_ex__")) && args.k == kTuple && len(a) > 0:
+		return value{inst: f.g + 1, big: true, obj: true}, nil
+	case copyreg && args.k == kTuple && len(a) > 0:
 		// cls.__new__(cls) with no __init__ of cls: an instance of a[0].
 		v := w.instance(a[0])
 		v.obj = true
-		return v
+		return v, nil
 	}
 	v := w.instance(f)
 	v.obj = true
-	return v
+	return v, nil
 }
 
 // tuple keeps small tuples of plain values (shapes, dtype arguments and
@@ -711,11 +722,24 @@ func (w *walker) setItems(d *value, items []value) error {
 	if d.k != kDict {
 		return nil
 	}
+	if d.lost {
+		// The dict's identity is forgotten: what it gets cannot be
+		// recorded, so whatever it could matter to becomes unverified.
+		for i := range items {
+			w.objLost = w.objLost || items[i].obj
+			if i%2 == 0 && (items[i].lost || items[i].k == kStr && joblibKey(items[i].s) >= 0) {
+				w.keysLost = true
+			}
+		}
+		return nil
+	}
 	for i := range items {
 		if items[i].obj && !w.dictObj[d.n] {
-			if !w.hold(64) {
-				return errHeld
+			if w.held+64 > w.lim.MaxHeld {
+				w.objLost = true
+				continue
 			}
+			w.held += 64
 			if w.dictObj == nil {
 				w.dictObj = map[int64]bool{}
 			}
@@ -724,33 +748,48 @@ func (w *walker) setItems(d *value, items []value) error {
 	}
 	for i := 0; i+1 < len(items); i += 2 {
 		k := items[i]
+		if k.lost {
+			// It may have been a joblib key: this dict's joblib state is
+			// unknown (every dict's, once that cannot be recorded either).
+			if !w.lostKeys[d.n] {
+				if w.held+64 > w.lim.MaxHeld {
+					w.keysLost = true
+					continue
+				}
+				w.held += 64
+				if w.lostKeys == nil {
+					w.lostKeys = map[int64]bool{}
+				}
+				w.lostKeys[d.n] = true
+			}
+			continue
+		}
 		if k.k != kStr || k.big {
 			continue
 		}
-		slot := -1
-		switch k.s {
-		case "shape":
-			slot = 0
-		case "dtype":
-			slot = 1
-		case "numpy_array_alignment_bytes":
-			slot = 2
-		}
+		w.memo.revive(k.s)
+		slot := joblibKey(k.s)
 		if slot < 0 {
 			continue
 		}
 		js := w.dicts[d.n]
+		v := items[i+1]
+		cost := int64(48 * len(v.list())) // the copy of a tuple, below
 		if js == nil {
-			if !w.hold(512) {
-				return errHeld
-			}
+			cost += 512
+		}
+		if w.held+cost > w.lim.MaxHeld {
+			w.keysLost = true
+			continue
+		}
+		w.held += cost
+		if js == nil {
 			if w.dicts == nil {
 				w.dicts = map[int64]*dictKeys{}
 			}
 			js = &dictKeys{}
 			w.dicts[d.n] = js
 		}
-		v := items[i+1]
 		if v.k == kTuple && v.items != nil { // copy: the tuple is immutable
 			t := append([]value(nil), *v.items...)
 			v.items = &t
@@ -758,6 +797,19 @@ func (w *walker) setItems(d *value, items []value) error {
 		js.v[slot], js.has[slot] = v, true
 	}
 	return nil
+}
+
+// joblibKey is the dictKeys slot of a key joblib reads, or -1.
+func joblibKey(s string) int {
+	switch s {
+	case "shape":
+		return 0
+	case "dtype":
+		return 1
+	case "numpy_array_alignment_bytes":
+		return 2
+	}
+	return -1
 }
 
 type dictKeys struct {
@@ -768,6 +820,9 @@ type dictKeys struct {
 // build models BUILD: joblib reads an array after BUILD of its wrapper,
 // and a dtype's state can change its layout.
 func (w *walker) build(obj *value, state value) (bool, error) {
+	if obj.k == kDtype && (obj.lost || state.lost) {
+		return false, w.forgot("a numpy dtype given state, or its state,")
+	}
 	if obj.k == kDtype && !standardDtypeState(state) {
 		// The dtype object is shared by every copy of it: its new layout
 		// is kept under its identity.
@@ -797,7 +852,7 @@ type dtypeState struct {
 // elsize, alignment, flags[, metadata]).
 func (w *walker) dtypeFromState(s value) dtypeState {
 	t := s.list()
-	if s.k != kTuple || len(t) < 8 || len(t) > 9 || t[5].k != kInt || t[5].big {
+	if s.k != kTuple || len(t) < 8 || len(t) > 9 || t[5].k != kInt || t[5].big || t[4].lost {
 		return dtypeState{unknown: true}
 	}
 	st := dtypeState{elsize: t[5].n}
@@ -809,6 +864,8 @@ func (w *walker) dtypeFromState(s value) dtypeState {
 	for _, i := range [...]int{2, 4} {
 		switch {
 		case t[i].k == kNone:
+		case t[i].k == kDict && (t[i].lost || w.objLost && !w.dictObj[t[i].n]):
+			return dtypeState{unknown: true}
 		case t[i].k == kDict:
 			st.obj = st.obj || w.dictObj[t[i].n]
 		case t[i].k == kTuple && t[i].items == nil:
