@@ -896,14 +896,6 @@ func (w *walker) isJoblibWrapper(i int) bool {
 	return imp.Module == "joblib.numpy_pickle" && imp.Name == "NumpyArrayWrapper"
 }
 
-func (w *walker) isImport(v value, mod, name string) bool {
-	if v.k != kGlobal {
-		return false
-	}
-	imp := w.res.Imports[v.g]
-	return imp.Module == mod && imp.Name == name
-}
-
 func describe(v value) string {
 	switch v.k {
 	case kStr:
