@@ -3,7 +3,6 @@ package model_test
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -23,11 +22,8 @@ import (
 // benign look-alikes from the same libraries must get none of
 // MLG106/MLG107/MLG111.
 func TestBypassesRunAndFail(t *testing.T) {
-	py := testenv.Python(t)
 	dir := t.TempDir()
-	if out, err := exec.Command(py, filepath.Join("testdata", "bypass.py"), dir).CombinedOutput(); err != nil {
-		t.Fatalf("bypass.py: %v\n%s", err, out)
-	}
+	testenv.RunPython(t, filepath.Join("testdata", "bypass.py"), nil, dir)
 	raw, err := os.ReadFile(filepath.Join(dir, "evil.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -29,9 +29,7 @@ func TestMLmodelHiddenLoadersExecute(t *testing.T) {
 		t.Fatal(err)
 	}
 	script := filepath.Join("testdata", "make_mlmodel_hidden.py")
-	if out, err := exec.Command(py, script, models).CombinedOutput(); err != nil {
-		t.Fatalf("make_mlmodel_hidden.py: %v\n%s", err, out)
-	}
+	testenv.RunPython(t, script, nil, models)
 	cmd := exec.Command(py, script, models, "load")
 	cmd.Env = append(os.Environ(), "MLG_MARKER_DIR="+markers, "MLFLOW_TRACKING_URI=file://"+filepath.Join(dir, "mlruns"))
 	var stderr bytes.Buffer

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -19,11 +18,8 @@ import (
 // data), the scan must walk the data as a pickle or report MLG111; real
 // numpy output must be judged exactly.
 func TestNpyHeaderMatchesNumpy(t *testing.T) {
-	py := testenv.Python(t)
 	out := filepath.Join(t.TempDir(), "npy.json")
-	if b, err := exec.Command(py, filepath.Join("testdata", "npy_oracle.py"), out).CombinedOutput(); err != nil {
-		t.Fatalf("npy_oracle.py: %v\n%s", err, b)
-	}
+	testenv.RunPython(t, filepath.Join("testdata", "npy_oracle.py"), nil, out)
 	raw, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)

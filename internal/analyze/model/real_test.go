@@ -1,7 +1,6 @@
 package model_test
 
 import (
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,12 +15,8 @@ import (
 // safetensors, onnx and cloudpickle from the pinned venv and checks the
 // verdicts: real benign shapes are clean, real payloads are caught.
 func TestRealLibraries(t *testing.T) {
-	py := testenv.Python(t)
 	dir := t.TempDir()
-	cmd := exec.Command(py, filepath.Join("testdata", "make_real.py"), dir)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("make_real.py: %v\n%s", err, out)
-	}
+	testenv.RunPython(t, filepath.Join("testdata", "make_real.py"), nil, dir)
 	a := model.New(analyze.Options{})
 	fs, es := analyzetest.Scan(t, a, filepath.Join(dir, "benign"))
 	for _, f := range fs {

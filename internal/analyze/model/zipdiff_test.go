@@ -8,7 +8,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,12 +49,8 @@ func memberBytes(t *testing.T, r *io.SectionReader, e *zipEntry, limit int64) ([
 // must be among the bytes judged for it. When zipfile refuses an archive,
 // the reader must say so (an anomaly, which the scan turns into MLG111).
 func TestZipMatchesZipfile(t *testing.T) {
-	py := testenv.Python(t)
 	dir := t.TempDir()
-	out, err := exec.Command(py, filepath.Join("testdata", "zip_oracle.py"), dir).CombinedOutput()
-	if err != nil {
-		t.Fatalf("zip_oracle.py: %v\n%s", err, out)
-	}
+	testenv.RunPython(t, filepath.Join("testdata", "zip_oracle.py"), nil, dir)
 	raw, err := os.ReadFile(filepath.Join(dir, "oracle.json"))
 	if err != nil {
 		t.Fatal(err)
