@@ -153,7 +153,7 @@ func (s *scan) compressed(r *io.SectionReader, f format, member, name string, de
 			// The loader's own decoder refuses this header before it yields a
 			// byte, so nothing can be unpickled from it: it is not a stream
 			// of that format ("x = 1" is a valid zlib header with FDICT set).
-			s.pickleText(io.NewSectionReader(r, 0, r.Size()), member)
+			// any() still tries the raw bytes as a pickle.
 			return
 		}
 		s.fail("unchecked", member, "%s stream could not be decompressed: %v", f, err)
@@ -164,8 +164,7 @@ func (s *scan) compressed(r *io.SectionReader, f format, member, name string, de
 	head, perr := br.Peek(analyze.HeadSize)
 	if perr != nil && perr != io.EOF && !errors.Is(perr, errBudget) && len(head) == 0 && pythonRejectsToo(f) {
 		// Nothing decoded before the error: the loader fails the same way
-		// before unpickling anything. Judge the raw bytes as a pickle instead.
-		s.pickleText(io.NewSectionReader(r, 0, r.Size()), member)
+		// before unpickling anything. any() judges the raw bytes as a pickle.
 		return
 	}
 	if perr != nil && perr != io.EOF && !errors.Is(perr, errBudget) && len(head) < analyze.HeadSize {
