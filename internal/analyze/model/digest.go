@@ -231,3 +231,13 @@ func verifyPrefix(dir string, roots map[string]string) (prefix string, ok bool) 
 	}
 	return filepath.ToSlash(dir) + "/", below
 }
+
+// ManifestDigest names a whole manifest: "sha256:" and the SHA-256 of its
+// WriteManifest text. The registration gate records it (tag
+// mlflow-guard.digest) and approvals are bound to it, so it must stay a pure
+// function of the sums.
+func ManifestDigest(sums map[string]string) string {
+	h := sha256.New()
+	_ = WriteManifest(h, sums) // a hash never fails to write
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
