@@ -53,6 +53,7 @@ func runServe(ctx context.Context, env Env, args []string) int {
 	burst := fs.Int("burst", 400, "burst size of the rate limit")
 	policyFile := fs.String("policy", "", "YAML `FILE` of request policies (docs/policies.md); default: every policy on, secrets denied")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	oidcFlags := registerOIDCFlags(fs)
 	pos, code, done := parseFlags(env, fs, serveHelp, args)
 	if done {
 		return code
@@ -114,6 +115,11 @@ func runServe(ctx context.Context, env Env, args []string) int {
 				}
 			}
 		}
+	}
+	if oc, p := oidcFlags.config(env); len(p) > 0 {
+		problems = append(problems, p...)
+	} else {
+		cfg.OIDC = oc
 	}
 	if len(problems) > 0 {
 		for _, p := range problems {

@@ -53,6 +53,8 @@ type Config struct {
 	// SignedURLTTL is the lifetime of signed artifact links (MLG305);
 	// 0: one hour, the maximum.
 	SignedURLTTL time.Duration
+	// OIDC, when set, logs browsers in to the MLflow UI (oidc.go).
+	OIDC *OIDCConfig
 }
 
 // Defaults fills unset limits.
@@ -100,6 +102,7 @@ type Gateway struct {
 	perms    *ttlCache[store.Permission] // user|kind|id -> permission
 	policy   *policy.Engine
 	signer   *policy.Signer
+	oidc     *oidcAuth // nil: no browser login
 }
 
 // New builds the gateway.
@@ -135,6 +138,11 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*Gateway, error) {
 	}
 	if g.signer, err = newSigner(st.Key(), cfg.SignedURLTTL, func() time.Time { return g.now() }); err != nil {
 		return nil, err
+	}
+	if cfg.OIDC != nil {
+		if g.oidc, err = newOIDC(*cfg.OIDC, st.Key(), cfg.StateCacheTTL); err != nil {
+			return nil, fmt.Errorf("oidc: %w", err)
+		}
 	}
 	g.resolve = &resolver{upstream: cfg.Upstream, client: &http.Client{Transport: tr, Timeout: 5 * time.Second},
 		ttl: time.Minute, max: 10000, now: time.Now, cache: map[string]cacheEntry{}}
@@ -323,6 +331,11 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 	if !g.limiter.allow("ip:"+st.ip, g.now()) {
 		return denyHygiene(http.StatusTooManyRequests, "rate-limited", "too many requests from this address")
 	}
+	if g.oidc != nil {
+		if d, ok := g.handleOIDC(w, r, st); ok {
+			return d
+		}
+	}
 	var id *Identity
 	var err error
 	if isSignedRequest(r) {
@@ -332,6 +345,12 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 		}
 	} else {
 		id, err = g.authenticate(r.Context(), r.Header.Get("Authorization"), st.ip)
+	}
+	if id == nil && err == nil && g.oidc != nil && r.Header.Get("Authorization") == "" && !isSignedRequest(r) {
+		var d *Denial
+		if id, d = g.sessionAuth(w, r, st); d != nil || id == nil && st.decision == "login-redirect" {
+			return d
+		}
 	}
 	switch {
 	case errors.Is(err, errLocked):

@@ -199,6 +199,11 @@ func (s *Store) CheckLogin(ctx context.Context, name, password string) (*User, e
 		CheckPassword(dummyHash, password)
 		return nil, ErrBadCredentials
 	}
+	if h == "" {
+		// OIDC-provisioned: no password; same cost as a wrong one.
+		CheckPassword(dummyHash, password)
+		return nil, ErrBadCredentials
+	}
 	ok := CheckPassword(h, password)
 	if !ok || u.Disabled {
 		return nil, ErrBadCredentials

@@ -199,6 +199,20 @@ CREATE TABLE audit_log (
   prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL
 );`,
+	// OIDC: the identity a provisioned user is bound to, and browser
+	// sessions kept here so every replica sees a login and a logout.
+	`ALTER TABLE users ADD COLUMN oidc_subject TEXT NOT NULL DEFAULT '';
+CREATE TABLE sessions (
+  id_hash TEXT PRIMARY KEY,
+  flow_hash TEXT NOT NULL UNIQUE,
+  user_name TEXT NOT NULL REFERENCES users(name),
+  claim_groups TEXT NOT NULL DEFAULT '',
+  claim_admin INTEGER NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX sessions_expiry ON sessions (expires_at);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
