@@ -664,14 +664,16 @@ func oidcCallbackNegatives(t *testing.T, h *oidcHarness) {
 	// An open redirect through return_to is not possible.
 	for _, rt := range []string{"https://evil.example/", "//evil.example/", "/\\evil.example"} {
 		b = h.newBrowser()
-		resp, _ = send(t, b.raw, b.nav("GET", h.url+"/mlflow-guard/oidc/login?return_to="+url.QueryEscape(rt)))
+		if resp, _ = send(t, b.raw, b.nav("GET", h.url+"/mlflow-guard/oidc/login?return_to="+url.QueryEscape(rt))); resp.StatusCode != http.StatusFound {
+			t.Errorf("login with return_to %q: %d", rt, resp.StatusCode)
+		}
 		f, err := h.g.oidc.seal.open(b.cookie(flowCookie), time.Now())
 		if err != nil || f.ReturnTo != "/" {
 			t.Errorf("return_to %q kept as %+v (%v)", rt, f, err)
 		}
 	}
 
-	// A plain-HTTP flow cookie attribute check: __Host- needs Secure, Path=/.
+	// The flow cookie's attributes: __Host- needs Secure and Path=/.
 	b = h.newBrowser()
 	resp, _ = send(t, b.raw, b.nav("GET", h.url+"/mlflow-guard/oidc/login"))
 	if sc := strings.Join(resp.Header.Values("Set-Cookie"), "\n"); !regexp.MustCompile(`__Host-mlg_oidc_flow=v1\.[^;]+; Path=/; Max-Age=600; HttpOnly; Secure; SameSite=Lax`).MatchString(sc) {
