@@ -23,13 +23,13 @@ type oidcFlags struct {
 func registerOIDCFlags(fs *flag.FlagSet) *oidcFlags {
 	f := &oidcFlags{}
 	f.issuer = fs.String("oidc-issuer", "", "OIDC provider `URL` for UI login (discovery at URL/.well-known/openid-configuration); off when empty")
-	f.clientID = fs.String("oidc-client-id", "", "OIDC client id registered at the provider")
+	f.clientID = fs.String("oidc-client-id", "", "OIDC client `ID` registered at the provider")
 	f.secretFile = fs.String("oidc-client-secret-file", "", "`FILE` holding the OIDC client secret (default $"+oidcSecretEnv+"; never printed)")
-	f.redirect = fs.String("oidc-redirect-url", "", "this gateway's callback as browsers reach it, https://HOST/mlflow-guard/oidc/callback")
-	fs.Var(&f.scopes, "oidc-scopes", "scopes to request, comma-separated (default openid,email,profile)")
-	f.userClaim = fs.String("oidc-username-claim", "email", "claim naming the store user; email must be verified by the provider")
-	f.groupsClaim = fs.String("oidc-groups-claim", "groups", "claim listing the user's groups, matched to group grants ('-': none)")
-	fs.Var(&f.admins, "oidc-admin-group", "claim group whose members are admins (repeatable; default: none)")
+	f.redirect = fs.String("oidc-redirect-url", "", "this gateway's callback `URL` as browsers reach it, https://HOST/mlflow-guard/oidc/callback")
+	fs.Var(&f.scopes, "oidc-scopes", "`SCOPES` to request, comma-separated (default openid,email,profile)")
+	f.userClaim = fs.String("oidc-username-claim", "email", "`CLAIM` naming the store user; email must be verified by the provider")
+	f.groupsClaim = fs.String("oidc-groups-claim", "groups", "`CLAIM` listing the user's groups, matched to group grants ('-': none)")
+	fs.Var(&f.admins, "oidc-admin-group", "claim `GROUP` whose members are admins (repeatable; default: none)")
 	f.ttl = fs.Duration("oidc-session-ttl", 8*time.Hour, "lifetime of a UI login session")
 	return f
 }
