@@ -199,6 +199,7 @@ CREATE TABLE audit_log (
   prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL
 );`,
+	approvalsMigration,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
