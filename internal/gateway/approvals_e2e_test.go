@@ -391,6 +391,8 @@ func TestApprovalsEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("approvals page in Chromium", func(t *testing.T) { pageScenario(t, h, mdl) })
+
 	t.Run("listing and the audit log", func(t *testing.T) {
 		resp, body := h.do(t, "GET", "/mlflow-guard/api/approvals?status=all", "bob", "", nil)
 		var l struct {
