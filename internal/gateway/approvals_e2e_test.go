@@ -392,6 +392,7 @@ func TestApprovalsEndToEnd(t *testing.T) {
 	})
 
 	t.Run("approvals page in Chromium", func(t *testing.T) { pageScenario(t, h, mdl) })
+	t.Run("the CLI", func(t *testing.T) { cliScenario(t, h, mdl) })
 
 	t.Run("listing and the audit log", func(t *testing.T) {
 		resp, body := h.do(t, "GET", "/mlflow-guard/api/approvals?status=all", "bob", "", nil)
