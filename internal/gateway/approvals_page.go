@@ -68,6 +68,10 @@ func (g *Gateway) servePage(w http.ResponseWriter, r *http.Request, st *reqState
 	h := w.Header()
 	h.Set("Content-Security-Policy", pageCSP)
 	h.Set("Cache-Control", "no-store")
+	// With the gateway's default no-referrer policy a browser sends
+	// "Origin: null" on a form post, and the Origin check needs the real
+	// one; same-origin still sends nothing to other sites.
+	h.Set("Referrer-Policy", "same-origin")
 	rest := strings.Trim(strings.TrimPrefix(r.URL.Path, approvalsPage), "/")
 	switch {
 	case rest == "static/style.css" && r.Method == http.MethodGet:
