@@ -222,8 +222,8 @@ func (g *Gateway) requestApproval(ctx context.Context, st *reqState, name, versi
 	switch {
 	case name == "":
 		return nil, denyBadRequest("name (the registered model) is required")
-	case t.versioned() && version == "":
-		return nil, denyBadRequest(fmt.Sprintf("target %s needs a version", t))
+	case t.versioned() && !canonicalVersion(version):
+		return nil, denyBadRequest(fmt.Sprintf("target %s needs a version number (1, 2, ...), got %q", t, truncate(version, 40)))
 	case !t.versioned() && version != "":
 		return nil, denyBadRequest(fmt.Sprintf("target %s is for the whole model; give no version", t))
 	case ttl < 0 || ttl > g.cfg.Approvals.TTL:

@@ -147,9 +147,27 @@ func (g *Gateway) requireIfHeld(ctx context.Context, st *reqState, name, version
 	return g.requireApproval(ctx, st, name, version, t)
 }
 
+// canonicalVersion is how MLflow prints a version number. MLflow turns
+// "01" or " 1" into version 1; approvals are keyed by the printed form, so
+// any other spelling is refused rather than matched loosely.
+func canonicalVersion(v string) bool {
+	if len(v) == 0 || len(v) > 18 || v[0] == '0' {
+		return false
+	}
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // requireApproval finds a usable approval for exactly this change, or
 // explains why there is none.
 func (g *Gateway) requireApproval(ctx context.Context, st *reqState, name, version string, t target) *Denial {
+	if t.versioned() && !canonicalVersion(version) {
+		return denyForbidden("ambiguous-request", fmt.Sprintf("version %q of model %q is not written as MLflow writes version numbers", truncate(version, 40), name))
+	}
 	now := g.now()
 	what := fmt.Sprintf("%s of model %q", t, name)
 	if version != "" {
@@ -224,6 +242,10 @@ func (g *Gateway) forwardPromotion(w http.ResponseWriter, r *http.Request, st *r
 			return deny105("approval-in-use", fmt.Sprintf("approval %s was just used by another promotion", a.ID))
 		}
 		return denyUnavailable("store-unavailable", "the gateway could not claim the approval; try again")
+	}
+	if !g.now().Before(a.ExpiresAt) {
+		_ = g.store.ReleaseApproval(context.WithoutCancel(ctx), a.ID)
+		return deny105("approval-invalid", fmt.Sprintf("approval %s expired at %s", a.ID, a.ExpiresAt.Format(time.RFC3339)))
 	}
 	release := func() {
 		if err := g.store.ReleaseApproval(context.WithoutCancel(ctx), a.ID); err != nil {
