@@ -1,13 +1,20 @@
 package cli
 
 import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/approval"
 	"github.com/mlflow-guard/mlflow-guard/internal/gateway"
+	"github.com/mlflow-guard/mlflow-guard/internal/testenv"
 )
 
 func TestKeysPublicAndRotate(t *testing.T) {
@@ -58,5 +65,69 @@ func TestKeysPublicAndRotate(t *testing.T) {
 	// serve refuses --database-url without a shared key.
 	if code, _, errs = run(t, "serve", "--upstream", "http://127.0.0.1:1", "--database-url", "postgres://x@127.0.0.1/db"); code != ExitUsage || !strings.Contains(errs, "--signing-key") {
 		t.Errorf("serve without a signing key on PostgreSQL: %d %s", code, errs)
+	}
+}
+
+// serve creates the key in --data-dir on first start, logs its
+// fingerprint, and publishes the public key without authentication; the
+// same key is what `keys public` writes.
+func TestServeSigningKey(t *testing.T) {
+	dir := t.TempDir()
+	for _, withFile := range []bool{false, true} {
+		args := []string{"--data-dir", dir}
+		var want string
+		if withFile {
+			k, err := approval.GenerateKey(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pemBytes, _ := approval.MarshalPrivateKey(k)
+			kf := filepath.Join(t.TempDir(), "sign.pem")
+			if err := os.WriteFile(kf, pemBytes, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			args = append(args, "--signing-key", kf)
+			want = approval.Fingerprint(k.Public().(ed25519.PublicKey))
+		}
+		addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+		ctx, cancel := context.WithCancel(context.Background())
+		var stderr syncBuf
+		done := make(chan int, 1)
+		go func() {
+			done <- Run(ctx, append([]string{"serve", "--upstream", "http://127.0.0.1:9", "--listen", addr}, args...),
+				Env{Stdout: io.Discard, Stderr: &stderr, Getenv: func(string) string { return "" }})
+		}()
+		var body []byte
+		var resp *http.Response
+		var err error
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if resp, err = http.Get("http://" + addr + "/.well-known/mlflow-guard/approval-key.pem"); err == nil {
+				body, _ = io.ReadAll(resp.Body)
+				resp.Body.Close()
+				break
+			}
+		}
+		cancel()
+		<-done
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("well-known key: %v %v\n%s", resp, err, stderr.String())
+		}
+		keys, err := approval.ParsePublicKeys(body)
+		if err != nil || len(keys) != 1 {
+			t.Fatalf("served key: %v", err)
+		}
+		fp := approval.Fingerprint(keys[0])
+		if !strings.Contains(stderr.String(), fp) || resp.Header.Get("X-Mlflow-Guard-Key-Fingerprint") != fp {
+			t.Errorf("fingerprint %s not logged or not in the header:\n%s", fp, stderr.String())
+		}
+		if withFile {
+			if fp != want {
+				t.Errorf("--signing-key not used: served %s, want %s", fp, want)
+			}
+			continue
+		}
+		if _, out, _ := run(t, "keys", "public", "--data-dir", dir); out != string(body) {
+			t.Errorf("keys public differs from the served key")
+		}
 	}
 }
