@@ -223,6 +223,8 @@ func TestApprovalsEndToEnd(t *testing.T) {
 			{"POST", "/api/3.0/mlflow/traces", `{"trace":{"trace_info":{"trace_location":{"mlflow_experiment":{"experiment_id":"` + ids.ExperimentID + `"}},"tags":{"mlflow-guard.approval":"x"}}}}`},
 			{"PATCH", "/api/3.0/mlflow/datasets/d-1/tags", `{"tags":"{\"mlflow-guard.approval\":\"x\"}"}`},
 			{"DELETE", "/api/3.0/mlflow/datasets/d-1/tags/mlflow-guard.approval", ``},
+			{"DELETE", "/api/3.0/mlflow/traces/" + ids.TraceID + "/tags?key=mlflow-guard.approval", ``},
+			{"POST", "/api/2.0/mlflow/experiments/set-experiment-tag", `{"experimentId":"` + ids.ExperimentID + `","key":"mlflow-guard.approval","value":"x"}`},
 		} {
 			resp, body := h.do(t, c.method, c.path, "root", c.body, nil)
 			if resp.StatusCode != 403 || !strings.Contains(resp.Header.Get("X-Mlflow-Guard-Decision"), "rule=MLG105; reason=reserved-tag") ||
@@ -247,8 +249,18 @@ func TestApprovalsEndToEnd(t *testing.T) {
 		if !rs[4].OK {
 			t.Errorf("unprotected alias: %+v", rs[4])
 		}
+		// The UI's /ajax-api twin is the same row.
+		resp, body := h.do(t, "POST", "/ajax-api/2.0/mlflow/registered-models/alias", "alice", `{"name":"`+mdl+`","alias":"Champion","version":"1"}`, nil)
+		if resp.StatusCode != 403 || !strings.Contains(resp.Header.Get("X-Mlflow-Guard-Decision"), "rule=MLG105; reason=no-approval") {
+			t.Errorf("ajax-api alias: %d %s", resp.StatusCode, body)
+		}
+		// Version numbers in another spelling than MLflow's are refused.
+		resp, body = h.do(t, "POST", "/api/2.0/mlflow/registered-models/alias", "alice", `{"name":"`+mdl+`","alias":"champion","version":"01"}`, nil)
+		if resp.StatusCode != 403 || !strings.Contains(body, "ambiguous") && !strings.Contains(body, "version numbers") {
+			t.Errorf("version 01: %d %s", resp.StatusCode, body)
+		}
 		// Both alias and ALIAS: ambiguous, denied before anything else.
-		resp, body := h.do(t, "POST", "/api/2.0/mlflow/registered-models/alias", "alice", `{"name":"`+mdl+`","alias":"canary","ALIAS":"champion","version":"1"}`, nil)
+		resp, body = h.do(t, "POST", "/api/2.0/mlflow/registered-models/alias", "alice", `{"name":"`+mdl+`","alias":"canary","ALIAS":"champion","version":"1"}`, nil)
 		if resp.StatusCode != 403 || !strings.Contains(body, "PERMISSION_DENIED") {
 			t.Errorf("alias and ALIAS: %d %s", resp.StatusCode, body)
 		}
