@@ -46,6 +46,8 @@ func commands() []command {
 		{"groups", "manage groups (create, add, remove, list)", runAdmin("groups", groupsCommands())},
 		{"grants", "manage permissions (add, remove, list)", runAdmin("grants", grantsCommands())},
 		{"auditlog", "check or export the gateway audit log (verify, export)", runAdmin("auditlog", auditlogCommands())},
+		{"approvals", "four-eyes approvals through the gateway (request, approve, reject, list)", runGroup("approvals", approvalsDesc, approvalsCommands())},
+		{"keys", "the gateway's approval signing key (public, rotate)", runGroup("keys", keysDesc, keysCommands())},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -10,7 +10,9 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/mlflow-guard/mlflow-guard/internal/config"
 	"github.com/mlflow-guard/mlflow-guard/internal/gateway"
 	"github.com/mlflow-guard/mlflow-guard/internal/policy"
 )
@@ -54,6 +56,10 @@ func runServe(ctx context.Context, env Env, args []string) int {
 	policyFile := fs.String("policy", "", "YAML `FILE` of request policies (docs/policies.md); default: every policy on, secrets denied")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	oidcFlags := registerOIDCFlags(fs)
+	signingKey := fs.String("signing-key", "", "approval signing key `FILE` (PEM PKCS#8 Ed25519); default: DIR/approval-key.pem, generated on first start")
+	keyRing := fs.String("signing-key-ring", "", "`FILE` of retired approval public keys (PEM) still published for verifiers; default: DIR/approval-keyring.pem when present")
+	approvalTTL := fs.Duration("approval-ttl", 24*time.Hour, "how long an approval stays usable for its promotion")
+	cfgFile := fs.String("config", "", ".mlflow-guard.yaml `FILE` whose protected_stages and protected_aliases need approvals (default: Production, Staging; prod*, production, champion)")
 	pos, code, done := parseFlags(env, fs, serveHelp, args)
 	if done {
 		return code
@@ -121,6 +127,21 @@ func runServe(ctx context.Context, env Env, args []string) int {
 	} else {
 		cfg.OIDC = oc
 	}
+	if *approvalTTL <= 0 {
+		problems = append(problems, "--approval-ttl must be positive")
+	}
+	if *signingKey == "" && sf.dataDir == "" {
+		problems = append(problems, "--signing-key FILE is required with --database-url: every replica must sign approvals with one key")
+	}
+	cfg.Approvals.TTL = *approvalTTL
+	if *cfgFile != "" {
+		c, err := config.Load(*cfgFile)
+		if err != nil {
+			problems = append(problems, "--config: "+err.Error())
+		} else {
+			cfg.Approvals.Protect = c.Policy
+		}
+	}
 	if len(problems) > 0 {
 		for _, p := range problems {
 			fmt.Fprintln(env.Stderr, "mlflow-guard serve:", p)
@@ -134,6 +155,10 @@ func runServe(ctx context.Context, env Env, args []string) int {
 		return ExitUsage
 	}
 	cfg.Policy = eng
+	if cfg.Approvals.Keys, err = gateway.LoadSigningKeys(*signingKey, *keyRing, sf.dataDir, log); err != nil {
+		fmt.Fprintln(env.Stderr, "mlflow-guard serve:", err)
+		return ExitUsage
+	}
 	cfg.SignedURLTTL = pcfg.SignedURLs.TTL
 	st, err := sf.open(ctx, env)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlflow-guard/mlflow-guard/internal/config"
 	"github.com/mlflow-guard/mlflow-guard/internal/policy"
 	"github.com/mlflow-guard/mlflow-guard/internal/store"
 	"github.com/mlflow-guard/mlflow-guard/internal/testenv"
@@ -31,6 +32,9 @@ type harness struct {
 type harnessOptions struct {
 	ML     *testenv.MLflowServer // share a running MLflow server (default: start one)
 	Policy *policy.Engine        // request policies (default: the gateway's defaults)
+	// Approvals configures four-eyes approvals; nil protects nothing, so
+	// the client workflow may set its champion alias.
+	Approvals *ApprovalConfig
 }
 
 // startHarness runs the pinned MLflow server and the gateway in front of
@@ -68,7 +72,11 @@ func startHarnessWith(t *testing.T, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { logf.Close() })
-	g, err := New(Config{Upstream: up, LoginFailLimit: 1000, StateCacheTTL: 200 * time.Millisecond, Policy: o.Policy}, st, slog.New(slog.NewJSONHandler(logf, nil)))
+	appr := ApprovalConfig{Protect: config.Policy{ProtectedStages: []string{}, ProtectedAliases: []string{}}}
+	if o.Approvals != nil {
+		appr = *o.Approvals
+	}
+	g, err := New(Config{Upstream: up, LoginFailLimit: 1000, StateCacheTTL: 200 * time.Millisecond, Policy: o.Policy, Approvals: appr}, st, slog.New(slog.NewJSONHandler(logf, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

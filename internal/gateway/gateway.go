@@ -55,6 +55,9 @@ type Config struct {
 	SignedURLTTL time.Duration
 	// OIDC, when set, logs browsers in to the MLflow UI (oidc.go).
 	OIDC *OIDCConfig
+	// Approvals: protected stages and aliases, the signing key, the
+	// approval lifetime (approvals*.go).
+	Approvals ApprovalConfig
 }
 
 // Defaults fills unset limits.
@@ -108,6 +111,9 @@ type Gateway struct {
 // New builds the gateway.
 func New(cfg Config, st *store.Store, log *slog.Logger) (*Gateway, error) {
 	cfg.Defaults()
+	if err := cfg.Approvals.defaults(); err != nil {
+		return nil, fmt.Errorf("approvals: %w", err)
+	}
 	if cfg.Upstream == nil || (cfg.Upstream.Scheme != "http" && cfg.Upstream.Scheme != "https") || cfg.Upstream.Host == "" {
 		return nil, errors.New("upstream must be an http:// or https:// URL")
 	}
@@ -174,6 +180,9 @@ type reqState struct {
 	decision string
 	rule     string
 	findings string // policy findings for the audit log (keys and detectors, never values)
+	// promotion is set when the request changes a protected target; the
+	// gateway then forwards it itself and consumes the approval.
+	promotion *promotion
 }
 
 type stateKey struct{}
@@ -311,6 +320,8 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 		return denyHygiene(http.StatusForbidden, "host-not-allowed", fmt.Sprintf("Host %q is not served here", r.Host))
 	}
 	switch r.URL.Path {
+	case approvalKeyPath:
+		return g.serveApprovalKey(w, r)
 	case "/healthz":
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = io.WriteString(w, "ok\n")
@@ -369,6 +380,9 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 	}
 	if r.URL.Path == signedURLRoute {
 		return g.issueSigned(w, r, st)
+	}
+	if isApprovalsPath(r.URL.Path) {
+		return g.serveApprovals(w, r, st)
 	}
 	rt, vars := g.router.Match(r.Method, r.URL.Path)
 	if rt == nil {
@@ -432,6 +446,11 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 	if d := g.decide(r.Context(), id, needs); d != nil {
 		return d
 	}
+	// Reserved tags and protected targets (approvals_guard.go); may set
+	// st.promotion and rewrite st.body, so it runs before the policies.
+	if d := g.guardRegistry(r.Context(), r, st, rt, vars, msg); d != nil {
+		return d
+	}
 	if d := g.applyPolicy(r.Context(), r, st, needs); d != nil {
 		return d
 	}
@@ -454,6 +473,9 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 		r.Header.Set("Content-Length", fmt.Sprint(len(st.body)))
 	}
 	st.decision = "allow"
+	if st.promotion != nil {
+		return g.forwardPromotion(w, r, st)
+	}
 	g.proxy.ServeHTTP(w, r)
 	return nil
 }

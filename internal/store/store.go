@@ -213,6 +213,7 @@ CREATE TABLE sessions (
   revoked INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX sessions_expiry ON sessions (expires_at);`,
+	approvalsMigration,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
