@@ -100,6 +100,7 @@ type Gateway struct {
 	perms    *ttlCache[store.Permission] // user|kind|id -> permission
 	policy   *policy.Engine
 	signer   *policy.Signer
+	dg       *datagate // registration gate and upload scanning (gate.go, upload.go)
 }
 
 // New builds the gateway.
@@ -126,6 +127,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*Gateway, error) {
 		Metrics:  newMetrics(),
 		users:    newTTLCache[*store.User](cfg.StateCacheTTL, 10000),
 		perms:    newTTLCache[store.Permission](cfg.StateCacheTTL, 100000),
+		dg:       newDatagate(log),
 	}
 	g.policy = cfg.Policy
 	if g.policy == nil {
@@ -166,6 +168,8 @@ type reqState struct {
 	decision string
 	rule     string
 	findings string // policy findings for the audit log (keys and detectors, never values)
+	gate     *gateResult   // registration gate verdict, tagged after the upstream create
+	upload   *uploadScan   // upload scanning state (upload.go)
 }
 
 type stateKey struct{}
@@ -193,7 +197,7 @@ func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
 	}
 	pr.Out.Header.Set("X-Forwarded-Proto", proto)
 	pr.Out.Header.Set("X-Request-Id", st.id)
-	if st.route != nil && st.route.Hook != NoHook {
+	if st.route != nil && (st.route.Hook != NoHook || st.gate != nil) {
 		// The transport then asks for gzip itself and decodes it, so the
 		// hooks read plain JSON.
 		pr.Out.Header.Del("Accept-Encoding")
@@ -205,6 +209,10 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	g.log.Warn("upstream error", "request_id", st.id, "path", r.URL.Path, "err", err)
 	if errors.Is(err, errHookDenied) {
 		return // the hook already answered
+	}
+	if st.upload != nil && st.upload.denial != nil {
+		g.deny(w, r, st, st.upload.denial) // the upload scan refused it; the upstream never got the whole body
+		return
 	}
 	var he *hookError
 	if errors.As(err, &he) {
@@ -414,6 +422,9 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 		return d
 	}
 	if d := g.applyPolicy(r.Context(), r, st, needs); d != nil {
+		return d
+	}
+	if d := g.dataGates(w, r, st, msg); d != nil {
 		return d
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -1,0 +1,348 @@
+package gateway
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
+	"github.com/mlflow-guard/mlflow-guard/internal/finding"
+	"github.com/mlflow-guard/mlflow-guard/internal/policy"
+	"github.com/mlflow-guard/mlflow-guard/internal/store"
+)
+
+// Upload scanning (MLG106-MLG111 for model files, MLG204 for secrets in
+// text, MLG306 for type and size). An artifact PUT streams to the upstream
+// while the gateway copies it to a spool file and hashes it; the last
+// hold_back bytes stay with the gateway. At the end of the body the
+// gateway judges the whole spooled file (the model analyzer needs random
+// access: a zip's directory is at its end). A pass releases the held
+// bytes; a refusal fails the upstream request before its body is
+// complete, and MLflow's artifact stores publish a file only after its
+// body ended (LocalArtifactRepository stages to a hidden temp file and
+// renames; the other stores write a temp file first), so nothing is
+// stored. The end-to-end test checks the upstream for every refusal.
+
+// errUploadRefused fails the upstream request when the verdict refuses.
+var errUploadRefused = errors.New("upload refused by the gateway's upload scan")
+
+// uploadScan is the verdict of one upload, read by proxyError.
+type uploadScan struct {
+	denial *Denial
+}
+
+func isArtifactPut(rt *compiled) bool {
+	return rt != nil && rt.Method == http.MethodPut && rt.Pattern == "/api/2.0/mlflow-artifacts/artifacts/<path:artifact_path>"
+}
+
+func isMultipart(rt *compiled) bool {
+	return rt != nil && rt.Method == http.MethodPost &&
+		(strings.HasPrefix(rt.Pattern, "/api/2.0/mlflow-artifacts/mpu/create/") || strings.HasPrefix(rt.Pattern, "/api/2.0/mlflow-artifacts/mpu/complete/"))
+}
+
+// dataGates runs the registration gate and sets up upload scanning.
+func (g *Gateway) dataGates(w http.ResponseWriter, r *http.Request, st *reqState, msg *Message) *Denial {
+	switch {
+	case isCreateVersion(st.route):
+		return g.gateRegistration(r.Context(), st, msg)
+	case isMultipart(st.route):
+		u := g.policy.Uploads()
+		if u.Mode != policy.GateOff && u.Multipart == policy.GateDeny {
+			return gateDenial("MLG306", "multipart-unscanned", "multipart uploads send their parts straight to the object store, where the gateway cannot scan them; upload through the artifact proxy (unset MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD)")
+		}
+	case isArtifactPut(st.route):
+		return g.startUploadScan(r, st)
+	}
+	return nil
+}
+
+func (g *Gateway) startUploadScan(r *http.Request, st *reqState) *Denial {
+	u := g.policy.Uploads()
+	if u.Mode == policy.GateOff {
+		return nil
+	}
+	if r.ContentLength > u.MaxBytes && u.Mode == policy.GateDeny {
+		return gateDenial("MLG306", "upload-too-large", fmt.Sprintf("artifact of %d bytes is over the upload limit of %d bytes", r.ContentLength, u.MaxBytes))
+	}
+	dir, err := os.MkdirTemp(u.SpoolDir, "mlflow-guard-upload-")
+	if err != nil {
+		g.log.Error("upload scan: spool", "request_id", st.id, "err", err)
+		return denyUnavailable("scan-unavailable", "the gateway could not spool the upload to scan it; refused")
+	}
+	name := path.Base(r.URL.Path)
+	if name == "" || name == "." || name == ".." || name == "/" {
+		name = "artifact"
+	}
+	f, err := os.OpenFile(dir+string(os.PathSeparator)+name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		os.RemoveAll(dir)
+		g.log.Error("upload scan: spool", "request_id", st.id, "err", err)
+		return denyUnavailable("scan-unavailable", "the gateway could not spool the upload to scan it; refused")
+	}
+	st.upload = &uploadScan{}
+	b := &scanBody{g: g, st: st, cfg: u, src: r.Body, dir: dir, name: name, spool: f, h: sha256.New(),
+		hold: u.HoldBack, buf: make([]byte, 0, u.HoldBack+4<<20), ctx: r.Context(), route: r.Method + " " + st.route.Pattern}
+	r.Body = b
+	return nil
+}
+
+// scanBody is the request body the proxy forwards: the client's bytes,
+// copied to the spool and hashed, with the last hold bytes held back until
+// the verdict.
+type scanBody struct {
+	g     *Gateway
+	st    *reqState
+	cfg   policy.UploadsConfig
+	ctx   context.Context
+	route string
+	src   io.ReadCloser
+	dir   string
+	name  string
+	spool *os.File
+	h     hash.Hash
+	n     int64
+	head  []byte
+	buf   []byte // pending bytes are buf[off:]
+	off   int
+	hold  int
+	eof   bool
+	done  bool // verdict given and passed: the rest may go
+	err   error
+}
+
+func (b *scanBody) Read(p []byte) (int, error) {
+	for {
+		if b.err != nil {
+			return 0, b.err
+		}
+		pending := b.buf[b.off:]
+		if b.done {
+			if len(pending) == 0 {
+				return 0, io.EOF
+			}
+			n := copy(p, pending)
+			b.off += n
+			return n, nil
+		}
+		if free := len(pending) - b.hold; free > 0 {
+			n := copy(p, pending[:free])
+			b.off += n
+			return n, nil
+		}
+		if b.eof {
+			if d := b.judge(); d != nil && b.cfg.Mode == policy.GateDeny {
+				b.st.upload.denial = d
+				b.err = errUploadRefused
+				return 0, b.err
+			}
+			b.done = true
+			continue
+		}
+		if cap(b.buf)-len(b.buf) < 256<<10 && b.off > 0 {
+			n := copy(b.buf[:cap(b.buf)], b.buf[b.off:])
+			b.buf, b.off = b.buf[:n], 0
+		}
+		end := len(b.buf)
+		m, err := b.src.Read(b.buf[end:cap(b.buf)])
+		if m > 0 {
+			data := b.buf[end : end+m]
+			if _, werr := b.spool.Write(data); werr != nil {
+				b.g.log.Error("upload scan: spool write", "request_id", b.st.id, "err", werr)
+				b.st.upload.denial = denyUnavailable("scan-unavailable", "the gateway could not spool the upload to scan it; refused")
+				b.err = errUploadRefused
+				return 0, b.err
+			}
+			b.h.Write(data)
+			if len(b.head) < analyze.HeadSize {
+				b.head = append(b.head, data[:min(m, analyze.HeadSize-len(b.head))]...)
+			}
+			b.buf = b.buf[:end+m]
+			b.n += int64(m)
+			if b.n > b.cfg.MaxBytes && b.cfg.Mode == policy.GateDeny {
+				b.st.upload.denial = gateDenial("MLG306", "upload-too-large", fmt.Sprintf("artifact is over the upload limit of %d bytes", b.cfg.MaxBytes))
+				b.err = errUploadRefused
+				return 0, b.err
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			b.eof = true
+		} else if err != nil {
+			b.err = err
+			return 0, err
+		}
+	}
+}
+
+func (b *scanBody) Close() error {
+	err := b.src.Close()
+	if b.spool != nil {
+		b.spool.Close()
+		os.RemoveAll(b.dir)
+		b.spool = nil
+	}
+	return err
+}
+
+// judge gives the verdict on the complete spooled file; it records the
+// verdict in the audit log and returns the denial (nil: pass).
+func (b *scanBody) judge() *Denial {
+	start := time.Now()
+	sum := hex.EncodeToString(b.h.Sum(nil))
+	kind := sniffUpload(b.head)
+	var v modelVerdict
+	var found []string
+	var d *Denial
+	if !b.cfg.UploadTypeAllowed(kind) {
+		found = append(found, "MLG306 type="+kind)
+		d = gateDenial("MLG306", "upload-type", fmt.Sprintf("artifact %q is %s content, which this gateway does not accept (uploads.allowed_types)", truncate(b.name, 100), kind))
+	}
+	if b.n > b.cfg.MaxBytes {
+		found = append(found, fmt.Sprintf("MLG306 size=%d", b.n))
+		d = gateDenial("MLG306", "upload-too-large", fmt.Sprintf("artifact is over the upload limit of %d bytes", b.cfg.MaxBytes))
+	}
+	if kind == "text" {
+		kinds, err := b.secretsIn()
+		switch {
+		case err != nil:
+			found = append(found, "MLG204 unreadable")
+			d = denyUnavailable("scan-unavailable", "the gateway could not read the spooled upload; refused")
+		case len(kinds) > 0:
+			found = append(found, "MLG204 detectors="+strings.Join(kinds, ","))
+			d = gateDenial("MLG204", "secret-in-artifact", fmt.Sprintf("text artifact %q contains %s; it was not stored", truncate(b.name, 100), strings.Join(kinds, ", ")))
+		}
+	}
+	an := newModelAnalyzer(b.g.log)
+	res, relevant, err := judgeFile(b.ctx, an, b.dir, b.name)
+	if err != nil {
+		res.Errors = append(res.Errors, finding.Error{Path: b.name, Kind: finding.ErrRead, Message: err.Error()})
+	}
+	v.Findings, v.Errors = res.Findings, res.Errors
+	if relevant || err != nil {
+		if rule := b.g.dg.Blocking(v); rule != "" {
+			d = gateDenial(rule, "model-gate", fmt.Sprintf("model artifact %q failed the model scan: %s; it was not stored", truncate(b.name, 100), b.g.dg.Summary(v, 600)))
+		}
+		if s := b.g.dg.Summary(v, 600); s != "none" {
+			found = append(found, s)
+		}
+	}
+	decision, rule := "pass", ""
+	if d != nil {
+		decision, rule = "deny", d.Rule
+		if b.cfg.Mode != policy.GateDeny {
+			decision = "log-only"
+		}
+	}
+	actor := ""
+	if b.st.identity != nil {
+		actor = b.st.identity.User.Name
+	}
+	detail := fmt.Sprintf("sha256=%s bytes=%d type=%s scanned_in=%s", sum, b.n, kind, time.Since(start).Round(time.Millisecond))
+	if len(found) > 0 {
+		detail += " findings: " + strings.Join(found, "; ")
+	}
+	if err := b.g.store.Audit(b.ctx, store.Event{Actor: actor, Action: "upload-scan", Route: b.route, Resource: "artifact:" + truncate(b.name, 200),
+		Decision: decision, Rule: rule, RequestID: b.st.id, Detail: truncate(detail, 1000)}); err != nil {
+		b.g.log.Error("audit write failed for an upload scan", "request_id", b.st.id, "err", err)
+		if d == nil && b.cfg.Mode == policy.GateDeny {
+			return denyUnavailable("audit-unavailable", "the gateway could not record the upload's verdict; not stored")
+		}
+	}
+	return d
+}
+
+// secretsIn scans a text artifact line by line (lines cut at 64 KiB) with
+// the detectors scan and audit use; it returns the detector names only.
+func (b *scanBody) secretsIn() ([]string, error) {
+	if _, err := b.spool.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	rd := bufio.NewReaderSize(b.spool, 64<<10)
+	seen := map[string]bool{}
+	for {
+		line, err := rd.ReadSlice('\n')
+		if len(line) > 0 {
+			for _, m := range b.g.dg.det.FindInValue(string(line)) {
+				seen[m.Kind] = true
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return nil, err
+		}
+	}
+	kinds := make([]string, 0, len(seen))
+	for k := range seen {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	return kinds, nil
+}
+
+// uploadMagics sniff the leading bytes; the first match wins. Archives
+// that carry models (zip: torch, Keras, skops, npz) count as model.
+var uploadMagics = []struct {
+	kind  string
+	magic string
+	at    int
+}{
+	{"executable", "\x7fELF", 0}, {"executable", "MZ", 0}, {"executable", "\xfe\xed\xfa\xce", 0},
+	{"executable", "\xfe\xed\xfa\xcf", 0}, {"executable", "\xce\xfa\xed\xfe", 0}, {"executable", "\xcf\xfa\xed\xfe", 0},
+	{"executable", "#!", 0},
+	{"model", "PK\x03\x04", 0}, {"model", "PK\x05\x06", 0}, {"model", "\x93NUMPY", 0}, {"model", "\x89HDF\r\n\x1a\n", 0},
+	{"image", "\x89PNG\r\n\x1a\n", 0}, {"image", "\xff\xd8\xff", 0}, {"image", "GIF87a", 0}, {"image", "GIF89a", 0}, {"image", "WEBP", 8},
+	{"data", "PAR1", 0}, {"data", "ARROW1", 0}, {"data", "Obj\x01", 0}, {"data", "ORC", 0}, {"data", "SQLite format 3\x00", 0},
+	{"archive", "\x1f\x8b", 0}, {"archive", "BZh", 0}, {"archive", "\xfd7zXZ\x00", 0}, {"archive", "7z\xbc\xaf\x27\x1c", 0}, {"archive", "ustar", 257},
+	{"archive", "\x28\xb5\x2f\xfd", 0},
+}
+
+// sniffUpload names the content type of an upload from its first bytes.
+func sniffUpload(head []byte) string {
+	for _, m := range uploadMagics {
+		if len(head) >= m.at+len(m.magic) && string(head[m.at:m.at+len(m.magic)]) == m.magic {
+			return m.kind
+		}
+	}
+	if len(head) >= 2 && head[0] == 0x80 && head[1] <= 5 {
+		return "model" // a pickle with a PROTO header
+	}
+	if isText(head) {
+		return "text"
+	}
+	return "other"
+}
+
+// isText: valid UTF-8 (a rune cut at the end of the head is fine) and no
+// control bytes but whitespace. An empty file is text.
+func isText(head []byte) bool {
+	for i := 0; i < len(head); {
+		c := head[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(head[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return len(head) == analyze.HeadSize && len(head)-i < utf8.UTFMax && utf8.RuneStart(head[i]) && !bytes.ContainsAny(head[i:], "\x00")
+		}
+		i += n
+	}
+	return true
+}
