@@ -69,7 +69,7 @@ for r in $(seq 1 "$ROUNDS"); do
     base=$up; auth=()
     if [ "$mode" != direct ]; then base=${gw[$mode]}; auth=(-H "Authorization: Bearer ${tok[$mode]}"); fi
     p="$exp/upload/$mode-$r/model.pt"
-    out=$(curl -s -o "$work/resp" -w '%{http_code} %{time_total}' -T "$work/model.pt" "${auth[@]}" "$base/api/2.0/mlflow-artifacts/artifacts/$p")
+    out=$(curl -s -o "$work/resp" -w '%{http_code} %{time_total}' -H 'Expect:' -T "$work/model.pt" "${auth[@]}" "$base/api/2.0/mlflow-artifacts/artifacts/$p")
     read -r code secs <<<"$out"
     [ "$code" = 200 ] || { echo "upload $mode: HTTP $code $(head -c 300 "$work/resp")" >&2; exit 1; }
     up_s[$mode]="${up_s[$mode]:-} $secs"
@@ -79,7 +79,7 @@ done
 
 # Registration: the checkpoint in a run, registered through each gateway.
 run=$(curl -sf -X POST "$up/api/2.0/mlflow/runs/create" -H 'Content-Type: application/json' -d "{\"experiment_id\":\"$exp\"}" | jget run.info.run_id)
-curl -sf -T "$work/model.pt" "$up/api/2.0/mlflow-artifacts/artifacts/$exp/$run/artifacts/model/model.pt" >/dev/null
+curl -sf -H 'Expect:' -T "$work/model.pt" "$up/api/2.0/mlflow-artifacts/artifacts/$exp/$run/artifacts/model/model.pt" >/dev/null
 curl -sf -X POST "$up/api/2.0/mlflow/registered-models/create" -H 'Content-Type: application/json' -d '{"name":"gate-bench"}' >/dev/null
 declare -A reg_s
 for r in $(seq 1 "$ROUNDS"); do
