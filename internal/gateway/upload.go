@@ -44,13 +44,31 @@ type uploadScan struct {
 	denial *Denial
 }
 
+// apiPattern names a route by its /api form (the /ajax-api mirror is the
+// same MLflow view).
+func apiPattern(rt *compiled) string {
+	if rest, ok := strings.CutPrefix(rt.Pattern, "/ajax-api/"); ok {
+		return "/api/" + rest
+	}
+	return rt.Pattern
+}
+
 func isArtifactPut(rt *compiled) bool {
-	return rt != nil && rt.Method == http.MethodPut && rt.Pattern == "/api/2.0/mlflow-artifacts/artifacts/<path:artifact_path>"
+	return rt != nil && rt.Method == http.MethodPut && apiPattern(rt) == "/api/2.0/mlflow-artifacts/artifacts/<path:artifact_path>"
+}
+
+// isBodyUpload is the UI's upload-artifact (a buffered body of at most
+// 10 MB, MLflow's cap): judged whole before it is forwarded.
+func isBodyUpload(rt *compiled) bool {
+	return rt != nil && rt.Method == http.MethodPost && apiPattern(rt) == "/api/2.0/mlflow/upload-artifact"
 }
 
 func isMultipart(rt *compiled) bool {
-	return rt != nil && rt.Method == http.MethodPost &&
-		(strings.HasPrefix(rt.Pattern, "/api/2.0/mlflow-artifacts/mpu/create/") || strings.HasPrefix(rt.Pattern, "/api/2.0/mlflow-artifacts/mpu/complete/"))
+	if rt == nil || rt.Method != http.MethodPost {
+		return false
+	}
+	p := apiPattern(rt)
+	return strings.HasPrefix(p, "/api/2.0/mlflow-artifacts/mpu/create/") || strings.HasPrefix(p, "/api/2.0/mlflow-artifacts/mpu/complete/")
 }
 
 // dataGates runs the registration gate and sets up upload scanning.
@@ -64,25 +82,45 @@ func (g *Gateway) dataGates(w http.ResponseWriter, r *http.Request, st *reqState
 			return gateDenial("MLG306", "multipart-unscanned", "multipart uploads send their parts straight to the object store, where the gateway cannot scan them; upload through the artifact proxy (unset MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD)")
 		}
 	case isArtifactPut(st.route):
-		return g.startUploadScan(r, st)
+		if g.policy.Uploads().Mode == policy.GateOff {
+			return nil
+		}
+		b, d := g.newScanBody(r, st, r.Body, path.Base(r.URL.Path), r.ContentLength)
+		if d == nil {
+			r.Body = b
+		}
+		return d
+	case isBodyUpload(st.route):
+		if g.policy.Uploads().Mode == policy.GateOff {
+			return nil
+		}
+		name := path.Base(r.URL.Query().Get("path"))
+		b, d := g.newScanBody(r, st, io.NopCloser(bytes.NewReader(st.body)), name, int64(len(st.body)))
+		if d != nil {
+			return d
+		}
+		_, err := io.Copy(io.Discard, b) // the whole verdict, before anything is forwarded
+		b.Close()
+		if st.upload.denial != nil {
+			return st.upload.denial
+		}
+		if err != nil {
+			return denyUnavailable("scan-unavailable", "the gateway could not scan the upload; refused")
+		}
 	}
 	return nil
 }
 
-func (g *Gateway) startUploadScan(r *http.Request, st *reqState) *Denial {
+func (g *Gateway) newScanBody(r *http.Request, st *reqState, src io.ReadCloser, name string, length int64) (*scanBody, *Denial) {
 	u := g.policy.Uploads()
-	if u.Mode == policy.GateOff {
-		return nil
-	}
-	if r.ContentLength > u.MaxBytes && u.Mode == policy.GateDeny {
-		return gateDenial("MLG306", "upload-too-large", fmt.Sprintf("artifact of %d bytes is over the upload limit of %d bytes", r.ContentLength, u.MaxBytes))
+	if length > u.MaxBytes && u.Mode == policy.GateDeny {
+		return nil, gateDenial("MLG306", "upload-too-large", fmt.Sprintf("artifact of %d bytes is over the upload limit of %d bytes", length, u.MaxBytes))
 	}
 	dir, err := os.MkdirTemp(u.SpoolDir, "mlflow-guard-upload-")
 	if err != nil {
 		g.log.Error("upload scan: spool", "request_id", st.id, "err", err)
-		return denyUnavailable("scan-unavailable", "the gateway could not spool the upload to scan it; refused")
+		return nil, denyUnavailable("scan-unavailable", "the gateway could not spool the upload to scan it; refused")
 	}
-	name := path.Base(r.URL.Path)
 	if name == "" || name == "." || name == ".." || name == "/" {
 		name = "artifact"
 	}
@@ -90,13 +128,11 @@ func (g *Gateway) startUploadScan(r *http.Request, st *reqState) *Denial {
 	if err != nil {
 		os.RemoveAll(dir)
 		g.log.Error("upload scan: spool", "request_id", st.id, "err", err)
-		return denyUnavailable("scan-unavailable", "the gateway could not spool the upload to scan it; refused")
+		return nil, denyUnavailable("scan-unavailable", "the gateway could not spool the upload to scan it; refused")
 	}
 	st.upload = &uploadScan{}
-	b := &scanBody{g: g, st: st, cfg: u, src: r.Body, dir: dir, name: name, spool: f, h: sha256.New(),
-		hold: u.HoldBack, buf: make([]byte, 0, u.HoldBack+4<<20), ctx: r.Context(), route: r.Method + " " + st.route.Pattern}
-	r.Body = b
-	return nil
+	return &scanBody{g: g, st: st, cfg: u, src: src, dir: dir, name: name, spool: f, h: sha256.New(),
+		hold: u.HoldBack, buf: make([]byte, 0, u.HoldBack+4<<20), ctx: r.Context(), route: r.Method + " " + st.route.Pattern}, nil
 }
 
 // scanBody is the request body the proxy forwards: the client's bytes,
