@@ -236,6 +236,16 @@ func TestUploadHoldBack(t *testing.T) {
 	if complete || len(got) > len(evil)-4096 {
 		t.Errorf("the upstream got %d of %d bytes (complete=%v); want at most %d and an error", len(got), len(evil), complete, len(evil)-4096)
 	}
+	// The UI's /ajax-api mirror is the same MLflow view: scanned alike.
+	if resp, body := fakeDo(t, base, tok, http.MethodPut, strings.Replace(p, "/api/", "/ajax-api/", 1)+"evil2.pkl", evil); resp.StatusCode != 403 || !strings.Contains(body, "MLG106") {
+		t.Errorf("ajax mirror: %d %s", resp.StatusCode, body)
+	}
+	// Multipart parts would bypass the scan: refused on both prefixes.
+	for _, pre := range []string{"/api/", "/ajax-api/"} {
+		if resp, body := fakeDo(t, base, tok, http.MethodPost, pre+"2.0/mlflow-artifacts/mpu/create/1/r/m.pkl", []byte(`{"path":"m.pkl","num_parts":2}`)); resp.StatusCode != 403 || !strings.Contains(body, "MLG306") {
+			t.Errorf("multipart %s: %d %s", pre, resp.StatusCode, body)
+		}
+	}
 	resp, body = fakeDo(t, base, tok, http.MethodPut, p+"metrics.csv", benign)
 	f.mu.Lock()
 	got = f.got[p+"metrics.csv"]
