@@ -265,7 +265,11 @@ func TestGatewayDataGatesEndToEnd(t *testing.T) {
 	}
 	// The same files through the mlflow-artifacts:/ form of the source.
 	var run struct {
-		Run struct{ Info struct{ ArtifactURI string `json:"artifact_uri"` } } `json:"run"`
+		Run struct {
+			Info struct {
+				ArtifactURI string `json:"artifact_uri"`
+			}
+		} `json:"run"`
 	}
 	upstreamGet(t, h.ml, "/api/2.0/mlflow/runs/get", url.Values{"run_id": {r.RunID}}, &run)
 	resp, body = create(h, run.Run.Info.ArtifactURI+"/planted-evil")

@@ -125,6 +125,7 @@ type fakeUpstream struct {
 	calls    []string
 	files    map[string][]byte // artifact proxy path -> content
 	failTag  bool
+	discard  bool // count nothing: benchmarks
 }
 
 func (f *fakeUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -134,6 +135,11 @@ func (f *fakeUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	const art = "/api/2.0/mlflow-artifacts/artifacts"
 	switch {
 	case r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, art+"/"):
+		if f.discard {
+			_, _ = io.Copy(io.Discard, r.Body)
+			_, _ = io.WriteString(w, "{}")
+			return
+		}
 		b, err := io.ReadAll(r.Body)
 		f.mu.Lock()
 		f.got[r.URL.Path] = b
@@ -171,7 +177,7 @@ func (f *fakeUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func startFakeGateway(t *testing.T, f *fakeUpstream, cfg policy.Config) (string, string, *store.Store) {
+func startFakeGateway(t testing.TB, f *fakeUpstream, cfg policy.Config) (string, string, *store.Store) {
 	t.Helper()
 	up := httptest.NewServer(f)
 	t.Cleanup(up.Close)
@@ -199,7 +205,7 @@ func startFakeGateway(t *testing.T, f *fakeUpstream, cfg policy.Config) (string,
 	return gw.URL, tok, st
 }
 
-func fakeDo(t *testing.T, base, tok, method, p string, body []byte) (*http.Response, string) {
+func fakeDo(t testing.TB, base, tok, method, p string, body []byte) (*http.Response, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, base+p, bytes.NewReader(body))
 	req.Host = "127.0.0.1"

@@ -167,9 +167,9 @@ type reqState struct {
 	body     []byte
 	decision string
 	rule     string
-	findings string // policy findings for the audit log (keys and detectors, never values)
-	gate     *gateResult   // registration gate verdict, tagged after the upstream create
-	upload   *uploadScan   // upload scanning state (upload.go)
+	findings string      // policy findings for the audit log (keys and detectors, never values)
+	gate     *gateResult // registration gate verdict, tagged after the upstream create
+	upload   *uploadScan // upload scanning state (upload.go)
 }
 
 type stateKey struct{}

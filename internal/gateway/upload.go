@@ -4,17 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"net/http"
 	"os"
 	"path"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -26,7 +25,7 @@ import (
 
 // Upload scanning (MLG106-MLG111 for model files, MLG204 for secrets in
 // text, MLG306 for type and size). An artifact PUT streams to the upstream
-// while the gateway copies it to a spool file and hashes it; the last
+// while the gateway copies it to a spool file; the last
 // hold_back bytes stay with the gateway. At the end of the body the
 // gateway judges the whole spooled file (the model analyzer needs random
 // access: a zip's directory is at its end). A pass releases the held
@@ -131,13 +130,17 @@ func (g *Gateway) newScanBody(r *http.Request, st *reqState, src io.ReadCloser, 
 		return nil, denyUnavailable("scan-unavailable", "the gateway could not spool the upload to scan it; refused")
 	}
 	st.upload = &uploadScan{}
-	return &scanBody{g: g, st: st, cfg: u, src: src, dir: dir, name: name, spool: f, h: sha256.New(),
-		hold: u.HoldBack, buf: make([]byte, 0, u.HoldBack+4<<20), ctx: r.Context(), route: r.Method + " " + st.route.Pattern}, nil
+	b := &scanBody{g: g, st: st, cfg: u, src: src, dir: dir, name: name, spool: f,
+		hold: u.HoldBack, ctx: r.Context(), route: r.Method + " " + st.route.Pattern}
+	b.startSpooler()
+	return b, nil
 }
 
 // scanBody is the request body the proxy forwards: the client's bytes,
-// copied to the spool and hashed, with the last hold bytes held back until
-// the verdict.
+// handed to a spooler goroutine (so the spool write runs beside the
+// forward, on another core) and forwarded, with the last hold bytes held
+// back until the verdict. Bytes live in a bounded pool of blocks: memory
+// per upload is at most spoolBlocks blocks, whatever the file's size.
 type scanBody struct {
 	g     *Gateway
 	st    *reqState
@@ -148,15 +151,97 @@ type scanBody struct {
 	dir   string
 	name  string
 	spool *os.File
-	h     hash.Hash
 	n     int64
 	head  []byte
-	buf   []byte // pending bytes are buf[off:]
-	off   int
 	hold  int
 	eof   bool
 	done  bool // verdict given and passed: the rest may go
 	err   error
+
+	free      chan *block   // blocks ready for reuse
+	allocated int           // blocks made so far (at most cap(free))
+	cur       *block        // block being filled
+	filled    int           // bytes of cur in use
+	q         []segment     // read, not yet forwarded
+	qBytes    int           // bytes in q
+	segs      chan segment  // to the spooler
+	quit      chan struct{} // Close: the spooler stops
+	spoolDone chan struct{}
+	spoolErr  error // set by the spooler before spoolDone closes
+	closeOnce sync.Once
+}
+
+const spoolBlock = 1 << 20
+
+// block is one buffer of the pool; refs counts its holders (the reader
+// while filling it, and each segment in q or on its way to the spooler).
+type block struct {
+	data []byte
+	refs atomic.Int32
+}
+
+type segment struct {
+	b    *block
+	a, z int
+}
+
+func (b *scanBody) unref(bl *block) {
+	if bl.refs.Add(-1) == 0 {
+		b.free <- bl // never blocks: the channel holds every block made
+	}
+}
+
+func (b *scanBody) startSpooler() {
+	n := b.hold/spoolBlock + 8
+	b.free = make(chan *block, n)
+	b.segs = make(chan segment, n)
+	b.quit = make(chan struct{})
+	b.spoolDone = make(chan struct{})
+	go func() {
+		defer close(b.spoolDone)
+		for {
+			select {
+			case sg, ok := <-b.segs:
+				if !ok {
+					return
+				}
+				if b.spoolErr == nil {
+					_, b.spoolErr = b.spool.Write(sg.b.data[sg.a:sg.z])
+				}
+				b.unref(sg.b)
+			case <-b.quit:
+				return
+			}
+		}
+	}()
+}
+
+// getBlock takes a free block, makes one while under the cap, or waits
+// for the spooler to give one back (nil once the body is closed).
+func (b *scanBody) getBlock() *block {
+	var bl *block
+	select {
+	case bl = <-b.free:
+	default:
+		if b.allocated < cap(b.free) {
+			b.allocated++
+			bl = &block{data: make([]byte, spoolBlock)}
+		} else {
+			select {
+			case bl = <-b.free:
+			case <-b.quit:
+				return nil
+			}
+		}
+	}
+	bl.refs.Store(1)
+	return bl
+}
+
+func (b *scanBody) refuse(d *Denial) (int, error) {
+	b.st.upload.denial = d
+	b.err = errUploadRefused
+	return 0, b.err
 }
 
 func (b *scanBody) Read(p []byte) (int, error) {
@@ -164,53 +249,67 @@ func (b *scanBody) Read(p []byte) (int, error) {
 		if b.err != nil {
 			return 0, b.err
 		}
-		pending := b.buf[b.off:]
+		allowed := b.qBytes - b.hold
 		if b.done {
-			if len(pending) == 0 {
-				return 0, io.EOF
+			allowed = b.qBytes
+		}
+		if allowed > 0 {
+			sg := &b.q[0]
+			n := copy(p[:min(len(p), allowed)], sg.b.data[sg.a:sg.z])
+			sg.a += n
+			b.qBytes -= n
+			if sg.a == sg.z {
+				b.unref(sg.b)
+				b.q = b.q[1:]
 			}
-			n := copy(p, pending)
-			b.off += n
 			return n, nil
 		}
-		if free := len(pending) - b.hold; free > 0 {
-			n := copy(p, pending[:free])
-			b.off += n
-			return n, nil
+		if b.done {
+			return 0, io.EOF
 		}
 		if b.eof {
+			close(b.segs)
+			<-b.spoolDone
+			if b.spoolErr != nil {
+				b.g.log.Error("upload scan: spool write", "request_id", b.st.id, "err", b.spoolErr)
+				return b.refuse(denyUnavailable("scan-unavailable", "the gateway could not spool the upload to scan it; refused"))
+			}
 			if d := b.judge(); d != nil && b.cfg.Mode == policy.GateDeny {
-				b.st.upload.denial = d
-				b.err = errUploadRefused
-				return 0, b.err
+				return b.refuse(d)
 			}
 			b.done = true
 			continue
 		}
-		if cap(b.buf)-len(b.buf) < 256<<10 && b.off > 0 {
-			n := copy(b.buf[:cap(b.buf)], b.buf[b.off:])
-			b.buf, b.off = b.buf[:n], 0
-		}
-		end := len(b.buf)
-		m, err := b.src.Read(b.buf[end:cap(b.buf)])
-		if m > 0 {
-			data := b.buf[end : end+m]
-			if _, werr := b.spool.Write(data); werr != nil {
-				b.g.log.Error("upload scan: spool write", "request_id", b.st.id, "err", werr)
-				b.st.upload.denial = denyUnavailable("scan-unavailable", "the gateway could not spool the upload to scan it; refused")
-				b.err = errUploadRefused
+		if b.cur == nil {
+			if b.cur = b.getBlock(); b.cur == nil {
+				b.err = errors.New("upload closed")
 				return 0, b.err
 			}
-			b.h.Write(data)
+		}
+		end := b.filled
+		m, err := b.src.Read(b.cur.data[end:])
+		if m > 0 {
 			if len(b.head) < analyze.HeadSize {
-				b.head = append(b.head, data[:min(m, analyze.HeadSize-len(b.head))]...)
+				b.head = append(b.head, b.cur.data[end:end+min(m, analyze.HeadSize-len(b.head))]...)
 			}
-			b.buf = b.buf[:end+m]
 			b.n += int64(m)
 			if b.n > b.cfg.MaxBytes && b.cfg.Mode == policy.GateDeny {
-				b.st.upload.denial = gateDenial("MLG306", "upload-too-large", fmt.Sprintf("artifact is over the upload limit of %d bytes", b.cfg.MaxBytes))
-				b.err = errUploadRefused
+				return b.refuse(gateDenial("MLG306", "upload-too-large", fmt.Sprintf("artifact is over the upload limit of %d bytes", b.cfg.MaxBytes)))
+			}
+			sg := segment{b.cur, end, end + m}
+			b.cur.refs.Add(2)
+			select {
+			case b.segs <- sg:
+			case <-b.quit:
+				b.err = errors.New("upload closed")
 				return 0, b.err
+			}
+			b.q = append(b.q, sg)
+			b.qBytes += m
+			b.filled += m
+			if b.filled == len(b.cur.data) {
+				b.unref(b.cur)
+				b.cur, b.filled = nil, 0
 			}
 		}
 		if errors.Is(err, io.EOF) {
@@ -224,11 +323,12 @@ func (b *scanBody) Read(p []byte) (int, error) {
 
 func (b *scanBody) Close() error {
 	err := b.src.Close()
-	if b.spool != nil {
+	b.closeOnce.Do(func() {
+		close(b.quit)
+		<-b.spoolDone
 		b.spool.Close()
 		os.RemoveAll(b.dir)
-		b.spool = nil
-	}
+	})
 	return err
 }
 
@@ -236,7 +336,6 @@ func (b *scanBody) Close() error {
 // verdict in the audit log and returns the denial (nil: pass).
 func (b *scanBody) judge() *Denial {
 	start := time.Now()
-	sum := hex.EncodeToString(b.h.Sum(nil))
 	kind := sniffUpload(b.head)
 	var v modelVerdict
 	var found []string
@@ -285,7 +384,7 @@ func (b *scanBody) judge() *Denial {
 	if b.st.identity != nil {
 		actor = b.st.identity.User.Name
 	}
-	detail := fmt.Sprintf("sha256=%s bytes=%d type=%s scanned_in=%s", sum, b.n, kind, time.Since(start).Round(time.Millisecond))
+	detail := fmt.Sprintf("bytes=%d type=%s scanned_in=%s", b.n, kind, time.Since(start).Round(time.Millisecond))
 	if len(found) > 0 {
 		detail += " findings: " + strings.Join(found, "; ")
 	}
