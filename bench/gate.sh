@@ -130,7 +130,7 @@ mkdir -p bench/results
   echo "\`bench/gate.sh\` on $(date -u +%Y-%m-%d): MLflow $mlflow_version (\`mlflow server\`, one worker, SQLite"
   echo "backend, local artifacts), direct and behind two \`mlflow-guard serve\` instances on loopback (token auth,"
   echo "admin user, every write audited): *bare* with \`uploads.mode: off\` and \`registration.mode: off\`, *scan* with"
-  echo "the defaults. The model is a $size-byte torch-format checkpoint written by \`bench/gate_torch.py\`"
+  echo "the defaults, *scan-tmpfs* with \`uploads.spool_dir\` on /dev/shm. The model is a $size-byte torch-format checkpoint written by \`bench/gate_torch.py\`"
   echo "(torch.save's zip layout with zipfile and pickle: torch is not in the venv). Uploads are \`curl -T\`,"
   echo "$ROUNDS interleaved rounds. Load average $load_before before, $load_after after. Last version's tags: $digest."
   echo
