@@ -177,6 +177,13 @@ type rmInfo struct {
 func (g *Gateway) upstreamJSON(ctx context.Context, method, path string, q url.Values, body any, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	return g.upstreamDo(ctx, g.resolve.client, method, path, q, body, out)
+}
+
+// upstreamDo sends one JSON call to the upstream MLflow with client c and
+// decodes a 200 answer into out (when non-nil); any other status is an
+// *upstreamError. The answer is read up to 16 MiB.
+func (g *Gateway) upstreamDo(ctx context.Context, c *http.Client, method, path string, q url.Values, body any, out any) error {
 	u := g.cfg.Upstream.String() + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -196,12 +203,12 @@ func (g *Gateway) upstreamJSON(ctx context.Context, method, path string, q url.V
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := g.resolve.client.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		return fmt.Errorf("upstream %s: %w", path, err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
 		return fmt.Errorf("upstream %s: %w", path, err)
 	}

@@ -106,6 +106,7 @@ type Gateway struct {
 	policy   *policy.Engine
 	signer   *policy.Signer
 	oidc     *oidcAuth // nil: no browser login
+	dg       *datagate // registration gate and upload scanning (gate.go, upload.go)
 }
 
 // New builds the gateway.
@@ -135,6 +136,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*Gateway, error) {
 		Metrics:  newMetrics(),
 		users:    newTTLCache[*store.User](cfg.StateCacheTTL, 10000),
 		perms:    newTTLCache[store.Permission](cfg.StateCacheTTL, 100000),
+		dg:       newDatagate(log),
 	}
 	g.policy = cfg.Policy
 	if g.policy == nil {
@@ -183,6 +185,8 @@ type reqState struct {
 	// promotion is set when the request changes a protected target; the
 	// gateway then forwards it itself and consumes the approval.
 	promotion *promotion
+	gate      *gateResult // registration gate verdict, tagged after the upstream create
+	upload    *uploadScan // upload scanning state (upload.go)
 }
 
 type stateKey struct{}
@@ -210,7 +214,7 @@ func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
 	}
 	pr.Out.Header.Set("X-Forwarded-Proto", proto)
 	pr.Out.Header.Set("X-Request-Id", st.id)
-	if st.route != nil && st.route.Hook != NoHook {
+	if st.route != nil && (st.route.Hook != NoHook || st.gate != nil) {
 		// The transport then asks for gzip itself and decodes it, so the
 		// hooks read plain JSON.
 		pr.Out.Header.Del("Accept-Encoding")
@@ -222,6 +226,10 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	g.log.Warn("upstream error", "request_id", st.id, "path", r.URL.Path, "err", err)
 	if errors.Is(err, errHookDenied) {
 		return // the hook already answered
+	}
+	if st.upload != nil && st.upload.denial != nil {
+		g.deny(w, r, st, st.upload.denial) // the upload scan refused it; the upstream never got the whole body
+		return
 	}
 	var he *hookError
 	if errors.As(err, &he) {
@@ -452,6 +460,9 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 		return d
 	}
 	if d := g.applyPolicy(r.Context(), r, st, needs); d != nil {
+		return d
+	}
+	if d := g.dataGates(w, r, st, msg); d != nil {
 		return d
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -34,6 +34,9 @@ func (g *Gateway) modifyResponse(resp *http.Response) error {
 		resp.Header.Set("Location", stripUpstream(loc, g.cfg.Upstream.String()))
 	}
 	st := stateOf(resp.Request)
+	if st != nil && st.gate != nil && resp.StatusCode == http.StatusOK {
+		return g.finishRegistration(resp, st)
+	}
 	if st == nil || st.route == nil || st.route.Hook == NoHook || st.route.Hook == SetRunUser || resp.StatusCode != http.StatusOK {
 		return nil
 	}

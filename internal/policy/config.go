@@ -22,6 +22,9 @@ type Config struct {
 	SSRF       SSRFConfig      `yaml:"ssrf"`
 	Custom     []CustomRule    `yaml:"custom"`
 	SignedURLs SignedURLConfig `yaml:"signed_urls"`
+	// Registration and Uploads are the model gates (internal/gateway).
+	Registration RegistrationConfig `yaml:"registration"`
+	Uploads      UploadsConfig      `yaml:"uploads"`
 }
 
 // SecretsConfig is MLG201 (secrets) and MLG203 (caps, control characters).
@@ -116,6 +119,7 @@ func (c *Config) defaults() {
 	if c.SignedURLs.TTL == 0 {
 		c.SignedURLs.TTL = MaxSignedTTL
 	}
+	c.datagateDefaults()
 	for i := range c.Custom {
 		if c.Custom[i].Rule == "" {
 			c.Custom[i].Rule = RuleMalformed
@@ -170,6 +174,7 @@ func (c *Config) Validate() error {
 	if c.SignedURLs.TTL < 0 || c.SignedURLs.TTL > MaxSignedTTL {
 		bad("signed_urls.ttl: %s is outside (0, %s]", c.SignedURLs.TTL, MaxSignedTTL)
 	}
+	c.datagateValidate(bad)
 	seen := map[string]bool{}
 	for i, r := range c.Custom {
 		if r.Name == "" {
