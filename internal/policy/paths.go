@@ -301,11 +301,21 @@ func (e *Engine) checkLocation(ctx context.Context, loc string) Decision {
 	return Decision{}
 }
 
+// promptSourcePlaceholders are mlflow.prompt.constants'
+// _PROMPT_SOURCE_PLACEHOLDERS (client and store forms).
+var promptSourcePlaceholders = map[string]bool{"dummy-source": true, "prompt-template": true}
+
 // checkSource judges a model-version source. runs:/ and models:/ URIs are
 // resolved by MLflow inside their run or model (a clean relative path is
 // all they need); anything else must lie under an allowed root. Prompt
 // versions never take a local source (CVE-2026-2614).
 func (e *Engine) checkSource(ctx context.Context, src string, prompt bool) Decision {
+	// MLflow's own senders give every prompt version one of two placeholder
+	// sources, and its server refuses any other prompt source
+	// (_validate_prompt_source): the exact raw string is safe.
+	if prompt && promptSourcePlaceholders[src] {
+		return Decision{}
+	}
 	fs, ok := forms(src)
 	if !ok {
 		return tagged(deny(RuleTraversal, "source: still percent-encoded after %d decodings", maxDecode), FieldSource, "decode-loop")

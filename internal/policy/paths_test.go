@@ -166,6 +166,11 @@ func TestCVEOtherShapes(t *testing.T) {
 		get("/get-artifact", url.Values{"path": {"file:///etc/passwd"}, "run_uuid": {"r"}}),
 		get("/get-artifact", url.Values{"path": {"a%00b"}, "run_uuid": {"r"}}),
 		{Method: "GET", Path: "/get-artifact", RawQuery: "path=..;x&run_uuid=r"},
+		// Only the exact placeholders: MLflow refuses any other prompt source.
+		jsonPost("/api/2.0/mlflow/model-versions/create", map[string]any{"name": "p", "source": "dummy-source/../../etc",
+			"tags": []map[string]string{{"key": "mlflow.prompt.is_prompt", "value": "true"}}}),
+		jsonPost("/api/2.0/mlflow/model-versions/create", map[string]any{"name": "p", "source": "Dummy-Source",
+			"tags": []map[string]string{{"key": "mlflow.prompt.is_prompt", "value": "true"}}}),
 	}
 	for _, r := range cases {
 		if d := e.Decide(context.Background(), r); d.Action != Deny {
@@ -183,6 +188,11 @@ func TestCVEOtherShapes(t *testing.T) {
 		get("/get-artifact", url.Values{"path": {"model/MLmodel"}, "run_uuid": {"r"}}),
 		{Method: "GET", Path: "/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/model/model.pkl"},
 		jsonPost("/ajax-api/2.0/mlflow/gateway-proxy", map[string]any{"gateway_path": "api/2.0/endpoints/"}),
+		// MLflow's own prompt registration: the client's and the store's placeholder sources.
+		jsonPost("/api/2.0/mlflow/model-versions/create", map[string]any{"name": "p", "source": "dummy-source",
+			"tags": []map[string]string{{"key": "mlflow.prompt.is_prompt", "value": "true"}}}),
+		jsonPost("/api/2.0/mlflow/model-versions/create", map[string]any{"name": "p", "source": "prompt-template",
+			"tags": []map[string]string{{"key": "mlflow.prompt.is_prompt", "value": "true"}}}),
 	}
 	for _, r := range ok {
 		if d := e.Decide(context.Background(), r); d.Action != Allow {
