@@ -119,6 +119,12 @@ func (g *Gateway) runHook(r *http.Request, st *reqState, b []byte) ([]byte, *Den
 		return g.filterList(ctx, st, b, "registered_models", KindRegisteredModel, func(item map[string]json.RawMessage) string {
 			return jsonString(item["name"])
 		}, bad)
+	case FilterGraphQL:
+		out, err := g.filterGraphQL(ctx, st, b)
+		if err != nil {
+			return nil, bad("graphql filter", err)
+		}
+		return out, nil
 	case FilterModelVersions:
 		return g.filterList(ctx, st, b, "model_versions", KindRegisteredModel, func(item map[string]json.RawMessage) string {
 			return jsonString(item["name"])

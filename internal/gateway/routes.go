@@ -20,6 +20,9 @@ const (
 	// KindAdmin: admins only. Used for every route whose resources the
 	// gateway cannot yet authorize field by field (fail closed).
 	KindAdmin Kind = "admin"
+	// KindGraphQL: every field of the document is authorized on its own
+	// (graphql_authz.go).
+	KindGraphQL Kind = "graphql"
 )
 
 // Source says where a request carries a resource id.
@@ -76,6 +79,7 @@ const (
 	FilterModelVersions
 	CheckExperimentInResponse // get-by-name: the id is only known from the answer
 	SetRunUser                // runs/create: mlflow.user tag = the caller
+	FilterGraphQL             // drop model versions of unreadable models from a GraphQL answer
 )
 
 // Class groups routes for body size limits.
@@ -269,9 +273,10 @@ func Table() []Route {
 		{Method: "GET", Pattern: "/version", Kind: KindAuthenticated, NoAjax: true},
 		{Method: "GET", Pattern: "/api/3.0/mlflow/ui-telemetry", Kind: KindAuthenticated, AjaxOnly: true},
 		{Method: "POST", Pattern: "/api/3.0/mlflow/ui-telemetry", Kind: KindAuthenticated, AjaxOnly: true},
-		// GraphQL: admins only until every field can be authorized.
-		{Method: "GET", Pattern: "/graphql", Kind: KindAdmin, NoAjax: true, Note: "field-level authorization not built"},
-		{Method: "POST", Pattern: "/graphql", Kind: KindAdmin, NoAjax: true, Note: "field-level authorization not built"},
+		// GraphQL: every field authorized (graphql_authz.go); the answer's
+		// model versions are filtered.
+		{Method: "GET", Pattern: "/graphql", Kind: KindGraphQL, NoAjax: true, Hook: FilterGraphQL},
+		{Method: "POST", Pattern: "/graphql", Kind: KindGraphQL, NoAjax: true, Hook: FilterGraphQL},
 	}
 	// Everything below is admin-only for now: traces, webhooks, the AI
 	// gateway, datasets, scorers, jobs, workspaces and the GenAI features.
