@@ -254,7 +254,6 @@ func TestGraphQLLimits(t *testing.T) {
 	}
 }
 
-
 func TestGraphQLAnswerFilter(t *testing.T) {
 	p, err := planGraphQL(gqlBody(t, `query { r: mlflowSearchRuns(input: {experimentIds: ["1"]}) { runs { modelVersions { nm: name version } } } mlflowSearchModelVersions(input: {}) { modelVersions { name } } }`, nil))
 	if err != nil {
