@@ -27,7 +27,7 @@ func (g *Gateway) planGraphQLRequest(ctx context.Context, r *http.Request, st *r
 				return denyForbidden("lookup-failed", fmt.Sprintf("%s %s: could not resolve run: %v", r.Method, r.URL.Path, err))
 			}
 		}
-		st.extraNeeds = append(st.extraNeeds, need{KindExperiment, id, n.perm})
+		st.extraNeeds = append(st.extraNeeds, need{kind: KindExperiment, id: id, perm: n.perm})
 	}
 	st.gqlFilters = plan.filters
 	return nil

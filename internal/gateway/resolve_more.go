@@ -1,0 +1,56 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+)
+
+// endpointOfName asks the AI gateway's endpoints/get for the id of a named
+// endpoint: grants are keyed by id, invocations name the endpoint. Names
+// can be reused after a delete, so the cache is as short as the others.
+func (r *resolver) endpointOfName(ctx context.Context, name string) (string, error) {
+	if name == "" {
+		return "", fmt.Errorf("empty endpoint name")
+	}
+	if e, ok := r.cached("ep:" + name); ok {
+		return e, nil
+	}
+	var resp struct {
+		Endpoint struct {
+			EndpointID string `json:"endpoint_id"`
+			Name       string `json:"name"`
+		} `json:"endpoint"`
+	}
+	if err := r.get(ctx, "/api/3.0/mlflow/gateway/endpoints/get?"+url.Values{"name": {name}}.Encode(), &resp); err != nil {
+		return "", fmt.Errorf("endpoint %q: %w", name, err)
+	}
+	if resp.Endpoint.EndpointID == "" || resp.Endpoint.Name != name {
+		return "", fmt.Errorf("endpoint %q: upstream named no such endpoint", name)
+	}
+	r.store("ep:"+name, resp.Endpoint.EndpointID)
+	return resp.Endpoint.EndpointID, nil
+}
+
+// experimentOfPromptJob reads a prompt optimization job's experiment.
+func (r *resolver) experimentOfPromptJob(ctx context.Context, id string) (string, error) {
+	if id == "" {
+		return "", fmt.Errorf("empty job id")
+	}
+	if e, ok := r.cached("poj:" + id); ok {
+		return e, nil
+	}
+	var resp struct {
+		Job struct {
+			ExperimentID string `json:"experiment_id"`
+		} `json:"job"`
+	}
+	if err := r.get(ctx, "/api/3.0/mlflow/prompt-optimization/jobs/"+url.PathEscape(id), &resp); err != nil {
+		return "", fmt.Errorf("prompt optimization job %q: %w", id, err)
+	}
+	if resp.Job.ExperimentID == "" {
+		return "", fmt.Errorf("prompt optimization job %q: upstream named no experiment", id)
+	}
+	r.store("poj:"+id, resp.Job.ExperimentID)
+	return resp.Job.ExperimentID, nil
+}
