@@ -101,7 +101,8 @@ func resourceRoutes() []Route {
 		ajax(api("GET", v3+"gateway/secrets/config", KindAuthenticated)),
 		// Scorers live in an experiment. Registering one stays with admins:
 		// a serialized scorer is code the server later runs.
-		api("GET", v3+"scorers/list", KindExperiment, exp("experiment_id", R)),
+		api("GET", v3+"scorers/list", KindExperiment, Check{Fields: []string{"experiment_id", "experiment_ids"}, Repeated: true, NonEmpty: true,
+			Kind: KindExperiment, Perm: R, Extract: scorerListExperiments}),
 		api("GET", v3+"scorers/get", KindExperiment, exp("experiment_id", R)),
 		api("GET", v3+"scorers/versions", KindExperiment, exp("experiment_id", R)),
 		api("DELETE", v3+"scorers/delete", KindExperiment, exp("experiment_id", M)),
@@ -208,4 +209,22 @@ func promptOfURI(m *Message) ([]string, error) {
 		return nil, fmt.Errorf("%w: source_prompt_uri %q names no prompt", ErrAmbiguous, v)
 	}
 	return []string{name}, nil
+}
+
+// scorerListExperiments reads ListScorers' experiment_id and
+// experiment_ids; with neither, MLflow lists every experiment's scorers,
+// which no grant covers.
+func scorerListExperiments(m *Message) ([]string, error) {
+	one, _, err := m.Value([]string{"experiment_id"})
+	if err != nil {
+		return nil, err
+	}
+	many, err := m.Values("experiment_ids", true)
+	if err != nil {
+		return nil, err
+	}
+	if one != "" {
+		many = append(many, one)
+	}
+	return many, nil // none: the row's NonEmpty denies
 }
