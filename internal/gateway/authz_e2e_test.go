@@ -238,16 +238,10 @@ func TestGatewayAuthzResources(t *testing.T) {
 	// Webhooks: a grant on one webhook; the list shows only that one.
 	var wh [2]string
 	for i, n := range []string{"wh-granted", "wh-other"} {
-		// Set up directly at MLflow: the gateway's SSRF policy would
-		// resolve the hook's host, and this sandbox has no DNS.
-		hr, err := http.Post(h.ml.URL+"/api/2.0/mlflow/webhooks", "application/json", strings.NewReader(
-			`{"name":"`+n+`","url":"https://example.com/hook","events":[{"entity":"registered_model","action":"created"}]}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(hr.Body)
-		hr.Body.Close()
-		resp, body = hr, string(b)
+		// Set up directly at MLflow (admin setup, not under test; MLflow
+		// resolves a hook's host, so an address literal: no DNS here).
+		resp, body = upstreamPost(t, h, "/api/2.0/mlflow/webhooks",
+			`{"name":"`+n+`","url":"https://93.184.216.34/hook","events":[{"entity":"REGISTERED_MODEL","action":"CREATED"}]}`)
 		var w struct {
 			Webhook struct {
 				WebhookID string `json:"webhook_id"`
@@ -274,9 +268,65 @@ func TestGatewayAuthzResources(t *testing.T) {
 		t.Errorf("webhook list not filtered: %s", body)
 	}
 	resp, body = h.do(t, "GET", "/api/2.0/mlflow/webhooks", "root", "", nil)
-	if !strings.Contains(body, wh[0]) || !strings.Contains(body, wh[1]) {
+	if resp.StatusCode != 200 || !strings.Contains(body, wh[0]) || !strings.Contains(body, wh[1]) {
 		t.Errorf("admin webhook list: %s", body)
 	}
+	// AI gateway endpoints: USE on one endpoint lets bob read it and invoke
+	// it by name; the other endpoint is refused on every route.
+	sec := upstreamJSON(t, h, "/api/3.0/mlflow/gateway/secrets/create",
+		`{"secret_name":"s1","secret_value":[{"key":"api_key","value":"not-a-real-key"}],"provider":"openai"}`, "secret", "secret_id")
+	md := upstreamJSON(t, h, "/api/3.0/mlflow/gateway/model-definitions/create",
+		`{"name":"md1","secret_id":"`+sec+`","provider":"openai","model_name":"gpt-4o"}`, "model_definition", "model_definition_id")
+	var ep [2]string
+	for i, n := range []string{"ep-granted", "ep-other"} {
+		ep[i] = upstreamJSON(t, h, "/api/3.0/mlflow/gateway/endpoints/create",
+			`{"name":"`+n+`","model_configs":[{"model_definition_id":"`+md+`","linkage_type":"PRIMARY","weight":1}]}`, "endpoint", "endpoint_id")
+	}
+	grant("gateway_endpoint", ep[0], store.Use)
+	time.Sleep(300 * time.Millisecond)
+	resp, body = h.do(t, "GET", "/api/3.0/mlflow/gateway/endpoints/get?endpoint_id="+ep[0], "bob", "", nil)
+	allow("granted endpoint", resp, body)
+	resp, body = h.do(t, "GET", "/api/3.0/mlflow/gateway/endpoints/get?endpoint_id="+ep[1], "bob", "", nil)
+	deny("other endpoint", resp, body, "no-permission")
+	resp, body = h.do(t, "GET", "/api/3.0/mlflow/gateway/endpoints/list", "bob", "", nil)
+	allow("endpoint list", resp, body)
+	if !strings.Contains(body, ep[0]) || strings.Contains(body, ep[1]) {
+		t.Errorf("endpoint list not filtered: %s", body)
+	}
+	resp, body = h.do(t, "POST", "/api/3.0/mlflow/gateway/endpoints/update", "bob", `{"endpoint_id":"`+ep[0]+`","name":"renamed"}`, nil)
+	deny("endpoint update with USE", resp, body, "no-permission")
+	resp, body = h.do(t, "DELETE", "/api/3.0/mlflow/gateway/endpoints/delete", "bob", `{"endpoint_id":"`+ep[1]+`"}`, nil)
+	deny("endpoint delete", resp, body, "no-permission")
+	// Invocations: the granted endpoint is forwarded (MLflow then fails to
+	// reach the provider: no network here), the other is refused.
+	for _, inv := range []struct{ path, body string }{
+		{"/gateway/%s/mlflow/invocations", `{"messages":[{"role":"user","content":"hi"}]}`},
+		{"/gateway/openai/v1/chat/completions", `{"model":"%s","messages":[{"role":"user","content":"hi"}]}`},
+	} {
+		for i, n := range []string{"ep-granted", "ep-other"} {
+			path, b := inv.path, inv.body
+			if strings.Contains(path, "%s") {
+				path = strings.Replace(path, "%s", n, 1)
+			} else {
+				b = strings.Replace(b, "%s", n, 1)
+			}
+			resp, body = h.do(t, "POST", path, "bob", b, nil)
+			if i == 0 {
+				if resp.Header.Get("X-Mlflow-Guard-Decision") != "" {
+					t.Errorf("invoke granted endpoint via %s: the gateway denied: %d %s", path, resp.StatusCode, body)
+				}
+			} else {
+				deny("invoke other endpoint via "+path, resp, body, "no-permission")
+			}
+		}
+	}
+	grant("gateway_endpoint", ep[0], store.Edit)
+	time.Sleep(300 * time.Millisecond)
+	resp, body = h.do(t, "POST", "/api/3.0/mlflow/gateway/endpoints/update", "bob", `{"endpoint_id":"`+ep[0]+`","model_configs":[]}`, nil)
+	deny("endpoint update changing its models", resp, body, "ambiguous-request")
+	resp, body = h.do(t, "POST", "/api/3.0/mlflow/gateway/endpoints/update", "bob", `{"endpoint_id":"`+ep[0]+`","experiment_id":"`+o.ExperimentID+`"}`, nil)
+	deny("endpoint update pointing at an unwritable experiment", resp, body, "no-permission")
+
 	// A logged model bob creates in an experiment he may edit is his to manage.
 	grant("experiment", g.ExperimentID, store.Edit)
 	time.Sleep(300 * time.Millisecond)
@@ -297,4 +347,29 @@ func TestGatewayAuthzResources(t *testing.T) {
 	allow("bob deletes his logged model (EDIT on the experiment, MANAGE on the model)", resp, body)
 	resp, body = h.do(t, "DELETE", "/api/2.0/mlflow/logged-models/"+g.LoggedModelID, "bob", "", nil)
 	deny("bob deletes root's logged model with EDIT", resp, body, "no-permission")
+}
+
+// upstreamPost sends admin setup straight to MLflow (not under test).
+func upstreamPost(t *testing.T, h *harness, path, body string) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.Post(h.ml.URL+path, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(b)
+}
+
+// upstreamJSON posts setup to MLflow and returns answer[obj][field].
+func upstreamJSON(t *testing.T, h *harness, path, body, obj, field string) string {
+	t.Helper()
+	resp, b := upstreamPost(t, h, path, body)
+	var v map[string]map[string]any
+	_ = json.Unmarshal([]byte(b), &v)
+	s, _ := v[obj][field].(string)
+	if resp.StatusCode != 200 || s == "" {
+		t.Fatalf("setup %s: %d %s", path, resp.StatusCode, b)
+	}
+	return s
 }

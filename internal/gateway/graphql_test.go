@@ -334,3 +334,17 @@ func FuzzGraphQLLex(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkGraphQLPlan: the check's own cost on the UI's largest query
+// (SearchRuns with the __typename fields Apollo adds).
+func BenchmarkGraphQLPlan(b *testing.B) {
+	q := withTypename(uiQueries(b)["SearchRuns"])
+	body := gqlBody(b, q, map[string]any{"data": map[string]any{"experimentIds": []any{"1", "2"}}})
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := planGraphQL(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
