@@ -54,6 +54,14 @@ func (g *Gateway) extract(ctx context.Context, rt *compiled, vars map[string]str
 			if id == "" {
 				return nil, denyForbidden("missing-resource-id", fmt.Sprintf("%s %s: empty %s", r.Method, r.URL.Path, c.Fields[0]))
 			}
+			if c.Via == DatasetToExperiments {
+				exps, err := g.resolve.experimentsOfDataset(ctx, v)
+				if err != nil {
+					return nil, denyForbidden("lookup-failed", fmt.Sprintf("%s %s: could not resolve %s: %v", r.Method, r.URL.Path, c.Fields[0], err))
+				}
+				out = append(out, datasetNeeds(exps, c.Perm)...)
+				continue
+			}
 			var err error
 			switch c.Via {
 			case RunToExperiment:
@@ -226,3 +234,20 @@ func (g *Gateway) decide(ctx context.Context, id *Identity, needs []need) *Denia
 }
 
 func permKey(user string, k Kind, id string) string { return user + "\x00" + string(k) + "\x00" + id }
+
+// datasetNeeds: READ on a dataset is READ on any experiment it is linked
+// to; a higher permission is needed on every one of them.
+func datasetNeeds(exps []string, p store.Permission) []need {
+	if p == store.Read {
+		n := need{kind: KindExperiment, id: exps[0], perm: p}
+		for _, e := range exps[1:] {
+			n.alt = append(n.alt, need{kind: KindExperiment, id: e})
+		}
+		return []need{n}
+	}
+	out := make([]need, 0, len(exps))
+	for _, e := range exps {
+		out = append(out, need{kind: KindExperiment, id: e, perm: p})
+	}
+	return out
+}

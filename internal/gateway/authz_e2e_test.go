@@ -204,7 +204,7 @@ func TestGatewayAuthzResources(t *testing.T) {
 		{"search datasets", "POST", a2 + "experiments/search-datasets", `{"experiment_ids":["` + o.ExperimentID + `"]}`, "no-permission"},
 		{"evaluation datasets search", "POST", "/api/3.0/mlflow/datasets/search", `{"experiment_ids":["` + o.ExperimentID + `"]}`, "no-permission"},
 		{"evaluation dataset create", "POST", "/api/3.0/mlflow/datasets/create", `{"name":"d","experiment_ids":["` + g.ExperimentID + `"]}`, "no-permission"},
-		{"evaluation dataset by id", "GET", "/api/3.0/mlflow/datasets/d-123", "", "admin-only"},
+		{"evaluation dataset that does not exist", "GET", "/api/3.0/mlflow/datasets/d-123", "", "lookup-failed"},
 		{"scorers", "GET", "/api/3.0/mlflow/scorers/list?experiment_id=" + o.ExperimentID, "", "no-permission"},
 		{"scorers across everything", "GET", "/api/3.0/mlflow/scorers/list", "", "missing-resource-id"},
 		{"scorer register", "POST", "/api/3.0/mlflow/scorers/register", `{"experiment_id":"` + g.ExperimentID + `","name":"s","serialized_scorer":"{}"}`, "admin-only"},
@@ -271,6 +271,22 @@ func TestGatewayAuthzResources(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, wh[0]) || !strings.Contains(body, wh[1]) {
 		t.Errorf("admin webhook list: %s", body)
 	}
+	// Evaluation datasets by id resolve to the experiments they are linked
+	// to: READ on any of them reads, changes need EDIT on all of them.
+	dsG := upstreamJSON(t, h, "/api/3.0/mlflow/datasets/create", `{"name":"ds-granted","experiment_ids":["`+g.ExperimentID+`"]}`, "dataset", "dataset_id")
+	dsO := upstreamJSON(t, h, "/api/3.0/mlflow/datasets/create", `{"name":"ds-other","experiment_ids":["`+o.ExperimentID+`"]}`, "dataset", "dataset_id")
+	dsBoth := upstreamJSON(t, h, "/api/3.0/mlflow/datasets/create", `{"name":"ds-both","experiment_ids":["`+g.ExperimentID+`","`+o.ExperimentID+`"]}`, "dataset", "dataset_id")
+	resp, body = h.do(t, "GET", "/api/3.0/mlflow/datasets/"+dsG, "bob", "", nil)
+	allow("dataset of the granted experiment", resp, body)
+	resp, body = h.do(t, "GET", "/api/3.0/mlflow/datasets/"+dsBoth+"/records", "bob", "", nil)
+	allow("records of a dataset shared with the granted experiment", resp, body)
+	resp, body = h.do(t, "GET", "/api/3.0/mlflow/datasets/"+dsO, "bob", "", nil)
+	deny("dataset of the other experiment", resp, body, "no-permission")
+	resp, body = h.do(t, "PATCH", "/api/3.0/mlflow/datasets/"+dsG+"/tags", "bob", `{"tags":"{\"k\":\"v\"}"}`, nil)
+	deny("dataset tags with READ", resp, body, "no-permission")
+	resp, body = h.do(t, "POST", "/api/3.0/mlflow/datasets/"+dsG+"/add-experiments", "bob", `{"experiment_ids":["`+o.ExperimentID+`"]}`, nil)
+	deny("link a dataset to the other experiment", resp, body, "no-permission")
+
 	// AI gateway endpoints: USE on one endpoint lets bob read it and invoke
 	// it by name; the other endpoint is refused on every route.
 	sec := upstreamJSON(t, h, "/api/3.0/mlflow/gateway/secrets/create",
@@ -330,6 +346,10 @@ func TestGatewayAuthzResources(t *testing.T) {
 	// A logged model bob creates in an experiment he may edit is his to manage.
 	grant("experiment", g.ExperimentID, store.Edit)
 	time.Sleep(300 * time.Millisecond)
+	resp, body = h.do(t, "PATCH", "/api/3.0/mlflow/datasets/"+dsG+"/tags", "bob", `{"tags":"{\"k\":\"v\"}"}`, nil)
+	allow("dataset tags with EDIT", resp, body)
+	resp, body = h.do(t, "PATCH", "/api/3.0/mlflow/datasets/"+dsBoth+"/tags", "bob", `{"tags":"{\"k\":\"v\"}"}`, nil)
+	deny("tags of a dataset shared with an unwritable experiment", resp, body, "no-permission")
 	resp, body = h.do(t, "POST", "/api/2.0/mlflow/logged-models", "bob", `{"experiment_id":"`+g.ExperimentID+`","name":"bobs"}`, nil)
 	allow("bob creates a logged model", resp, body)
 	var lm struct {

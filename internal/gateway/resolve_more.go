@@ -54,3 +54,22 @@ func (r *resolver) experimentOfPromptJob(ctx context.Context, id string) (string
 	r.store("poj:"+id, resp.Job.ExperimentID)
 	return resp.Job.ExperimentID, nil
 }
+
+// experimentsOfDataset lists the experiments an evaluation dataset is
+// linked to. Links change (add/remove-experiments), so the answer is not
+// cached.
+func (r *resolver) experimentsOfDataset(ctx context.Context, id string) ([]string, error) {
+	if id == "" {
+		return nil, fmt.Errorf("empty dataset id")
+	}
+	var resp struct {
+		ExperimentIDs []string `json:"experiment_ids"`
+	}
+	if err := r.get(ctx, "/api/3.0/mlflow/datasets/"+url.PathEscape(id)+"/experiment-ids", &resp); err != nil {
+		return nil, fmt.Errorf("dataset %q: %w", id, err)
+	}
+	if len(resp.ExperimentIDs) == 0 {
+		return nil, fmt.Errorf("dataset %q is linked to no experiment; only an admin can reach it", id)
+	}
+	return resp.ExperimentIDs, nil
+}

@@ -57,6 +57,10 @@ const (
 	TraceToExperiment         // trace id -> its experiment (upstream GetTraceInfoV3)
 	EndpointNameToID          // AI gateway endpoint name -> its id (upstream endpoints/get)
 	PromptJobToExperiment     // prompt optimization job id -> its experiment
+	// DatasetToExperiments: evaluation dataset id -> the experiments it is
+	// linked to. READ needs the permission on any of them; anything more,
+	// on every one (a change shows in all of them).
+	DatasetToExperiments
 )
 
 // Check is one permission a request needs.
@@ -322,11 +326,6 @@ func adminRoutes() []Route {
 	group("job ids name no experiment the gateway can resolve; job parameters are free-form", true,
 		v3+"jobs/<job_id> GET", v3+"jobs/cancel/<job_id> PATCH",
 		"/api/3.0/jobs/<job_id> GET", "/api/3.0/jobs/ POST", "/api/3.0/jobs/cancel/<job_id> PATCH", "/api/3.0/jobs/search POST")
-	group("evaluation datasets are shared by several experiments; per-dataset grants are not built", false,
-		v3+"datasets/<dataset_id> GET,DELETE", v3+"datasets/<dataset_id>/add-experiments POST",
-		v3+"datasets/<dataset_id>/experiment-ids GET", v3+"datasets/<dataset_id>/records GET,POST,DELETE",
-		v3+"datasets/<dataset_id>/remove-experiments POST", v3+"datasets/<dataset_id>/tags PATCH",
-		v3+"datasets/<dataset_id>/tags/<key> DELETE")
 	group("AI gateway secrets, model definitions, budgets and guardrails hold or spend provider credentials", false,
 		v3+"gateway/budgets/create POST", v3+"gateway/budgets/delete DELETE", v3+"gateway/budgets/get GET",
 		v3+"gateway/budgets/list GET", v3+"gateway/budgets/update POST", v3+"gateway/budgets/windows GET",

@@ -33,6 +33,10 @@ func endpointByName(source Source, field string) Check {
 	return Check{Fields: []string{field}, Source: source, Via: EndpointNameToID, Kind: KindGatewayEndpoint, Perm: U}
 }
 
+func dataset(p store.Permission) Check {
+	return Check{Fields: []string{"dataset_id"}, Source: FromPathVar, Via: DatasetToExperiments, Kind: KindExperiment, Perm: p}
+}
+
 func promptJob(p store.Permission) Check {
 	return Check{Fields: []string{"job_id"}, Source: FromPathVar, Via: PromptJobToExperiment, Kind: KindExperiment, Perm: p}
 }
@@ -121,6 +125,18 @@ func resourceRoutes() []Route {
 		api("POST", v3+"datasets/create", KindExperiment, expList("experiment_ids", E)),
 		api("GET", v3+"datasets/search", KindExperiment, expList("experiment_ids", R)),
 		api("POST", v3+"datasets/search", KindExperiment, expList("experiment_ids", R)),
+		// By id: the dataset resolves to the experiments it is linked to.
+		api("GET", v3+"datasets/<dataset_id>", KindExperiment, dataset(R)),
+		api("DELETE", v3+"datasets/<dataset_id>", KindExperiment, dataset(M)),
+		api("GET", v3+"datasets/<dataset_id>/experiment-ids", KindExperiment, dataset(R)),
+		api("GET", v3+"datasets/<dataset_id>/records", KindExperiment, dataset(R)),
+		api("POST", v3+"datasets/<dataset_id>/records", KindExperiment, dataset(E)),
+		api("DELETE", v3+"datasets/<dataset_id>/records", KindExperiment, dataset(E)),
+		api("PATCH", v3+"datasets/<dataset_id>/tags", KindExperiment, dataset(E)),
+		api("DELETE", v3+"datasets/<dataset_id>/tags/<key>", KindExperiment, dataset(E)),
+		// Linking: EDIT on the dataset's experiments and on each one named.
+		api("POST", v3+"datasets/<dataset_id>/add-experiments", KindExperiment, dataset(E), expList("experiment_ids", E)),
+		api("POST", v3+"datasets/<dataset_id>/remove-experiments", KindExperiment, dataset(E), expList("experiment_ids", E)),
 		// Issues, label schemas and review queues named by experiment.
 		api("POST", v3+"issues", KindExperiment, exp("experiment_id", E)),
 		api("POST", v3+"issues/search", KindExperiment, exp("experiment_id", R)),
