@@ -74,6 +74,8 @@ func (g *Gateway) extract(ctx context.Context, rt *compiled, vars map[string]str
 				id, err = g.resolve.endpointOfName(ctx, v)
 			case PromptJobToExperiment:
 				id, err = g.resolve.experimentOfPromptJob(ctx, v)
+			case LookupToExperiment:
+				id, err = g.resolve.experimentOfLookup(ctx, c.Lookup, v)
 			}
 			if err != nil {
 				return nil, denyForbidden("lookup-failed", fmt.Sprintf("%s %s: could not resolve %s: %v", r.Method, r.URL.Path, c.Fields[0], err))

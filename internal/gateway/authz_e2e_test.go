@@ -287,6 +287,18 @@ func TestGatewayAuthzResources(t *testing.T) {
 	resp, body = h.do(t, "POST", "/api/3.0/mlflow/datasets/"+dsG+"/add-experiments", "bob", `{"experiment_ids":["`+o.ExperimentID+`"]}`, nil)
 	deny("link a dataset to the other experiment", resp, body, "no-permission")
 
+	// Issues by id resolve to their experiment.
+	isG := upstreamJSON(t, h, "/api/3.0/mlflow/issues", `{"experiment_id":"`+g.ExperimentID+`","name":"i-granted","description":"d","status":"pending"}`, "issue", "issue_id")
+	isO := upstreamJSON(t, h, "/api/3.0/mlflow/issues", `{"experiment_id":"`+o.ExperimentID+`","name":"i-other","description":"d","status":"pending"}`, "issue", "issue_id")
+	resp, body = h.do(t, "GET", "/api/3.0/mlflow/issues/"+isG, "bob", "", nil)
+	allow("issue of the granted experiment", resp, body)
+	resp, body = h.do(t, "GET", "/api/3.0/mlflow/issues/"+isO, "bob", "", nil)
+	deny("issue of the other experiment", resp, body, "no-permission")
+	resp, body = h.do(t, "PATCH", "/api/3.0/mlflow/issues/"+isG, "bob", `{"name":"x"}`, nil)
+	deny("issue update with READ", resp, body, "no-permission")
+	resp, body = h.do(t, "GET", "/api/3.0/mlflow/label-schemas/get?schema_id=nope", "bob", "", nil)
+	deny("label schema that does not exist", resp, body, "lookup-failed")
+
 	// AI gateway endpoints: USE on one endpoint lets bob read it and invoke
 	// it by name; the other endpoint is refused on every route.
 	sec := upstreamJSON(t, h, "/api/3.0/mlflow/gateway/secrets/create",

@@ -73,3 +73,47 @@ func (r *resolver) experimentsOfDataset(ctx context.Context, id string) ([]strin
 	}
 	return resp.ExperimentIDs, nil
 }
+
+// experimentLookups read the experiment of resources MLflow keeps inside
+// one experiment for good: the upstream path that returns the resource,
+// and the answer's field holding it.
+var experimentLookups = map[string]struct {
+	path func(id string) string
+	obj  string
+}{
+	"issue": {func(id string) string { return "/api/3.0/mlflow/issues/" + url.PathEscape(id) }, "issue"},
+	"label_schema": {func(id string) string {
+		return "/api/3.0/mlflow/label-schemas/get?" + url.Values{"schema_id": {id}}.Encode()
+	}, "label_schema"},
+	"review_queue": {func(id string) string {
+		return "/api/3.0/mlflow/review-queues/get?" + url.Values{"queue_id": {id}}.Encode()
+	}, "review_queue"},
+}
+
+// experimentOfLookup resolves an issue, label schema or review queue id
+// to its experiment.
+func (r *resolver) experimentOfLookup(ctx context.Context, lookup, id string) (string, error) {
+	l, ok := experimentLookups[lookup]
+	if !ok {
+		return "", fmt.Errorf("no lookup %q", lookup)
+	}
+	if id == "" {
+		return "", fmt.Errorf("empty %s id", lookup)
+	}
+	key := lookup + ":" + id
+	if e, ok := r.cached(key); ok {
+		return e, nil
+	}
+	var resp map[string]struct {
+		ExperimentID string `json:"experiment_id"`
+	}
+	if err := r.get(ctx, l.path(id), &resp); err != nil {
+		return "", fmt.Errorf("%s %q: %w", lookup, id, err)
+	}
+	e := resp[l.obj].ExperimentID
+	if e == "" {
+		return "", fmt.Errorf("%s %q: upstream named no experiment", lookup, id)
+	}
+	r.store(key, e)
+	return e, nil
+}

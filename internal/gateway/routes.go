@@ -61,6 +61,9 @@ const (
 	// linked to. READ needs the permission on any of them; anything more,
 	// on every one (a change shows in all of them).
 	DatasetToExperiments
+	// LookupToExperiment: Check.Lookup names the resource (issue, label
+	// schema, review queue) whose upstream get answers its experiment.
+	LookupToExperiment
 )
 
 // Check is one permission a request needs.
@@ -78,6 +81,7 @@ type Check struct {
 	// Forbid names fields that must be absent: another way of naming the
 	// resource the gateway does not check (endpoint name beside its id).
 	Forbid []string
+	Lookup string // with LookupToExperiment
 	// Extract, when set, reads the ids from the message itself (nested
 	// fields); Fields then only names them in messages.
 	Extract func(*Message) ([]string, error)
@@ -342,12 +346,6 @@ func adminRoutes() []Route {
 		v3+"gateway/endpoints/bindings/create POST", v3+"gateway/endpoints/bindings/delete DELETE")
 	group("lists every endpoint with no id to filter on / body format not known", false,
 		"/gateway/mlflow/v1/models GET", "/gateway/openai/v1/responses/compact POST")
-	group("issue, label-schema and review-queue ids name no experiment the gateway resolves yet", false,
-		v3+"issues/<issue_id> GET,PATCH",
-		v3+"label-schemas/delete DELETE", v3+"label-schemas/get GET", v3+"label-schemas/update PATCH",
-		v3+"review-queues/delete POST", v3+"review-queues/get GET", v3+"review-queues/get-or-create-user POST",
-		v3+"review-queues/items/add POST", v3+"review-queues/items/list GET", v3+"review-queues/items/remove POST",
-		v3+"review-queues/items/set-status POST", v3+"review-queues/update POST")
 	group("a registered scorer is code the server later runs; online configs are keyed by scorer id", false,
 		v3+"scorers/online-configs GET", v3+"scorers/register POST")
 	group("workspaces are server-wide administration", false,

@@ -33,6 +33,10 @@ func endpointByName(source Source, field string) Check {
 	return Check{Fields: []string{field}, Source: source, Via: EndpointNameToID, Kind: KindGatewayEndpoint, Perm: U}
 }
 
+func byLookup(lookup, field string, src Source, p store.Permission) Check {
+	return Check{Fields: []string{field}, Source: src, Via: LookupToExperiment, Lookup: lookup, Kind: KindExperiment, Perm: p}
+}
+
 func dataset(p store.Permission) Check {
 	return Check{Fields: []string{"dataset_id"}, Source: FromPathVar, Via: DatasetToExperiments, Kind: KindExperiment, Perm: p}
 }
@@ -137,7 +141,7 @@ func resourceRoutes() []Route {
 		// Linking: EDIT on the dataset's experiments and on each one named.
 		api("POST", v3+"datasets/<dataset_id>/add-experiments", KindExperiment, dataset(E), expList("experiment_ids", E)),
 		api("POST", v3+"datasets/<dataset_id>/remove-experiments", KindExperiment, dataset(E), expList("experiment_ids", E)),
-		// Issues, label schemas and review queues named by experiment.
+		// Issues, label schemas and review queues live in one experiment.
 		api("POST", v3+"issues", KindExperiment, exp("experiment_id", E)),
 		api("POST", v3+"issues/search", KindExperiment, exp("experiment_id", R)),
 		api("GET", v3+"label-schemas/get-by-name", KindExperiment, exp("experiment_id", R)),
@@ -146,6 +150,20 @@ func resourceRoutes() []Route {
 		api("GET", v3+"review-queues/get-by-name", KindExperiment, exp("experiment_id", R)),
 		api("GET", v3+"review-queues/list", KindExperiment, exp("experiment_id", R)),
 		api("POST", v3+"review-queues/create", KindExperiment, exp("experiment_id", E)),
+		api("POST", v3+"review-queues/get-or-create-user", KindExperiment, exp("experiment_id", E)),
+		// By id, resolved to the experiment through an upstream get.
+		api("GET", v3+"issues/<issue_id>", KindExperiment, byLookup("issue", "issue_id", FromPathVar, R)),
+		api("PATCH", v3+"issues/<issue_id>", KindExperiment, byLookup("issue", "issue_id", FromPathVar, E)),
+		api("GET", v3+"label-schemas/get", KindExperiment, byLookup("label_schema", "schema_id", FromMessage, R)),
+		api("PATCH", v3+"label-schemas/update", KindExperiment, byLookup("label_schema", "schema_id", FromMessage, M)),
+		api("DELETE", v3+"label-schemas/delete", KindExperiment, byLookup("label_schema", "schema_id", FromMessage, M)),
+		api("GET", v3+"review-queues/get", KindExperiment, byLookup("review_queue", "queue_id", FromMessage, R)),
+		api("POST", v3+"review-queues/update", KindExperiment, byLookup("review_queue", "queue_id", FromMessage, M)),
+		api("POST", v3+"review-queues/delete", KindExperiment, byLookup("review_queue", "queue_id", FromMessage, M)),
+		api("GET", v3+"review-queues/items/list", KindExperiment, byLookup("review_queue", "queue_id", FromMessage, R)),
+		api("POST", v3+"review-queues/items/add", KindExperiment, byLookup("review_queue", "queue_id", FromMessage, E)),
+		api("POST", v3+"review-queues/items/remove", KindExperiment, byLookup("review_queue", "queue_id", FromMessage, E)),
+		api("POST", v3+"review-queues/items/set-status", KindExperiment, byLookup("review_queue", "queue_id", FromMessage, E)),
 	}
 	// AI gateway invocations: USE on the endpoint named in the path, or in
 	// the body's "model" for the OpenAI- and Anthropic-style routes.
