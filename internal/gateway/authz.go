@@ -33,7 +33,7 @@ func (g *Gateway) extract(ctx context.Context, rt *compiled, vars map[string]str
 		}
 		for _, f := range c.Forbid {
 			if msg != nil {
-				if v, _ := msg.Values(f, false); len(v) > 0 {
+				if v, err := msg.Values(f, false); err != nil || len(v) > 0 {
 					return nil, denyForbidden("ambiguous-request", fmt.Sprintf("%s %s: %s may not be given here (the gateway authorizes by %s)", r.Method, r.URL.Path, f, c.Fields[0]))
 				}
 				if raw, err := msg.field(msg.Body, f); err != nil || raw != nil {

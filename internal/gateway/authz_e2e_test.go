@@ -214,6 +214,7 @@ func TestGatewayAuthzResources(t *testing.T) {
 		{"prompt optimization odd uri", "POST", "/api/3.0/mlflow/prompt-optimization/jobs", `{"experiment_id":"` + g.ExperimentID + `","source_prompt_uri":"prompts:/a/b/c"}`, "ambiguous-request"},
 		{"webhook create", "POST", "/api/2.0/mlflow/webhooks", `{"name":"w","url":"https://example.com/h","events":[{"entity":"registered_model","action":"created"}]}`, "admin-only"},
 		{"gateway endpoint by name", "GET", "/api/3.0/mlflow/gateway/endpoints/get?endpoint_id=e-1&name=other", "", "ambiguous-request"},
+		{"gateway endpoint by a repeated name", "GET", "/api/3.0/mlflow/gateway/endpoints/get?endpoint_id=e-1&name=a&name=b", "", "ambiguous-request"},
 		{"gateway endpoint create", "POST", "/api/3.0/mlflow/gateway/endpoints/create", `{"name":"e"}`, "admin-only"},
 		{"gateway secrets", "GET", "/api/3.0/mlflow/gateway/secrets/list", "", "admin-only"},
 		{"gateway invocation of an unknown endpoint", "POST", "/gateway/nope/mlflow/invocations", `{"inputs":[1]}`, "lookup-failed"},
