@@ -204,7 +204,7 @@ func (g *Gateway) readableApproval(ctx context.Context, id *Identity, aid string
 	if err != nil {
 		return nil, denyUnavailable("store-unavailable", "the gateway could not read approvals; try again")
 	}
-	if d := g.decide(ctx, id, []need{{KindRegisteredModel, a.Model, store.Read}}); d != nil {
+	if d := g.decide(ctx, id, []need{{kind: KindRegisteredModel, id: a.Model, perm: store.Read}}); d != nil {
 		// Same answer as a missing one: no probing for other teams' models.
 		return nil, denyNotFound(fmt.Sprintf("approval %q does not exist", truncate(aid, 40)))
 	}
@@ -234,7 +234,7 @@ func (g *Gateway) requestApproval(ctx context.Context, st *reqState, name, versi
 	if ttl == 0 {
 		ttl = g.cfg.Approvals.TTL
 	}
-	if d := g.decide(ctx, st.identity, []need{{KindRegisteredModel, name, store.Edit}}); d != nil {
+	if d := g.decide(ctx, st.identity, []need{{kind: KindRegisteredModel, id: name, perm: store.Edit}}); d != nil {
 		return nil, d
 	}
 	a := &store.Approval{Model: name, Version: version, Target: t.String(), Requester: st.identity.User.Name, TTL: ttl}
@@ -283,7 +283,7 @@ func (g *Gateway) decideApproval(ctx context.Context, st *reqState, aid string, 
 		return nil, deny105("self-approval", fmt.Sprintf("approval %s was requested by %s; a second person must approve it (admins included)", a.ID, a.Requester))
 	}
 	if !(self && !approve) {
-		if d := g.decide(ctx, st.identity, []need{{KindRegisteredModel, a.Model, store.Manage}}); d != nil {
+		if d := g.decide(ctx, st.identity, []need{{kind: KindRegisteredModel, id: a.Model, perm: store.Manage}}); d != nil {
 			return nil, d
 		}
 	}

@@ -143,7 +143,7 @@ func (g *Gateway) pageDetail(w http.ResponseWriter, r *http.Request, st *reqStat
 		data.WhyNot = "This request is " + data.Status + "."
 	case strings.EqualFold(a.Requester, me):
 		data.WhyNot = "You asked for this change; a second person must approve it. You may withdraw it with mlflow-guard approvals reject."
-	case g.decide(ctx, st.identity, []need{{KindRegisteredModel, a.Model, store.Manage}}) != nil:
+	case g.decide(ctx, st.identity, []need{{kind: KindRegisteredModel, id: a.Model, perm: store.Manage}}) != nil:
 		data.WhyNot = "Deciding needs MANAGE on this model."
 	default:
 		data.CanDecide = true

@@ -15,6 +15,9 @@ type need struct {
 	kind Kind
 	id   string
 	perm store.Permission
+	// alt: the permission may be held on any of these instead (a grant on
+	// the trace or logged model itself, besides its experiment).
+	alt []need
 }
 
 // extract finds the resource ids a request names, with no store or
@@ -28,11 +31,21 @@ func (g *Gateway) extract(ctx context.Context, rt *compiled, vars map[string]str
 		if d != nil {
 			return nil, d
 		}
+		for _, f := range c.Forbid {
+			if msg != nil {
+				if v, err := msg.Values(f, false); err != nil || len(v) > 0 {
+					return nil, denyForbidden("ambiguous-request", fmt.Sprintf("%s %s: %s may not be given here (the gateway authorizes by %s)", r.Method, r.URL.Path, f, c.Fields[0]))
+				}
+				if raw, err := msg.field(msg.Body, f); err != nil || raw != nil {
+					return nil, denyForbidden("ambiguous-request", fmt.Sprintf("%s %s: %s may not be given here", r.Method, r.URL.Path, f))
+				}
+			}
+		}
 		if len(vals) == 0 {
 			if c.Optional {
 				continue
 			}
-			if !c.Repeated {
+			if !c.Repeated || c.NonEmpty {
 				return nil, denyForbidden("missing-resource-id", fmt.Sprintf("%s %s: request names no %s", r.Method, r.URL.Path, strings.Join(c.Fields, " or ")))
 			}
 		}
@@ -40,6 +53,14 @@ func (g *Gateway) extract(ctx context.Context, rt *compiled, vars map[string]str
 			id := v
 			if id == "" {
 				return nil, denyForbidden("missing-resource-id", fmt.Sprintf("%s %s: empty %s", r.Method, r.URL.Path, c.Fields[0]))
+			}
+			if c.Via == DatasetToExperiments {
+				exps, err := g.resolve.experimentsOfDataset(ctx, v)
+				if err != nil {
+					return nil, denyForbidden("lookup-failed", fmt.Sprintf("%s %s: could not resolve %s: %v", r.Method, r.URL.Path, c.Fields[0], err))
+				}
+				out = append(out, datasetNeeds(exps, c.Perm)...)
+				continue
 			}
 			var err error
 			switch c.Via {
@@ -49,11 +70,24 @@ func (g *Gateway) extract(ctx context.Context, rt *compiled, vars map[string]str
 				id, err = g.resolve.experimentOfLoggedModel(ctx, v)
 			case TraceToExperiment:
 				id, err = g.resolve.experimentOfTrace(ctx, v)
+			case EndpointNameToID:
+				id, err = g.resolve.endpointOfName(ctx, v)
+			case PromptJobToExperiment:
+				id, err = g.resolve.experimentOfPromptJob(ctx, v)
+			case LookupToExperiment:
+				id, err = g.resolve.experimentOfLookup(ctx, c.Lookup, v)
 			}
 			if err != nil {
 				return nil, denyForbidden("lookup-failed", fmt.Sprintf("%s %s: could not resolve %s: %v", r.Method, r.URL.Path, c.Fields[0], err))
 			}
-			out = append(out, need{c.Kind, id, c.Perm})
+			n := need{kind: c.Kind, id: id, perm: c.Perm}
+			switch c.Via {
+			case LoggedModelToExp:
+				n.alt = []need{{kind: KindLoggedModel, id: v}}
+			case TraceToExperiment:
+				n.alt = []need{{kind: KindTrace, id: v}}
+			}
+			out = append(out, n)
 		}
 	}
 	return out, nil
@@ -163,7 +197,12 @@ func (g *Gateway) decide(ctx context.Context, id *Identity, needs []need) *Denia
 	now := g.now()
 	byKind := map[Kind][]string{}
 	have := map[Kind]map[string]store.Permission{}
+	var all []need
 	for _, n := range needs {
+		all = append(all, n)
+		all = append(all, n.alt...)
+	}
+	for _, n := range all {
 		if have[n.kind] == nil {
 			have[n.kind] = map[string]store.Permission{}
 		}
@@ -185,7 +224,11 @@ func (g *Gateway) decide(ctx context.Context, id *Identity, needs []need) *Denia
 		}
 	}
 	for _, n := range needs {
-		if got := have[n.kind][n.id]; got < n.perm {
+		got := have[n.kind][n.id]
+		for _, a := range n.alt {
+			got = max(got, have[a.kind][a.id])
+		}
+		if got < n.perm {
 			return denyForbidden("no-permission", fmt.Sprintf("user %q needs %s on %s %s (has %s)", id.User.Name, n.perm, n.kind, n.id, got))
 		}
 	}
@@ -193,3 +236,20 @@ func (g *Gateway) decide(ctx context.Context, id *Identity, needs []need) *Denia
 }
 
 func permKey(user string, k Kind, id string) string { return user + "\x00" + string(k) + "\x00" + id }
+
+// datasetNeeds: READ on a dataset is READ on any experiment it is linked
+// to; a higher permission is needed on every one of them.
+func datasetNeeds(exps []string, p store.Permission) []need {
+	if p == store.Read {
+		n := need{kind: KindExperiment, id: exps[0], perm: p}
+		for _, e := range exps[1:] {
+			n.alt = append(n.alt, need{kind: KindExperiment, id: e})
+		}
+		return []need{n}
+	}
+	out := make([]need, 0, len(exps))
+	for _, e := range exps {
+		out = append(out, need{kind: KindExperiment, id: e, perm: p})
+	}
+	return out
+}

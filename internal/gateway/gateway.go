@@ -187,6 +187,10 @@ type reqState struct {
 	promotion *promotion
 	gate      *gateResult // registration gate verdict, tagged after the upstream create
 	upload    *uploadScan // upload scanning state (upload.go)
+	// extraNeeds are permissions found outside the route's Checks
+	// (GraphQL fields); gqlFilters trim the GraphQL answer.
+	extraNeeds []need
+	gqlFilters []gqlFilter
 }
 
 type stateKey struct{}
@@ -410,8 +414,13 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 			return d
 		}
 		st.body = body
-		msg, err = ParseMessage(r.Method, r.URL.RawQuery, body)
-		if err != nil {
+		if rt.Kind == KindGraphQL {
+			// MLflow reads /graphql from the JSON body whatever the method.
+			if d := g.planGraphQLRequest(r.Context(), r, st); d != nil {
+				return d
+			}
+			msg = &Message{Body: map[string]any{}}
+		} else if msg, err = ParseMessage(r.Method, r.URL.RawQuery, body); err != nil {
 			return denyForbidden("ambiguous-request", fmt.Sprintf("%s %s: %v", r.Method, r.URL.Path, err))
 		}
 		if rt.Hook == SetRunUser {
@@ -451,6 +460,7 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 	if d != nil {
 		return d
 	}
+	needs = append(needs, st.extraNeeds...)
 	if d := g.decide(r.Context(), id, needs); d != nil {
 		return d
 	}

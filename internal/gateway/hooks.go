@@ -110,7 +110,7 @@ func (g *Gateway) runHook(r *http.Request, st *reqState, b []byte) ([]byte, *Den
 		if err := json.Unmarshal(b, &v); err != nil || v.Experiment.ExperimentID == "" {
 			return nil, bad("experiment check", fmt.Errorf("no experiment in answer: %v", err))
 		}
-		if d := g.decide(ctx, st.identity, []need{{KindExperiment, v.Experiment.ExperimentID, store.Read}}); d != nil {
+		if d := g.decide(ctx, st.identity, []need{{kind: KindExperiment, id: v.Experiment.ExperimentID, perm: store.Read}}); d != nil {
 			return nil, d
 		}
 		return b, nil
@@ -122,6 +122,35 @@ func (g *Gateway) runHook(r *http.Request, st *reqState, b []byte) ([]byte, *Den
 		return g.filterList(ctx, st, b, "registered_models", KindRegisteredModel, func(item map[string]json.RawMessage) string {
 			return jsonString(item["name"])
 		}, bad)
+	case FilterGraphQL:
+		out, err := g.filterGraphQL(ctx, st, b)
+		if err != nil {
+			return nil, bad("graphql filter", err)
+		}
+		return out, nil
+	case FilterWebhooks:
+		return g.filterList(ctx, st, b, "webhooks", KindWebhook, func(item map[string]json.RawMessage) string {
+			return jsonString(item["webhook_id"])
+		}, bad)
+	case FilterEndpoints:
+		return g.filterList(ctx, st, b, "endpoints", KindGatewayEndpoint, func(item map[string]json.RawMessage) string {
+			return jsonString(item["endpoint_id"])
+		}, bad)
+	case GrantCreatorLoggedModel:
+		var v struct {
+			Model struct {
+				Info struct {
+					ModelID string `json:"model_id"`
+				} `json:"info"`
+			} `json:"model"`
+		}
+		if err := json.Unmarshal(b, &v); err != nil || v.Model.Info.ModelID == "" {
+			return nil, bad("creator grant", fmt.Errorf("no model.info.model_id in answer: %v", err))
+		}
+		if err := g.grantCreator(ctx, r, st, KindLoggedModel, v.Model.Info.ModelID); err != nil {
+			return nil, bad("creator grant", err)
+		}
+		return b, nil
 	case FilterModelVersions:
 		return g.filterList(ctx, st, b, "model_versions", KindRegisteredModel, func(item map[string]json.RawMessage) string {
 			return jsonString(item["name"])
@@ -209,4 +238,16 @@ func setRunUser(msg *Message, user string) ([]byte, error) {
 	tags = append(tags, map[string]any{"key": "mlflow.user", "value": user})
 	body["tags"] = tags
 	return json.Marshal(body)
+}
+
+// grantCreator gives the caller MANAGE on what they just created.
+func (g *Gateway) grantCreator(ctx context.Context, r *http.Request, st *reqState, kind Kind, id string) error {
+	u := st.identity.User
+	ev := store.Event{Route: r.Method + " " + st.route.Pattern, RequestID: st.id}
+	if err := g.store.AddGrant(ctx, u.Name, store.Grant{Principal: store.Principal{Kind: "user", Name: u.Name},
+		ResourceKind: string(kind), ResourceID: id, Permission: store.Manage}, &ev); err != nil {
+		return err
+	}
+	g.perms.put(permKey(u.Name, kind, id), store.Manage, g.now())
+	return nil
 }

@@ -14,12 +14,19 @@ type Kind string
 const (
 	KindExperiment      Kind = "experiment"
 	KindRegisteredModel Kind = "registered_model"
+	KindLoggedModel     Kind = "logged_model"
+	KindTrace           Kind = "trace"
+	KindWebhook         Kind = "webhook"
+	KindGatewayEndpoint Kind = "gateway_endpoint"
 	// KindAuthenticated: any logged-in user (UI, server-info, creates whose
 	// new resource is granted to the caller afterwards).
 	KindAuthenticated Kind = "authenticated"
 	// KindAdmin: admins only. Used for every route whose resources the
 	// gateway cannot yet authorize field by field (fail closed).
 	KindAdmin Kind = "admin"
+	// KindGraphQL: every field of the document is authorized on its own
+	// (graphql_authz.go).
+	KindGraphQL Kind = "graphql"
 )
 
 // Source says where a request carries a resource id.
@@ -44,10 +51,19 @@ const (
 type Via int
 
 const (
-	Direct            Via = iota
-	RunToExperiment       // run id -> its experiment (upstream runs/get)
-	LoggedModelToExp      // logged model id -> its experiment
-	TraceToExperiment     // trace id -> its experiment (upstream GetTraceInfoV3)
+	Direct                Via = iota
+	RunToExperiment           // run id -> its experiment (upstream runs/get)
+	LoggedModelToExp          // logged model id -> its experiment
+	TraceToExperiment         // trace id -> its experiment (upstream GetTraceInfoV3)
+	EndpointNameToID          // AI gateway endpoint name -> its id (upstream endpoints/get)
+	PromptJobToExperiment     // prompt optimization job id -> its experiment
+	// DatasetToExperiments: evaluation dataset id -> the experiments it is
+	// linked to. READ needs the permission on any of them; anything more,
+	// on every one (a change shows in all of them).
+	DatasetToExperiments
+	// LookupToExperiment: Check.Lookup names the resource (issue, label
+	// schema, review queue) whose upstream get answers its experiment.
+	LookupToExperiment
 )
 
 // Check is one permission a request needs.
@@ -59,6 +75,13 @@ type Check struct {
 	Kind     Kind
 	Perm     store.Permission
 	Optional bool // an absent field skips the check (otherwise: deny)
+	// NonEmpty: a repeated field must name at least one id (a search over
+	// no experiment could mean all of them).
+	NonEmpty bool
+	// Forbid names fields that must be absent: another way of naming the
+	// resource the gateway does not check (endpoint name beside its id).
+	Forbid []string
+	Lookup string // with LookupToExperiment
 	// Extract, when set, reads the ids from the message itself (nested
 	// fields); Fields then only names them in messages.
 	Extract func(*Message) ([]string, error)
@@ -76,6 +99,10 @@ const (
 	FilterModelVersions
 	CheckExperimentInResponse // get-by-name: the id is only known from the answer
 	SetRunUser                // runs/create: mlflow.user tag = the caller
+	FilterGraphQL             // drop model versions of unreadable models from a GraphQL answer
+	FilterWebhooks            // webhooks/list: keep webhooks the caller may read
+	FilterEndpoints           // gateway/endpoints/list: keep endpoints the caller may read
+	GrantCreatorLoggedModel   // logged-models create: the creator gets MANAGE on the model
 )
 
 // Class groups routes for body size limits.
@@ -143,15 +170,6 @@ func admin(method, path, note string) Route {
 	return Route{Method: method, Pattern: path, Kind: KindAdmin, Note: note}
 }
 
-// adminAll makes admin rows for several methods of one path.
-func adminAll(path, note string, methods ...string) []Route {
-	var out []Route
-	for _, m := range methods {
-		out = append(out, admin(m, path, note))
-	}
-	return out
-}
-
 const (
 	v2 = "/api/2.0/mlflow/"
 	v3 = "/api/3.0/mlflow/"
@@ -195,7 +213,7 @@ func Table() []Route {
 		admin("POST", v2+"artifacts/presigned-download-url", "presigned URLs bypass the gateway"),
 		admin("POST", v2+"artifacts/presigned-upload-url", "presigned URLs bypass the gateway"),
 		// Logged models (MLflow 3): resolved to their experiment.
-		api("POST", v2+"logged-models", KindExperiment, exp("experiment_id", E)),
+		withHook(api("POST", v2+"logged-models", KindExperiment, exp("experiment_id", E)), GrantCreatorLoggedModel),
 		api("GET", v2+"logged-models/<model_id>", KindExperiment, loggedModel(R)),
 		api("PATCH", v2+"logged-models/<model_id>", KindExperiment, loggedModel(E)),
 		api("DELETE", v2+"logged-models/<model_id>", KindExperiment, loggedModel(M)),
@@ -269,132 +287,86 @@ func Table() []Route {
 		{Method: "GET", Pattern: "/version", Kind: KindAuthenticated, NoAjax: true},
 		{Method: "GET", Pattern: "/api/3.0/mlflow/ui-telemetry", Kind: KindAuthenticated, AjaxOnly: true},
 		{Method: "POST", Pattern: "/api/3.0/mlflow/ui-telemetry", Kind: KindAuthenticated, AjaxOnly: true},
-		// GraphQL: admins only until every field can be authorized.
-		{Method: "GET", Pattern: "/graphql", Kind: KindAdmin, NoAjax: true, Note: "field-level authorization not built"},
-		{Method: "POST", Pattern: "/graphql", Kind: KindAdmin, NoAjax: true, Note: "field-level authorization not built"},
+		// GraphQL: every field authorized (graphql_authz.go); the answer's
+		// model versions are filtered.
+		{Method: "GET", Pattern: "/graphql", Kind: KindGraphQL, NoAjax: true, Hook: FilterGraphQL},
+		{Method: "POST", Pattern: "/graphql", Kind: KindGraphQL, NoAjax: true, Hook: FilterGraphQL},
 	}
 	// Everything below is admin-only for now: traces, webhooks, the AI
 	// gateway, datasets, scorers, jobs, workspaces and the GenAI features.
 	// Each needs its own resource resolution before ordinary users get it.
-	const pending = "resource resolution not built yet"
-	t = append(t, adminRoutes(pending)...)
+	t = append(t, resourceRoutes()...)
+	t = append(t, adminRoutes()...)
 	return t
 }
 
-func adminRoutes(note string) []Route {
+// adminRoutes are the routes that stay with administrators, each with the
+// reason no per-resource grant can cover it (docs/serve.md lists them).
+func adminRoutes() []Route {
 	var t []Route
-	add := func(path string, methods ...string) { t = append(t, adminAll(path, note, methods...)...) }
-	addAjax := func(path string, methods ...string) {
-		for _, r := range adminAll(path, note, methods...) {
-			r.AjaxOnly = true
-			t = append(t, r)
+	group := func(note string, ajaxOnly bool, rows ...string) {
+		for _, row := range rows {
+			path, methods, _ := strings.Cut(row, " ")
+			for _, m := range strings.Split(methods, ",") {
+				r := admin(m, path, note)
+				r.AjaxOnly = ajaxOnly
+				if !strings.HasPrefix(path, "/api/") {
+					r.NoAjax = true
+				}
+				t = append(t, r)
+			}
 		}
 	}
-	add(v2+"get-online-trace-details", "GET")
-	add(v2+"traces", "GET", "POST")
-	add(v2+"traces/<request_id>", "PATCH")
-	add(v2+"traces/<request_id>/info", "GET")
-	add(v2+"traces/<request_id>/tags", "PATCH", "DELETE")
-	add(v2+"traces/delete-traces", "POST")
-	add(v2+"traces/link-prompts", "POST")
-	add(v2+"traces/link-to-run", "POST")
-	add(v2+"unified-traces", "GET")
-	add(v2+"webhooks", "GET", "POST")
-	add(v2+"webhooks/<webhook_id>", "GET", "PATCH", "DELETE")
-	add(v2+"webhooks/<webhook_id>/test", "POST")
-	for _, p := range []string{"/api/2.0mlflow/experiments/search-datasets", "/ajax-api/2.0mlflow/experiments/search-datasets"} {
-		t = append(t, Route{Method: "POST", Pattern: p, Kind: KindAdmin, NoAjax: true, Note: "MLflow's misspelt path"})
-	}
-	addAjax(v2+"experiments/search-datasets", "POST")
-	addAjax(v2+"gateway-proxy", "GET", "POST")
-	addAjax(v2+"get-trace-artifact", "GET")
-	addAjax(v3+"get-trace-artifact", "GET")
-	addAjax(v2+"logged-models/<model_id>/artifacts/files", "GET")
-	addAjax(v2+"metrics/get-history-bulk", "GET")
-	addAjax(v2+"runs/create-promptlab-run", "POST")
-	addAjax(v2+"upload-artifact", "POST")
-	addAjax(v3+"demo/delete", "POST")
-	addAjax(v3+"demo/generate", "POST")
-	addAjax(v3+"gateway/provider-config", "GET")
-	addAjax(v3+"gateway/secrets/config", "GET")
-	addAjax(v3+"gateway/supported-models", "GET")
-	addAjax(v3+"gateway/supported-providers", "GET")
-	addAjax(v3+"genai/evaluate/invoke", "POST")
-	addAjax(v3+"issues/invoke", "POST")
-	addAjax(v3+"jobs/<job_id>", "GET")
-	addAjax(v3+"jobs/cancel/<job_id>", "PATCH")
-	addAjax(v3+"scorer/invoke", "POST")
-	for _, ds := range []struct{ p, m string }{
-		{"datasets/<dataset_id>", "GET,DELETE"}, {"datasets/<dataset_id>/add-experiments", "POST"},
-		{"datasets/<dataset_id>/experiment-ids", "GET"}, {"datasets/<dataset_id>/records", "GET,POST,DELETE"},
-		{"datasets/<dataset_id>/remove-experiments", "POST"}, {"datasets/<dataset_id>/tags", "PATCH"},
-		{"datasets/<dataset_id>/tags/<key>", "DELETE"}, {"datasets/create", "POST"}, {"datasets/search", "GET,POST"},
-		{"gateway/budgets/create", "POST"}, {"gateway/budgets/delete", "DELETE"}, {"gateway/budgets/get", "GET"},
-		{"gateway/budgets/list", "GET"}, {"gateway/budgets/update", "POST"}, {"gateway/budgets/windows", "GET"},
-		{"gateway/endpoints/bindings/create", "POST"}, {"gateway/endpoints/bindings/delete", "DELETE"},
-		{"gateway/endpoints/bindings/list", "GET"}, {"gateway/endpoints/create", "POST"}, {"gateway/endpoints/delete", "DELETE"},
-		{"gateway/endpoints/delete-tag", "DELETE"}, {"gateway/endpoints/get", "GET"}, {"gateway/endpoints/list", "GET"},
-		{"gateway/endpoints/models/attach", "POST"}, {"gateway/endpoints/models/detach", "POST"},
-		{"gateway/endpoints/set-tag", "POST"}, {"gateway/endpoints/update", "POST"},
-		{"gateway/guardrails/add-to-endpoint", "POST"}, {"gateway/guardrails/create", "POST"}, {"gateway/guardrails/delete", "DELETE"},
-		{"gateway/guardrails/get", "GET"}, {"gateway/guardrails/list", "GET"}, {"gateway/guardrails/list-for-endpoint", "GET"},
-		{"gateway/guardrails/remove-from-endpoint", "DELETE"}, {"gateway/guardrails/update-config", "PATCH"},
-		{"gateway/model-definitions/create", "POST"}, {"gateway/model-definitions/delete", "DELETE"},
-		{"gateway/model-definitions/get", "GET"}, {"gateway/model-definitions/list", "GET"}, {"gateway/model-definitions/update", "POST"},
-		{"gateway/secrets/create", "POST"}, {"gateway/secrets/delete", "DELETE"}, {"gateway/secrets/get", "GET"},
-		{"gateway/secrets/list", "GET"}, {"gateway/secrets/update", "POST"},
-		{"issues", "POST"}, {"issues/<issue_id>", "GET,PATCH"}, {"issues/search", "POST"},
-		{"label-schemas/create", "POST"}, {"label-schemas/delete", "DELETE"}, {"label-schemas/get", "GET"},
-		{"label-schemas/get-by-name", "GET"}, {"label-schemas/list", "GET"}, {"label-schemas/update", "PATCH"},
-		{"prompt-optimization/jobs", "POST"}, {"prompt-optimization/jobs/<job_id>", "GET,DELETE"},
-		{"prompt-optimization/jobs/<job_id>/cancel", "POST"}, {"prompt-optimization/jobs/search", "GET,POST"},
-		{"review-queues/create", "POST"}, {"review-queues/delete", "POST"}, {"review-queues/get", "GET"},
-		{"review-queues/get-by-name", "GET"}, {"review-queues/get-or-create-user", "POST"}, {"review-queues/items/add", "POST"},
-		{"review-queues/items/list", "GET"}, {"review-queues/items/remove", "POST"}, {"review-queues/items/set-status", "POST"},
-		{"review-queues/list", "GET"}, {"review-queues/update", "POST"},
-		{"scorers/delete", "DELETE"}, {"scorers/get", "GET"}, {"scorers/list", "GET"}, {"scorers/online-config", "PUT"},
-		{"scorers/online-configs", "GET"}, {"scorers/register", "POST"}, {"scorers/versions", "GET"},
-		{"traces/calculate-filter-correlation", "POST"}, {"traces/metrics", "POST"},
-		{"workspaces", "GET,POST"}, {"workspaces/<workspace_name>", "GET,PATCH,DELETE"},
-		// FastAPI routers (MCP servers).
-		{"mcp-servers", "GET,POST"}, {"mcp-servers/endpoints", "GET"},
-		{"mcp-servers/<path:name>", "GET,PATCH,DELETE"},
-		{"mcp-servers/<path:name>/versions", "GET,POST"},
-		{"mcp-servers/<path:name>/versions/<path:version>", "GET,PATCH,DELETE"},
-		{"mcp-servers/<path:name>/versions/<path:version>/tags", "POST"},
-		{"mcp-servers/<path:name>/versions/<path:version>/tags/<path:key>", "DELETE"},
-		{"mcp-servers/<path:name>/endpoints", "GET,POST"},
-		{"mcp-servers/<path:name>/endpoints/<endpoint_id>", "GET,PATCH,DELETE"},
-		{"mcp-servers/<path:name>/tags", "POST"}, {"mcp-servers/<path:name>/tags/<path:key>", "DELETE"},
-		{"mcp-servers/<path:name>/aliases", "POST"}, {"mcp-servers/<path:name>/aliases/<path:alias>", "GET,DELETE"},
-	} {
-		add(v3+ds.p, strings.Split(ds.m, ",")...)
-	}
-	// FastAPI: jobs (UI only), the AI gateway's invocation routes, assistant.
-	for _, j := range []struct{ p, m string }{
-		{"/api/3.0/jobs/<job_id>", "GET"}, {"/api/3.0/jobs/", "POST"}, {"/api/3.0/jobs/cancel/<job_id>", "PATCH"}, {"/api/3.0/jobs/search", "POST"},
-		{v3 + "assistant/message", "POST"}, {v3 + "assistant/sessions/<session_id>/stream", "GET"},
-		{v3 + "assistant/sessions/<session_id>", "PATCH"}, {v3 + "assistant/sessions/<session_id>/permission", "POST"},
-		{v3 + "assistant/sessions/<session_id>/tool-result", "POST"}, {v3 + "assistant/providers/<provider>/health", "GET"},
-		{v3 + "assistant/providers", "GET"}, {v3 + "assistant/config", "GET,PUT"}, {v3 + "assistant/skills/install", "POST"},
-		{v3 + "assistant/providers/<provider>/models", "GET"},
-	} {
-		addAjax(j.p, strings.Split(j.m, ",")...)
-	}
-	for _, g := range []struct{ p, m string }{
-		{"/gateway/<endpoint_name>/mlflow/invocations", "POST"}, {"/gateway/mlflow/v1/chat/completions", "POST"},
-		{"/gateway/mlflow/v1/models", "GET"}, {"/gateway/openai/v1/chat/completions", "POST"},
-		{"/gateway/openai/v1/embeddings", "POST"}, {"/gateway/typesafe/v1/systemone", "POST"},
-		{"/gateway/openai/v1/responses", "POST"}, {"/gateway/openai/v1/responses/compact", "POST"},
-		{"/gateway/anthropic/v1/messages", "POST"},
-		{"/gateway/gemini/v1beta/models/<endpoint_name>:generateContent", "POST"},
-		{"/gateway/gemini/v1beta/models/<endpoint_name>:streamGenerateContent", "POST"},
-		{"/gateway/proxy/<endpoint_name>/<path:path>", "POST"},
-	} {
-		for _, m := range strings.Split(g.m, ",") {
-			t = append(t, Route{Method: m, Pattern: g.p, Kind: KindAdmin, NoAjax: true, Note: note})
-		}
-	}
+	group("Databricks-only RPC with no open-source handler", false,
+		v2+"get-online-trace-details GET", v2+"unified-traces GET")
+	group("a webhook receives registry events of every model; no per-model grant covers creating one", false,
+		v2+"webhooks POST")
+	group("proxies to the deployments server at a client-chosen path; the endpoint cannot be told", true,
+		v2+"gateway-proxy GET,POST")
+	group("demo data generation and deletion change the whole server", true,
+		v3+"demo/delete POST", v3+"demo/generate POST")
+	group("runs client-supplied scorers or LLM judges on the server with its secrets", true,
+		v3+"genai/evaluate/invoke POST", v3+"issues/invoke POST", v3+"scorer/invoke POST")
+	group("job ids name no experiment the gateway can resolve; job parameters are free-form", true,
+		v3+"jobs/<job_id> GET", v3+"jobs/cancel/<job_id> PATCH",
+		"/api/3.0/jobs/<job_id> GET", "/api/3.0/jobs/ POST", "/api/3.0/jobs/cancel/<job_id> PATCH", "/api/3.0/jobs/search POST")
+	group("AI gateway secrets, model definitions, budgets and guardrails hold or spend provider credentials", false,
+		v3+"gateway/budgets/create POST", v3+"gateway/budgets/delete DELETE", v3+"gateway/budgets/get GET",
+		v3+"gateway/budgets/list GET", v3+"gateway/budgets/update POST", v3+"gateway/budgets/windows GET",
+		v3+"gateway/guardrails/add-to-endpoint POST", v3+"gateway/guardrails/create POST", v3+"gateway/guardrails/delete DELETE",
+		v3+"gateway/guardrails/get GET", v3+"gateway/guardrails/list GET",
+		v3+"gateway/guardrails/remove-from-endpoint DELETE", v3+"gateway/guardrails/update-config PATCH",
+		v3+"gateway/model-definitions/create POST", v3+"gateway/model-definitions/delete DELETE",
+		v3+"gateway/model-definitions/get GET", v3+"gateway/model-definitions/list GET", v3+"gateway/model-definitions/update POST",
+		v3+"gateway/secrets/create POST", v3+"gateway/secrets/delete DELETE", v3+"gateway/secrets/get GET",
+		v3+"gateway/secrets/list GET", v3+"gateway/secrets/update POST")
+	group("creating an endpoint or changing its models picks model definitions, so provider secrets", false,
+		v3+"gateway/endpoints/create POST", v3+"gateway/endpoints/models/attach POST", v3+"gateway/endpoints/models/detach POST")
+	group("a binding ties an endpoint to a resource of any type; the gateway cannot judge the target", false,
+		v3+"gateway/endpoints/bindings/create POST", v3+"gateway/endpoints/bindings/delete DELETE")
+	group("lists every endpoint with no id to filter on / body format not known", false,
+		"/gateway/mlflow/v1/models GET", "/gateway/openai/v1/responses/compact POST")
+	group("a registered scorer is code the server later runs; online configs are keyed by scorer id", false,
+		v3+"scorers/online-configs GET", v3+"scorers/register POST")
+	group("workspaces are server-wide administration", false,
+		v3+"workspaces GET,POST", v3+"workspaces/<workspace_name> GET,PATCH,DELETE")
+	group("MCP server registry: no resource kind for it yet", false,
+		v3+"mcp-servers GET,POST", v3+"mcp-servers/endpoints GET",
+		v3+"mcp-servers/<path:name> GET,PATCH,DELETE",
+		v3+"mcp-servers/<path:name>/versions GET,POST",
+		v3+"mcp-servers/<path:name>/versions/<path:version> GET,PATCH,DELETE",
+		v3+"mcp-servers/<path:name>/versions/<path:version>/tags POST",
+		v3+"mcp-servers/<path:name>/versions/<path:version>/tags/<path:key> DELETE",
+		v3+"mcp-servers/<path:name>/endpoints GET,POST",
+		v3+"mcp-servers/<path:name>/endpoints/<endpoint_id> GET,PATCH,DELETE",
+		v3+"mcp-servers/<path:name>/tags POST", v3+"mcp-servers/<path:name>/tags/<path:key> DELETE",
+		v3+"mcp-servers/<path:name>/aliases POST", v3+"mcp-servers/<path:name>/aliases/<path:alias> GET,DELETE")
+	group("the assistant runs tools and installs skills on the server", true,
+		v3+"assistant/message POST", v3+"assistant/sessions/<session_id>/stream GET",
+		v3+"assistant/sessions/<session_id> PATCH", v3+"assistant/sessions/<session_id>/permission POST",
+		v3+"assistant/sessions/<session_id>/tool-result POST", v3+"assistant/providers/<provider>/health GET",
+		v3+"assistant/providers GET", v3+"assistant/config GET,PUT", v3+"assistant/skills/install POST",
+		v3+"assistant/providers/<provider>/models GET")
 	return t
 }
 
