@@ -20,6 +20,17 @@ import (
 type remoteFile struct {
 	Rel  string // relative to the artifact root, validated
 	Size int64  // as listed (0 when the store reports none)
+	Dir  bool   // a directory outside the manifest, not walked
+}
+
+// transferErr classifies a listing or download failure: refused
+// credentials are ErrAuth (exit 2); anything else, a 400 or 404 included,
+// is a failure to pull (exit 3), never a usage error.
+func transferErr(what string, err error) error {
+	if errors.Is(err, mlflowapi.ErrAuth) {
+		return fmt.Errorf("%s: %w: %w", what, ErrAuth, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // ErrLimit: a size or count cap was reached; the pull fails (exit 3), it
@@ -28,7 +39,10 @@ var ErrLimit = errors.New("limit reached")
 
 // list walks the artifact tree under root through the proxy. Every name
 // is validated before it is joined; a bad one refuses the pull (MLG109).
-func list(ctx context.Context, c *mlflowapi.Client, root string, maxFiles int) ([]remoteFile, error) {
+// A directory that holds no file of the manifest (dirs) is returned as an
+// entry of its own and not descended into: it is extra either way, and
+// walking it would only follow whatever was planted there.
+func list(ctx context.Context, c *mlflowapi.Client, root string, dirs map[string]bool, maxFiles int) ([]remoteFile, error) {
 	var out []remoteFile
 	seen := map[string]bool{}
 	type dir struct {
@@ -48,7 +62,7 @@ func list(ctx context.Context, c *mlflowapi.Client, root string, maxFiles int) (
 			if errors.Is(err, mlflowapi.ErrLimit) {
 				return nil, fmt.Errorf("listing %s: %w: more than %d entries (raise --max-files)", d.rel, ErrLimit, maxFiles)
 			}
-			return nil, apiErr("listing artifacts", err)
+			return nil, transferErr("listing artifacts", err)
 		}
 		entries += len(ls)
 		if entries > maxFiles {
@@ -71,8 +85,12 @@ func list(ctx context.Context, c *mlflowapi.Client, root string, maxFiles int) (
 				return nil, refuse("MLG109", rel, "artifact listing names %q twice", rel)
 			}
 			seen[rel] = true
-			if e.IsDir {
+			if e.IsDir && dirs[rel] {
 				queue = append(queue, dir{rel, d.depth + 1})
+				continue
+			}
+			if e.IsDir {
+				out = append(out, remoteFile{Rel: rel + "/", Dir: true})
 				continue
 			}
 			out = append(out, remoteFile{Rel: rel, Size: int64(e.FileSize)})
@@ -169,10 +187,8 @@ func fetchOne(ctx context.Context, c *mlflowapi.Client, remote string, root *os.
 			return "", n, refuse("MLG110", f.Rel, "the download is larger than the %d bytes the artifact listing reports", limit)
 		case errors.Is(err, mlflowapi.ErrLimit):
 			return "", n, fmt.Errorf("downloading %s: %w: more than the %d bytes left of --max-bytes", f.Rel, ErrLimit, limit)
-		case errors.Is(err, mlflowapi.ErrAuth):
-			return "", n, fmt.Errorf("downloading %s: %w: %w", f.Rel, ErrAuth, err)
 		}
-		return "", n, fmt.Errorf("downloading %s: %w", f.Rel, err)
+		return "", n, transferErr("downloading "+f.Rel, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

@@ -122,11 +122,11 @@ func Pull(ctx context.Context, o Options) (Result, error) {
 		return res, rf
 	}
 	res.Record = ap.Record
-	remote, err := artifactRoot(ctx, o.Client, mv)
+	remote, err := ArtifactRoot(ctx, o.Client, mv)
 	if err != nil {
 		return res, err
 	}
-	files, err := list(ctx, o.Client, remote, o.MaxFiles)
+	files, err := list(ctx, o.Client, remote, manifestDirs(ap.Manifest), o.MaxFiles)
 	if err != nil {
 		return res, err
 	}
@@ -185,6 +185,26 @@ func Pull(ctx context.Context, o Options) (Result, error) {
 	}
 	installed = true
 	return res, nil
+}
+
+// manifestDirs is every directory that holds a manifest file.
+func manifestDirs(m map[string]string) map[string]bool {
+	dirs := map[string]bool{}
+	for p := range m {
+		for i := strings.IndexByte(p, '/'); i >= 0; i = next(p, i) {
+			dirs[p[:i]] = true
+		}
+	}
+	return dirs
+}
+
+// next is the index of the '/' after i in p, or -1.
+func next(p string, i int) int {
+	j := strings.IndexByte(p[i+1:], '/')
+	if j < 0 {
+		return -1
+	}
+	return i + 1 + j
 }
 
 // mismatch refuses (MLG110) when got differs from the manifest: files

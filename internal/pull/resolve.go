@@ -86,12 +86,12 @@ func apiErr(what string, err error) error {
 // all MLflow writes).
 const maxSourceHops = 3
 
-// artifactRoot finds where the version's files are behind the server's
+// ArtifactRoot finds where the version's files are behind the server's
 // artifact proxy, as `mlflow artifacts download` does: the registry's
 // download URI, with runs:/ and logged-model models:/ sources resolved to
 // their artifact location. A location outside the proxy (s3://, file://,
 // another host) is not downloaded: pull talks to the tracking server only.
-func artifactRoot(ctx context.Context, c *mlflowapi.Client, mv mlflowapi.ModelVersion) (string, error) {
+func ArtifactRoot(ctx context.Context, c *mlflowapi.Client, mv mlflowapi.ModelVersion) (string, error) {
 	uri, err := c.ModelVersionDownloadURI(ctx, mv.Name, mv.Version)
 	if err != nil {
 		return "", apiErr("download URI of "+mv.Name+" version "+mv.Version, err)
