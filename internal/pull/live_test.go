@@ -318,6 +318,115 @@ func TestPullLive(t *testing.T) {
 		t.Fatal("a malicious payload ran")
 	}
 	t.Run("key from the gateway", func(t *testing.T) { fetchesKey(t, w) })
+	t.Run("audit", func(t *testing.T) { auditsRecords(t, w) })
+}
+
+// auditsRecords: `audit --public-key` reports every protected version
+// whose record is missing, unsigned, forged, for other files, self-approved,
+// expired, copied, quarantined or never consumed; the approved ones pass.
+func auditsRecords(t *testing.T, w *world) {
+	fraud := w.models["fraud"]
+	want := map[string]string{ // version -> rule and message part
+		fraud["unapproved"]:   "MLG105 not signed by a trusted key",
+		fraud["forged"]:       "MLG105 not signed by a trusted key",
+		fraud["otherdigest"]:  "MLG110 the approval is bound to digest",
+		fraud["selfapproved"]: "MLG105 approved by its own requester",
+		fraud["expired"]:      "MLG105 approval expired",
+		fraud["copied"]:       "MLG105 not this version",
+		fraud["quarantined"]:  "MLG105 verdict is",
+		fraud["exec"]:         "MLG105 never consumed",
+		fraud["tampered"]:     "MLG105 a target it does not hold",
+		fraud["symlink"]:      "MLG105 has no approval record",
+	}
+	ctx := context.Background()
+	setAlias := func(alias, version string) {
+		body, _ := json.Marshal(map[string]string{"name": "fraud", "alias": alias, "version": version})
+		resp, err := http.Post(w.srv.URL+"/api/2.0/mlflow/registered-models/alias", "application/json", bytes.NewReader(body))
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("set alias %s: %v %v", alias, err, resp)
+		}
+		resp.Body.Close()
+	}
+	for role, v := range fraud {
+		if _, ok := want[v]; ok {
+			setAlias("prod-"+role, v)
+		}
+	}
+	// A pending approval (not consumed) on a version promoted around the
+	// gateway; a version with no record at all.
+	w.approve("fraud", fraud["exec"], func(r *approval.Record) { r.Target = "alias:prod-exec"; r.PromotedAt = time.Time{} })
+	w.setTag("fraud", fraud["symlink"], approval.TagApproval, "")
+	_ = ctx
+
+	run := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := cli.Run(context.Background(), append([]string{"audit", "--format", "json", "--tracking-uri", w.srv.URL}, args...),
+			cli.Env{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
+		return code, out.String(), errb.String()
+	}
+	type rep struct {
+		Findings []struct {
+			RuleID  string `json:"rule_id"`
+			Path    string `json:"path"`
+			Message string `json:"message"`
+		} `json:"findings"`
+		Errors []struct {
+			Kind, Message string
+		} `json:"errors"`
+	}
+	decode := func(out string) rep {
+		var r rep
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("audit output is not JSON: %v\n%s", err, out)
+		}
+		return r
+	}
+	code, out, stderr := run("--public-key", w.pubFile)
+	// Exit 3, not 1: the pinned MLflow answers model-versions/get-artifact
+	// for the runs:/ sourced version with HTTP 500 (its server resolves
+	// mlflow-artifacts: against its own SQL tracking URI), so the audit is
+	// rightly incomplete. The findings are checked below either way.
+	if code != 1 && code != 3 {
+		t.Fatalf("audit --public-key: exit %d\n%s", code, stderr)
+	}
+	got := map[string]string{}
+	for _, f := range decode(out).Findings {
+		v, ok := strings.CutPrefix(f.Path, "registered-models/fraud/versions/")
+		if !ok || (f.RuleID != "MLG105" && f.RuleID != "MLG110") {
+			continue
+		}
+		if got[v] != "" {
+			t.Errorf("version %s reported twice: %s and %s %s", v, got[v], f.RuleID, f.Message)
+		}
+		got[v] = f.RuleID + " " + f.Message
+	}
+	for v, w := range want {
+		rule, msg, _ := strings.Cut(w, " ")
+		if g := got[v]; !strings.HasPrefix(g, rule+" ") || !strings.Contains(g, msg) {
+			t.Errorf("version %s: got %q, want %s with %q", v, g, rule, msg)
+		}
+	}
+	for _, ok := range []string{fraud["approved"], fraud["staged"]} {
+		if got[ok] != "" {
+			t.Errorf("approved version %s reported: %s", ok, got[ok])
+		}
+	}
+	// Without a key the unsigned tag scheme is read, and the report says
+	// the signed records went unverified.
+	_, out, _ = run()
+	note := false
+	for _, e := range decode(out).Errors {
+		note = note || (e.Kind == "excluded" && strings.Contains(e.Message, "not verified"))
+	}
+	if !note {
+		t.Errorf("audit without a key does not say that signed records went unverified:\n%s", out)
+	}
+	// A forged key file is a usage error.
+	bad := filepath.Join(t.TempDir(), "bad.pem")
+	_ = os.WriteFile(bad, []byte("not a key"), 0o644)
+	if code, _, _ := run("--public-key", bad); code != 2 {
+		t.Errorf("audit with an unreadable key: exit %d, want 2", code)
+	}
 }
 
 // checkInstalled compares an installed model with the version's manifest
