@@ -12,6 +12,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -319,6 +320,33 @@ func TestPullLive(t *testing.T) {
 	}
 	t.Run("key from the gateway", func(t *testing.T) { fetchesKey(t, w) })
 	t.Run("audit", func(t *testing.T) { auditsRecords(t, w) })
+	t.Run("python load_model", func(t *testing.T) { pythonLoadModel(t, w) })
+}
+
+// pythonLoadModel runs python/tests/test_load_model.py (mlflow_guard.pull
+// and load_model, with the real mlflow.pyfunc) against this server.
+func pythonLoadModel(t *testing.T, w *world) {
+	root := testenv.RepoRoot()
+	bin := filepath.Join(t.TempDir(), "mlflow-guard")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/mlflow-guard")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	env := []string{
+		"PYTHONPATH=" + filepath.Join(root, "python"),
+		"MLFLOW_GUARD_BIN=" + bin,
+		"MLFLOW_TRACKING_URI=" + w.srv.URL,
+		"MLFLOW_GUARD_TEST_PUBLIC_KEY=" + w.pubFile,
+		"MLFLOW_GUARD_TEST_APPROVED=models:/fraud@champion",
+		"MLFLOW_GUARD_TEST_EVIL=models:/evil-pickle/" + w.models["evil-pickle"]["v"],
+		"MLFLOW_GUARD_TEST_MARKER=" + w.marker,
+	}
+	out := testenv.RunPython(t, "-m", env, "pytest", "-q", "-p", "no:cacheprovider", "-rs",
+		filepath.Join(root, "python", "tests", "test_load_model.py"))
+	if !strings.Contains(out, "6 passed") || strings.Contains(out, "skipped") {
+		t.Errorf("pytest did not run every test:\n%s", out)
+	}
 }
 
 // auditsRecords: `audit --public-key` reports every protected version
