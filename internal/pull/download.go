@@ -39,8 +39,8 @@ var ErrLimit = errors.New("limit reached")
 
 // list walks the artifact tree under root through the proxy. Every name
 // is validated before it is joined; a bad one refuses the pull (MLG109).
-// A directory that holds no file of the manifest (dirs) is returned as an
-// entry of its own and not descended into: it is extra either way, and
+// A directory that holds no file of the manifest (dirs) is not descended
+// into: unless it is empty it is returned as an extra entry of its own, and
 // walking it would only follow whatever was planted there.
 func list(ctx context.Context, c *mlflowapi.Client, root string, dirs map[string]bool, maxFiles int) ([]remoteFile, error) {
 	var out []remoteFile
@@ -90,7 +90,13 @@ func list(ctx context.Context, c *mlflowapi.Client, root string, dirs map[string
 				continue
 			}
 			if e.IsDir {
-				out = append(out, remoteFile{Rel: rel + "/", Dir: true})
+				// An empty directory holds nothing to verify (the manifest
+				// lists files only); anything else there, or a directory
+				// the server will not list, is extra.
+				sub, err := c.ListArtifacts(ctx, path.Join(root, rel), 1)
+				if err != nil || len(sub) > 0 {
+					out = append(out, remoteFile{Rel: rel + "/", Dir: true})
+				}
 				continue
 			}
 			out = append(out, remoteFile{Rel: rel, Size: int64(e.FileSize)})

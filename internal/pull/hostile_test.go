@@ -53,6 +53,7 @@ func TestHostileListing(t *testing.T) {
 		{"duplicate", []map[string]any{{"path": "MLmodel", "file_size": 12}, {"path": "MLmodel", "file_size": 12}}, "MLG109"},
 		{"grows past its listed size", []map[string]any{{"path": "MLmodel", "file_size": 4}}, "MLG110"},
 		{"extra directory", []map[string]any{{"path": "MLmodel", "file_size": 12}, {"path": "x", "is_dir": true}}, "MLG110"},
+		{"empty directory", []map[string]any{{"path": "MLmodel", "file_size": 12}, {"path": "empty", "is_dir": true}}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -63,6 +64,10 @@ func TestHostileListing(t *testing.T) {
 					_ = json.NewEncoder(w).Encode(map[string]string{"artifact_uri": "mlflow-artifacts:/0/m/artifacts"})
 				case r.URL.Path == mlflowapi.PathArtifactsProxy && r.URL.Query().Get("path") == "0/m/artifacts":
 					_ = json.NewEncoder(w).Encode(map[string]any{"files": tc.listing})
+				case r.URL.Path == mlflowapi.PathArtifactsProxy && r.URL.Query().Get("path") == "0/m/artifacts/x":
+					_ = json.NewEncoder(w).Encode(map[string]any{"files": []map[string]any{{"path": "planted.py", "file_size": 1}}})
+				case r.URL.Path == mlflowapi.PathArtifactsProxy && r.URL.Query().Get("path") == "0/m/artifacts/empty":
+					_, _ = w.Write([]byte("{}"))
 				case r.URL.Path == mlflowapi.PathArtifactsProxy+"/0/m/artifacts/MLmodel":
 					_, _ = w.Write(content)
 				default:
@@ -75,6 +80,15 @@ func TestHostileListing(t *testing.T) {
 			parent := t.TempDir()
 			_, err := Pull(context.Background(), Options{Client: c, URI: "models:/m/1", Dest: filepath.Join(parent, "out"),
 				Keys: []ed25519.PublicKey{key.Public().(ed25519.PublicKey)}})
+			if tc.rule == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if ents, _ := os.ReadDir(filepath.Join(parent, "out")); len(ents) != 1 || ents[0].Name() != "MLmodel" {
+					t.Fatalf("installed %v, want MLmodel only", ents)
+				}
+				return
+			}
 			var rf *Refusal
 			if !errors.As(err, &rf) || rf.RuleID != tc.rule {
 				t.Fatalf("err = %v, want a %s refusal", err, tc.rule)
