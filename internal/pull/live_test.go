@@ -12,7 +12,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -327,15 +326,13 @@ func TestPullLive(t *testing.T) {
 // and load_model, with the real mlflow.pyfunc) against this server.
 func pythonLoadModel(t *testing.T, w *world) {
 	root := testenv.RepoRoot()
-	bin := filepath.Join(t.TempDir(), "mlflow-guard")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/mlflow-guard")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
 	}
 	env := []string{
 		"PYTHONPATH=" + filepath.Join(root, "python"),
-		"MLFLOW_GUARD_BIN=" + bin,
+		"MLFLOW_GUARD_BIN=" + bin, asCLI + "=1",
 		"MLFLOW_TRACKING_URI=" + w.srv.URL,
 		"MLFLOW_GUARD_TEST_PUBLIC_KEY=" + w.pubFile,
 		"MLFLOW_GUARD_TEST_APPROVED=models:/fraud@champion",
@@ -366,7 +363,6 @@ func auditsRecords(t *testing.T, w *world) {
 		fraud["tampered"]:     "MLG105 a target it does not hold",
 		fraud["symlink"]:      "MLG105 has no approval record",
 	}
-	ctx := context.Background()
 	setAlias := func(alias, version string) {
 		body, _ := json.Marshal(map[string]string{"name": "fraud", "alias": alias, "version": version})
 		resp, err := http.Post(w.srv.URL+"/api/2.0/mlflow/registered-models/alias", "application/json", bytes.NewReader(body))
@@ -384,7 +380,6 @@ func auditsRecords(t *testing.T, w *world) {
 	// gateway; a version with no record at all.
 	w.approve("fraud", fraud["exec"], func(r *approval.Record) { r.Target = "alias:prod-exec"; r.PromotedAt = time.Time{} })
 	w.setTag("fraud", fraud["symlink"], approval.TagApproval, "")
-	_ = ctx
 
 	run := func(args ...string) (int, string, string) {
 		var out, errb bytes.Buffer
@@ -392,24 +387,59 @@ func auditsRecords(t *testing.T, w *world) {
 			cli.Env{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
 		return code, out.String(), errb.String()
 	}
-	type rep struct {
-		Findings []struct {
-			RuleID  string `json:"rule_id"`
-			Path    string `json:"path"`
-			Message string `json:"message"`
-		} `json:"findings"`
-		Errors []struct {
-			Kind, Message string
-		} `json:"errors"`
+	for _, mode := range []string{"rest", "database"} {
+		t.Run(mode, func(t *testing.T) { auditFindings(t, w, want, mode) })
 	}
-	decode := func(out string) rep {
-		var r rep
-		if err := json.Unmarshal([]byte(out), &r); err != nil {
-			t.Fatalf("audit output is not JSON: %v\n%s", err, out)
-		}
-		return r
+	// Without a key the unsigned tag scheme is read, and the report says
+	// the signed records went unverified.
+	_, out, _ := run()
+	note := false
+	for _, e := range decodeAudit(t, out).Errors {
+		note = note || (e.Kind == "excluded" && strings.Contains(e.Message, "not verified"))
 	}
-	code, out, stderr := run("--public-key", w.pubFile)
+	if !note {
+		t.Errorf("audit without a key does not say that signed records went unverified:\n%s", out)
+	}
+	// A key file without a key is a usage error.
+	bad := filepath.Join(t.TempDir(), "bad.pem")
+	_ = os.WriteFile(bad, []byte("not a key"), 0o644)
+	if code, _, _ := run("--public-key", bad); code != 2 {
+		t.Errorf("audit with an unreadable key: exit %d, want 2", code)
+	}
+}
+
+type auditReport struct {
+	Findings []struct {
+		RuleID  string `json:"rule_id"`
+		Path    string `json:"path"`
+		Message string `json:"message"`
+	} `json:"findings"`
+	Errors []struct {
+		Kind, Message string
+	} `json:"errors"`
+}
+
+func decodeAudit(t *testing.T, out string) auditReport {
+	t.Helper()
+	var r auditReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("audit output is not JSON: %v\n%s", err, out)
+	}
+	return r
+}
+
+// auditFindings runs audit --public-key through the REST API or straight
+// on MLflow's SQLite database and checks the approval findings.
+func auditFindings(t *testing.T, w *world, want map[string]string, mode string) {
+	fraud := w.models["fraud"]
+	src := []string{"--tracking-uri", w.srv.URL}
+	if mode == "database" {
+		src = []string{"--database-uri", w.srv.BackendURI}
+	}
+	var outb, errb bytes.Buffer
+	code := cli.Run(context.Background(), append([]string{"audit", "--format", "json", "--public-key", w.pubFile}, src...),
+		cli.Env{Stdout: &outb, Stderr: &errb, Getenv: func(string) string { return "" }})
+	out, stderr := outb.String(), errb.String()
 	// Exit 3, not 1: the pinned MLflow answers model-versions/get-artifact
 	// for the runs:/ sourced version with HTTP 500 (its server resolves
 	// mlflow-artifacts: against its own SQL tracking URI), so the audit is
@@ -418,7 +448,7 @@ func auditsRecords(t *testing.T, w *world) {
 		t.Fatalf("audit --public-key: exit %d\n%s", code, stderr)
 	}
 	got := map[string]string{}
-	for _, f := range decode(out).Findings {
+	for _, f := range decodeAudit(t, out).Findings {
 		v, ok := strings.CutPrefix(f.Path, "registered-models/fraud/versions/")
 		if !ok || (f.RuleID != "MLG105" && f.RuleID != "MLG110") {
 			continue
@@ -438,22 +468,6 @@ func auditsRecords(t *testing.T, w *world) {
 		if got[ok] != "" {
 			t.Errorf("approved version %s reported: %s", ok, got[ok])
 		}
-	}
-	// Without a key the unsigned tag scheme is read, and the report says
-	// the signed records went unverified.
-	_, out, _ = run()
-	note := false
-	for _, e := range decode(out).Errors {
-		note = note || (e.Kind == "excluded" && strings.Contains(e.Message, "not verified"))
-	}
-	if !note {
-		t.Errorf("audit without a key does not say that signed records went unverified:\n%s", out)
-	}
-	// A forged key file is a usage error.
-	bad := filepath.Join(t.TempDir(), "bad.pem")
-	_ = os.WriteFile(bad, []byte("not a key"), 0o644)
-	if code, _, _ := run("--public-key", bad); code != 2 {
-		t.Errorf("audit with an unreadable key: exit %d, want 2", code)
 	}
 }
 
