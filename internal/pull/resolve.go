@@ -97,6 +97,9 @@ func ArtifactRoot(ctx context.Context, c *mlflowapi.Client, mv mlflowapi.ModelVe
 		return "", apiErr("download URI of "+mv.Name+" version "+mv.Version, err)
 	}
 	for hop := 0; ; hop++ {
+		if uri == "" {
+			return "", errors.New("the server returned an empty artifact location")
+		}
 		if hop > maxSourceHops {
 			return "", fmt.Errorf("artifact location %q: more than %d indirections", uri, maxSourceHops)
 		}
@@ -138,9 +141,6 @@ func ArtifactRoot(ctx context.Context, c *mlflowapi.Client, mv mlflowapi.ModelVe
 			uri = joinURI(lm.ArtifactURI, sub)
 		default:
 			return "", fmt.Errorf("artifact location %q is outside the tracking server's artifact proxy (scheme %q); pull downloads through the proxy only (mlflow server --serve-artifacts)", uri, u.Scheme)
-		}
-		if uri == "" {
-			return "", errors.New("the server returned an empty artifact location")
 		}
 	}
 }
