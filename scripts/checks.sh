@@ -43,6 +43,7 @@ race_pkgs=(
   ./internal/gateway
   ./internal/mlflowapi
   ./internal/policy
+  ./internal/pull
   ./internal/report
   ./internal/rules
   ./internal/safeio

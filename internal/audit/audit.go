@@ -8,6 +8,7 @@ package audit
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model"
@@ -43,6 +45,13 @@ type Options struct {
 	Progress io.Writer
 	// Secrets is the detector (nil: secrets.New()).
 	Secrets *secrets.Detector
+	// ApprovalKeys are the gateway's approval public keys. With them, a
+	// protected version needs a record they signed (tag
+	// mlflow-guard.approval); without them, the older unsigned tags of
+	// Policy.Approval are read, which anyone with EDIT can write.
+	ApprovalKeys []ed25519.PublicKey
+	// Now is the clock approvals are checked against (nil: time.Now).
+	Now func() time.Time
 }
 
 // Stats counts what the audit looked at.
@@ -82,7 +91,10 @@ type Auditor struct {
 	newAnalyzer func(analyze.Options) analyze.Analyzer
 	// production lists the Production versions of each model (under mu).
 	production map[string][]string
-	stats      struct {
+	// unverifiedOnce notes once that signed records were seen but no key
+	// was given to verify them.
+	unverifiedOnce sync.Once
+	stats          struct {
 		experiments, runs, values, versions, deepBytes atomic.Int64
 	}
 }

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model"
+	"github.com/mlflow-guard/mlflow-guard/internal/approval"
 	"github.com/mlflow-guard/mlflow-guard/internal/finding"
 	"github.com/mlflow-guard/mlflow-guard/internal/mlflowapi"
+	"github.com/mlflow-guard/mlflow-guard/internal/pull"
 )
 
 // maxMLmodel bounds the MLmodel download: it is a small YAML file.
@@ -118,6 +121,16 @@ func (a *Auditor) checkApproval(mv mlflowapi.ModelVersion) {
 	if len(why) == 0 {
 		return
 	}
+	if len(a.opts.ApprovalKeys) > 0 {
+		a.checkSignedApproval(mv, why)
+		return
+	}
+	if _, ok := mlflowapi.TagValue(mv.Tags, approval.TagApproval); ok {
+		a.unverifiedOnce.Do(func() {
+			a.fail(finding.Error{Path: "registered-models", Kind: KindExcluded,
+				Message: "signed approval records (tag " + approval.TagApproval + ") were found but not verified: pass --public-key (or approval.public_key in the config) to check them; the unsigned approval tags were read instead"}, false)
+		})
+	}
 	tags := a.opts.Policy.Approval
 	by, _ := mlflowapi.TagValue(mv.Tags, tags.ApprovedBy)
 	at, _ := mlflowapi.TagValue(mv.Tags, tags.ApprovedAt)
@@ -146,4 +159,53 @@ func (a *Auditor) checkApproval(mv mlflowapi.ModelVersion) {
 		a.add(finding.Finding{RuleID: "MLG110", Path: path,
 			Message: fmt.Sprintf("model %q version %s is approved (%s) but has no recorded digest (tag %s)", mv.Name, mv.Version, strings.Join(why, ", "), tags.Digest)})
 	}
+}
+
+// checkSignedApproval judges a protected version by its signed record, as
+// pull does: signed by a trusted key, four eyes, a pass verdict, for this
+// version, bound to the recorded digest and manifest (pull.VerifyApproval).
+// On top, the version sits at a protected target, so its promotion must
+// have consumed the record (PromotedAt set) and the record must approve
+// one of the targets the version holds; otherwise it was promoted around
+// the gateway.
+func (a *Auditor) checkSignedApproval(mv mlflowapi.ModelVersion, why []string) {
+	now := time.Now
+	if a.opts.Now != nil {
+		now = a.opts.Now
+	}
+	path := versionPath(mv)
+	prot := strings.Join(why, ", ")
+	ap, rf := pull.VerifyApproval(mv, a.opts.ApprovalKeys, now())
+	if rf != nil {
+		a.add(finding.Finding{RuleID: rf.RuleID, Path: path,
+			Message: fmt.Sprintf("protected (%s): %s", prot, rf.Message)})
+		return
+	}
+	rec := ap.Record
+	if rec.PromotedAt.IsZero() {
+		a.add(finding.Finding{RuleID: "MLG105", Path: path,
+			Message: fmt.Sprintf("model %q version %s is protected (%s) but its approval for %s was never consumed by a promotion through the gateway: it was promoted around it", mv.Name, mv.Version, prot, rec.Target)})
+		return
+	}
+	if !targetHeld(rec.Target, why) {
+		a.add(finding.Finding{RuleID: "MLG105", Path: path,
+			Message: fmt.Sprintf("model %q version %s is protected (%s) but its approval is for %s, a target it does not hold", mv.Name, mv.Version, prot, rec.Target)})
+	}
+}
+
+// targetHeld reports whether a record's target ("alias:champion",
+// "stage:Production") is among the protections (case-insensitive, as
+// protected targets are configured).
+func targetHeld(target string, why []string) bool {
+	kind, name, ok := strings.Cut(target, ":")
+	if !ok {
+		return false
+	}
+	for _, w := range why {
+		wk, wn, _ := strings.Cut(w, " ")
+		if strings.EqualFold(wk, kind) && strings.EqualFold(wn, name) {
+			return true
+		}
+	}
+	return false
 }

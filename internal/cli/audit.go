@@ -2,18 +2,22 @@ package cli
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/mlflow-guard/mlflow-guard/internal/approval"
 	"github.com/mlflow-guard/mlflow-guard/internal/audit"
 	"github.com/mlflow-guard/mlflow-guard/internal/config"
 	"github.com/mlflow-guard/mlflow-guard/internal/mlflowapi"
 	"github.com/mlflow-guard/mlflow-guard/internal/progress"
 	"github.com/mlflow-guard/mlflow-guard/internal/report"
 	"github.com/mlflow-guard/mlflow-guard/internal/rules"
+	"github.com/mlflow-guard/mlflow-guard/internal/safeio"
 	"github.com/mlflow-guard/mlflow-guard/internal/secrets"
 	"github.com/mlflow-guard/mlflow-guard/internal/triage"
 )
@@ -29,6 +33,7 @@ type auditFlags struct {
 	timeout     time.Duration
 	deadline    time.Duration
 	pageSize    int
+	publicKey   string
 }
 
 func (f *auditFlags) flagSet(env Env) *flag.FlagSet {
@@ -45,6 +50,7 @@ func (f *auditFlags) flagSet(env Env) *flag.FlagSet {
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of one HTTP request, also the wait for response headers; the connect timeout is 10s (a search page of a big server can be slow)")
 	fs.DurationVar(&f.deadline, "deadline", 10*time.Minute, "the whole audit stops by this time; what is left unread makes it incomplete (exit 3)")
 	fs.IntVar(&f.pageSize, "page-size", 1000, "max_results per search page")
+	fs.StringVar(&f.publicKey, "public-key", "", "verify signed approval records with the gateway's approval key(s) in this PEM `FILE` (default: approval.public_key in the config); without a key the unsigned approval tags are read")
 	return fs
 }
 
@@ -102,6 +108,10 @@ func runAudit(ctx context.Context, env Env, args []string) int {
 	if err != nil {
 		return usage("%v", err)
 	}
+	keys, err := auditKeys(f.publicKey, cfg)
+	if err != nil {
+		return usage("%v", err)
+	}
 	log := f.log.logger(env.Stderr)
 	det := secrets.New()
 	// Every network wait below is bounded by this one deadline as well as
@@ -110,7 +120,7 @@ func runAudit(ctx context.Context, env Env, args []string) int {
 	defer cancel()
 
 	opts := audit.Options{Policy: cfg.Policy, Logger: log, Concurrency: f.concurrency,
-		Deep: f.deep, DeepBudget: budget, Secrets: det}
+		Deep: f.deep, DeepBudget: budget, Secrets: det, ApprovalKeys: keys}
 	root := f.trackingURI
 	if f.trackingURI != "" {
 		c, err := mlflowapi.New(f.trackingURI, mlflowapi.Options{
@@ -175,4 +185,29 @@ func runAudit(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "mlflow-guard audit: INCOMPLETE: part of the server could not be read; the findings above are partial:\n  %s\n", strings.Join(first, "\n  "))
 	}
 	return code
+}
+
+// auditKeys reads the approval key ring from --public-key or, failing
+// that, from approval.public_key in the config (relative to the config
+// file). No key means the unsigned tag scheme.
+func auditKeys(flagPath string, cfg *config.Config) ([]ed25519.PublicKey, error) {
+	p, what := flagPath, "--public-key"
+	if p == "" && cfg.Policy.Approval.PublicKey != "" {
+		p, what = cfg.Policy.Approval.PublicKey, "approval.public_key in "+cfg.Path
+		if !filepath.IsAbs(p) && cfg.Path != "" {
+			p = filepath.Join(filepath.Dir(cfg.Path), p)
+		}
+	}
+	if p == "" {
+		return nil, nil
+	}
+	b, err := safeio.ReadFile(p, 1<<20)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	keys, err := approval.ParsePublicKeys(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", what, p, err)
+	}
+	return keys, nil
 }

@@ -40,6 +40,7 @@ func commands() []command {
 		{"audit", "read-only security audit of a live MLflow server", runAudit},
 		{"rules", "print the rule catalog", runRules},
 		{"digest", "write a SHA-256 manifest of a model directory", runDigest},
+		{"pull", "download an approved model version, verified and scanned, for deployment", runPull},
 		{"serve", "authenticating, authorizing gateway in front of an MLflow server", runServe},
 		{"users", "manage gateway users (create, list, disable, passwd)", runAdmin("users", usersCommands())},
 		{"tokens", "manage API tokens (create, list, revoke)", runAdmin("tokens", tokensCommands())},

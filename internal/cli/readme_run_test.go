@@ -85,6 +85,7 @@ var readmeSkipped = map[string]string{
 	"go test ./internal/cli -run 'Golden|Expected'": "runs this package's tests, which include this one",
 	"go test ./internal/cli -run Golden -update":    "rewrites the golden files",
 	"go test ./...": "the whole test suite (this test is part of it)",
+	"mlflow-guard pull models:/fraud-detector@champion --to ./model --public-key approval-key.pem": "needs a version approved with a gateway key; TestPullLive (internal/pull) runs this command against a real MLflow server with signed approvals",
 }
 
 var (

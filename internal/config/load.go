@@ -445,12 +445,14 @@ func (l *loader) approval(n *yaml.Node) {
 			dst = &a.RequestedBy
 		case "digest_tag":
 			dst = &a.Digest
+		case "public_key":
+			dst = &a.PublicKey
 		default:
-			l.fail(k, "approval: unknown key %q (want approved_by_tag, approved_at_tag, requested_by_tag or digest_tag)", k.Value)
+			l.fail(k, "approval: unknown key %q (want approved_by_tag, approved_at_tag, requested_by_tag, digest_tag or public_key)", k.Value)
 			return
 		}
 		if v.Kind != yaml.ScalarNode || strings.TrimSpace(v.Value) == "" {
-			l.fail(v, "approval.%s must be a non-empty tag name", k.Value)
+			l.fail(v, "approval.%s must be a non-empty string", k.Value)
 			return
 		}
 		*dst = v.Value

@@ -32,6 +32,10 @@ type ApprovalTags struct {
 	RequestedBy string `yaml:"requested_by_tag" json:"requested_by_tag"`
 	// Digest holds the SHA-256 of the approved model's manifest.
 	Digest string `yaml:"digest_tag" json:"digest_tag"`
+	// PublicKey is a PEM file of the gateway's approval key(s), relative
+	// to the config file: with it, audit verifies the signed record (tag
+	// mlflow-guard.approval) instead of trusting the tags above.
+	PublicKey string `yaml:"public_key" json:"public_key,omitempty"`
 }
 
 // DefaultPolicy is the policy when the config says nothing.
