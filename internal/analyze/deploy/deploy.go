@@ -161,6 +161,9 @@ func (a *Analyzer) analyzeCtx(ctx context.Context, p string, k kind, data []byte
 	src := string(data)
 	switch k {
 	case kShell:
+		if len(src) <= maxScriptBytes {
+			fs.scripts = map[string]string{p: src}
+		}
 		c := &shellCtx{j: j, vars: env{}, line0: 1, col0: 1, judgeAssign: true}
 		if e := c.run(src); e != nil {
 			fs.errs = append(fs.errs, *e)
