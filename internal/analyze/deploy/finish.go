@@ -202,7 +202,8 @@ func (j *judge) serverAuth(s *server, proxies []*proxyBlock, ingresses []*ingres
 		}
 	}
 	for _, in := range ingresses {
-		if related(in.path, s, mounts) && in.routesTo(s) {
+		// an Ingress routes to cluster Services only
+		if s.origin == "k8s" && related(in.path, s, mounts) && in.routesTo(s) {
 			fronts = append(fronts, front{fmt.Sprintf("%s:%d", in.path, in.line), in.auth, sharedDepth(in.path, s.path)})
 		}
 	}
