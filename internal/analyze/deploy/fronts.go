@@ -113,10 +113,11 @@ func (j *judge) guardFront(inv invocation, tmpl *server) {
 
 // reaches: the front at fpath, forwarding to t, demonstrably reaches s.
 func reaches(fpath string, t proxyTarget, s *server, mounts map[string][]string) bool {
-	if t.port != "" && t.port != s.port() {
+	h := strings.ToLower(strings.Trim(t.host, "[]"))
+	// a Service maps its own port to the pod's: its port is not compared
+	if t.port != "" && t.port != s.port() && !nameMatches(h, s.svcNames) {
 		return false
 	}
-	h := strings.ToLower(strings.Trim(t.host, "[]"))
 	if h == "" || strings.Contains(h, "$") || !related(fpath, s, mounts) {
 		return false
 	}
@@ -285,6 +286,7 @@ func linkServices(servers []*server, svcs []*k8sService, ingresses []*ingress) {
 			}
 			if selects(sv.selector, s.labels) || len(sv.selector) == 0 && nameMatches(strings.ToLower(sv.name), s.names) {
 				names = append(names, sv.name)
+				s.svcNames = append(s.svcNames, sv.name)
 				if sv.typ == "LoadBalancer" || sv.typ == "NodePort" {
 					exp = append(exp, fmt.Sprintf("the %s Service %s at %s:%d", sv.typ, sv.name, sv.path, sv.line))
 				}

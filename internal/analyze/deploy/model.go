@@ -60,8 +60,10 @@ type server struct {
 	origin string
 	// project is the compose file or Kubernetes manifest that deploys it.
 	project string
-	// labels are a pod template's labels (Service selectors match them).
-	labels map[string]string
+	// labels are a pod template's labels (Service selectors match them);
+	// svcNames the Services that select the pod.
+	labels   map[string]string
+	svcNames []string
 	// ports are a compose service's ports: entries.
 	ports []portMap
 	// hostNet: network_mode host / hostNetwork: the bind address is the host's.
