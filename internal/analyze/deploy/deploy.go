@@ -34,6 +34,7 @@ type Analyzer struct {
 	mu     sync.Mutex
 	facts  []*facts
 	charts []chartRef // Helm charts seen (helm.go)
+	kusts  []kustRef  // kustomization files seen (kustomize.go)
 }
 
 // New builds the analyzer for one scan.
@@ -87,7 +88,7 @@ func detect(p string, head []byte) kind {
 	case lb == "dockerfile" || strings.HasPrefix(lb, "dockerfile.") || strings.HasPrefix(lb, "dockerfile-") || ext == ".dockerfile" || lb == "containerfile":
 		return kDockerfile
 	case ext == ".yaml" || ext == ".yml":
-		if strings.HasPrefix(lb, "docker-compose") || strings.HasPrefix(lb, "compose") {
+		if strings.HasPrefix(lb, "docker-compose") || strings.HasPrefix(lb, "compose") || kustNames[lb] {
 			return kYAML
 		}
 		if strings.Contains(p, "templates/") && bytes.Contains(head, []byte("{{")) {
@@ -136,6 +137,7 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyze.File) analyze.Result 
 		return analyze.Result{}
 	}
 	a.noteChart(f.Path, f.Abs)
+	a.noteKustomization(f.Path, f.Abs)
 	data, err := f.ReadAll()
 	if err != nil {
 		return analyze.Result{Errors: []finding.Error{{Path: f.Path, Kind: "read", Message: fmt.Sprintf("reading %s: %v", f.Path, err)}}}

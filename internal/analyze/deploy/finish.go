@@ -137,6 +137,9 @@ func (a *Analyzer) Finish(ctx context.Context) analyze.Result {
 	hf, he := a.renderCharts(ctx)
 	out.findings = append(out.findings, hf...)
 	out.errs = append(out.errs, he...)
+	kf, ke := a.renderKustomizations(ctx, out.findings)
+	out.findings = append(out.findings, kf...)
+	out.errs = append(out.errs, ke...)
 	return analyze.Result{Findings: dedupe(out.findings), Errors: out.errs}
 }
 
