@@ -4,7 +4,7 @@
 # and guard.key with certificates from your own CA for anything but a trial;
 # the gateway reloads them when they change.
 set -eu
-cd /certs
+cd "${CERTS_DIR:-/certs}"
 if [ -f ca.crt ]; then
   echo "certificates exist; keeping them"
   exit 0

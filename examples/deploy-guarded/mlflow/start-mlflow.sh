@@ -4,7 +4,7 @@
 set -eu
 DB_PASSWORD=$(cat /run/secrets/db_password)
 exec mlflow server \
-  --backend-store-uri "postgresql://mlflow:${DB_PASSWORD}@db:5432/mlflow?sslmode=verify-full&sslrootcert=/certs/ca.crt" \
+  --backend-store-uri "postgresql+psycopg2://mlflow:${DB_PASSWORD}@db:5432/mlflow?sslmode=verify-full&sslrootcert=/certs/ca.crt" \
   --artifacts-destination /mlartifacts \
   --serve-artifacts \
   --allowed-hosts mlflow,mlflow:5000 \
