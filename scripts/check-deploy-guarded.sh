@@ -9,8 +9,10 @@
 #   - the example's mlflow/start-mlflow.sh starts MLflow (the pinned venv)
 #     with its backend store URI: sslmode=verify-full against the "db"
 #     certificate. Three things are adapted to the host, nothing else: the
-#     secret and certificate paths, the port, and libpq's hostaddr=127.0.0.1
-#     standing in for compose's DNS name "db";
+#     secret and certificate paths, the ports, libpq's hostaddr=127.0.0.1
+#     standing in for compose's DNS name "db", and 127.0.0.1:PORT added to
+#     --allowed-hosts (the gateway sends the upstream's host, here not
+#     "mlflow:5000");
 #   - the gateway image (scripts/build-image.sh) serves TLS with the
 #     example's guard certificate, as UID 65532, read-only root fs;
 #   - the real MLflow client logs a run over https, trusting the example CA,
@@ -68,12 +70,13 @@ PGPASSWORD=$pw "$pgbin/createdb" -h "$work/sock" -p "$pgport" -U mlflow mlflow
 say "PostgreSQL with TLS on 127.0.0.1:$pgport"
 
 # MLflow through the example's start script
-sed -e "s#/run/secrets/db_password#$work/db_password#" \
+mport=$(free_port)
+sed -e "s#--allowed-hosts mlflow,mlflow:5000#--allowed-hosts mlflow,mlflow:5000,127.0.0.1:$mport#" -e "s#/run/secrets/db_password#$work/db_password#" \
     -e "s#@db:5432/#@db:$pgport/#" \
     -e "s#sslrootcert=/certs/ca.crt#sslrootcert=$work/certs/ca.crt\&hostaddr=127.0.0.1#" \
     -e "s#/mlartifacts#$work/artifacts#" "$ex/mlflow/start-mlflow.sh" > "$work/start-mlflow.sh"
 grep -q 'sslmode=verify-full' "$work/start-mlflow.sh" || fail "start-mlflow.sh no longer asks for verify-full"
-mport=$(free_port)
+grep -q "127.0.0.1:$mport" "$work/start-mlflow.sh" || fail "start-mlflow.sh no longer sets --allowed-hosts mlflow,mlflow:5000"
 (PATH=$venv/bin:$PATH exec sh "$work/start-mlflow.sh" --host 127.0.0.1 --port "$mport" --workers 1 >"$work/mlflow.log" 2>&1) &
 mlpid=$!
 # the first start creates MLflow's schema in PostgreSQL: minutes on a busy machine
@@ -93,7 +96,7 @@ printf '%s\n' "$pw" | docker run --rm -i --read-only --network none -v "$work/da
 gw=$(docker run -d --read-only --network host --cap-drop ALL --security-opt no-new-privileges:true \
   -v "$work/data:/data" -v "$work/certs:/certs:ro" "$tag" \
   serve --upstream "http://127.0.0.1:$mport" --listen "127.0.0.1:$gport" \
-  --tls-cert /certs/guard.crt --tls-key /certs/guard.key --data-dir /data --allowed-host "localhost:$gport")
+  --tls-cert /certs/guard.crt --tls-key /certs/guard.key --data-dir /data --allowed-host localhost)
 for _ in $(seq 1 60); do
   curl -fsS --cacert "$work/certs/ca.crt" "https://localhost:$gport/healthz" >/dev/null 2>&1 && break
   sleep 1
