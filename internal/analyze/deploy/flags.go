@@ -173,6 +173,8 @@ func classify(argv []val) invocation {
 	}
 	b := base(argv[0].s)
 	switch b {
+	case "oauth2-proxy":
+		return invocation{kind: "guard", sub: "oauth2-proxy", args: argv[1:], at: argv[0], envs: envs}
 	case "mlflow-guard":
 		rest := argv[1:]
 		for len(rest) > 0 && rest[0].known && strings.HasPrefix(rest[0].s, "-") {

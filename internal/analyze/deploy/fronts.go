@@ -70,13 +70,33 @@ type scriptCall struct {
 // server its --upstream names (it authenticates every request and fails
 // closed). Its own listener needs no judgement here: serve refuses plain
 // HTTP beyond loopback.
-func (j *judge) guardFront(inv invocation, tmpl *server) {
+//
+// oauth2-proxy (`--upstream`, OAUTH2_PROXY_UPSTREAMS) is recorded the same
+// way: it authenticates every request it forwards, unless a skip-auth
+// option lets some through unauthenticated.
+func (j *judge) guardFront(inv invocation, e env, tmpl *server) {
 	p := &proxyBlock{path: j.path, line: inv.at.line, col: inv.at.col, guard: true}
 	if inv.at.path != "" {
 		p.path = inv.at.path
 	}
-	for i := 0; i < len(inv.args); i++ {
-		a := inv.args[i]
+	auth := true
+	args := inv.args
+	if inv.sub == "oauth2-proxy" {
+		if v, ok := e["OAUTH2_PROXY_UPSTREAMS"]; ok {
+			for _, u := range strings.Split(v.s, ",") {
+				w := v
+				w.s = "--upstream=" + strings.TrimSpace(u)
+				args = append(args, w)
+			}
+		}
+		for _, a := range args {
+			if a.known && (strings.HasPrefix(a.s, "--skip-auth-regex") || strings.HasPrefix(a.s, "--skip-auth-route")) {
+				auth = false
+			}
+		}
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
 		if !a.known {
 			continue
 		}
@@ -87,8 +107,8 @@ func (j *judge) guardFront(inv invocation, tmpl *server) {
 		v := a
 		if hasEq {
 			v.s = value
-		} else if i+1 < len(inv.args) {
-			v = inv.args[i+1]
+		} else if i+1 < len(args) {
+			v = args[i+1]
 			i++
 		} else {
 			continue
@@ -101,7 +121,7 @@ func (j *judge) guardFront(inv invocation, tmpl *server) {
 			continue
 		}
 		for _, t := range targetsOf(u, nil) {
-			t.auth, t.line = true, v.line
+			t.auth, t.line = auth, v.line
 			p.targets = append(p.targets, t)
 		}
 	}

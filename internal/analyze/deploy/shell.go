@@ -184,7 +184,7 @@ func (c *shellCtx) command(argv []val, e env) {
 func (j *judge) invoke(argv []val, e env, tmpl *server) {
 	inv := classify(argv)
 	if inv.kind == "guard" {
-		j.guardFront(inv, tmpl)
+		j.guardFront(inv, e, tmpl)
 		return
 	}
 	if inv.kind == "" {

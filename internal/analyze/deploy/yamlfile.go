@@ -284,6 +284,13 @@ func (j *judge) container(c, podSC *yaml.Node, pod *server, names []string, main
 	if get(c, "command") == nil && len(argv) > 0 && argv[0].s == "serve" && isGuardImage(image) {
 		argv = append([]val{{s: "mlflow-guard", known: true, line: argv[0].line, col: argv[0].col, path: j.path}}, argv...)
 	}
+	if get(c, "command") == nil && strings.Contains(image, "oauth2-proxy") && (len(argv) == 0 || strings.HasPrefix(argv[0].s, "-")) {
+		at := val{s: "oauth2-proxy", known: true, path: j.path}
+		if im := get(c, "image"); im != nil {
+			at.line, at.col = im.Line, im.Column
+		}
+		argv = append([]val{at}, argv...)
+	}
 	for i := range argv {
 		// Kubernetes expands $(VAR) from the container's env
 		if argv[i].known && strings.Contains(argv[i].s, "$(") {
@@ -497,6 +504,14 @@ func (j *judge) compose(root *yaml.Node) {
 		if get(svc, "entrypoint") == nil && len(argv) > 0 && argv[0].s == "serve" && isGuardImage(image) {
 			// the image's ENTRYPOINT is mlflow-guard
 			argv = append([]val{{s: "mlflow-guard", known: true, line: argv[0].line, col: argv[0].col, path: j.path}}, argv...)
+		}
+		if get(svc, "entrypoint") == nil && strings.Contains(image, "oauth2-proxy") && (len(argv) == 0 || strings.HasPrefix(argv[0].s, "-")) {
+			// the image's ENTRYPOINT is oauth2-proxy (flags, or only its environment)
+			at := val{s: "oauth2-proxy", known: true, path: j.path}
+			if im := get(svc, "image"); im != nil {
+				at.line, at.col = im.Line, im.Column
+			}
+			argv = append([]val{at}, argv...)
 		}
 		if df := buildDockerfile(get(svc, "build"), dir); df != "" {
 			j.f.links = append(j.f.links, buildLink{dockerfile: df, tmpl: tmpl, env: e, entrypoint: epW, command: cmdW,
