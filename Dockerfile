@@ -19,7 +19,8 @@ COPY . .
 RUN CGO_ENABLED=1 go build -trimpath -buildvcs=false \
       -ldflags "-s -w -X github.com/mlflow-guard/mlflow-guard/internal/cli.Version=$(tr -d ' \n\r' < VERSION)" \
       -o /out/mlflow-guard ./cmd/mlflow-guard \
- && /out/mlflow-guard version
+ && /out/mlflow-guard version \
+ && mkdir -p /out/data
 
 # Runtime stage: glibc and CA certificates, no shell, no package manager.
 FROM gcr.io/distroless/base-debian12:nonroot
@@ -27,6 +28,9 @@ LABEL org.opencontainers.image.title="mlflow-guard" \
       org.opencontainers.image.source="https://github.com/mlflow-guard/mlflow-guard" \
       org.opencontainers.image.licenses="Apache-2.0"
 COPY --from=build /out/mlflow-guard /usr/local/bin/mlflow-guard
+# /data owned by nonroot: a fresh named volume mounted there takes this
+# ownership, so serve can write its store without a root init step
+COPY --from=build --chown=65532:65532 /out/data /data
 # 65532 is distroless's "nonroot"; numeric so Kubernetes runAsNonRoot can verify it.
 USER 65532:65532
 WORKDIR /src

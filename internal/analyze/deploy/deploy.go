@@ -34,6 +34,7 @@ type Analyzer struct {
 	mu     sync.Mutex
 	facts  []*facts
 	charts []chartRef // Helm charts seen (helm.go)
+	kusts  []kustRef  // kustomization files seen (kustomize.go)
 }
 
 // New builds the analyzer for one scan.
@@ -87,7 +88,7 @@ func detect(p string, head []byte) kind {
 	case lb == "dockerfile" || strings.HasPrefix(lb, "dockerfile.") || strings.HasPrefix(lb, "dockerfile-") || ext == ".dockerfile" || lb == "containerfile":
 		return kDockerfile
 	case ext == ".yaml" || ext == ".yml":
-		if strings.HasPrefix(lb, "docker-compose") || strings.HasPrefix(lb, "compose") {
+		if strings.HasPrefix(lb, "docker-compose") || strings.HasPrefix(lb, "compose") || kustNames[lb] {
 			return kYAML
 		}
 		if strings.Contains(p, "templates/") && bytes.Contains(head, []byte("{{")) {
@@ -136,6 +137,7 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyze.File) analyze.Result 
 		return analyze.Result{}
 	}
 	a.noteChart(f.Path, f.Abs)
+	a.noteKustomization(f.Path, f.Abs)
 	data, err := f.ReadAll()
 	if err != nil {
 		return analyze.Result{Errors: []finding.Error{{Path: f.Path, Kind: "read", Message: fmt.Sprintf("reading %s: %v", f.Path, err)}}}
@@ -161,6 +163,9 @@ func (a *Analyzer) analyzeCtx(ctx context.Context, p string, k kind, data []byte
 	src := string(data)
 	switch k {
 	case kShell:
+		if len(src) <= maxScriptBytes {
+			fs.scripts = map[string]string{p: src}
+		}
 		c := &shellCtx{j: j, vars: env{}, line0: 1, col0: 1, judgeAssign: true}
 		if e := c.run(src); e != nil {
 			fs.errs = append(fs.errs, *e)

@@ -132,10 +132,14 @@ func (j *judge) dockerfile(src string) {
 	stageMLflow := false
 	inStage := false
 	before := 0
-	tmpl := &server{inContainer: true}
+	tmpl := &server{inContainer: true, origin: "docker", image: j.path}
 	endStage := func(final bool) {
 		if !inStage {
 			return
+		}
+		if final {
+			// a compose service that builds this file runs this stage
+			j.f.images = append(j.f.images, &imageDef{path: j.path, ep: ep, cmd: cmd, env: stageEnv})
 		}
 		j.dockerStart(ep, cmd, stageEnv, tmpl)
 		if len(j.f.servers) > before {

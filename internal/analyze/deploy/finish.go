@@ -27,7 +27,29 @@ func (a *Analyzer) Finish(ctx context.Context) analyze.Result {
 	var proxies []*proxyBlock
 	var ingresses []*ingress
 	var sse []string
+	var svcs []*k8sService
+	var images []*imageDef
+	var links []buildLink
+	var calls []scriptCall
+	mounts, scripts := map[string][]string{}, map[string]string{}
+	svcPorts, svcHostNet := map[string][]portMap{}, map[string]bool{}
 	for _, f := range all {
+		svcs = append(svcs, f.services...)
+		images = append(images, f.images...)
+		links = append(links, f.links...)
+		calls = append(calls, f.calls...)
+		for k, v := range f.mounts {
+			mounts[k] = append(mounts[k], v...)
+		}
+		for k, v := range f.scripts {
+			scripts[k] = v
+		}
+		for k, v := range f.svcPorts {
+			svcPorts[k] = append(svcPorts[k], v...)
+		}
+		for k, v := range f.svcHostNet {
+			svcHostNet[k] = svcHostNet[k] || v
+		}
 		out.findings = append(out.findings, f.findings...)
 		for k, v := range f.envFiles {
 			envFiles[k] = v
@@ -40,6 +62,16 @@ func (a *Analyzer) Finish(ctx context.Context) analyze.Result {
 		ingresses = append(ingresses, f.ingresses...)
 		sse = append(sse, f.sse...)
 	}
+	// what one file could not say: the Dockerfile a compose service builds,
+	// the scripts containers run, the Services that select a pod
+	lj := &judge{det: a.det, f: &facts{}, b: newBudget(ctx)}
+	servers = link(ctx, lj, servers, images, links, calls, scripts)
+	out.findings = append(out.findings, lj.f.findings...)
+	out.errs = append(out.errs, lj.f.errs...)
+	proxies = append(proxies, lj.f.proxies...)
+	sort.SliceStable(servers, func(i, k int) bool { return servers[i].path < servers[k].path })
+	linkServices(servers, svcs, ingresses)
+	mergeOverrides(servers, svcPorts, svcHostNet)
 	j := &judge{det: a.det, f: out, b: newBudget(ctx)}
 	var s3 []val
 	for _, s := range servers {
@@ -60,7 +92,7 @@ func (a *Analyzer) Finish(ctx context.Context) analyze.Result {
 			// with the variable set, envVar has judged its value
 			s3 = append(s3, roots...)
 		}
-		j.serverAuth(s, proxies, ingresses)
+		j.serverAuth(s, proxies, ingresses, mounts)
 	}
 	// store URIs in env files and ConfigMaps that no server in the scan
 	// consumed are still judged (duplicates are dropped below)
@@ -105,6 +137,9 @@ func (a *Analyzer) Finish(ctx context.Context) analyze.Result {
 	hf, he := a.renderCharts(ctx)
 	out.findings = append(out.findings, hf...)
 	out.errs = append(out.errs, he...)
+	kf, ke := a.renderKustomizations(ctx, out.findings)
+	out.findings = append(out.findings, kf...)
+	out.errs = append(out.errs, ke...)
 	return analyze.Result{Findings: dedupe(out.findings), Errors: out.errs}
 }
 
@@ -145,8 +180,10 @@ func mergeEnv(s *server, envFiles, configMaps map[string]env) {
 }
 
 // serverAuth is MLG401: a server reachable beyond loopback that neither
-// authenticates itself nor sits behind an authenticating proxy or ingress.
-func (j *judge) serverAuth(s *server, proxies []*proxyBlock, ingresses []*ingress) {
+// authenticates itself nor sits behind an authenticating front that
+// demonstrably reaches it (fronts.go), with nothing publishing it around
+// that front.
+func (j *judge) serverAuth(s *server, proxies []*proxyBlock, ingresses []*ingress, mounts map[string][]string) {
 	h, known, hv := s.host()
 	if !known || isLoopback(h) || s.auth {
 		return
@@ -162,13 +199,14 @@ func (j *judge) serverAuth(s *server, proxies []*proxyBlock, ingresses []*ingres
 	var fronts []front
 	for _, p := range proxies {
 		for _, t := range p.targets {
-			if t.matches(s) {
+			if reaches(p.path, t, s, mounts) {
 				fronts = append(fronts, front{fmt.Sprintf("%s:%d", p.path, t.line), t.auth, sharedDepth(p.path, s.path)})
 			}
 		}
 	}
 	for _, in := range ingresses {
-		if in.routesTo(s) {
+		// an Ingress routes to cluster Services only
+		if s.origin == "k8s" && related(in.path, s, mounts) && in.routesTo(s) {
 			fronts = append(fronts, front{fmt.Sprintf("%s:%d", in.path, in.line), in.auth, sharedDepth(in.path, s.path)})
 		}
 	}
@@ -177,26 +215,36 @@ func (j *judge) serverAuth(s *server, proxies []*proxyBlock, ingresses []*ingres
 		best = max(best, f.depth)
 	}
 	var open []string
+	authAt := ""
 	for _, f := range fronts {
 		if f.depth != best {
 			continue
 		}
 		if f.auth {
-			return
+			authAt = f.where
+			continue
 		}
 		open = append(open, f.where)
+	}
+	exposed, bypass := exposure(s)
+	extra := ""
+	switch {
+	case authAt != "" && bypass == "":
+		return
+	case authAt != "":
+		extra = fmt.Sprintf(" (%s publishes it around the authenticating front at %s)", bypass, authAt)
+	case len(open) == 1:
+		extra = fmt.Sprintf(" (the proxy at %s forwards without authentication)", open[0])
+	case len(open) > 1:
+		extra = fmt.Sprintf(" (the proxies at %s forward without authentication)", strings.Join(open, ", "))
+	case !exposed && s.origin == "compose":
+		// unpublished: only the project's own containers reach it, and
+		// none of them forwards to it
+		return
 	}
 	at := hv
 	if at.line == 0 {
 		at = val{path: s.path, line: s.line, col: s.col}
-	}
-	extra := ""
-	switch len(open) {
-	case 0:
-	case 1:
-		extra = fmt.Sprintf(" (the proxy at %s forwards without authentication)", open[0])
-	default:
-		extra = fmt.Sprintf(" (the proxies at %s forward without authentication)", strings.Join(open, ", "))
 	}
 	// The options to fix it are the rule's fix, printed under the finding.
 	j.addAt("MLG401", at, "MLflow server reachable on %s:%s with no authentication%s", h, s.port(), extra)

@@ -98,6 +98,7 @@ type invocation struct {
 	at   val    // the word that names the program
 	envs []val  // NAME=value words given to `env`
 	sub  string // models subcommand
+	cmd  []val  // for kind "": the command after launchers and wrappers
 }
 
 func base(s string) string { return path.Base(strings.ReplaceAll(s, "\\", "/")) }
@@ -172,6 +173,16 @@ func classify(argv []val) invocation {
 	}
 	b := base(argv[0].s)
 	switch b {
+	case "oauth2-proxy":
+		return invocation{kind: "guard", sub: "oauth2-proxy", args: argv[1:], at: argv[0], envs: envs}
+	case "mlflow-guard":
+		rest := argv[1:]
+		for len(rest) > 0 && rest[0].known && strings.HasPrefix(rest[0].s, "-") {
+			rest = rest[1:]
+		}
+		if len(rest) > 0 && rest[0].known && rest[0].s == "serve" {
+			return invocation{kind: "guard", args: rest[1:], at: argv[0]}
+		}
 	case "mlflow":
 		rest := argv[1:]
 		// group options before the subcommand
@@ -203,7 +214,7 @@ func classify(argv []val) invocation {
 			}
 		}
 	}
-	return invocation{}
+	return invocation{cmd: argv}
 }
 
 // parseServerArgs fills opts from `mlflow server` arguments.

@@ -32,6 +32,16 @@ type facts struct {
 	envFiles   map[string]env // .env files by path
 	configMaps map[string]env // ConfigMap data by name
 	sse        []string       // where MLFLOW_S3_UPLOAD_EXTRA_ARGS sets ServerSideEncryption
+	// cross-file links (fronts.go, link.go)
+	services []*k8sService
+	mounts   map[string][]string // compose file -> files and folders its services mount
+	images   []*imageDef
+	links    []buildLink
+	calls    []scriptCall
+	scripts  map[string]string // shell files by path, for entrypoint scripts that are followed
+	// compose "folder|service" -> its ports: entries and network_mode host
+	svcPorts   map[string][]portMap
+	svcHostNet map[string]bool
 }
 
 // judge emits findings into a facts list; it is per file and not shared.
@@ -205,6 +215,10 @@ func (j *judge) adminPassword(v val, where string) bool {
 
 // uri judges a store URI given to a server (canonical option name).
 func (j *judge) uri(canon string, v val) (s3 bool) {
+	if !v.known && v.raw != "" {
+		j.templatedURI(canon, v)
+		return false
+	}
 	if !v.known || v.s == "" {
 		return false
 	}
@@ -289,8 +303,12 @@ func dbTLSHint(scheme string) string {
 // It returns whether the server stores artifacts on S3 and where.
 func (j *judge) serverLocal(s *server) (s3 []val) {
 	at := val{path: s.path, line: s.line, col: s.col}
-	if v, ok := s.opt("host"); ok && v.known && isWildcard(v.s) {
-		j.addAt("MLG402", v, "MLflow server binds %s (every interface); bind 127.0.0.1 and publish it through an authenticating TLS proxy", v.s)
+	// inside a container or pod, binding every interface is how a published
+	// port or a Service reaches the server: what publishes it decides
+	if exp, _ := exposure(s); exp {
+		if v, ok := s.opt("host"); ok && v.known && isWildcard(v.s) {
+			j.addAt("MLG402", v, "MLflow server binds %s (every interface); bind 127.0.0.1 and publish it through an authenticating TLS proxy", v.s)
+		}
 	}
 	for _, canon := range []string{"backend-store-uri", "registry-store-uri", "read-replica-backend-store-uri", "workspace-store-uri", "default-artifact-root", "artifacts-destination"} {
 		if v, ok := s.opt(canon); ok {
@@ -353,4 +371,47 @@ func hasStar(s string) bool {
 		}
 	}
 	return false
+}
+
+// templateRe: an unresolved part of a value (${VAR}, $VAR, $(VAR), a Helm
+// or Actions template).
+var templateRe = regexp.MustCompile(`\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[^}]*\}\}`)
+
+// templatedURI judges a database URI whose credentials or database name are
+// variables on what is visible: the scheme, the host and the query (a
+// missing sslmode). A variable in the scheme, host or query leaves it
+// unjudged: what it resolves to is not guessed.
+func (j *judge) templatedURI(canon string, v val) {
+	s := strings.Trim(strings.TrimSpace(v.raw), `"'`)
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok || templateRe.MatchString(scheme) {
+		return
+	}
+	ls := strings.ToLower(scheme)
+	if !strings.HasPrefix(ls, "postgres") && !strings.HasPrefix(ls, "mysql") && !strings.HasPrefix(ls, "mssql") {
+		return
+	}
+	auth, tail := rest, ""
+	if i := strings.IndexAny(rest, "/?"); i >= 0 {
+		auth, tail = rest[:i], rest[i:]
+	}
+	user, hostport := "", auth
+	if i := strings.LastIndex(auth, "@"); i >= 0 {
+		user, hostport = auth[:i+1], auth[i+1:]
+	}
+	p, q, _ := strings.Cut(tail, "?")
+	if templateRe.MatchString(hostport) || templateRe.MatchString(q) || strings.Contains(hostport+q, "$") {
+		return
+	}
+	clean := scheme + "://" + templateRe.ReplaceAllString(user, "x") + hostport + templateRe.ReplaceAllString(p, "x")
+	if q != "" {
+		clean += "?" + q
+	}
+	u, err := url.Parse(clean)
+	if err != nil || u.Hostname() == "" {
+		return
+	}
+	if !dbTLS(ls, u) {
+		j.addAt("MLG406", v, "--%s connects to %s without TLS; add %s", canon, dbHost(u), dbTLSHint(ls))
+	}
 }

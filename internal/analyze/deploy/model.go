@@ -8,7 +8,11 @@ import (
 // when the value depends on something the tree does not show ($DB_URI, a
 // command substitution, a Helm template): such values are never judged.
 type val struct {
-	s       string
+	s string
+	// raw is the text as written with unresolved parts kept as ${NAME}
+	// (set where s is not known), so a URI's visible scheme and host can
+	// still be judged
+	raw     string
 	known   bool
 	line    int
 	col     int
@@ -50,6 +54,34 @@ type server struct {
 	// names the server is reachable by from a proxy: compose service, k8s
 	// container/workload names.
 	names []string
+	// origin says what started the process: "compose", "k8s", "docker"
+	// (an image's CMD/ENTRYPOINT) or "" (a host: shell, systemd, values);
+	// exposure is judged per origin (fronts.go).
+	origin string
+	// project is the compose file or Kubernetes manifest that deploys it.
+	project string
+	// labels are a pod template's labels (Service selectors match them);
+	// svcNames the Services that select the pod.
+	labels   map[string]string
+	svcNames []string
+	// ports are a compose service's ports: entries.
+	ports []portMap
+	// hostNet: network_mode host / hostNetwork: the bind address is the host's.
+	hostNet bool
+	// exposedBy names what publishes a pod beyond the cluster (a
+	// LoadBalancer or NodePort Service, an Ingress, a hostPort).
+	exposedBy []string
+	// image is the Dockerfile whose CMD/ENTRYPOINT started it; script the
+	// entrypoint script it was followed into.
+	image, script string
+}
+
+// context copies what the surrounding file knows about the process.
+func (s *server) context(t *server) {
+	s.inContainer, s.names, s.origin, s.project = t.inContainer, t.names, t.origin, t.project
+	s.envFiles, s.configMaps = t.envFiles, t.configMaps
+	s.labels, s.ports, s.hostNet, s.exposedBy = t.labels, t.ports, t.hostNet, t.exposedBy
+	s.image, s.script = t.image, t.script
 }
 
 // opt returns the effective value of a canonical option: flag, else the

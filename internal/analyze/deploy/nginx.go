@@ -174,6 +174,10 @@ type proxyBlock struct {
 	limitReq  bool
 	unlimited []*ngDir // client_max_body_size 0
 	weakTLS   []*ngDir // ssl_protocols with TLSv1/1.1/SSL
+	// guard: `mlflow-guard serve`, which authenticates every request; it
+	// has no nginx settings to judge
+	guard           bool
+	origin, project string
 }
 
 // proxyTarget is one place a location forwards to.
@@ -201,6 +205,9 @@ func (t proxyTarget) matches(s *server) bool {
 }
 
 func (p *proxyBlock) frontsMLflow(servers []*server) bool {
+	if p.guard {
+		return false
+	}
 	for _, t := range p.targets {
 		if strings.Contains(strings.ToLower(t.host+" "+t.name), "mlflow") {
 			return true

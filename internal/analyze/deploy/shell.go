@@ -27,6 +27,10 @@ type shellCtx struct {
 	// judgeAssign: judge assignments as environment (false where the caller
 	// already judged them, e.g. a Dockerfile's ENV).
 	judgeAssign bool
+	// args are the positional parameters of a followed entrypoint script
+	// ("$@", $1...); hasArgs says they are known.
+	args    []val
+	hasArgs bool
 }
 
 func (c *shellCtx) at(p syntax.Pos) (int, int) {
@@ -138,6 +142,10 @@ func (c *shellCtx) call(x *syntax.CallExpr) {
 	}
 	argv := make([]val, 0, len(x.Args))
 	for _, w := range x.Args {
+		if c.hasArgs && allArgs(w) {
+			argv = append(argv, c.args...) // "$@": each argument a word
+			continue
+		}
 		argv = append(argv, c.word(w))
 	}
 	c.j.words(argv)
@@ -151,6 +159,10 @@ func (c *shellCtx) command(argv []val, e env) {
 		return
 	}
 	if b := base(argv[0].s); argv[0].known && (b == "sh" || b == "bash" || b == "dash" || b == "zsh" || b == "ash" || b == "ksh") {
+		if len(argv) > 1 && argv[1].known && !strings.HasPrefix(argv[1].s, "-") {
+			c.j.scriptCall(argv[1:], e, c.tmpl) // sh script.sh args
+			return
+		}
 		for i := 1; i+1 < len(argv); i++ {
 			if argv[i].known && strings.HasPrefix(argv[i].s, "-") && strings.Contains(argv[i].s, "c") && !strings.HasPrefix(argv[i].s, "--") {
 				script := argv[i+1]
@@ -171,7 +183,15 @@ func (c *shellCtx) command(argv []val, e env) {
 // invoke turns an argument vector into a server model if it starts one.
 func (j *judge) invoke(argv []val, e env, tmpl *server) {
 	inv := classify(argv)
-	if inv.kind == "" || inv.kind == "models" {
+	if inv.kind == "guard" {
+		j.guardFront(inv, e, tmpl)
+		return
+	}
+	if inv.kind == "" {
+		j.scriptCall(inv.cmd, e, tmpl)
+		return
+	}
+	if inv.kind == "models" {
 		return
 	}
 	if len(j.f.servers) >= maxServersFile {
@@ -186,8 +206,7 @@ func (j *judge) invoke(argv []val, e env, tmpl *server) {
 		s.path = j.path
 	}
 	if tmpl != nil {
-		s.inContainer, s.names = tmpl.inContainer, tmpl.names
-		s.envFiles, s.configMaps = tmpl.envFiles, tmpl.configMaps
+		s.context(tmpl)
 	}
 	for _, w := range inv.envs {
 		name, value, _ := strings.Cut(w.s, "=")
@@ -236,7 +255,53 @@ func (c *shellCtx) word(w *syntax.Word) val {
 	known, literal := true, true
 	l, col := c.at(w.Pos())
 	c.parts(w.Parts, &b, &known, &literal, l)
-	return val{s: b.String(), known: known, literal: literal, line: l, col: col, path: c.j.path}
+	v := val{s: b.String(), known: known, literal: literal, line: l, col: col, path: c.j.path}
+	if !known {
+		var r strings.Builder
+		rawParts(w.Parts, &r)
+		v.raw = r.String()
+	}
+	return v
+}
+
+// rawParts writes a word as written, unresolved parameters as ${NAME}.
+func rawParts(ps []syntax.WordPart, b *strings.Builder) {
+	for _, p := range ps {
+		if b.Len() > maxValue {
+			return
+		}
+		switch x := p.(type) {
+		case *syntax.Lit:
+			b.WriteString(unescape(x.Value))
+		case *syntax.SglQuoted:
+			b.WriteString(x.Value)
+		case *syntax.DblQuoted:
+			rawParts(x.Parts, b)
+		case *syntax.ParamExp:
+			name := "?"
+			if x.Param != nil {
+				name = x.Param.Value
+			}
+			b.WriteString("${" + name + "}")
+		default:
+			b.WriteString("$(?)")
+		}
+	}
+}
+
+// allArgs: the word is "$@" or $@ ("$*" too): every positional parameter.
+func allArgs(w *syntax.Word) bool {
+	ps := w.Parts
+	if len(ps) == 1 {
+		if dq, ok := ps[0].(*syntax.DblQuoted); ok {
+			ps = dq.Parts
+		}
+	}
+	if len(ps) != 1 {
+		return false
+	}
+	x, ok := ps[0].(*syntax.ParamExp)
+	return ok && x.Param != nil && (x.Param.Value == "@" || x.Param.Value == "*") && !x.Excl && !x.Length && x.Index == nil && x.Slice == nil && x.Repl == nil && x.Exp == nil
 }
 
 func (c *shellCtx) parts(ps []syntax.WordPart, b *strings.Builder, known, literal *bool, line int) {
@@ -255,6 +320,16 @@ func (c *shellCtx) parts(ps []syntax.WordPart, b *strings.Builder, known, litera
 				continue
 			}
 			v, ok := c.vars[x.Param.Value]
+			if n := x.Param.Value; c.hasArgs && len(n) == 1 && n[0] >= '1' && n[0] <= '9' {
+				// a positional parameter of a followed script
+				ok = int(n[0]-'0') <= len(c.args)
+				if ok {
+					v = c.args[n[0]-'1']
+				}
+			}
+			if x.Exp != nil {
+				ok = false // ${1:-default} and friends: not resolved
+			}
 			if !ok || !v.known {
 				*known = false
 				continue

@@ -46,7 +46,7 @@ func (j *judge) dotenv(src string) env {
 			v.s = value
 		}
 		if strings.Contains(v.s, "${") || (strings.HasPrefix(v.s, "$") && len(v.s) > 1) {
-			v.known, v.literal = false, false
+			v.known, v.literal, v.raw = false, false, v.s
 		}
 		e[name] = v
 		j.envVar(name, v)

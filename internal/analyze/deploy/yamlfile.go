@@ -3,6 +3,7 @@ package deploy
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"path"
 	"regexp"
@@ -122,7 +123,7 @@ func scalar(n *yaml.Node) string {
 func (j *judge) yval(n *yaml.Node) val {
 	v := val{s: n.Value, known: n.Kind == yaml.ScalarNode && n.Tag != "!!null", literal: true, line: n.Line, col: n.Column, path: j.path}
 	if strings.Contains(v.s, "${") || strings.Contains(v.s, "{{") || (strings.HasPrefix(v.s, "$") && !strings.HasPrefix(v.s, "$$")) {
-		v.known, v.literal = false, false
+		v.known, v.literal, v.raw = false, false, v.s
 	}
 	return v
 }
@@ -174,17 +175,41 @@ func (j *judge) k8s(root *yaml.Node) {
 	case "Ingress":
 		j.ingress(root, name)
 		return
+	case "Service":
+		sv := &k8sService{path: j.path, name: name, line: root.Line, selector: map[string]string{}}
+		if k := get(root, "kind"); k != nil {
+			sv.line = k.Line
+		}
+		spec := get(root, "spec")
+		sv.typ = scalar(get(spec, "type"))
+		if sel := get(spec, "selector"); isMap(sel) {
+			for i := 0; i+1 < len(sel.Content); i += 2 {
+				sv.selector[sel.Content[i].Value] = sel.Content[i+1].Value
+			}
+		}
+		j.f.services = append(j.f.services, sv)
+		return
 	}
 	p, ok := podKinds[kind]
 	if !ok {
 		return
 	}
-	spec := root
+	spec, tmplNode := root, root
 	for _, k := range p {
+		tmplNode = spec
 		spec = get(spec, k)
 	}
 	if !isMap(spec) {
 		return
+	}
+	pod := &server{inContainer: true, origin: "k8s", project: j.path, labels: map[string]string{}}
+	if l := get(get(tmplNode, "metadata"), "labels"); isMap(l) {
+		for i := 0; i+1 < len(l.Content); i += 2 {
+			pod.labels[l.Content[i].Value] = l.Content[i+1].Value
+		}
+	}
+	if h := get(spec, "hostNetwork"); h != nil && truthy(h.Value) {
+		pod.hostNet = true
 	}
 	names := []string{name}
 	if l := get(get(meta, "labels"), "app"); l != nil {
@@ -204,12 +229,12 @@ func (j *judge) k8s(root *yaml.Node) {
 			if !j.spend(len(c.Content)+1, c.Line) {
 				return
 			}
-			j.container(c, podSC, names, key == "containers")
+			j.container(c, podSC, pod, names, key == "containers")
 		}
 	}
 }
 
-func (j *judge) container(c, podSC *yaml.Node, names []string, main bool) {
+func (j *judge) container(c, podSC *yaml.Node, pod *server, names []string, main bool) {
 	cname := get(c, "name")
 	e := env{}
 	if ev := get(c, "env"); ev != nil && ev.Kind == yaml.SequenceNode {
@@ -234,7 +259,16 @@ func (j *judge) container(c, podSC *yaml.Node, names []string, main bool) {
 			}
 		}
 	}
-	tmpl := &server{inContainer: true, names: append(append([]string{}, names...), scalar(cname))}
+	tmpl := &server{}
+	tmpl.context(pod)
+	tmpl.names = append(append([]string{}, names...), scalar(cname))
+	if ps := get(c, "ports"); ps != nil && ps.Kind == yaml.SequenceNode {
+		for _, pn := range ps.Content {
+			if hp := get(pn, "hostPort"); hp != nil {
+				tmpl.exposedBy = append(append([]string{}, tmpl.exposedBy...), fmt.Sprintf("hostPort %s at %s:%d", hp.Value, j.path, hp.Line))
+			}
+		}
+	}
 	if ef := get(c, "envFrom"); ef != nil && ef.Kind == yaml.SequenceNode {
 		for _, item := range ef.Content {
 			if n := scalar(get(get(item, "configMapRef"), "name")); n != "" {
@@ -244,8 +278,18 @@ func (j *judge) container(c, podSC *yaml.Node, names []string, main bool) {
 	}
 	image := strings.ToLower(scalar(get(c, "image")))
 	argv := append(j.seqVals(get(c, "command")), j.seqVals(get(c, "args"))...)
-	if get(c, "command") == nil && len(argv) > 0 && argv[0].s == "server" && strings.Contains(image, "mlflow") {
+	if get(c, "command") == nil && len(argv) > 0 && argv[0].s == "server" && strings.Contains(image, "mlflow") && !isGuardImage(image) {
 		argv = append([]val{{s: "mlflow", known: true, line: argv[0].line, col: argv[0].col, path: j.path}}, argv...)
+	}
+	if get(c, "command") == nil && len(argv) > 0 && argv[0].s == "serve" && isGuardImage(image) {
+		argv = append([]val{{s: "mlflow-guard", known: true, line: argv[0].line, col: argv[0].col, path: j.path}}, argv...)
+	}
+	if get(c, "command") == nil && strings.Contains(image, "oauth2-proxy") && (len(argv) == 0 || strings.HasPrefix(argv[0].s, "-")) {
+		at := val{s: "oauth2-proxy", known: true, path: j.path}
+		if im := get(c, "image"); im != nil {
+			at.line, at.col = im.Line, im.Column
+		}
+		argv = append([]val{at}, argv...)
 	}
 	for i := range argv {
 		// Kubernetes expands $(VAR) from the container's env
@@ -267,7 +311,7 @@ func (j *judge) container(c, podSC *yaml.Node, names []string, main bool) {
 	j.words(argv)
 	sc := &shellCtx{j: j, vars: e, tmpl: tmpl}
 	sc.command(argv, e)
-	runsMLflow := len(j.f.servers) > before || strings.Contains(image, "mlflow")
+	runsMLflow := len(j.f.servers) > before || strings.Contains(image, "mlflow") && !isGuardImage(image)
 	if main && runsMLflow {
 		j.hardening(c, podSC)
 	}
@@ -378,16 +422,12 @@ func (j *judge) ingress(root *yaml.Node, name string) {
 	j.f.ingresses = append(j.f.ingresses, in)
 }
 
+// routesTo: a backend is the server's workload or a Service selecting its
+// pod (linkServices adds those names).
 func (in *ingress) routesTo(s *server) bool {
 	for _, b := range in.backends {
-		lb := strings.ToLower(b)
-		if strings.Contains(lb, "mlflow") {
+		if b != "" && nameMatches(strings.ToLower(b), s.names) {
 			return true
-		}
-		for _, n := range s.names {
-			if n != "" && strings.EqualFold(n, b) {
-				return true
-			}
 		}
 	}
 	return false
@@ -438,8 +478,14 @@ func (j *judge) compose(root *yaml.Node) {
 				j.envVar(n, v)
 			}
 		}
-		tmpl := &server{inContainer: true, names: []string{name, scalar(get(svc, "container_name")), scalar(get(svc, "hostname"))}}
+		tmpl := &server{inContainer: true, origin: "compose", project: j.path, names: []string{name, scalar(get(svc, "container_name")), scalar(get(svc, "hostname"))}}
 		dir := path.Dir(j.path)
+		j.composeExposure(svc, tmpl, dir)
+		if j.f.svcPorts == nil {
+			j.f.svcPorts, j.f.svcHostNet = map[string][]portMap{}, map[string]bool{}
+		}
+		j.f.svcPorts[dir+"|"+name] = append(j.f.svcPorts[dir+"|"+name], tmpl.ports...)
+		j.f.svcHostNet[dir+"|"+name] = j.f.svcHostNet[dir+"|"+name] || tmpl.hostNet
 		switch ef := get(svc, "env_file"); {
 		case ef != nil && ef.Kind == yaml.ScalarNode:
 			tmpl.envFiles = append(tmpl.envFiles, path.Join(dir, ef.Value))
@@ -452,13 +498,30 @@ func (j *judge) compose(root *yaml.Node) {
 				tmpl.envFiles = append(tmpl.envFiles, path.Join(dir, p))
 			}
 		}
-		argv := append(j.composeWords(get(svc, "entrypoint"), e), j.composeWords(get(svc, "command"), e)...)
+		epW, cmdW := j.composeWords(get(svc, "entrypoint"), e), j.composeWords(get(svc, "command"), e)
+		argv := append(append([]val{}, epW...), cmdW...)
+		image := strings.ToLower(scalar(get(svc, "image")))
+		if get(svc, "entrypoint") == nil && len(argv) > 0 && argv[0].s == "serve" && isGuardImage(image) {
+			// the image's ENTRYPOINT is mlflow-guard
+			argv = append([]val{{s: "mlflow-guard", known: true, line: argv[0].line, col: argv[0].col, path: j.path}}, argv...)
+		}
+		if get(svc, "entrypoint") == nil && strings.Contains(image, "oauth2-proxy") && (len(argv) == 0 || strings.HasPrefix(argv[0].s, "-")) {
+			// the image's ENTRYPOINT is oauth2-proxy (flags, or only its environment)
+			at := val{s: "oauth2-proxy", known: true, path: j.path}
+			if im := get(svc, "image"); im != nil {
+				at.line, at.col = im.Line, im.Column
+			}
+			argv = append([]val{at}, argv...)
+		}
+		if df := buildDockerfile(get(svc, "build"), dir); df != "" {
+			j.f.links = append(j.f.links, buildLink{dockerfile: df, tmpl: tmpl, env: e, entrypoint: epW, command: cmdW,
+				epSet: get(svc, "entrypoint") != nil, cmdSet: get(svc, "command") != nil})
+		}
 		before := len(j.f.servers)
 		j.words(argv)
 		sc := &shellCtx{j: j, vars: e, tmpl: tmpl}
 		sc.command(argv, e)
-		image := strings.ToLower(scalar(get(svc, "image")))
-		if len(j.f.servers) > before || strings.Contains(image, "mlflow") {
+		if len(j.f.servers) > before || strings.Contains(image, "mlflow") && !isGuardImage(image) {
 			if p := get(svc, "privileged"); p != nil && truthy(p.Value) {
 				j.addIn(rules.CtxCompose, "MLG410", j.path, p.Line, p.Column, "the MLflow service runs privileged; remove privileged: true")
 			}
@@ -634,4 +697,70 @@ func (j *judge) blockSource(n *yaml.Node) (string, int, bool) {
 		b.WriteString(l)
 	}
 	return b.String(), n.Line + 1, true
+}
+
+// isGuardImage: an mlflow-guard image (not an MLflow server image).
+func isGuardImage(image string) bool { return strings.Contains(image, "mlflow-guard") }
+
+// composeExposure reads a service's ports:, network_mode and volumes (the
+// files it mounts link a proxy config to the project).
+func (j *judge) composeExposure(svc *yaml.Node, tmpl *server, dir string) {
+	if nm := get(svc, "network_mode"); nm != nil && nm.Value == "host" {
+		tmpl.hostNet = true
+	}
+	if ps := get(svc, "ports"); ps != nil && ps.Kind == yaml.SequenceNode {
+		for _, p := range ps.Content {
+			switch {
+			case p.Kind == yaml.ScalarNode:
+				pm := parsePort(p.Value)
+				pm.line = p.Line
+				tmpl.ports = append(tmpl.ports, pm)
+			case isMap(p):
+				pm := portMap{hostIP: scalar(get(p, "host_ip")), container: scalar(get(p, "target")), spec: scalar(get(p, "published")) + ":" + scalar(get(p, "target")), line: p.Line}
+				tmpl.ports = append(tmpl.ports, unresolvedPort(pm))
+			}
+		}
+	}
+	if j.f.mounts == nil {
+		j.f.mounts = map[string][]string{}
+	}
+	if vs := get(svc, "volumes"); vs != nil && vs.Kind == yaml.SequenceNode {
+		for _, v := range vs.Content {
+			src := ""
+			switch {
+			case v.Kind == yaml.ScalarNode:
+				src, _, _ = strings.Cut(v.Value, ":")
+			case isMap(v):
+				src = scalar(get(v, "source"))
+			}
+			if strings.HasPrefix(src, ".") {
+				j.f.mounts[j.path] = append(j.f.mounts[j.path], path.Join(dir, src))
+			}
+		}
+	}
+}
+
+// buildDockerfile is the Dockerfile a compose build: names, relative to the
+// scan root ("" for a remote context).
+func buildDockerfile(b *yaml.Node, dir string) string {
+	if b == nil {
+		return ""
+	}
+	ctx, df := "", "Dockerfile"
+	switch {
+	case b.Kind == yaml.ScalarNode:
+		ctx = b.Value
+	case isMap(b):
+		ctx = scalar(get(b, "context"))
+		if d := scalar(get(b, "dockerfile")); d != "" {
+			df = d
+		}
+		if ctx == "" {
+			ctx = "."
+		}
+	}
+	if ctx == "" || strings.Contains(ctx, "://") || strings.HasPrefix(ctx, "git@") || strings.Contains(ctx+df, "$") {
+		return ""
+	}
+	return path.Join(dir, ctx, df)
 }

@@ -1,0 +1,3 @@
+#!/bin/sh
+set -e
+exec mlflow server --backend-store-uri "postgresql://db.internal/mlflow?sslmode=require" "$@"

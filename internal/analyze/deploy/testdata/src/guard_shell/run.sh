@@ -1,0 +1,4 @@
+#!/bin/sh
+# every interface next to the guard on the same host: reachable around it
+mlflow server --host 0.0.0.0 --port 5000 --backend-store-uri "postgresql://db.example.com/mlflow?sslmode=require" &  # want: MLG401 MLG402
+exec mlflow-guard serve --upstream http://127.0.0.1:5000 --listen 0.0.0.0:8443 --tls-cert /etc/guard/tls.crt --tls-key /etc/guard/tls.key --data-dir /var/lib/guard
