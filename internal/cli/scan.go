@@ -158,7 +158,8 @@ func runScan(ctx context.Context, env Env, args []string) int {
 
 // analyzers is the explicit list of analyzers a scan runs, in order.
 func analyzers(opts analyze.Options) []analyze.Analyzer {
-	return []analyze.Analyzer{python.New(opts), deploy.New(opts), model.New(opts)}
+	py := python.New(opts)
+	return []analyze.Analyzer{py, python.NewNotebooks(py), deploy.New(opts), model.New(opts)}
 }
 
 // modelAnalyzerName is the analyzer that also sees gitignored files.

@@ -452,6 +452,9 @@ mlflow.log_artifact("data/full_dump.parquet")   # 4 GB`,
 				"rotated without a change and a redeploy (CWE-798). The seed's Don't is a backend URI with the password inline; its Do " +
 				"assembles the URI from the environment and uses `secretKeyRef` in Kubernetes.",
 			Fix: "Move the credential to a secret store and inject it at run time (an environment variable from a secret, secretKeyRef).",
+			FixFor: map[string]string{
+				CtxNotebookOutput: "Rotate the credential, clear the notebook's outputs before committing (jupyter nbconvert --clear-output, or nbstripout as a git filter) and remove it from the history.",
+			},
 			Do: `env:
 - name: DB_PASSWORD
   valueFrom:
