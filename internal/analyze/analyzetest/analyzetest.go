@@ -10,6 +10,7 @@ package analyzetest
 
 import (
 	"context"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -44,6 +45,24 @@ func Wants(content []byte) map[int][]string {
 		sort.Strings(out[k])
 	}
 	return out
+}
+
+// WantsIn is Wants for the file at path. In a Jupyter notebook the want
+// comments are in cell text, so each line holding one JSON string is read
+// as that string's text: the expectation is on the .ipynb line.
+func WantsIn(path string, content []byte) map[int][]string {
+	if !strings.EqualFold(filepath.Ext(path), ".ipynb") {
+		return Wants(content)
+	}
+	lines := strings.Split(string(content), "\n")
+	for i, ln := range lines {
+		t := strings.TrimSuffix(strings.TrimSpace(ln), ",")
+		var s string
+		if strings.HasPrefix(t, `"`) && json.Unmarshal([]byte(t), &s) == nil {
+			lines[i] = strings.TrimRight(s, "\r\n")
+		}
+	}
+	return Wants([]byte(strings.Join(lines, "\n")))
 }
 
 // Scan feeds every file under root to one fresh analyzer (relevance check
@@ -124,7 +143,7 @@ func Run(t *testing.T, a analyze.Analyzer, root string, allowErrors bool) []find
 			return err
 		}
 		rel, _ := filepath.Rel(root, p)
-		for line, ids := range Wants(b) {
+		for line, ids := range WantsIn(rel, b) {
 			wantBy[key{filepath.ToSlash(rel), line}] = ids
 		}
 		return nil

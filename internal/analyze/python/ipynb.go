@@ -360,7 +360,7 @@ func (r *nbReader) text(what string, lines bool) ([]nbLine, error) {
 	var cur strings.Builder
 	curLine, open := 0, false
 	add := func(s string, line int) {
-		for {
+		for s != "" {
 			if !open {
 				curLine, open = line, true
 			}
