@@ -394,6 +394,11 @@ func (s *scope) result(c *call) *val {
 		// an instance of a class defined here: its methods are not MLflow's
 		return &val{t: tComp, inst: c.qual}
 	}
+	if strings.HasPrefix(c.qual, "pandas.") {
+		out := derive(tComp, args...)
+		out.inst = "pandas"
+		return out
+	}
 	if c.qual != "" {
 		return derive(tComp, args...)
 	}
@@ -401,6 +406,13 @@ func (s *scope) result(c *call) *val {
 	r := c.recv
 	if r == nil {
 		return derive(tComp, args...)
+	}
+	if r.inst == "pandas" {
+		// a frame's methods return frames, series or their data
+		// (to_dict included: table contents, not an object's attributes)
+		out := derive(tComp, append(args, r)...)
+		out.inst = "pandas"
+		return out
 	}
 	if fns := localTable(r); fns != nil && c.method == "get" {
 		return &val{t: tComp, callees: fns}
