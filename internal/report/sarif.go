@@ -133,8 +133,6 @@ func resultMessage(f finding.Finding) string {
 	}
 	if f.Cell > 0 && f.CellLine > 0 {
 		msg += fmt.Sprintf(" (notebook cell %d, line %d)", f.Cell, f.CellLine)
-	} else if f.Cell > 0 {
-		msg += fmt.Sprintf(" (notebook cell %d)", f.Cell)
 	}
 	if f.Fix != "" {
 		msg += "\nFix: " + f.Fix

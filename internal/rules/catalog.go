@@ -453,7 +453,7 @@ mlflow.log_artifact("data/full_dump.parquet")   # 4 GB`,
 				"assembles the URI from the environment and uses `secretKeyRef` in Kubernetes.",
 			Fix: "Move the credential to a secret store and inject it at run time (an environment variable from a secret, secretKeyRef).",
 			FixFor: map[string]string{
-				CtxNotebookOutput: "Rotate the credential, clear the notebook's outputs before committing (jupyter nbconvert --clear-output, or nbstripout as a git filter) and remove it from the history.",
+				CtxNotebookOutput: "Rotate the credential, clear outputs before committing (jupyter nbconvert --clear-output, or nbstripout) and purge it from the history.",
 			},
 			Do: `env:
 - name: DB_PASSWORD
