@@ -33,4 +33,9 @@ def promote_else(stage, name, version):
 def promote_other(stage, name, version):
     if stage == "Production":
         return
-    client.transition_model_version_stage(name, version, stage)  # want: MLG105 "computed stage"
+    client.transition_model_version_stage(name, version, stage)  # want: MLG105 "sets a computed stage"
+
+
+def promote_env(name, version):
+    stage = os.getenv("TARGET_STAGE")
+    client.transition_model_version_stage(name, version, stage)  # want: MLG105 "sets a stage taken from environment variable TARGET_STAGE"
