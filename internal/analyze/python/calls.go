@@ -171,6 +171,12 @@ func (s *scope) identsIn(n *node) []string {
 }
 
 // validatorPrefixes name functions whose job is to validate their argument.
+// pathSanitizers return a plain file name, whatever they are given: no
+// separator, no "..", no drive; joined under a fixed directory it stays there.
+var pathSanitizers = map[string]bool{
+	"werkzeug.utils.secure_filename": true, "werkzeug.secure_filename": true,
+}
+
 var validatorPrefixes = []string{"validate", "check", "is_valid", "is_safe", "is_allowed", "is_trusted", "sanitize",
 	"sanitise", "ensure_safe", "ensure_valid", "ensure_allowed", "verify", "allowed", "is_approved", "assert_valid", "assert_safe"}
 
@@ -380,6 +386,9 @@ func (s *scope) result(c *call) *val {
 	}
 	if numFuncs[c.qual] {
 		return &val{}
+	}
+	if pathSanitizers[c.qual] {
+		return cleaned(derive(0, args...))
 	}
 	if isValidatorName(c.method) {
 		return cleaned(derive(0, append(args, c.recv)...))

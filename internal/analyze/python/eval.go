@@ -423,7 +423,7 @@ func (s *scope) attr(n *node) *val {
 	if b.inst == "request" {
 		out.inst = "request"
 	}
-	return out
+	return s.f.modelField(b, an, out)
 }
 
 func (s *scope) subscript(n *node) *val {

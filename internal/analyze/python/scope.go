@@ -26,8 +26,10 @@ type fileCtx struct {
 	logged   []logEvt
 	ops      int // evaluation steps, capped so no input can hang the analysis
 	deferred []func()
-	callIn   map[string]*val // what the file's own callers pass to its functions (callers.go), from the previous pass
-	callOut  map[string]*val // the same, learned in this pass
+	callIn   map[string]*val       // what the file's own callers pass to its functions (callers.go), from the previous pass
+	callOut  map[string]*val       // the same, learned in this pass
+	models   map[string]*modelInfo // request-model classes of the file (validated.go)
+	enums    map[string]bool       // Enum classes of the file
 }
 
 // later runs a function body after the module walk when it is defined at
@@ -398,6 +400,7 @@ func (s *scope) stmt(n *node) bool {
 		}
 	case "class_definition":
 		s.env[s.f.s.text(n.child("name"))] = &val{qual: "local.class." + s.f.s.text(n.child("name"))}
+		s.f.collectModel(n, s)
 		s.f.class(n, s)
 	case "import_statement", "import_from_statement", "future_import_statement":
 		s.imports(n)
