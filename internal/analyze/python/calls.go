@@ -423,6 +423,9 @@ func (s *scope) result(c *call) *val {
 		out.inst = "pandas"
 		return out
 	}
+	if out, ok := s.f.schemaLoad(c, r, args); ok {
+		return out
+	}
 	if fns := localTable(r); fns != nil && c.method == "get" {
 		return &val{t: tComp, callees: fns}
 	}

@@ -493,6 +493,9 @@ func (s *scope) subscript(n *node) *val {
 		if registryStateKey(keys[0]) {
 			out.copied = true
 		}
+		if keys[0].known() {
+			return s.f.modelField(base, keys[0].tmpl, out) // a field of a loaded schema
+		}
 	}
 	return out
 }

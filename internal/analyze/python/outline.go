@@ -286,7 +286,7 @@ func (o *outline) decide() wordMask {
 // modelWords in a class header mark a request model or an Enum: its field
 // declarations and validators say which inputs are validated (validated.go),
 // so it is kept whole whatever words it holds.
-var modelWords = [][]byte{[]byte("BaseModel"), []byte("SQLModel"), []byte("BaseSettings"), []byte("Enum")}
+var modelWords = [][]byte{[]byte("BaseModel"), []byte("SQLModel"), []byte("BaseSettings"), []byte("Enum"), []byte("Schema")}
 
 // keepModels keeps the top-level model and Enum classes, and the classes
 // derived from a kept one.

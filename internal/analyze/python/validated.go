@@ -24,7 +24,19 @@ const (
 var modelBases = map[string]bool{
 	"pydantic.BaseModel": true, "pydantic.main.BaseModel": true, "pydantic.v1.BaseModel": true,
 	"sqlmodel.SQLModel": true, "pydantic_settings.BaseSettings": true, "pydantic.BaseSettings": true,
+	"marshmallow.Schema": true, "marshmallow.schema.Schema": true,
 }
+
+// marshmallowScalars are marshmallow fields that admit no free text.
+var marshmallowScalars = map[string]bool{
+	"Int": true, "Integer": true, "Float": true, "Bool": true, "Boolean": true, "UUID": true, "DateTime": true,
+	"NaiveDateTime": true, "AwareDateTime": true, "Date": true, "Time": true, "Decimal": true, "Number": true,
+	"TimeDelta": true,
+}
+
+// marshmallowCleaners are marshmallow validators that pin a value to a set
+// or shape; validate.Length(max=...) only bounds it.
+var marshmallowCleaners = regexp.MustCompile(`\b(?:OneOf|Regexp|Range|Equal|ContainsOnly|URL|Email)\(`)
 
 // enumBases make a class an Enum: a field of that type is one of its values.
 var enumBases = map[string]bool{
@@ -108,7 +120,7 @@ func (f *fileCtx) collectModel(n *node, s *scope) {
 			}
 			chk := f.annotationCheck(a.child("type"))
 			if r := a.child("right"); r != nil {
-				chk = max(chk, f.constraintCheck(r))
+				chk = max(chk, f.constraintCheck(r), f.marshmallowCheck(r))
 			}
 			mi.fields[tx(l)] = chk
 		case "decorated_definition":
@@ -121,7 +133,10 @@ func (f *fileCtx) collectModel(n *node, s *scope) {
 					continue
 				}
 				fn := tx(e.child("function"))
-				if fn != "validator" && fn != "field_validator" && !strings.HasSuffix(fn, ".validator") && !strings.HasSuffix(fn, ".field_validator") {
+				if j := strings.LastIndexByte(fn, '.'); j >= 0 {
+					fn = fn[j+1:]
+				}
+				if fn != "validator" && fn != "field_validator" && fn != "validates" {
 					continue
 				}
 				args := e.child("arguments")
@@ -250,4 +265,54 @@ func (f *fileCtx) modelField(base *val, attr string, out *val) *val {
 	}
 	out.inst = ""
 	return out
+}
+
+// marshmallowCheck judges a marshmallow field declaration:
+// fields.Str(validate=validate.OneOf([...])), fields.Int().
+func (f *fileCtx) marshmallowCheck(r *node) fieldCheck {
+	r = unparen(r)
+	if r == nil || r.kind != "call" {
+		return fieldFree
+	}
+	fn := f.s.text(r.child("function"))
+	if !strings.HasPrefix(fn, "fields.") && !strings.HasPrefix(fn, "marshmallow.fields.") {
+		return fieldFree
+	}
+	if marshmallowScalars[fn[strings.LastIndexByte(fn, '.')+1:]] {
+		return fieldClean
+	}
+	txt := strings.Join(strings.Fields(f.s.text(r)), "")
+	i := strings.Index(txt, "validate=")
+	if i < 0 {
+		return fieldFree
+	}
+	v := txt[i+len("validate="):]
+	switch {
+	case marshmallowCleaners.MatchString(v):
+		return fieldClean
+	case strings.Contains(v, "Length(") && strings.Contains(v, "max="):
+		return fieldBounded
+	case strings.HasPrefix(v, "validate.") || strings.HasPrefix(v, "["):
+		return fieldFree // a validator of a kind not listed here
+	}
+	return fieldClean // the schema's own validating function
+}
+
+// schemaLoad reads Schema().load(data): the data as the schema checked it,
+// its fields judged by the schema's declarations.
+func (f *fileCtx) schemaLoad(c *call, r *val, args []*val) (*val, bool) {
+	if r != nil && c.method == "get" && strings.HasPrefix(r.inst, "model:") && len(c.pos) > 0 && c.pos[0].known() {
+		out := derive(0, append(args, r)...)
+		return f.modelField(r, c.pos[0].tmpl, out), true
+	}
+	if r == nil || (c.method != "load" && c.method != "loads") || !strings.HasPrefix(r.inst, "local.class.") {
+		return nil, false
+	}
+	name := strings.TrimPrefix(r.inst, "local.class.")
+	if f.models[name] == nil {
+		return nil, false
+	}
+	out := derive(0, args...)
+	out.inst = "model:" + name
+	return out, true
 }
