@@ -61,6 +61,7 @@ for name, loc in [
     ("local-file-store", "file:///var/tmp/mlflow-artifacts"),
     ("traversal", "s3://ml-artifacts/team/%2e%2e/%2e%2e/other-team"),
     ("plain-http", "http://artifacts.example.com/mlflow"),
+    ("public-bucket", "s3://public-ml-artifacts/mlflow"),
 ]:
     out["experiments"][name] = client.create_experiment(name, artifact_location=loc)
 
