@@ -97,7 +97,11 @@ func runScan(ctx context.Context, env Env, args []string) int {
 	}
 	excludes := append([]string(nil), f.exclude...)
 	for _, g := range cfg.Exclude {
-		excludes = append(excludes, g.String())
+		sg, ok := cfg.ScanGlob(g.String())
+		if !ok {
+			continue // names only paths outside the scanned directory
+		}
+		excludes = append(excludes, sg)
 	}
 	log := f.log.logger(env.Stderr)
 	if cfg.Path != "" {
