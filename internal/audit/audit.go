@@ -82,6 +82,8 @@ type Auditor struct {
 	newAnalyzer func(analyze.Options) analyze.Analyzer
 	// production lists the Production versions of each model (under mu).
 	production map[string][]string
+	// deleted holds the runs a source reported deleted (sync.Map of run ID).
+	deleted sync.Map
 	stats      struct {
 		experiments, runs, values, versions, deepBytes atomic.Int64
 	}

@@ -34,6 +34,9 @@ type runSink Auditor
 
 func (s *runSink) RunSeen() { s.stats.runs.Add(1) }
 
+// RunDeleted implements deletedSink.
+func (s *runSink) RunDeleted(runID string) { s.deleted.Store(runID, true) }
+
 // QuietKey implements quietSink: Value judges params and tags with Check,
 // which reports no short value under a key SensitiveKey rejects.
 func (s *runSink) QuietKey(field Field, key string) bool {
@@ -70,11 +73,11 @@ func (s *runSink) Value(expID, runID string, field Field, key, value string) {
 	case FieldDataset:
 		path, what = base+"/datasets/"+key, "source of dataset "+a.quoteKey(key)
 	}
-	a.add(finding.Finding{
-		RuleID:  "MLG201",
-		Path:    path,
-		Message: fmt.Sprintf("secret in %s: %s (value %s)", what, reason, a.redactValue(value)),
-	})
+	msg := fmt.Sprintf("secret in %s: %s (value %s)", what, reason, a.redactValue(value))
+	if _, ok := a.deleted.Load(runID); ok {
+		msg += "; the run is deleted, but the backend store keeps its values until mlflow gc removes it"
+	}
+	a.add(finding.Finding{RuleID: "MLG201", Path: path, Message: msg})
 }
 
 // redactValue shows a reported value without its secret: the secret spans

@@ -98,6 +98,7 @@ func dataFindings(s seedInfo) []string {
 		"MLG201 " + leak + "/tags/aws_secret_access_key",
 		"MLG201 " + leak + "/run_name",
 		"MLG201 " + leak + "/datasets/train",
+		"MLG201 experiments/" + s.Experiments["leaky"] + "/runs/" + s.Runs["deleted"] + "/params/api_key",
 		"MLG205 experiments/" + s.Experiments["local-file-store"] + "/artifact_location",
 		"MLG205 experiments/" + s.Experiments["traversal"] + "/artifact_location",
 		"MLG304 experiments/" + s.Experiments["plain-http"] + "/artifact_location",
@@ -206,6 +207,7 @@ func TestAuditLive(t *testing.T) {
 		want := append(dataFindings(s), mlmodelFindings(s)...)
 		want = append(want, "MLG401 server/auth")
 		assertSet(t, "REST audit", findingSet(rep), want)
+		assertDeletedMarked(t, "REST audit", rep, s)
 		for _, f := range rep.Findings {
 			// the server is on loopback: advice, not a strict finding
 			if f.RuleID == "MLG401" && (f.Level != "advisory" || !strings.Contains(f.Message, "on loopback")) {
@@ -283,6 +285,7 @@ func TestAuditLive(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
 		code, rep, stderr := runAudit(t, nil, "--database-uri", "sqlite:///"+sqlitePath)
 		assertSet(t, "SQLite audit", findingSet(rep), dataFindings(s))
+		assertDeletedMarked(t, "SQLite audit", rep, s)
 		if code != cli.ExitFindings || rep.Summary.Incomplete {
 			t.Errorf("exit %d incomplete=%v, want 1 and complete; stderr:\n%s", code, rep.Summary.Incomplete, stderr)
 		}
@@ -398,4 +401,25 @@ func createUser(t *testing.T, base, admin, adminPass, user, pass string) {
 
 func updatePassword(t *testing.T, base, admin, adminPass, user, pass string) {
 	authedJSON(t, http.MethodPatch, base+"/api/2.0/mlflow/users/update-password", admin, adminPass, map[string]string{"username": user, "password": pass})
+}
+
+// assertDeletedMarked: secrets of the deleted run are reported as such,
+// those of live runs are not.
+func assertDeletedMarked(t *testing.T, what string, rep jsonReport, s seedInfo) {
+	t.Helper()
+	seen := false
+	for _, f := range rep.Findings {
+		if f.RuleID != "MLG201" {
+			continue
+		}
+		marked := strings.Contains(f.Message, "the run is deleted") && strings.Contains(f.Message, "mlflow gc")
+		inDeleted := strings.Contains(f.Path, "/runs/"+s.Runs["deleted"]+"/")
+		seen = seen || inDeleted
+		if marked != inDeleted {
+			t.Errorf("%s: %s: deleted-run mark %v, want %v (%s)", what, f.Path, marked, inDeleted, f.Message)
+		}
+	}
+	if !seen {
+		t.Errorf("%s: no finding for the deleted run", what)
+	}
 }
