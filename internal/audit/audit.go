@@ -84,7 +84,7 @@ type Auditor struct {
 	production map[string][]string
 	// deleted holds the runs a source reported deleted (sync.Map of run ID).
 	deleted sync.Map
-	stats      struct {
+	stats   struct {
 		experiments, runs, values, versions, deepBytes atomic.Int64
 	}
 }
