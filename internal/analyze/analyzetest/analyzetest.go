@@ -97,9 +97,25 @@ func wantsIn(path string, content []byte) (map[int][]string, map[int][]WantText)
 	for i, ln := range lines {
 		t := strings.TrimSuffix(strings.TrimSpace(ln), ",")
 		var s string
-		if strings.HasPrefix(t, `"`) && json.Unmarshal([]byte(t), &s) == nil {
-			lines[i] = strings.TrimRight(s, "\r\n")
+		if !strings.HasPrefix(t, `"`) {
+			continue
 		}
+		if json.Unmarshal([]byte(t), &s) != nil {
+			// "source": "...": a cell held as one string
+			j := strings.Index(t, `": "`)
+			if j < 0 || json.Unmarshal([]byte(t[j+3:]), &s) != nil {
+				continue
+			}
+		}
+		// one .ipynb line may hold several source lines: the one with a
+		// want comment speaks for the line
+		text := strings.TrimRight(s, "\r\n")
+		for _, l := range strings.Split(text, "\n") {
+			if strings.Contains(l, "want") {
+				text = l
+			}
+		}
+		lines[i] = strings.ReplaceAll(text, "\n", " ")
 	}
 	return parseWants([]byte(strings.Join(lines, "\n")))
 }
