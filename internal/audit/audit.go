@@ -94,7 +94,9 @@ type Auditor struct {
 	// unverifiedOnce notes once that signed records were seen but no key
 	// was given to verify them.
 	unverifiedOnce sync.Once
-	stats          struct {
+	// deleted holds the runs a source reported deleted (sync.Map of run ID).
+	deleted sync.Map
+	stats   struct {
 		experiments, runs, values, versions, deepBytes atomic.Int64
 	}
 }

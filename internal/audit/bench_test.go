@@ -18,11 +18,11 @@ import (
 func BenchmarkSQLiteRuns(b *testing.B) {
 	for _, schema := range []struct{ name, runs, params, tags string }{
 		{"mlflow",
-			`CREATE TABLE runs (run_uuid VARCHAR(32) NOT NULL, experiment_id INTEGER, name VARCHAR(250), PRIMARY KEY (run_uuid))`,
+			`CREATE TABLE runs (run_uuid VARCHAR(32) NOT NULL, experiment_id INTEGER, name VARCHAR(250), lifecycle_stage VARCHAR(20), PRIMARY KEY (run_uuid))`,
 			`CREATE TABLE params (key VARCHAR(250) NOT NULL, value VARCHAR(8000) NOT NULL, run_uuid VARCHAR(32) NOT NULL, PRIMARY KEY (key, run_uuid))`,
 			`CREATE TABLE tags (key VARCHAR(250) NOT NULL, value VARCHAR(8000), run_uuid VARCHAR(32) NOT NULL, PRIMARY KEY (key, run_uuid))`},
 		{"untyped",
-			`CREATE TABLE runs (run_uuid TEXT, experiment_id INTEGER, name TEXT)`,
+			`CREATE TABLE runs (run_uuid TEXT, experiment_id INTEGER, name TEXT, lifecycle_stage TEXT)`,
 			`CREATE TABLE params (key TEXT, value TEXT, run_uuid TEXT)`,
 			`CREATE TABLE tags (key TEXT, value TEXT, run_uuid TEXT)`},
 	} {
@@ -48,7 +48,7 @@ func benchSQLiteRuns(b *testing.B, schema ...string) {
 	}
 	for i := range runs {
 		id := fmt.Sprintf("%032x", i)
-		tx.Exec(`INSERT INTO runs VALUES (?, ?, ?)`, id, i%10, fmt.Sprintf("run-%d", i))
+		tx.Exec(`INSERT INTO runs VALUES (?, ?, ?, ?)`, id, i%10, fmt.Sprintf("run-%d", i), "active")
 		tx.Exec(`INSERT INTO tags VALUES ('mlflow.runName', ?, ?)`, fmt.Sprintf("run-%d", i), id)
 		for j := range params {
 			k, v := fmt.Sprintf("param_%d", j), fmt.Sprintf("%d.%d", (i*31+j)%9973, j)

@@ -35,6 +35,9 @@ func TestJudgeLocation(t *testing.T) {
 		{"s3://b/a;x=1", "MLG205"},
 		{"http://h/a/../b", "MLG304,MLG205"},
 		{"s3://b/a..b/c", ""},
+		{"s3://public-ml-artifacts/mlflow", "MLG304"},
+		{"gs://team-public/x", "MLG304"},
+		{"s3://ml-artifacts/public/x", ""},
 	}
 	for _, c := range cases {
 		if got := rulesOf(judgeLocation(c.loc, allowAll)); got != c.want {

@@ -34,6 +34,9 @@ type runSink Auditor
 
 func (s *runSink) RunSeen() { s.stats.runs.Add(1) }
 
+// RunDeleted implements deletedSink.
+func (s *runSink) RunDeleted(runID string) { s.deleted.Store(runID, true) }
+
 // QuietKey implements quietSink: Value judges params and tags with Check,
 // which reports no short value under a key SensitiveKey rejects.
 func (s *runSink) QuietKey(field Field, key string) bool {
@@ -70,11 +73,11 @@ func (s *runSink) Value(expID, runID string, field Field, key, value string) {
 	case FieldDataset:
 		path, what = base+"/datasets/"+key, "source of dataset "+a.quoteKey(key)
 	}
-	a.add(finding.Finding{
-		RuleID:  "MLG201",
-		Path:    path,
-		Message: fmt.Sprintf("secret in %s: %s (value %s)", what, reason, a.redactValue(value)),
-	})
+	msg := fmt.Sprintf("secret in %s: %s (value %s)", what, reason, a.redactValue(value))
+	if _, ok := a.deleted.Load(runID); ok {
+		msg += "; the run is deleted, but the backend store keeps its values until mlflow gc removes it"
+	}
+	a.add(finding.Finding{RuleID: "MLG201", Path: path, Message: msg})
 }
 
 // redactValue shows a reported value without its secret: the secret spans
@@ -122,6 +125,9 @@ func (a *Auditor) checkExperiment(e mlflowapi.Experiment) {
 
 type problem struct{ rule, why string }
 
+// objectStoreSchemes name a bucket or container right after the scheme.
+var objectStoreSchemes = map[string]bool{"s3": true, "s3a": true, "gs": true, "wasbs": true, "wasb": true, "abfss": true, "abfs": true, "oss": true}
+
 // judgeLocation finds the MLG205/MLG304 problems of an artifact location.
 func judgeLocation(loc string, allowed func(string) bool) []problem {
 	if loc == "" {
@@ -146,6 +152,16 @@ func judgeLocation(loc string, allowed func(string) bool) []problem {
 		out = append(out, problem{"MLG304", "plain http:// artifact store (no TLS, typically anonymous)"})
 	case scheme == "file" || scheme == "":
 		out = append(out, problem{"MLG205", "local filesystem location on the server (file: or bare path) instead of the artifact proxy or an object store"})
+	case objectStoreSchemes[scheme]:
+		// the same judgement scan applies: a bucket named as public
+		host := dec[len(scheme)+1:]
+		host = strings.TrimLeft(host, "/")
+		if i := strings.IndexAny(host, "/\\"); i >= 0 {
+			host = host[:i]
+		}
+		if strings.Contains(strings.ToLower(host), "public") {
+			out = append(out, problem{"MLG304", fmt.Sprintf("bucket %q is by its name public; artifacts must live in a private bucket", host)})
+		}
 	}
 	var bad []string
 	for _, seg := range strings.FieldsFunc(dec, func(r rune) bool { return r == '/' || r == '\\' }) {

@@ -98,9 +98,11 @@ func dataFindings(s seedInfo) []string {
 		"MLG201 " + leak + "/tags/aws_secret_access_key",
 		"MLG201 " + leak + "/run_name",
 		"MLG201 " + leak + "/datasets/train",
+		"MLG201 experiments/" + s.Experiments["leaky"] + "/runs/" + s.Runs["deleted"] + "/params/api_key",
 		"MLG205 experiments/" + s.Experiments["local-file-store"] + "/artifact_location",
 		"MLG205 experiments/" + s.Experiments["traversal"] + "/artifact_location",
 		"MLG304 experiments/" + s.Experiments["plain-http"] + "/artifact_location",
+		"MLG304 experiments/" + s.Experiments["public-bucket"] + "/artifact_location",
 		"MLG105 registered-models/fraud-pickle/versions/" + s.Models["fraud-pickle"]["production"],
 		"MLG105 registered-models/fraud-skops/versions/" + sk["champion"],
 		"MLG105 registered-models/fraud-skops/versions/" + sk["self"],
@@ -205,6 +207,13 @@ func TestAuditLive(t *testing.T) {
 		want := append(dataFindings(s), mlmodelFindings(s)...)
 		want = append(want, "MLG401 server/auth")
 		assertSet(t, "REST audit", findingSet(rep), want)
+		assertDeletedMarked(t, "REST audit", rep, s)
+		for _, f := range rep.Findings {
+			// the server is on loopback: advice, not a strict finding
+			if f.RuleID == "MLG401" && (f.Level != "advisory" || !strings.Contains(f.Message, "on loopback")) {
+				t.Errorf("MLG401 on a loopback server: level %s, message %q; want advisory naming loopback", f.Level, f.Message)
+			}
+		}
 		if code != cli.ExitFindings || rep.Summary.Incomplete {
 			t.Errorf("exit %d incomplete=%v, want 1 and complete; stderr:\n%s", code, rep.Summary.Incomplete, stderr)
 		}
@@ -276,6 +285,7 @@ func TestAuditLive(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
 		code, rep, stderr := runAudit(t, nil, "--database-uri", "sqlite:///"+sqlitePath)
 		assertSet(t, "SQLite audit", findingSet(rep), dataFindings(s))
+		assertDeletedMarked(t, "SQLite audit", rep, s)
 		if code != cli.ExitFindings || rep.Summary.Incomplete {
 			t.Errorf("exit %d incomplete=%v, want 1 and complete; stderr:\n%s", code, rep.Summary.Incomplete, stderr)
 		}
@@ -337,9 +347,13 @@ func TestAuditLive(t *testing.T) {
 		if !strings.Contains(stderr, "INCOMPLETE") || !strings.Contains(stderr, "requires authentication") {
 			t.Errorf("unauthenticated audit: stderr lacks a clear message:\n%s", stderr)
 		}
-		if got := findingSet(rep); len(got) != 4 {
-			t.Errorf("unauthenticated audit lost the server findings: %v", got)
-		}
+		// A 401 to the foreign-Host probe says nothing about the Host
+		// check: no MLG408 server/host without credentials.
+		assertSet(t, "unauthenticated audit", findingSet(rep), []string{
+			"MLG404 server/auth",
+			"MLG408 server/cors",
+			"MLG409 server/headers/X-Frame-Options",
+		})
 
 		// Rotate the password: the default pair is refused, no MLG404.
 		updatePassword(t, authed.URL, adminUser, adminPass, "admin", "An0ther-Str0ng-Pw!")
@@ -387,4 +401,25 @@ func createUser(t *testing.T, base, admin, adminPass, user, pass string) {
 
 func updatePassword(t *testing.T, base, admin, adminPass, user, pass string) {
 	authedJSON(t, http.MethodPatch, base+"/api/2.0/mlflow/users/update-password", admin, adminPass, map[string]string{"username": user, "password": pass})
+}
+
+// assertDeletedMarked: secrets of the deleted run are reported as such,
+// those of live runs are not.
+func assertDeletedMarked(t *testing.T, what string, rep jsonReport, s seedInfo) {
+	t.Helper()
+	seen := false
+	for _, f := range rep.Findings {
+		if f.RuleID != "MLG201" {
+			continue
+		}
+		marked := strings.Contains(f.Message, "the run is deleted") && strings.Contains(f.Message, "mlflow gc")
+		inDeleted := strings.Contains(f.Path, "/runs/"+s.Runs["deleted"]+"/")
+		seen = seen || inDeleted
+		if marked != inDeleted {
+			t.Errorf("%s: %s: deleted-run mark %v, want %v (%s)", what, f.Path, marked, inDeleted, f.Message)
+		}
+	}
+	if !seen {
+		t.Errorf("%s: no finding for the deleted run", what)
+	}
 }

@@ -73,6 +73,9 @@ func (s *RESTSource) Runs(ctx context.Context, exps []mlflowapi.Experiment, sink
 func emitRun(r *mlflowapi.Run, expID string, sink RunSink) {
 	sink.RunSeen()
 	id := r.Info.RunID
+	if d, ok := sink.(deletedSink); ok && r.Info.LifecycleStage == "deleted" {
+		d.RunDeleted(id)
+	}
 	if r.Info.ExperimentID != "" {
 		expID = r.Info.ExperimentID
 	}

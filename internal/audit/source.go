@@ -25,6 +25,13 @@ type RunSink interface {
 	Value(experimentID, runID string, field Field, key, value string)
 }
 
+// deletedSink is an optional RunSink extension: RunDeleted says a run is
+// deleted (MLflow keeps its values until "mlflow gc"), before any of its
+// values are handed to Value.
+type deletedSink interface {
+	RunDeleted(runID string)
+}
+
 // quietSink is an optional RunSink extension for sources that can leave
 // provably clean values unread (the SQLite source does, in its query).
 type quietSink interface {

@@ -38,7 +38,7 @@ func quietDB(t *testing.T, keyType, valueType string, extra ...string) string {
 		t.Fatal(err)
 	}
 	for _, q := range []string{
-		`CREATE TABLE runs (run_uuid VARCHAR(32) NOT NULL, name VARCHAR(250), experiment_id INTEGER, PRIMARY KEY (run_uuid))`,
+		`CREATE TABLE runs (run_uuid VARCHAR(32) NOT NULL, name VARCHAR(250), experiment_id INTEGER, lifecycle_stage VARCHAR(20), PRIMARY KEY (run_uuid))`,
 		fmt.Sprintf(`CREATE TABLE params (key %s, value %s, run_uuid VARCHAR(32) NOT NULL, PRIMARY KEY (key, run_uuid))`, keyType, valueType),
 		fmt.Sprintf(`CREATE TABLE tags (key %s, value %s, run_uuid VARCHAR(32) NOT NULL, PRIMARY KEY (key, run_uuid))`, keyType, valueType),
 		`CREATE INDEX index_params_run_uuid ON params (run_uuid)`,
@@ -64,7 +64,7 @@ func quietDB(t *testing.T, keyType, valueType string, extra ...string) string {
 	for i := range runs {
 		id := fmt.Sprintf("%032x", i)
 		name := []string{fmt.Sprintf("run-%d", i), "short", "", "a-rather-long-run-name"}[i%4]
-		if _, err := tx.Exec(`INSERT INTO runs VALUES (?, ?, ?)`, id, name, i%3); err != nil {
+		if _, err := tx.Exec(`INSERT INTO runs VALUES (?, ?, ?, ?)`, id, name, i%3, "active"); err != nil {
 			t.Fatal(err)
 		}
 		for j := range 20 {

@@ -197,15 +197,19 @@ func (s *SQLSource) Runs(ctx context.Context, _ []mlflowapi.Experiment, sink Run
 			batch = make([]sqlValue, 0, batchSize)
 		}
 	}
-	err := s.query(ctx, `SELECT run_uuid, experiment_id, COALESCE(name, '') FROM runs`, func(r *sql.Rows) error {
-		var id, name string
+	del, _ := sink.(deletedSink)
+	err := s.query(ctx, `SELECT run_uuid, experiment_id, COALESCE(name, ''), COALESCE(lifecycle_stage, '') FROM runs`, func(r *sql.Rows) error {
+		var id, name, stage string
 		var exp int64
-		if err := r.Scan(&id, &exp, &name); err != nil {
+		if err := r.Scan(&id, &exp, &name, &stage); err != nil {
 			return err
 		}
 		ref := runRef{exp: strconv.FormatInt(exp, 10), name: name}
 		runs[id] = ref
 		sink.RunSeen()
+		if del != nil && stage == "deleted" {
+			del.RunDeleted(id)
+		}
 		if name != "" {
 			emit(sqlValue{ref.exp, id, FieldRunName, "run_name", name})
 		}

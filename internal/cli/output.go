@@ -87,7 +87,8 @@ func (o *outputFlags) loadConfig(firstRoot string) (*config.Config, error) {
 		return config.Discover(firstRoot)
 	}
 	c, err := load()
-	if c != nil {
+	if c != nil && c.Path != "" {
+		c.Base = configBase(c.Path, firstRoot)
 		c.Path = relToWD(c.Path) // it appears in reports (ignore entries)
 	}
 	return c, err
@@ -241,4 +242,24 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// configBase is the scanned directory root relative to the directory of the
+// config file at cfgPath, or "" when it is that directory, outside it, or
+// not a directory (a file root's findings are named from the working
+// directory).
+func configBase(cfgPath, root string) string {
+	cd, err1 := filepath.Abs(filepath.Dir(cfgPath))
+	rd, err2 := filepath.Abs(root)
+	if err1 != nil || err2 != nil {
+		return ""
+	}
+	if info, err := os.Stat(rd); err != nil || !info.IsDir() {
+		return ""
+	}
+	rel, err := filepath.Rel(cd, rd)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return ""
+	}
+	return filepath.ToSlash(rel)
 }

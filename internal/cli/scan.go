@@ -97,7 +97,11 @@ func runScan(ctx context.Context, env Env, args []string) int {
 	}
 	excludes := append([]string(nil), f.exclude...)
 	for _, g := range cfg.Exclude {
-		excludes = append(excludes, g.String())
+		sg, ok := cfg.ScanGlob(g.String())
+		if !ok {
+			continue // names only paths outside the scanned directory
+		}
+		excludes = append(excludes, sg)
 	}
 	log := f.log.logger(env.Stderr)
 	if cfg.Path != "" {
@@ -158,7 +162,8 @@ func runScan(ctx context.Context, env Env, args []string) int {
 
 // analyzers is the explicit list of analyzers a scan runs, in order.
 func analyzers(opts analyze.Options) []analyze.Analyzer {
-	return []analyze.Analyzer{python.New(opts), deploy.New(opts), model.New(opts)}
+	py := python.New(opts)
+	return []analyze.Analyzer{py, python.NewNotebooks(py), deploy.New(opts), model.New(opts)}
 }
 
 // modelAnalyzerName is the analyzer that also sees gitignored files.

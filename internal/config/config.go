@@ -25,6 +25,31 @@ type Config struct {
 	MaxFileSize int64
 	// Ignores are path/rule suppressions with a reason and an optional expiry.
 	Ignores []Ignore
+	// Base is the scanned directory relative to the config file's
+	// directory (slash-separated, "" when they are the same): the config's
+	// paths are relative to its own directory, a finding's to the scan root.
+	Base string
+}
+
+// RepoPath is a path relative to the scan root as the config's paths name it.
+func (c *Config) RepoPath(p string) string {
+	if c == nil || c.Base == "" {
+		return p
+	}
+	return c.Base + "/" + p
+}
+
+// ScanGlob is a config path glob as seen from the scan root: the part under
+// Base, "**" globs as they are, and ok false for one that names only paths
+// outside the scanned directory.
+func (c *Config) ScanGlob(g string) (string, bool) {
+	if c == nil || c.Base == "" || strings.HasPrefix(g, "**") {
+		return g, true
+	}
+	if rest, found := strings.CutPrefix(g, c.Base+"/"); found {
+		return rest, true
+	}
+	return "", false
 }
 
 // RuleSetting is one rule's override.

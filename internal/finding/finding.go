@@ -85,7 +85,12 @@ type Finding struct {
 	EndLine   int    `json:"end_line"`
 	EndColumn int    `json:"end_column"`
 	// Member is the archive member (zip entry, torch pickle, ...) the finding is in.
-	Member      string   `json:"member,omitempty"`
+	Member string `json:"member,omitempty"`
+	// Cell and CellLine place a finding in a Jupyter notebook: the cell
+	// (1-based, every cell counted) and the line within it. Line is then
+	// the .ipynb line holding that source line, for editors and SARIF.
+	Cell        int      `json:"cell,omitempty"`
+	CellLine    int      `json:"cell_line,omitempty"`
 	Fingerprint string   `json:"fingerprint"`
 	Suppressed  bool     `json:"suppressed"`
 	CWE         []string `json:"cwe"`

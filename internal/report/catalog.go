@@ -95,7 +95,7 @@ func ruleText(b *strings.Builder, r rules.Rule) {
 	refs := append(append([]string{}, r.CWE...), r.OWASP...)
 	fmt.Fprintf(b, "%s %s\n", r.ID, r.Name)
 	fmt.Fprintf(b, "  level %s (SARIF %s), security severity %s; %s\n", r.Level, r.Level.SARIFLevel(), r.SecuritySeverity, strings.Join(refs, ", "))
-	fmt.Fprintf(b, "  seed rule: %s; enforced in: %s\n", r.SeedRule, strings.Join(r.EnforcedIn, ", "))
+	fmt.Fprintf(b, "  security rule: %s; enforced in: %s\n", r.SeedRule, strings.Join(r.EnforcedIn, ", "))
 	fmt.Fprintf(b, "  %s\n", r.HelpURL())
 	section := func(title, body string, indent string) {
 		fmt.Fprintf(b, "\n%s\n", title)

@@ -131,6 +131,9 @@ func resultMessage(f finding.Finding) string {
 	if f.Member != "" {
 		msg += " (in archive member " + f.Member + ")"
 	}
+	if f.Cell > 0 && f.CellLine > 0 {
+		msg += fmt.Sprintf(" (notebook cell %d, line %d)", f.Cell, f.CellLine)
+	}
 	if f.Fix != "" {
 		msg += "\nFix: " + f.Fix
 	}

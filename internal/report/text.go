@@ -55,6 +55,12 @@ func location(f finding.Finding) string {
 	if f.Line <= 0 {
 		return "-"
 	}
+	if f.Cell > 0 && f.CellLine > 0 {
+		return fmt.Sprintf("%d (cell %d, line %d)", f.Line, f.Cell, f.CellLine)
+	}
+	if f.Cell > 0 {
+		return fmt.Sprintf("%d (cell %d)", f.Line, f.Cell)
+	}
 	if f.Column <= 0 {
 		return strconv.Itoa(f.Line)
 	}

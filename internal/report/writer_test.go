@@ -39,7 +39,7 @@ func TestTextLayout(t *testing.T) {
 		"models/fraud/model.zip!model/data.pkl\n  -  strict   MLG106 malicious-pickle",
 		"errors:\n  models/huge.pt!archive/data.pkl: limit: ",
 		"INCOMPLETE",
-		"6 findings (4 strict, 1 warning, 1 advisory), 2 suppressed, 12 files, 2 errors\n",
+		"8 findings (6 strict, 1 warning, 1 advisory), 2 suppressed, 12 files, 2 errors\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text report lacks %q\n%s", want, out)
@@ -108,16 +108,16 @@ func TestSummaryRecounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := doc.Summary
-	if s.Findings != 6 || s.Suppressed != 2 || s.Errors != 2 || s.Files != 12 || !s.Incomplete {
+	if s.Findings != 8 || s.Suppressed != 2 || s.Errors != 2 || s.Files != 12 || !s.Incomplete {
 		t.Errorf("summary = %+v", s)
 	}
-	if s.ByLevel["strict"] != 4 || s.ByLevel["warning"] != 1 || s.ByLevel["advisory"] != 1 {
+	if s.ByLevel["strict"] != 6 || s.ByLevel["warning"] != 1 || s.ByLevel["advisory"] != 1 {
 		t.Errorf("by_level = %v", s.ByLevel)
 	}
 	if s.ByRule["MLG201"] != 1 || s.ByRule["MLG405"] != 0 {
 		t.Errorf("by_rule = %v (suppressed findings must not count)", s.ByRule)
 	}
-	if r.Failing(finding.Strict) != 4 {
+	if r.Failing(finding.Strict) != 6 {
 		t.Errorf("Failing(strict) = %d", r.Failing(finding.Strict))
 	}
 }

@@ -20,7 +20,7 @@ func catalog() []Rule {
 			Summary:    "A model serialized with pickle, cloudpickle, joblib or dill and logged where a safe format (skops, ONNX, safetensors) exists.",
 			EnforcedIn: []string{InCode, InModel, InAudit, InGateway},
 			Description: "Pickle-family formats (pickle, cloudpickle, joblib, dill) store a program, not data: whoever loads the file runs " +
-				"whatever the file says. The seed rule \"" + seedModel + "\" calls `pickle.dump` followed by `log_artifact` an RCE risk, and " +
+				"whatever the file says. The security rule \"" + seedModel + "\" calls `pickle.dump` followed by `log_artifact` an RCE risk, and " +
 				"the deserialization CVEs against MLflow flavors (CVE-2024-37052 to CVE-2024-37060) show how such files reach every " +
 				"consumer of the registry. Logging a model this way hands each future user of the model a code-execution primitive when a " +
 				"data-only format exists.",
@@ -44,7 +44,7 @@ with mlflow.start_run():
 				"`numpy.load(allow_pickle=True)` and `pandas.read_pickle` do the same under another name. A model downloaded from a " +
 				"registry or artifact store is only as trustworthy as everyone who could write to that store, so one poisoned upload " +
 				"becomes code execution on every machine that loads it (CVE-2024-37052 to CVE-2024-37060; MITRE ATLAS AML.T0010). " +
-				"The seed rule \"" + seedModel + "\" names this as the supply-chain risk it exists to stop.",
+				"The security rule \"" + seedModel + "\" names this as the supply-chain risk it exists to stop.",
 			Fix: "Load with a format that cannot run code (safetensors, skops with explicit trusted types, torch.load(weights_only=True)) or scan the file first.",
 			Do: `from safetensors.torch import load_file
 
@@ -101,7 +101,7 @@ version = client.get_latest_versions(name)[0]
 			EnforcedIn: []string{InCode, InGateway, InAudit},
 			Description: "Moving a version to `Production` or `Staging`, or pointing a protected alias (`prod*`, `production`, `champion` " +
 				"by default) at it, decides what serves traffic. MLflow OSS has no approval workflow, so without an approval recorded by a " +
-				"second person one account, or one stolen token, can ship any model. The seed rule \"" + seedModel + "\" tags the " +
+				"second person one account, or one stolen token, can ship any model. The security rule \"" + seedModel + "\" tags the " +
 				"approver before the transition and passes `archive_existing_versions=True` so two versions never both claim Production.",
 			Fix: "Record an approval by someone other than the requester before promoting, and archive the previous Production version.",
 			Do: `if approver == requester:
@@ -121,7 +121,7 @@ client.set_registered_model_alias(name, "champion", version)         # no approv
 				"sockets (`os.system`, `subprocess.Popen`, `builtins.exec`, `runpy`, `socket` ...). Loading it runs that callable with " +
 				"the loader's privileges. mlflow-guard walks the opcodes without executing them, in plain files, zip members, torch " +
 				"archives, numpy object arrays and joblib files. This is the payload behind CVE-2024-37052 to CVE-2024-37060 and the " +
-				"\"RCE risk\" of the seed rule \"" + seedModel + "\".",
+				"\"RCE risk\" of the security rule \"" + seedModel + "\".",
 			Fix: "Do not load this file: remove it from the registry, find out who uploaded it, and rebuild the model from source in a data-only format.",
 			Do: `from safetensors.torch import save_file
 
@@ -235,8 +235,8 @@ model = pickle.load(open("model.pkl", "rb"))`,
 				"shown to everyone who can read the experiment, in the UI and through the REST API; search results were not even " +
 				"filtered per user before CVE-2026-2734. A password, token or key logged there is published. Detection works by key " +
 				"(password, secret, token, api_key, credential, private_key ..., word-aware) and by value (known token formats, private " +
-				"keys, JWTs, URLs with embedded passwords). Seed rule: \"" + seedTracking + "\".",
-			Fix: "Stop logging the secret, rotate it, and delete the affected run; log the name of the secret instead of its value.",
+				"keys, JWTs, URLs with embedded passwords). Security rule: \"" + seedTracking + "\".",
+			Fix: "Stop logging the secret and rotate it; delete the run, then run mlflow gc, since a deleted run keeps its values until then.",
 			Do: `mlflow.log_params({
     "learning_rate": 0.01,
     "db_secret_name": "prod/mlflow/db",   # a reference, not the value
@@ -323,7 +323,7 @@ client.create_experiment("exp", artifact_location="http:///#/../../../../etc/")`
 			Description: "An `artifact_path` or `dst_path` the caller controls, or one containing `..`, an absolute path, backslashes, NUL " +
 				"or their (double) URL-encoded forms, can read, write or delete files outside the artifact root. MLflow has shipped this " +
 				"bug repeatedly: `get-artifact` and model-version `source` (CVE-2023-1177, CVE-2023-2356, CVE-2023-2780, CVE-2023-6977, " +
-				"CVE-2025-11201) and artifact deletion with double-encoded `..` (CVE-2024-1560). Seed rule: \"" + seedArtifact + "\".",
+				"CVE-2025-11201) and artifact deletion with double-encoded `..` (CVE-2024-1560). Security rule: \"" + seedArtifact + "\".",
 			Fix: "Reject artifact paths with .., a leading /, backslashes or NUL, and check the resolved destination stays under a fixed base directory.",
 			Do: `if ".." in artifact_path or artifact_path.startswith("/") or "\\" in artifact_path:
     raise ValueError("invalid artifact path")
@@ -452,6 +452,9 @@ mlflow.log_artifact("data/full_dump.parquet")   # 4 GB`,
 				"rotated without a change and a redeploy (CWE-798). The seed's Don't is a backend URI with the password inline; its Do " +
 				"assembles the URI from the environment and uses `secretKeyRef` in Kubernetes.",
 			Fix: "Move the credential to a secret store and inject it at run time (an environment variable from a secret, secretKeyRef).",
+			FixFor: map[string]string{
+				CtxNotebookOutput: "Rotate the credential, clear outputs before committing (jupyter nbconvert --clear-output, or nbstripout) and purge it from the history.",
+			},
 			Do: `env:
 - name: DB_PASSWORD
   valueFrom:

@@ -244,3 +244,16 @@ func TestFixFor(t *testing.T) {
 		t.Error("MLG410: the Dockerfile and Kubernetes fixes must differ")
 	}
 }
+
+// TestNoInternalWords: what users read never names the project's own
+// working terms.
+func TestNoInternalWords(t *testing.T) {
+	for _, r := range Catalog() {
+		texts := append([]string{r.Summary, r.Description, r.Fix, r.Do, r.Dont}, slices.Collect(maps.Values(r.FixFor))...)
+		for _, s := range texts {
+			if strings.Contains(strings.ToLower(s), "seed rule") {
+				t.Errorf("%s: user-facing text says \"seed rule\": %q", r.ID, s)
+			}
+		}
+	}
+}

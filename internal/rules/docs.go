@@ -86,7 +86,7 @@ func RenderMarkdownPage(r Rule) []byte {
 	fmt.Fprintf(&b, "| Security severity | %s |\n", r.SecuritySeverity)
 	fmt.Fprintf(&b, "| CWE | %s |\n", cweLinks(r.CWE))
 	fmt.Fprintf(&b, "| OWASP | %s |\n", strings.Join(r.OWASP, ", "))
-	fmt.Fprintf(&b, "| Seed rule | %s |\n", r.SeedRule)
+	fmt.Fprintf(&b, "| Security rule | %s |\n", r.SeedRule)
 	fmt.Fprintf(&b, "| Enforced in | %s |\n\n", strings.Join(r.EnforcedIn, ", "))
 	writeHelpBody(&b, r, "##")
 	b.WriteString("\n## Suppress\n\n")

@@ -56,6 +56,7 @@ const (
 	CtxKubernetes        = "kubernetes"
 	CtxAdminPassword     = "admin_password"
 	CtxDefaultPermission = "default_permission"
+	CtxNotebookOutput    = "notebook_output"
 )
 
 // FixIn is the fix for a finding of r with the given context (may be
@@ -78,6 +79,7 @@ var contextLabels = map[string]string{
 	CtxKubernetes:        "in Kubernetes",
 	CtxAdminPassword:     "for the admin password",
 	CtxDefaultPermission: "for default_permission",
+	CtxNotebookOutput:    "in a notebook's saved output",
 }
 
 // ContextLabel is how help texts introduce a FixFor entry ("in a

@@ -3,9 +3,12 @@ package scan
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"path"
+	"strings"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
 	"github.com/mlflow-guard/mlflow-guard/internal/finding"
@@ -89,7 +92,17 @@ func (s *scanner) readLines(abs, rel string, want map[int][]int, fs []finding.Fi
 	var dirs []*directive
 	var errs []finding.Error
 	lx := newStringLexer(rel)
+	notebook := isNotebook(rel)
 	err = eachLine(fh, func(n int, line []byte) bool {
+		if notebook {
+			// a notebook's code sits in JSON strings: snippets and
+			// directives are about the cell text, not its JSON quoting
+			text, ok := notebookText(line)
+			if !ok {
+				return true
+			}
+			line = text
+		}
 		strs := lx.spans(line) // every line: Python strings span lines
 		if idx, ok := want[n]; ok && s.redact != nil {
 			snip := makeSnippet(line, s.redact)
@@ -128,4 +141,25 @@ func readHead(p string) ([]byte, error) {
 		return nil, err
 	}
 	return buf[:n], nil
+}
+
+// isNotebook reports a Jupyter notebook by its name.
+func isNotebook(rel string) bool { return strings.EqualFold(path.Ext(rel), ".ipynb") }
+
+// notebookText is the text of an .ipynb line that holds one JSON string
+// (a line of a cell's source or output), without its trailing newline.
+func notebookText(line []byte) ([]byte, bool) {
+	t := bytes.TrimSuffix(bytes.TrimSpace(line), []byte(","))
+	if len(t) < 2 || t[0] != '"' || t[len(t)-1] != '"' {
+		return nil, false
+	}
+	var s string
+	if json.Unmarshal(t, &s) != nil {
+		// "source": "...": a cell held as one string
+		i := bytes.Index(t, []byte(`": "`))
+		if i < 0 || json.Unmarshal(t[i+3:], &s) != nil {
+			return nil, false
+		}
+	}
+	return []byte(strings.TrimRight(s, "\r\n")), true
 }

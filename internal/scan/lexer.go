@@ -26,7 +26,7 @@ type stringLexer struct {
 
 func newStringLexer(rel string) *stringLexer {
 	switch strings.ToLower(path.Ext(rel)) {
-	case ".py", ".pyw", ".pyi":
+	case ".py", ".pyw", ".pyi", ".ipynb": // a notebook's lines are given as their cell text
 		return &stringLexer{python: true}
 	}
 	return &stringLexer{}

@@ -421,3 +421,44 @@ func TestModelSymlinkFailsGate(t *testing.T) {
 		t.Errorf("skipped = %v", skipped)
 	}
 }
+
+// TestNotebookInlineSuppression: in an .ipynb, code sits in JSON strings;
+// a directive in a cell's comment suppresses the finding on its line, one
+// inside a Python string does not, and snippets are the cell text.
+func TestNotebookInlineSuppression(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "nb.ipynb", strings.Join([]string{
+		`{`,
+		` "cells": [{"cell_type": "code", "source": [`,
+		`   "a = BAD  # mlflow-guard: ignore[MLG102] notebook fixture\n",`, // 3 suppressed
+		`   "b = BAD\n",`, // 4 reported
+		`   "c = \"# mlflow-guard: ignore[MLG102]\" + BAD"`, // 5 reported: the marker is in a string
+		` ]}],`,
+		` "metadata": {}, "nbformat": 4, "nbformat_minor": 5`,
+		`}`,
+	}, "\n")+"\n")
+	res, err := Run(context.Background(), Options{Roots: []string{root}, Analyzers: []analyze.Analyzer{&lineRule{}}, Redact: redactFake})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int]*finding.Finding{}
+	for i := range res.Findings {
+		got[res.Findings[i].Line] = &res.Findings[i]
+	}
+	if f := got[3]; f == nil || !f.Suppressed || f.Suppression.Reason != "notebook fixture" {
+		t.Errorf("line 3: want suppressed, got %+v", f)
+	}
+	if f := got[4]; f == nil || f.Suppressed || f.Snippet != "b = BAD" {
+		t.Errorf("line 4: want reported with the cell text as snippet, got %+v", f)
+	}
+	if f := got[5]; f == nil || f.Suppressed {
+		t.Errorf("line 5: want reported, got %+v", f)
+	}
+	inString := false
+	for _, e := range res.Errors {
+		inString = inString || (e.Line == 5 && e.Kind == finding.ErrSuppression && strings.Contains(e.Message, "string literal"))
+	}
+	if !inString {
+		t.Errorf("want a suppression error for the marker in a string on line 5, got %+v", res.Errors)
+	}
+}

@@ -101,7 +101,7 @@ func applyIgnores(fs []finding.Finding, cfg *config.Config, now time.Time) []fin
 	for i := range fs {
 		f := &fs[i]
 		for j, ig := range cfg.Ignores {
-			if ig.Expired(now) || !ig.Matches(f.RuleID, f.Path) {
+			if ig.Expired(now) || !ig.Matches(f.RuleID, cfg.RepoPath(f.Path)) {
 				continue
 			}
 			used[j] = true

@@ -6,15 +6,22 @@
 // only the comment "# want-below: MLG404" puts the expectation on the next
 // line instead, for formats where a trailing comment would change the value
 // (ini files, some Dockerfile forms). Every other line must be clean.
+//
+// A rule ID may be followed by a Go-quoted string, as in
+// # want: MLG105 "protected stage \"Production\""
+// and a finding of that rule on the line must then have a message
+// containing it: that pins what the message says.
 package analyzetest
 
 import (
 	"context"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -23,27 +30,94 @@ import (
 )
 
 var (
-	wantRe      = regexp.MustCompile(`(?:#|;|//)\s*want:\s*((?:MLG\d{3}\s*)+)\s*$`)
-	wantBelowRe = regexp.MustCompile(`^\s*(?:#|;|//)\s*want-below:\s*((?:MLG\d{3}\s*)+)\s*$`)
+	wantRe      = regexp.MustCompile(`(?:#|;|//)\s*want:\s*((?:MLG\d{3}(?:\s+"(?:[^"\\]|\\.)*")?\s*)+)\s*$`)
+	wantBelowRe = regexp.MustCompile(`^\s*(?:#|;|//)\s*want-below:\s*((?:MLG\d{3}(?:\s+"(?:[^"\\]|\\.)*")?\s*)+)\s*$`)
+	wantItemRe  = regexp.MustCompile(`MLG\d{3}|"(?:[^"\\]|\\.)*"`)
 )
+
+// WantText is a message expectation: a finding of Rule on the line must
+// contain Text.
+type WantText struct{ Rule, Text string }
 
 // Wants parses the expectations of one file: line (1-based) -> sorted rule IDs.
 func Wants(content []byte) map[int][]string {
+	ids, _ := parseWants(content)
+	return ids
+}
+
+func parseWants(content []byte) (map[int][]string, map[int][]WantText) {
 	out := map[int][]string{}
+	texts := map[int][]WantText{}
+	add := func(line int, spec string) {
+		for _, it := range wantItemRe.FindAllString(spec, -1) {
+			if strings.HasPrefix(it, "MLG") {
+				out[line] = append(out[line], it)
+				continue
+			}
+			txt, err := strconv.Unquote(it)
+			if err != nil || len(out[line]) == 0 {
+				txt = it // kept as written: the check then fails loudly
+			}
+			rule := ""
+			if n := len(out[line]); n > 0 {
+				rule = out[line][n-1]
+			}
+			texts[line] = append(texts[line], WantText{Rule: rule, Text: txt})
+		}
+	}
 	lines := strings.Split(string(content), "\n")
 	for i, ln := range lines {
 		if m := wantBelowRe.FindStringSubmatch(ln); m != nil {
-			out[i+2] = append(out[i+2], strings.Fields(m[1])...)
+			add(i+2, m[1])
 			continue
 		}
 		if m := wantRe.FindStringSubmatch(ln); m != nil {
-			out[i+1] = append(out[i+1], strings.Fields(m[1])...)
+			add(i+1, m[1])
 		}
 	}
 	for k := range out {
 		sort.Strings(out[k])
 	}
-	return out
+	return out, texts
+}
+
+// WantsIn is Wants for the file at path. In a Jupyter notebook the want
+// comments are in cell text, so each line holding one JSON string is read
+// as that string's text: the expectation is on the .ipynb line.
+func WantsIn(path string, content []byte) map[int][]string {
+	ids, _ := wantsIn(path, content)
+	return ids
+}
+
+func wantsIn(path string, content []byte) (map[int][]string, map[int][]WantText) {
+	if !strings.EqualFold(filepath.Ext(path), ".ipynb") {
+		return parseWants(content)
+	}
+	lines := strings.Split(string(content), "\n")
+	for i, ln := range lines {
+		t := strings.TrimSuffix(strings.TrimSpace(ln), ",")
+		var s string
+		if !strings.HasPrefix(t, `"`) {
+			continue
+		}
+		if json.Unmarshal([]byte(t), &s) != nil {
+			// "source": "...": a cell held as one string
+			j := strings.Index(t, `": "`)
+			if j < 0 || json.Unmarshal([]byte(t[j+3:]), &s) != nil {
+				continue
+			}
+		}
+		// one .ipynb line may hold several source lines: the one with a
+		// want comment speaks for the line
+		text := strings.TrimRight(s, "\r\n")
+		for _, l := range strings.Split(text, "\n") {
+			if strings.Contains(l, "want") {
+				text = l
+			}
+		}
+		lines[i] = strings.ReplaceAll(text, "\n", " ")
+	}
+	return parseWants([]byte(strings.Join(lines, "\n")))
 }
 
 // Scan feeds every file under root to one fresh analyzer (relevance check
@@ -115,6 +189,7 @@ func Run(t *testing.T, a analyze.Analyzer, root string, allowErrors bool) []find
 		gotBy[k] = append(gotBy[k], f.RuleID)
 	}
 	wantBy := map[key][]string{}
+	textBy := map[key][]WantText{}
 	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -124,8 +199,12 @@ func Run(t *testing.T, a analyze.Analyzer, root string, allowErrors bool) []find
 			return err
 		}
 		rel, _ := filepath.Rel(root, p)
-		for line, ids := range Wants(b) {
-			wantBy[key{filepath.ToSlash(rel), line}] = ids
+		ids, texts := wantsIn(rel, b)
+		for line, w := range ids {
+			wantBy[key{filepath.ToSlash(rel), line}] = w
+		}
+		for line, w := range texts {
+			textBy[key{filepath.ToSlash(rel), line}] = w
 		}
 		return nil
 	})
@@ -140,6 +219,21 @@ func Run(t *testing.T, a analyze.Analyzer, root string, allowErrors bool) []find
 	for k, w := range wantBy {
 		if _, ok := gotBy[k]; !ok {
 			t.Errorf("%s:%d: missing %s", k.path, k.line, strings.Join(w, " "))
+		}
+	}
+	for k, ws := range textBy {
+		for _, w := range ws {
+			found := false
+			var msgs []string
+			for _, f := range got {
+				if f.Path == k.path && f.Line == k.line && f.RuleID == w.Rule {
+					found = found || strings.Contains(f.Message, w.Text)
+					msgs = append(msgs, f.Message)
+				}
+			}
+			if !found {
+				t.Errorf("%s:%d: no %s message contains %q; got %q", k.path, k.line, w.Rule, w.Text, msgs)
+			}
 		}
 	}
 	return got

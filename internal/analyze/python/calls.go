@@ -171,6 +171,12 @@ func (s *scope) identsIn(n *node) []string {
 }
 
 // validatorPrefixes name functions whose job is to validate their argument.
+// pathSanitizers return a plain file name, whatever they are given: no
+// separator, no "..", no drive; joined under a fixed directory it stays there.
+var pathSanitizers = map[string]bool{
+	"werkzeug.utils.secure_filename": true, "werkzeug.secure_filename": true,
+}
+
 var validatorPrefixes = []string{"validate", "check", "is_valid", "is_safe", "is_allowed", "is_trusted", "sanitize",
 	"sanitise", "ensure_safe", "ensure_valid", "ensure_allowed", "verify", "allowed", "is_approved", "assert_valid", "assert_safe"}
 
@@ -381,6 +387,9 @@ func (s *scope) result(c *call) *val {
 	if numFuncs[c.qual] {
 		return &val{}
 	}
+	if pathSanitizers[c.qual] {
+		return cleaned(derive(0, args...))
+	}
 	if isValidatorName(c.method) {
 		return cleaned(derive(0, append(args, c.recv)...))
 	}
@@ -394,6 +403,11 @@ func (s *scope) result(c *call) *val {
 		// an instance of a class defined here: its methods are not MLflow's
 		return &val{t: tComp, inst: c.qual}
 	}
+	if strings.HasPrefix(c.qual, "pandas.") {
+		out := derive(tComp, args...)
+		out.inst = "pandas"
+		return out
+	}
 	if c.qual != "" {
 		return derive(tComp, args...)
 	}
@@ -401,6 +415,16 @@ func (s *scope) result(c *call) *val {
 	r := c.recv
 	if r == nil {
 		return derive(tComp, args...)
+	}
+	if r.inst == "pandas" {
+		// a frame's methods return frames, series or their data
+		// (to_dict included: table contents, not an object's attributes)
+		out := derive(tComp, append(args, r)...)
+		out.inst = "pandas"
+		return out
+	}
+	if out, ok := s.f.schemaLoad(c, r, args); ok {
+		return out
 	}
 	if fns := localTable(r); fns != nil && c.method == "get" {
 		return &val{t: tComp, callees: fns}

@@ -393,6 +393,8 @@ func (s *scope) checkPromotion(c *call, what string, target, archive *val) {
 	if !s.approval && (protected || target != nil && !known) {
 		if protected {
 			probs = append(probs, fmt.Sprintf("moves a version to protected %s %q with no approval recorded", what, target.tmpl))
+		} else if target.src != "" {
+			probs = append(probs, fmt.Sprintf("sets a %s taken from %s (possibly protected) with no approval recorded", what, target.src))
 		} else {
 			probs = append(probs, fmt.Sprintf("sets a computed %s (possibly protected) with no approval recorded", what))
 		}

@@ -423,7 +423,7 @@ func (s *scope) attr(n *node) *val {
 	if b.inst == "request" {
 		out.inst = "request"
 	}
-	return out
+	return s.f.modelField(b, an, out)
 }
 
 func (s *scope) subscript(n *node) *val {
@@ -492,6 +492,9 @@ func (s *scope) subscript(n *node) *val {
 		out.objDump = false // one attribute of an object is not the whole object
 		if registryStateKey(keys[0]) {
 			out.copied = true
+		}
+		if keys[0].known() {
+			return s.f.modelField(base, keys[0].tmpl, out) // a field of a loaded schema
 		}
 	}
 	return out

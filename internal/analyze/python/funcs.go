@@ -49,17 +49,17 @@ func (f *fileCtx) function(def, decorated *node, parent *scope, ci *classInfo) {
 	idx := 0 // position as a caller counts it (self/cls not counted)
 	for _, p := range params.namedKids() {
 		var id *node
-		var dflt *node
+		var dflt, typ *node
 		switch p.kind {
 		case "identifier":
 			id = p
 		case "typed_parameter", "list_splat_pattern", "dictionary_splat_pattern":
-			id = p.firstNamed()
+			id, typ = p.firstNamed(), p.child("type")
 			if id != nil && id.kind != "identifier" {
 				id = id.firstNamed()
 			}
 		case "default_parameter", "typed_default_parameter":
-			id, dflt = p.child("name"), p.child("value")
+			id, dflt, typ = p.child("name"), p.child("value"), p.child("type")
 		}
 		if id == nil || id.kind != "identifier" {
 			continue
@@ -94,7 +94,21 @@ func (f *fileCtx) function(def, decorated *node, parent *scope, ci *classInfo) {
 			v = &nv
 		}
 		idx++
-		if pn == "request" || pn == "req" {
+		model := f.modelParam(typ)
+		if handler && v.t&tUser != 0 {
+			// FastAPI validates a typed parameter before the handler runs
+			switch max(f.annotationCheck(typ), f.constraintCheck(dflt)) {
+			case fieldClean:
+				v = cleaned(v)
+			case fieldBounded:
+				c := *v
+				c.bounded = true
+				v = &c
+			}
+		}
+		if model != "" {
+			v.inst = "model:" + model
+		} else if pn == "request" || pn == "req" {
 			if tp := p.child("type"); tp != nil || first || handler {
 				v.inst = "request"
 				if v.t&(tUser) == 0 && handler {

@@ -278,8 +278,53 @@ func (o *outline) decide() wordMask {
 			}
 		}
 	}
+	o.keepModels()
 	o.keepCallers()
 	return all
+}
+
+// modelWords in a class header mark a request model or an Enum: its field
+// declarations and validators say which inputs are validated (validated.go),
+// so it is kept whole whatever words it holds.
+var modelWords = [][]byte{[]byte("BaseModel"), []byte("SQLModel"), []byte("BaseSettings"), []byte("Enum"), []byte("Schema")}
+
+// keepModels keeps the top-level model and Enum classes, and the classes
+// derived from a kept one.
+func (o *outline) keepModels() {
+	kept := map[string]bool{}
+	// a few rounds follow any real hierarchy; the bound keeps a file of
+	// thousands of classes linear
+	for round, changed := 0, true; changed && round < 4; round++ {
+		changed = false
+		for i := range o.blocks {
+			d := &o.blocks[i]
+			if !d.class || kept[d.name] {
+				continue
+			}
+			head := o.b[d.start:d.end]
+			if j := bytes.Index(head, []byte("class ")); j >= 0 {
+				head = head[j:]
+			}
+			if j := bytes.IndexByte(head, ':'); j >= 0 {
+				head = head[:j]
+			}
+			hit := false
+			for _, w := range modelWords {
+				hit = hit || bytes.Contains(head, w)
+			}
+			for name := range kept {
+				hit = hit || bytes.Contains(head, []byte(name))
+			}
+			if !hit {
+				continue
+			}
+			kept[d.name], changed = true, true
+			d.keep = true
+			for j := range d.methods {
+				d.methods[j].keep = true
+			}
+		}
+	}
 }
 
 // keepCallers keeps the definitions that call a kept top-level function:

@@ -97,7 +97,23 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyze.File) (res analyze.Re
 }
 
 // analyzeBytes is Analyze on content already in memory.
-func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res analyze.Result) {
+func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) analyze.Result {
+	var k srcKind
+	if databricksSource(b) {
+		b = blankEscapes(b)
+		k = srcKind{notebook: true, starImp: notebookRun(b)}
+	}
+	return a.analyzeSource(ctx, name, b, k)
+}
+
+// srcKind says what runtime a source runs in.
+type srcKind struct {
+	notebook bool // a notebook kernel: its runtime names are known
+	starImp  bool // "%run" of another notebook may define any name
+}
+
+// analyzeSource analyses Python source b, already freed of notebook escapes.
+func (a *Analyzer) analyzeSource(ctx context.Context, name string, b []byte, k srcKind) (res analyze.Result) {
 	defer func() {
 		// A bug in a check must cost one file, not the scan.
 		if r := recover(); r != nil {
@@ -107,10 +123,6 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 	}()
 	if !mayMatch(b) {
 		return res
-	}
-	notebook := databricksSource(b)
-	if notebook {
-		b = blankEscapes(b)
 	}
 	sl := sliced{src: b, whole: true}
 	if !a.whole {
@@ -148,9 +160,10 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) (res
 	var callIn map[string]*val
 	for pass := 0; pass < maxCallerPasses; pass++ {
 		fc = &fileCtx{ctx: ctx, s: s, policy: a.policy, sec: a.sec, bound: map[string]bool{},
+			models: map[string]*modelInfo{}, enums: map[string]bool{},
 			classes: map[*node]*classInfo{}, seen: map[findKey]bool{}, callIn: callIn}
-		if notebook {
-			fc.notebook, fc.starImp = true, notebookRun(b)
+		if k.notebook {
+			fc.notebook, fc.starImp = true, k.starImp
 		}
 		// only vars() consults it; most files never call it
 		fc.cliDump = !bytes.Contains(b, []byte("vars(")) || fc.cliSecretOption(b)

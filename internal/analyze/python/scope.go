@@ -26,8 +26,10 @@ type fileCtx struct {
 	logged   []logEvt
 	ops      int // evaluation steps, capped so no input can hang the analysis
 	deferred []func()
-	callIn   map[string]*val // what the file's own callers pass to its functions (callers.go), from the previous pass
-	callOut  map[string]*val // the same, learned in this pass
+	callIn   map[string]*val       // what the file's own callers pass to its functions (callers.go), from the previous pass
+	callOut  map[string]*val       // the same, learned in this pass
+	models   map[string]*modelInfo // request-model classes of the file (validated.go)
+	enums    map[string]bool       // Enum classes of the file
 }
 
 // later runs a function body after the module walk when it is defined at
@@ -398,6 +400,7 @@ func (s *scope) stmt(n *node) bool {
 		}
 	case "class_definition":
 		s.env[s.f.s.text(n.child("name"))] = &val{qual: "local.class." + s.f.s.text(n.child("name"))}
+		s.f.collectModel(n, s)
 		s.f.class(n, s)
 	case "import_statement", "import_from_statement", "future_import_statement":
 		s.imports(n)
@@ -568,16 +571,24 @@ func elemOf(v *val) *val {
 func (s *scope) ifChain(cond, body *node, alts []*node) bool {
 	s.eval(cond)
 	g := s.guard(cond)
+	name, lit, eq := s.equalsLiteral(cond)
 	pre := s.env
 	s.env = s.clone(pre)
 	if g.ok && g.positive {
 		s.apply(g)
+	}
+	if name != nil && eq {
+		s.bind(name, lit)
 	}
 	thenExit := s.block(body)
 	thenEnv := s.env
 	s.env = s.clone(pre)
 	if g.ok && (!g.positive || thenExit) {
 		s.apply(g)
+	}
+	if name != nil && !eq {
+		// the else of "if x != 'lit'", and what follows "if x != 'lit': return"
+		s.bind(name, lit)
 	}
 	elseExit := false
 	if len(alts) > 0 {
@@ -601,6 +612,36 @@ func (s *scope) ifChain(cond, body *node, alts []*node) bool {
 		s.env = s.merge(thenEnv, elseEnv)
 	}
 	return false
+}
+
+// equalsLiteral reads "x == 'lit'" (or "!=", either side): in the branch
+// where it holds, x is that literal, so a call under
+// "if stage == 'Production':" is judged, and reported, for "Production".
+func (s *scope) equalsLiteral(cond *node) (*node, *val, bool) {
+	n := unparen(cond)
+	if n == nil || n.kind != "comparison_operator" {
+		return nil, nil, false
+	}
+	var ops []string
+	for _, k := range n.kids {
+		if k.fieldName() == "operators" {
+			ops = append(ops, strings.TrimSpace(s.f.s.text(k)))
+		}
+	}
+	operands := n.namedKids()
+	if len(ops) != 1 || (ops[0] != "==" && ops[0] != "!=") || len(operands) != 2 {
+		return nil, nil, false
+	}
+	for i, o := range operands {
+		o = unparen(o)
+		if o == nil || o.kind != "identifier" {
+			continue
+		}
+		if v := s.quiet(operands[1-i]); v.known() {
+			return o, strVal(v.tmpl), ops[0] == "=="
+		}
+	}
+	return nil, nil, false
 }
 
 func (s *scope) isExitCall(c *node) bool {

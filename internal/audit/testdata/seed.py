@@ -56,11 +56,18 @@ with mlflow.start_run(run_name="deploy-ghp_R4nd0mT0k3nV4lu3F0rT3st1ngAbCdEf0123"
     mlflow.log_input(ds, context="training")
     out["runs"]["leaky"] = r.info.run_id
 
+# A deleted run keeps its values until mlflow gc: still reported, marked deleted.
+with mlflow.start_run(run_name="discarded") as r:
+    mlflow.log_param("api_key", "Zx9vQ2mL7pK4rT8wY3nB6cF1")
+    out["runs"]["deleted"] = r.info.run_id
+client.delete_run(out["runs"]["deleted"])
+
 # Experiments whose artifact locations are unsafe.
 for name, loc in [
     ("local-file-store", "file:///var/tmp/mlflow-artifacts"),
     ("traversal", "s3://ml-artifacts/team/%2e%2e/%2e%2e/other-team"),
     ("plain-http", "http://artifacts.example.com/mlflow"),
+    ("public-bucket", "s3://public-ml-artifacts/mlflow"),
 ]:
     out["experiments"][name] = client.create_experiment(name, artifact_location=loc)
 

@@ -32,3 +32,7 @@ def dump_dunder(cfg):
 
 def dump_pydantic(cfg):
     mlflow.set_tags({**cfg.model_dump()})  # want: MLG202
+
+
+def dump_to_dict(cfg):
+    mlflow.log_dict(cfg.to_dict(), "cfg.json")  # want: MLG202
