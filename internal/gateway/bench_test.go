@@ -55,6 +55,9 @@ func BenchmarkOverhead(b *testing.B) {
 	do := func(b *testing.B, base, method, path, body string, auth bool) {
 		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
 		req.Host = "127.0.0.1"
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		if auth {
 			req.Header.Set("Authorization", "Bearer "+tok)
 		}
@@ -65,7 +68,7 @@ func BenchmarkOverhead(b *testing.B) {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != 200 {
-			b.Fatalf("%s %s: %d", method, path, resp.StatusCode)
+			b.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, resp.Header.Get("X-Mlflow-Guard-Decision"))
 		}
 	}
 	logBatch := `{"run_id":"r1","metrics":[{"key":"m","value":1,"timestamp":1,"step":1}]}`
