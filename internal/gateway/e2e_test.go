@@ -31,6 +31,8 @@ type harness struct {
 type harnessOptions struct {
 	ML     *testenv.MLflowServer // share a running MLflow server (default: start one)
 	Policy *policy.Engine        // request policies (default: the gateway's defaults)
+	// NoPolicy turns the request policies off (serve --no-policy).
+	NoPolicy bool
 }
 
 // startHarness runs the pinned MLflow server and the gateway in front of
@@ -68,7 +70,7 @@ func startHarnessWith(t *testing.T, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { logf.Close() })
-	g, err := New(Config{Upstream: up, LoginFailLimit: 1000, StateCacheTTL: 200 * time.Millisecond, Policy: o.Policy}, st, slog.New(slog.NewJSONHandler(logf, nil)))
+	g, err := New(Config{Upstream: up, LoginFailLimit: 1000, StateCacheTTL: 200 * time.Millisecond, Policy: o.Policy, NoPolicy: o.NoPolicy}, st, slog.New(slog.NewJSONHandler(logf, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

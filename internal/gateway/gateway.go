@@ -50,6 +50,11 @@ type Config struct {
 	// paths and locations, SSRF, custom rules). Nil: the defaults, every
 	// policy on in deny mode.
 	Policy *policy.Engine
+	// NoPolicy turns the request policies off (serve --no-policy): the
+	// gateway still authenticates, authorizes and audits, but judges no
+	// body, path or location. For measuring the bare gateway, and for an
+	// operator who must rule the policies out while debugging.
+	NoPolicy bool
 	// SignedURLTTL is the lifetime of signed artifact links (MLG305);
 	// 0: one hour, the maximum.
 	SignedURLTTL time.Duration
@@ -128,7 +133,12 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*Gateway, error) {
 		perms:    newTTLCache[store.Permission](cfg.StateCacheTTL, 100000),
 	}
 	g.policy = cfg.Policy
-	if g.policy == nil {
+	if cfg.NoPolicy {
+		if cfg.Policy != nil {
+			return nil, errors.New("a policy engine and NoPolicy together")
+		}
+		log.Warn("request policies are off (--no-policy): secrets, artifact paths and locations are not checked")
+	} else if g.policy == nil {
 		if g.policy, err = policy.New(policy.Config{}, policy.WithLogger(log)); err != nil {
 			return nil, fmt.Errorf("default policies: %w", err)
 		}
