@@ -153,6 +153,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*Gateway, error) {
 		Transport:      tr,
 		ModifyResponse: g.modifyResponse,
 		ErrorHandler:   g.proxyError,
+		BufferPool:     newBufferPool(),
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return g, nil
