@@ -1,6 +1,11 @@
 package gateway
 
-import "sync"
+import (
+	"context"
+	"io"
+	"net"
+	"sync"
+)
 
 // copyBufSize is the ReverseProxy's copy buffer for response bodies: an
 // artifact download moves in 256 KiB writes instead of the default 32 KiB,
@@ -23,4 +28,32 @@ func (b *bufferPool) Put(buf []byte) {
 	}
 	buf = buf[:copyBufSize]
 	b.p.Put(&buf)
+}
+
+// bigCopyConn is an upstream connection whose ReadFrom copies through a
+// 256 KiB pooled buffer. The transport writes a request body with
+// conn.ReadFrom, which otherwise copies 32 KiB at a time: an artifact
+// upload then reads the client and writes MLflow in up to 256 KiB pieces.
+type bigCopyConn struct {
+	net.Conn
+	pool *bufferPool
+}
+
+// writerOnly hides the connection's own ReadFrom from io.CopyBuffer.
+type writerOnly struct{ io.Writer }
+
+func (c *bigCopyConn) ReadFrom(r io.Reader) (int64, error) {
+	buf := c.pool.Get()
+	defer c.pool.Put(buf)
+	return io.CopyBuffer(writerOnly{c.Conn}, r, buf)
+}
+
+func bigCopyDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error), pool *bufferPool) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &bigCopyConn{Conn: c, pool: pool}, nil
+	}
 }

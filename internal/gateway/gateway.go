@@ -123,6 +123,8 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*Gateway, error) {
 	// Large buffers: artifact bodies stream through in fewer syscalls.
 	tr.WriteBufferSize = 256 << 10
 	tr.ReadBufferSize = 256 << 10
+	pool := newBufferPool()
+	tr.DialContext = bigCopyDialer(tr.DialContext, pool)
 	g := &Gateway{
 		cfg: cfg, store: st, log: log, router: rt, now: time.Now,
 		creds:    &credCache{key: st.Key(), ttl: time.Minute, max: 10000, m: map[string]credEntry{}},
@@ -153,7 +155,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*Gateway, error) {
 		Transport:      tr,
 		ModifyResponse: g.modifyResponse,
 		ErrorHandler:   g.proxyError,
-		BufferPool:     newBufferPool(),
+		BufferPool:     pool,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return g, nil
