@@ -4,7 +4,8 @@
 # SQLite backend, local artifacts) in one run:
 #   - p50/p99 latency of runs/get and a 10-metric runs/log-batch: direct,
 #     the gateway with a token, the gateway with (cached) Basic
-#     credentials, nginx auth_basic (apr1 htpasswd);
+#     credentials, nginx auth_basic (apr1 htpasswd); once in front of
+#     MLflow, once in front of a canned stand-in that answers at once;
 #   - the request policies on a 1,000-entry log-batch: the gateway against
 #     a second gateway started with --no-policy (issue 12);
 #   - 1 GiB artifact upload and download throughput against direct;
@@ -15,13 +16,14 @@
 #     a canned in-process upstream (go test -bench).
 # Gateways: plain HTTP on loopback, one SQLite store, every write audited,
 # log level warn. Writes bench/results/50-gateway.md.
-# Knobs: BENCH_N (2000), BENCH_N_POLICY (300), BENCH_ARTIFACT_MB (1024),
+# Knobs: BENCH_N (1000), BENCH_N_CANNED (5000), BENCH_N_POLICY (200), BENCH_ARTIFACT_MB (1024),
 # BENCH_REPS (3), BENCH_BIG_MB (5120), SOAK_SECONDS (600), SOAK_WORKERS (4).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-N=${BENCH_N:-2000}
-NP=${BENCH_N_POLICY:-300}
+N=${BENCH_N:-1000}
+NC=${BENCH_N_CANNED:-5000}
+NP=${BENCH_N_POLICY:-200}
 MB=${BENCH_ARTIFACT_MB:-1024}
 REPS=${BENCH_REPS:-3}
 BIG=${BENCH_BIG_MB:-5120}
@@ -67,12 +69,25 @@ pids+=($gpid)
 setsid "$work/mlflow-guard" serve --upstream "http://127.0.0.1:$mport" --listen "127.0.0.1:$bport" \
   --data-dir "$work/guard" --rate 100000 --burst 100000 --log-level warn --no-policy 2>"$work/bare.log" &
 pids+=($!)
+# A canned MLflow stand-in (constant answers, no work) with its own
+# gateway and nginx server: the proxies' cost without MLflow's variance.
+cport=$(freeport)
+cgport=$(freeport)
+setsid "$work/gateway-bench" -canned "127.0.0.1:$cport" 2>"$work/canned.log" &
+pids+=($!)
+setsid "$work/mlflow-guard" serve --upstream "http://127.0.0.1:$cport" --listen "127.0.0.1:$cgport" \
+  --data-dir "$work/guard" --rate 100000 --burst 100000 --log-level warn 2>"$work/canned-gateway.log" &
+pids+=($!)
 waitfor "http://127.0.0.1:$gport/healthz"
 waitfor "http://127.0.0.1:$bport/healthz"
+waitfor "http://127.0.0.1:$cport/health"
+waitfor "http://127.0.0.1:$cgport/healthz"
 
 # nginx: auth_basic with an apr1 (htpasswd's default MD5) hash, streaming
-# both ways, keep-alive to MLflow, one worker per core.
+# both ways through 256 KiB buffers, keep-alive upstream, one worker per
+# core; a second server block in front of the canned stand-in.
 nport=$(freeport)
+ncport=$(freeport)
 mkdir -p "$work/nginx/logs" "$work/nginx/tmp"
 printf 'bench:%s\n' "$(openssl passwd -apr1 "$pw")" >"$work/nginx/htpasswd"
 user_line=""
@@ -91,21 +106,28 @@ http {
   uwsgi_temp_path $work/nginx/tmp/uwsgi;
   scgi_temp_path $work/nginx/tmp/scgi;
   upstream mlflow { server 127.0.0.1:$mport; keepalive 16; }
+  upstream canned { server 127.0.0.1:$cport; keepalive 16; }
+  client_max_body_size 0;
+  client_body_buffer_size 256k;
+  proxy_buffer_size 256k;
+  proxy_buffers 4 256k;
+  proxy_busy_buffers_size 256k;
+  proxy_http_version 1.1;
+  proxy_set_header Connection "";
+  proxy_set_header Host \$host;
+  proxy_request_buffering off;
+  proxy_buffering off;
+  proxy_read_timeout 600s;
+  proxy_send_timeout 600s;
+  auth_basic "mlflow";
+  auth_basic_user_file $work/nginx/htpasswd;
   server {
     listen 127.0.0.1:$nport;
-    client_max_body_size 0;
-    location / {
-      auth_basic "mlflow";
-      auth_basic_user_file $work/nginx/htpasswd;
-      proxy_pass http://mlflow;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host \$host;
-      proxy_request_buffering off;
-      proxy_buffering off;
-      proxy_read_timeout 600s;
-      proxy_send_timeout 600s;
-    }
+    location / { proxy_pass http://mlflow; }
+  }
+  server {
+    listen 127.0.0.1:$ncport;
+    location / { proxy_pass http://canned; }
   }
 }
 EOF
@@ -123,6 +145,9 @@ bench() {
     -token "$token" -user bench -password "$pw" -gateway-pid "$gpid" "$@"
 }
 lat=$(bench -phase latency -n "$N")
+canned_lat=$("$work/gateway-bench" -phase latency -n "$NC" -upstream-label "a canned MLflow stand-in (constant answers, no work)" \
+  -direct "http://127.0.0.1:$cport" -gateway "http://127.0.0.1:$cgport" -nginx "http://127.0.0.1:$ncport" \
+  -token "$token" -user bench -password "$pw")
 pol=$(bench -phase policy -n-policy "$NP")
 thr=$(bench -phase throughput -artifact-mb "$MB" -reps "$REPS")
 rm -rf "$work/artifacts"/*/bench 2>/dev/null || true
@@ -149,6 +174,8 @@ mkdir -p bench/results
   echo "one in a rotating order. Load average $load_before at the start, $load_after at the end."
   echo
   echo "$lat"
+  echo
+  echo "$canned_lat"
   echo
   echo "$pol"
   echo

@@ -50,7 +50,13 @@ func main() {
 	soak := flag.Duration("soak", 10*time.Minute, "soak duration")
 	soakWorkers := flag.Int("soak-workers", 4, "concurrent soak clients")
 	phase := flag.String("phase", "all", "latency, policy, throughput, rss, soak or all")
+	label := flag.String("upstream-label", "MLflow", "what the direct URL is, for the latency heading")
+	canned := flag.String("canned", "", "serve a canned MLflow stand-in on this HOST:PORT instead of measuring")
 	flag.Parse()
+	if *canned != "" {
+		serveCanned(*canned)
+		return
+	}
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(*user+":"+*pw))
 	dm := mode{"direct", *direct, ""}
 	gt := mode{"gateway, token", *gw, "Bearer " + *token}
@@ -70,7 +76,7 @@ func main() {
 		if *ngx != "" {
 			modes = append(modes, nb)
 		}
-		fmt.Printf("### Latency added in front of MLflow (%d requests per route and mode)\n\n", *n)
+		fmt.Printf("### Latency added in front of %s (%d requests per route and mode)\n\n", *label, *n)
 		latency(modes, []route{
 			{"runs/get", "GET", "/api/2.0/mlflow/runs/get?run_id=" + runID, func(int) []byte { return nil }},
 			{"runs/log-batch (10 metrics)", "POST", "/api/2.0/mlflow/runs/log-batch", func(i int) []byte { return logBatch(runID, 0, 0, 10, i) }},
@@ -97,6 +103,52 @@ func main() {
 	if run("soak") {
 		soakRun(gt, exp.ExperimentID, runID, *soak, *soakWorkers, *pid)
 	}
+}
+
+// serveCanned answers the few MLflow routes the latency phase uses with
+// constant bodies and no work, so that what a proxy in front of it adds
+// is not buried in MLflow's own variance. Experiment ids are fresh per
+// create, runs belong to the experiment named at creation.
+func serveCanned(addr string) {
+	var next atomic.Int64
+	next.Store(time.Now().Unix())
+	runs := sync.Map{}
+	mux := http.NewServeMux()
+	writeJSON := func(w http.ResponseWriter, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "OK") })
+	mux.HandleFunc("POST /api/2.0/mlflow/experiments/create", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		writeJSON(w, map[string]string{"experiment_id": fmt.Sprint(next.Add(1))})
+	})
+	mux.HandleFunc("POST /api/2.0/mlflow/runs/create", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			ExperimentID string `json:"experiment_id"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&in)
+		id := fmt.Sprintf("%032x", next.Add(1))
+		runs.Store(id, in.ExperimentID)
+		writeJSON(w, map[string]any{"run": map[string]any{"info": map[string]any{"run_id": id, "run_uuid": id, "experiment_id": in.ExperimentID}, "data": map[string]any{}}})
+	})
+	mux.HandleFunc("GET /api/2.0/mlflow/runs/get", func(w http.ResponseWriter, r *http.Request) {
+		id := r.URL.Query().Get("run_id")
+		exp, ok := runs.Load(id)
+		if !ok {
+			w.WriteHeader(http.StatusNotFound)
+			writeJSON(w, map[string]string{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "no run"})
+			return
+		}
+		writeJSON(w, map[string]any{"run": map[string]any{"info": map[string]any{"run_id": id, "run_uuid": id, "experiment_id": exp, "status": "RUNNING"},
+			"data": map[string]any{"metrics": []any{}, "params": []any{}, "tags": []any{}}}})
+	})
+	mux.HandleFunc("POST /api/2.0/mlflow/runs/log-batch", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		writeJSON(w, map[string]any{})
+	})
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	fail("canned upstream: %v", srv.ListenAndServe())
 }
 
 type route struct {

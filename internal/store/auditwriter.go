@@ -13,26 +13,29 @@ import (
 // ErrClosed is returned for an audit event submitted after Close.
 var ErrClosed = errors.New("store closed")
 
-// auditBatchMax caps how many events one group commit carries.
+// auditBatchMax caps how many events one transaction carries.
 const auditBatchMax = 256
 
 // auditTimeout bounds one group commit; a store that hangs longer fails
 // the batch, and every request in it is refused.
 const auditTimeout = 10 * time.Second
 
-// auditWriter is the single goroutine that appends the events of Audit
-// (denials, forwarded writes). Callers wait for the commit that holds
-// their row, so an acknowledged event is in the database and a failed
-// commit is an error for every caller in the batch (they deny). Events
-// that arrive while a commit runs share the next one: under concurrency
-// the chain grows by one transaction per batch, not per request.
+// auditWriter appends the events of Audit (denials, forwarded writes)
+// with group commit. Each caller waits for the commit that holds its row,
+// so an acknowledged event is in the database and a failed commit is an
+// error for every caller in it (they deny). Whoever finds no commit
+// running commits everything queued so far itself: a lone request pays
+// one transaction and no hand-off to another goroutine, and requests that
+// arrive during a commit share the next one.
 type auditWriter struct {
-	s       *Store
-	reqs    chan auditReq
-	mu      sync.RWMutex // held for reading while submitting; Close takes it to refuse more
-	closed  bool
-	quit    chan struct{}
-	stopped chan struct{}
+	s *Store
+
+	qmu      sync.Mutex // guards queue and closed
+	queue    []*auditReq
+	closed   bool
+	inflight sync.WaitGroup // submitters between queueing and their answer
+
+	commitMu sync.Mutex // one commit at a time
 
 	// Statements prepared once on the pool; database/sql re-prepares
 	// them on a connection the first time a transaction uses it.
@@ -41,7 +44,7 @@ type auditWriter struct {
 
 type auditReq struct {
 	e    Event
-	done chan error
+	done chan error // buffered: the committer never blocks
 }
 
 const (
@@ -51,7 +54,7 @@ const (
 )
 
 func (s *Store) startAuditWriter(ctx context.Context) error {
-	w := &auditWriter{s: s, reqs: make(chan auditReq, auditBatchMax), quit: make(chan struct{}), stopped: make(chan struct{})}
+	w := &auditWriter{s: s}
 	var err error
 	if w.head, err = s.db.PrepareContext(ctx, sqlAuditHead); err != nil {
 		return fmt.Errorf("store: prepare audit statements: %w", err)
@@ -66,62 +69,46 @@ func (s *Store) startAuditWriter(ctx context.Context) error {
 		return fmt.Errorf("store: prepare audit statements: %w", err)
 	}
 	s.aw = w
-	go w.run()
 	return nil
 }
 
-// submit queues e and waits for the commit that holds it. It does not
-// give up when ctx ends: the row may already be on its way to the
-// database, and the caller must learn whether it was written.
+// submit queues e and returns once the commit that holds it ends. It
+// does not give up when a request's context ends: the row may already be
+// on its way to the database, and the caller must learn whether it was
+// written.
 func (w *auditWriter) submit(e Event) error {
-	done := make(chan error, 1)
-	w.mu.RLock()
+	r := &auditReq{e: e, done: make(chan error, 1)}
+	w.qmu.Lock()
 	if w.closed {
-		w.mu.RUnlock()
+		w.qmu.Unlock()
 		return fmt.Errorf("audit: %w", ErrClosed)
 	}
-	w.reqs <- auditReq{e, done}
-	w.mu.RUnlock()
-	return <-done
-}
+	w.queue = append(w.queue, r)
+	w.inflight.Add(1)
+	w.qmu.Unlock()
+	defer w.inflight.Done()
 
-func (w *auditWriter) run() {
-	defer close(w.stopped)
-	batch := make([]auditReq, 0, auditBatchMax)
-	for {
-		select {
-		case r := <-w.reqs:
-			batch = append(batch[:0], r)
-			batch = w.fill(batch)
-			w.commit(batch)
-		case <-w.quit:
-			// Close refuses new events before quit closes, so what is
-			// queued now is all there is: write it, then stop.
-			for {
-				batch = w.fill(batch[:0])
-				if len(batch) == 0 {
-					return
-				}
-				w.commit(batch)
-			}
-		}
+	w.commitMu.Lock()
+	select {
+	case err := <-r.done: // a commit that ran while we waited held our row
+		w.commitMu.Unlock()
+		return err
+	default:
 	}
-}
-
-// fill adds whatever is already queued, without waiting.
-func (w *auditWriter) fill(batch []auditReq) []auditReq {
-	for len(batch) < auditBatchMax {
-		select {
-		case r := <-w.reqs:
-			batch = append(batch, r)
-		default:
-			return batch
-		}
+	w.qmu.Lock()
+	batch := w.queue
+	w.queue = nil
+	w.qmu.Unlock()
+	for len(batch) > 0 { // ours is in it
+		n := min(len(batch), auditBatchMax)
+		w.commit(batch[:n])
+		batch = batch[n:]
 	}
-	return batch
+	w.commitMu.Unlock()
+	return <-r.done
 }
 
-func (w *auditWriter) commit(batch []auditReq) {
+func (w *auditWriter) commit(batch []*auditReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), auditTimeout)
 	err := w.s.tx(ctx, func(tx *sql.Tx) error { return w.append(ctx, tx, batch) })
 	cancel()
@@ -135,7 +122,7 @@ func (w *auditWriter) commit(batch []auditReq) {
 
 // append is appendAudit for a batch, with the prepared statements: one
 // head read, one insert per event, one head update.
-func (w *auditWriter) append(ctx context.Context, tx *sql.Tx, batch []auditReq) error {
+func (w *auditWriter) append(ctx context.Context, tx *sql.Tx, batch []*auditReq) error {
 	if w.s.dialect == "postgres" {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7417002)`); err != nil {
 			return fmt.Errorf("audit lock: %w", err)
@@ -148,8 +135,8 @@ func (w *auditWriter) append(ctx context.Context, tx *sql.Tx, batch []auditReq) 
 		return fmt.Errorf("audit head: %w", err)
 	}
 	ins := tx.StmtContext(ctx, w.insert)
-	for i := range batch {
-		e := batch[i].e
+	for _, r := range batch {
+		e := r.e
 		last++
 		e.Seq, e.PrevHash = last, prev
 		e.Hash = rowHash(&e)
@@ -164,17 +151,18 @@ func (w *auditWriter) append(ctx context.Context, tx *sql.Tx, batch []auditReq) 
 	return nil
 }
 
-// close refuses new events, writes the queued ones and stops the writer.
+// close refuses new events, waits until every queued one has its answer
+// (each submitter commits its own if nobody else did), then releases the
+// statements.
 func (w *auditWriter) close() {
-	w.mu.Lock()
+	w.qmu.Lock()
 	if w.closed {
-		w.mu.Unlock()
+		w.qmu.Unlock()
 		return
 	}
 	w.closed = true
-	w.mu.Unlock()
-	close(w.quit)
-	<-w.stopped
+	w.qmu.Unlock()
+	w.inflight.Wait()
 	w.head.Close()
 	w.insert.Close()
 	w.setHead.Close()
