@@ -1,20 +1,39 @@
 #!/usr/bin/env bash
-# Benchmark of `mlflow-guard serve`: a real `mlflow server` (one worker),
-# the gateway built from this tree in front of it (plain HTTP on loopback,
-# SQLite store), and bench/gateway (Go) measuring in one run:
-#   - p50/p99 latency of runs/get and runs/log-batch: direct, through the
-#     gateway with a token, and with cached Basic credentials;
-#   - artifact upload/download throughput, direct vs gateway;
-#   - the gateway's RSS before and its peak after the transfers.
-# Writes bench/results/50-gateway.md. BENCH_N requests per mode and route
-# (default 1000), BENCH_ARTIFACT_MB (default 1024).
+# Benchmark of `mlflow-guard serve` against direct access and against nginx
+# with auth_basic, all in front of one real `mlflow server` (one worker,
+# SQLite backend, local artifacts) in one run:
+#   - p50/p99 latency of runs/get and a 10-metric runs/log-batch: direct,
+#     the gateway with a token, the gateway with (cached) Basic
+#     credentials, nginx auth_basic (apr1 htpasswd); once in front of
+#     MLflow, once in front of a canned stand-in that answers at once;
+#   - the request policies on a 1,000-entry log-batch: the gateway against
+#     a second gateway started with --no-policy (issue 12);
+#   - 1 GiB artifact upload and download throughput against direct;
+#   - the gateway's peak RSS during a 5 GiB upload;
+#   - a soak (10 minutes; SOAK_SECONDS shortens it) with its error count
+#     and the gateway's RSS at start and end;
+#   - argon2id cost per password check and the gateway's own cost against
+#     a canned in-process upstream (go test -bench).
+# Gateways: plain HTTP on loopback, one SQLite store, every write audited,
+# log level warn. Writes bench/results/50-gateway.md.
+# Knobs: BENCH_N (1000), BENCH_N_CANNED (5000), BENCH_N_POLICY (200), BENCH_ARTIFACT_MB (1024),
+# BENCH_REPS (3), BENCH_BIG_MB (5120), SOAK_SECONDS (600), SOAK_WORKERS (4).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 N=${BENCH_N:-1000}
+NC=${BENCH_N_CANNED:-5000}
+NP=${BENCH_N_POLICY:-200}
 MB=${BENCH_ARTIFACT_MB:-1024}
+REPS=${BENCH_REPS:-3}
+BIG=${BENCH_BIG_MB:-5120}
+SOAK=${SOAK_SECONDS:-600}
+SOAKW=${SOAK_WORKERS:-4}
 venv=${MLFLOW_GUARD_VENV:-$root/.venv}
 [ -x "$venv/bin/mlflow" ] || { echo "no mlflow in $venv (run scripts/setup-pyenv.sh)" >&2; exit 1; }
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$nginx" ] || { echo "nginx is required (Debian: apt-get install nginx-light)" >&2; exit 1; }
+command -v openssl >/dev/null || { echo "openssl is required (htpasswd hash)" >&2; exit 1; }
 export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true
 work=$(mktemp -d)
 pids=()
@@ -25,6 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+waitfor() { for _ in $(seq 1 600); do curl -sf -o /dev/null "$1" && return 0; sleep 0.2; done; echo "not up: $1" >&2; exit 1; }
 
 go build -o "$work/mlflow-guard" ./cmd/mlflow-guard
 go build -o "$work/gateway-bench" ./bench/gateway
@@ -33,44 +53,159 @@ setsid "$venv/bin/mlflow" server --host 127.0.0.1 --port "$mport" --workers 1 \
   --backend-store-uri "sqlite:///$work/mlflow.db" --artifacts-destination "$work/artifacts" --serve-artifacts \
   >"$work/server.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$mport/health" >/dev/null 2>&1 && break; sleep 0.5; done
+waitfor "http://127.0.0.1:$mport/health"
 
 pw="bench password 1234"
 echo "$pw" | "$work/mlflow-guard" users create bench --password-stdin --data-dir "$work/guard"
 token=$("$work/mlflow-guard" tokens create bench --data-dir "$work/guard" 2>/dev/null)
 gport=$(freeport)
+bport=$(freeport)
+# The measured gateway (policies on), and a bare one (--no-policy) on the
+# same store for the policies' row.
 setsid "$work/mlflow-guard" serve --upstream "http://127.0.0.1:$mport" --listen "127.0.0.1:$gport" \
   --data-dir "$work/guard" --rate 100000 --burst 100000 --log-level warn 2>"$work/gateway.log" &
 gpid=$!
 pids+=($gpid)
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$gport/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+setsid "$work/mlflow-guard" serve --upstream "http://127.0.0.1:$mport" --listen "127.0.0.1:$bport" \
+  --data-dir "$work/guard" --rate 100000 --burst 100000 --log-level warn --no-policy 2>"$work/bare.log" &
+pids+=($!)
+# A canned MLflow stand-in (constant answers, no work) with its own
+# gateway and nginx server: the proxies' cost without MLflow's variance.
+cport=$(freeport)
+cgport=$(freeport)
+setsid "$work/gateway-bench" -canned "127.0.0.1:$cport" 2>"$work/canned.log" &
+pids+=($!)
+setsid "$work/mlflow-guard" serve --upstream "http://127.0.0.1:$cport" --listen "127.0.0.1:$cgport" \
+  --data-dir "$work/guard" --rate 100000 --burst 100000 --log-level warn 2>"$work/canned-gateway.log" &
+pids+=($!)
+waitfor "http://127.0.0.1:$gport/healthz"
+waitfor "http://127.0.0.1:$bport/healthz"
+waitfor "http://127.0.0.1:$cport/health"
+waitfor "http://127.0.0.1:$cgport/healthz"
 
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-table=$("$work/gateway-bench" -direct "http://127.0.0.1:$mport" -gateway "http://127.0.0.1:$gport" \
-  -token "$token" -user bench -password "$pw" -n "$N" -artifact-mb "$MB" -gateway-pid "$gpid")
-load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+# nginx: auth_basic with an apr1 (htpasswd's default MD5) hash, streaming
+# both ways through 256 KiB buffers, keep-alive upstream, one worker per
+# core; a second server block in front of the canned stand-in.
+nport=$(freeport)
+ncport=$(freeport)
+mkdir -p "$work/nginx/logs" "$work/nginx/tmp"
+printf 'bench:%s\n' "$(openssl passwd -apr1 "$pw")" >"$work/nginx/htpasswd"
+user_line=""
+[ "$(id -u)" = 0 ] && user_line="user root;"
+cat >"$work/nginx/nginx.conf" <<EOF
+$user_line
+worker_processes auto;
+error_log $work/nginx/logs/error.log warn;
+pid $work/nginx/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/tmp/body;
+  proxy_temp_path $work/nginx/tmp/proxy;
+  fastcgi_temp_path $work/nginx/tmp/fcgi;
+  uwsgi_temp_path $work/nginx/tmp/uwsgi;
+  scgi_temp_path $work/nginx/tmp/scgi;
+  upstream mlflow { server 127.0.0.1:$mport; keepalive 16; }
+  upstream canned { server 127.0.0.1:$cport; keepalive 16; }
+  client_max_body_size 0;
+  client_body_buffer_size 256k;
+  proxy_buffer_size 256k;
+  proxy_buffers 4 256k;
+  proxy_busy_buffers_size 256k;
+  proxy_http_version 1.1;
+  proxy_set_header Connection "";
+  proxy_set_header Host \$host;
+  proxy_request_buffering off;
+  proxy_buffering off;
+  proxy_read_timeout 600s;
+  proxy_send_timeout 600s;
+  auth_basic "mlflow";
+  auth_basic_user_file $work/nginx/htpasswd;
+  server {
+    listen 127.0.0.1:$nport;
+    location / { proxy_pass http://mlflow; }
+  }
+  server {
+    listen 127.0.0.1:$ncport;
+    location / { proxy_pass http://canned; }
+  }
+}
+EOF
+"$nginx" -t -p "$work/nginx" -c "$work/nginx/nginx.conf" 2>"$work/nginx/test.log" || { cat "$work/nginx/test.log" >&2; exit 1; }
+setsid "$nginx" -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+for _ in $(seq 1 100); do [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$nport/health")" = 401 ] && break; sleep 0.1; done
+
+nginx_version=$("$nginx" -v 2>&1 | sed 's/.*nginx\///')
 mlflow_version=$("$venv/bin/python" -c 'import mlflow; print(mlflow.__version__)')
-# The gateway's own cost, without MLflow's variance: a canned in-process
-# upstream (see BenchmarkOverhead), three runs of 2000 requests each.
-overhead=$(go test ./internal/gateway -run XXX -bench Overhead -benchtime 2000x -count 3 | grep '^Benchmark')
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+bench() {
+  "$work/gateway-bench" -direct "http://127.0.0.1:$mport" -gateway "http://127.0.0.1:$gport" \
+    -bare "http://127.0.0.1:$bport" -nginx "http://127.0.0.1:$nport" \
+    -token "$token" -user bench -password "$pw" -gateway-pid "$gpid" "$@"
+}
+lat=$(bench -phase latency -n "$N")
+canned_lat=$("$work/gateway-bench" -phase latency -n "$NC" -upstream-label "a canned MLflow stand-in (constant answers, no work)" \
+  -direct "http://127.0.0.1:$cport" -gateway "http://127.0.0.1:$cgport" -nginx "http://127.0.0.1:$ncport" \
+  -token "$token" -user bench -password "$pw")
+pol=$(bench -phase policy -n-policy "$NP")
+thr=$(bench -phase throughput -artifact-mb "$MB" -reps "$REPS")
+rm -rf "$work/artifacts"/*/bench 2>/dev/null || true
+rss=$(bench -phase rss -big-mb "$BIG")
+rm -rf "$work/artifacts"/*/bench 2>/dev/null || true
+soak=$(bench -phase soak -soak "${SOAK}s" -soak-workers "$SOAKW")
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+gateway_errors=$(grep -c '"level":"ERROR"' "$work/gateway.log" || true)
+# The gateway's own cost without MLflow's variance (canned in-process
+# upstream), and what one argon2id password check costs.
+overhead=$(go test ./internal/gateway -run XXX -bench Overhead -benchtime 3000x -count 3 | grep '^Benchmark')
+auditcost=$(go test ./internal/store -run XXX -bench Audit -benchtime 3000x -count 1 | grep '^Benchmark')
+argon=$(go test ./internal/store -run XXX -bench CheckPassword -benchtime 20x -count 3 | grep '^Benchmark')
+params=$(grep -E '^\s+argon(Time|Memory|Threads|KeyLen)\s' internal/store/password.go | tr -s ' \t' ' ' | paste -sd';')
 mkdir -p bench/results
 {
-  echo "## serve: latency added by the gateway, artifact throughput"
+  echo "## serve: the gateway against direct access and nginx auth_basic (issues 11 and 12)"
   echo
-  echo "\`bench/gateway.sh\` on $(date -u +%Y-%m-%d): MLflow $mlflow_version (\`mlflow server\`, one worker,"
-  echo "SQLite backend, local artifacts) direct and behind \`mlflow-guard serve\` (plain HTTP on"
-  echo "loopback, SQLite store, every write audited). $N sequential requests per route and mode,"
-  echo "interleaved in rounds of 25; keep-alive connections. Load average $load_before before, $load_after after."
-  echo "nginx with \`auth_basic\` is not measured yet."
+  echo "\`bench/gateway.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores: MLflow $mlflow_version (\`mlflow server\`, one worker,"
+  echo "SQLite backend, local artifacts); \`mlflow-guard serve\` built from this tree (plain HTTP on loopback,"
+  echo "SQLite store with synchronous=NORMAL, every write audited, default policies on, log level warn);"
+  echo "nginx $nginx_version with \`auth_basic\` (apr1 htpasswd hash), keep-alive upstream, request and response"
+  echo "buffering off. One client process, keep-alive connections, the modes' requests interleaved one by"
+  echo "one in a rotating order. Load average $load_before at the start, $load_after at the end."
   echo
-  echo "$table"
+  echo "$lat"
   echo
-  echo "The gateway's own cost per request, against a canned in-process upstream"
-  echo "(\`go test ./internal/gateway -bench Overhead -benchtime 2000x -count 3\`; ns/op is the mean"
-  echo "round trip; the gateway's cost is gateway-token minus direct):"
+  echo "$canned_lat"
+  echo
+  echo "$pol"
+  echo
+  echo "$thr"
+  echo
+  echo "$rss"
+  echo
+  echo "$soak"
+  echo
+  echo "Gateway log lines at level ERROR during the whole run: $gateway_errors."
+  echo
+  echo "### The gateway's own cost, without MLflow's variance"
+  echo
+  echo "Canned in-process upstream (\`go test ./internal/gateway -bench Overhead -benchtime 3000x -count 3\`;"
+  echo "ns/op is the mean round trip, the gateway's cost is gateway-token minus direct). One audit"
+  echo "commit on SQLite, sequential and with 16 concurrent writers sharing group commits, with the default"
+  echo "\`--sqlite-sync normal\` and with \`full\` (\`go test ./internal/store -bench Audit\`):"
   echo
   echo '```'
   echo "$overhead"
+  echo "$auditcost"
+  echo '```'
+  echo
+  echo "### argon2id"
+  echo
+  echo "One password check (\`go test ./internal/store -bench CheckPassword\`), parameters: $params."
+  echo "A Basic login pays it once; the verified credentials are then cached (keyed hash) for a minute."
+  echo
+  echo '```'
+  echo "$argon"
   echo '```'
 } > bench/results/50-gateway.md
 cat bench/results/50-gateway.md

@@ -20,6 +20,7 @@ import (
 // and every admin command.
 type storeFlags struct {
 	dataDir, databaseURL string
+	syncFull             bool // serve --sqlite-sync full
 }
 
 func (s *storeFlags) register(fs *flag.FlagSet) {
@@ -28,7 +29,7 @@ func (s *storeFlags) register(fs *flag.FlagSet) {
 }
 
 func (s *storeFlags) open(ctx context.Context, env Env) (*store.Store, error) {
-	o := store.Options{DataDir: s.dataDir, DatabaseURL: s.databaseURL}
+	o := store.Options{DataDir: s.dataDir, DatabaseURL: s.databaseURL, SQLiteSyncFull: s.syncFull}
 	if o.DataDir == "" && o.DatabaseURL == "" {
 		o.DatabaseURL = env.Getenv("MLFLOW_GUARD_DATABASE_URL")
 	}

@@ -54,6 +54,8 @@ func runServe(ctx context.Context, env Env, args []string) int {
 	rate := fs.Float64("rate", 200, "requests per second allowed per identity and per client IP")
 	burst := fs.Int("burst", 400, "burst size of the rate limit")
 	policyFile := fs.String("policy", "", "YAML `FILE` of request policies (docs/policies.md); default: every policy on, secrets denied")
+	noPolicy := fs.Bool("no-policy", false, "turn the request policies off (secrets, artifact paths and locations, SSRF, custom rules, upload scanning, the registration gate); authentication, authorization, approvals and the audit log stay on")
+	sqliteSync := fs.String("sqlite-sync", "normal", "SQLite commit durability: normal (survives a gateway crash; the last commits may roll back on power loss) or full (fsync every commit)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	oidcFlags := registerOIDCFlags(fs)
 	signingKey := fs.String("signing-key", "", "approval signing key `FILE` (PEM PKCS#8 Ed25519); default: DIR/approval-key.pem, generated on first start")
@@ -105,6 +107,12 @@ func runServe(ctx context.Context, env Env, args []string) int {
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		problems = append(problems, "--log-level: "+err.Error())
 	}
+	if *noPolicy && *policyFile != "" {
+		problems = append(problems, "--no-policy and --policy together: choose one")
+	}
+	if *sqliteSync != "normal" && *sqliteSync != "full" {
+		problems = append(problems, fmt.Sprintf("--sqlite-sync %q: give normal or full", *sqliteSync))
+	}
 	var pcfg policy.Config
 	if *policyFile != "" {
 		data, err := os.ReadFile(*policyFile)
@@ -149,17 +157,22 @@ func runServe(ctx context.Context, env Env, args []string) int {
 		return ExitUsage
 	}
 	log := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
-	eng, err := policy.New(pcfg, policy.WithLogger(log))
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "mlflow-guard serve: --policy:", err)
-		return ExitUsage
+	if *noPolicy {
+		cfg.NoPolicy = true
+	} else {
+		eng, err := policy.New(pcfg, policy.WithLogger(log))
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "mlflow-guard serve: --policy:", err)
+			return ExitUsage
+		}
+		cfg.Policy = eng
+		cfg.SignedURLTTL = pcfg.SignedURLs.TTL
 	}
-	cfg.Policy = eng
 	if cfg.Approvals.Keys, err = gateway.LoadSigningKeys(*signingKey, *keyRing, sf.dataDir, log); err != nil {
 		fmt.Fprintln(env.Stderr, "mlflow-guard serve:", err)
 		return ExitUsage
 	}
-	cfg.SignedURLTTL = pcfg.SignedURLs.TTL
+	sf.syncFull = *sqliteSync == "full"
 	st, err := sf.open(ctx, env)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "mlflow-guard serve:", err)

@@ -125,3 +125,19 @@ func TestServePolicyFileErrors(t *testing.T) {
 		t.Errorf("missing file: exit %d\n%s", code, e)
 	}
 }
+
+// --no-policy with --policy, and an unknown --sqlite-sync, are usage
+// errors before anything is opened.
+func TestServePolicySwitchErrors(t *testing.T) {
+	dir := t.TempDir()
+	pf := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(pf, []byte("secrets:\n  mode: redact\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, e, code := runCLI(t, "", "serve", "--upstream", "http://127.0.0.1:9", "--data-dir", dir, "--no-policy", "--policy", pf); code != ExitUsage || !strings.Contains(e, "--no-policy and --policy") {
+		t.Errorf("--no-policy --policy: exit %d\n%s", code, e)
+	}
+	if _, e, code := runCLI(t, "", "serve", "--upstream", "http://127.0.0.1:9", "--data-dir", dir, "--sqlite-sync", "off"); code != ExitUsage || !strings.Contains(e, "--sqlite-sync") {
+		t.Errorf("--sqlite-sync off: exit %d\n%s", code, e)
+	}
+}

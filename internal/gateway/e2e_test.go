@@ -35,6 +35,8 @@ type harnessOptions struct {
 	// Approvals configures four-eyes approvals; nil protects nothing, so
 	// the client workflow may set its champion alias.
 	Approvals *ApprovalConfig
+	// NoPolicy turns the request policies off (serve --no-policy).
+	NoPolicy bool
 }
 
 // startHarness runs the pinned MLflow server and the gateway in front of
@@ -76,7 +78,7 @@ func startHarnessWith(t *testing.T, o harnessOptions) *harness {
 	if o.Approvals != nil {
 		appr = *o.Approvals
 	}
-	g, err := New(Config{Upstream: up, LoginFailLimit: 1000, StateCacheTTL: 200 * time.Millisecond, Policy: o.Policy, Approvals: appr}, st, slog.New(slog.NewJSONHandler(logf, nil)))
+	g, err := New(Config{Upstream: up, LoginFailLimit: 1000, StateCacheTTL: 200 * time.Millisecond, Policy: o.Policy, NoPolicy: o.NoPolicy, Approvals: appr}, st, slog.New(slog.NewJSONHandler(logf, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

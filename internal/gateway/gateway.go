@@ -50,6 +50,11 @@ type Config struct {
 	// paths and locations, SSRF, custom rules). Nil: the defaults, every
 	// policy on in deny mode.
 	Policy *policy.Engine
+	// NoPolicy turns the request policies off (serve --no-policy): the
+	// gateway still authenticates, authorizes and audits, but judges no
+	// body, path or location. For measuring the bare gateway, and for an
+	// operator who must rule the policies out while debugging.
+	NoPolicy bool
 	// SignedURLTTL is the lifetime of signed artifact links (MLG305);
 	// 0: one hour, the maximum.
 	SignedURLTTL time.Duration
@@ -128,6 +133,8 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*Gateway, error) {
 	// Large buffers: artifact bodies stream through in fewer syscalls.
 	tr.WriteBufferSize = 256 << 10
 	tr.ReadBufferSize = 256 << 10
+	pool := newBufferPool()
+	tr.DialContext = bigCopyDialer(tr.DialContext, pool)
 	g := &Gateway{
 		cfg: cfg, store: st, log: log, router: rt, now: time.Now,
 		creds:    &credCache{key: st.Key(), ttl: time.Minute, max: 10000, m: map[string]credEntry{}},
@@ -139,7 +146,12 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*Gateway, error) {
 		dg:       newDatagate(log),
 	}
 	g.policy = cfg.Policy
-	if g.policy == nil {
+	if cfg.NoPolicy {
+		if cfg.Policy != nil {
+			return nil, errors.New("a policy engine and NoPolicy together")
+		}
+		log.Warn("request policies are off (--no-policy): secrets, artifact paths and locations are not checked")
+	} else if g.policy == nil {
 		if g.policy, err = policy.New(policy.Config{}, policy.WithLogger(log)); err != nil {
 			return nil, fmt.Errorf("default policies: %w", err)
 		}
@@ -159,6 +171,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger) (*Gateway, error) {
 		Transport:      tr,
 		ModifyResponse: g.modifyResponse,
 		ErrorHandler:   g.proxyError,
+		BufferPool:     pool,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return g, nil

@@ -206,4 +206,73 @@ func TestGatewayPoliciesEndToEnd(t *testing.T) {
 			t.Errorf("%s gateway log holds the token", c.name)
 		}
 	}
+
+	checkNoPolicy(t, h)
+}
+
+// checkNoPolicy: with NoPolicy (serve --no-policy) the same MLflow takes
+// what the default gateway h refuses (a token in a param, a traversal in
+// a query), while authentication, authorization and audit still apply.
+func checkNoPolicy(t *testing.T, h *harness) {
+	t.Helper()
+	hn := startHarnessWith(t, harnessOptions{ML: h.ml, NoPolicy: true})
+	var exp struct {
+		ExperimentID string `json:"experiment_id"`
+	}
+	resp, body := hn.do(t, "POST", "/api/2.0/mlflow/experiments/create", "alice", `{"name":"no-policy-exp"}`, nil)
+	if err := json.Unmarshal([]byte(body), &exp); resp.StatusCode != 200 || err != nil {
+		t.Fatalf("no-policy: create experiment: %d %s", resp.StatusCode, body)
+	}
+	var run struct {
+		Run struct {
+			Info struct {
+				RunID string `json:"run_id"`
+			} `json:"info"`
+		} `json:"run"`
+	}
+	resp, body = hn.do(t, "POST", "/api/2.0/mlflow/runs/create", "alice", `{"experiment_id":"`+exp.ExperimentID+`"}`, nil)
+	if err := json.Unmarshal([]byte(body), &run); resp.StatusCode != 200 || err != nil {
+		t.Fatalf("no-policy: create run: %d %s", resp.StatusCode, body)
+	}
+	param := `{"run_id":"` + run.Run.Info.RunID + `","key":"ci_setting","value":"` + ghToken + `"}`
+	// The default gateway refuses it (policies on by default) ...
+	if resp, body = h.do(t, "POST", "/api/2.0/mlflow/runs/log-parameter", "root", param, nil); resp.StatusCode != 403 ||
+		!strings.Contains(resp.Header.Get("X-Mlflow-Guard-Decision"), "rule=MLG201") {
+		t.Errorf("default gateway took a secret param: %d %s", resp.StatusCode, body)
+	}
+	// ... the one without policies forwards it, and MLflow stores it.
+	if resp, body = hn.do(t, "POST", "/api/2.0/mlflow/runs/log-parameter", "alice", param, nil); resp.StatusCode != 200 {
+		t.Fatalf("no-policy: secret param: %d %q %s", resp.StatusCode, resp.Header.Get("X-Mlflow-Guard-Decision"), body)
+	}
+	raw, err := http.Get(h.ml.URL + "/api/2.0/mlflow/runs/get?run_id=" + run.Run.Info.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawBody, _ := io.ReadAll(raw.Body)
+	raw.Body.Close()
+	if !strings.Contains(string(rawBody), ghToken) {
+		t.Errorf("no-policy: MLflow does not hold the forwarded param: %s", rawBody)
+	}
+	// A traversal in a query parameter is no longer the gateway's MLG301;
+	// MLflow answers it itself.
+	resp, _ = hn.do(t, "GET", "/api/2.0/mlflow/artifacts/list?run_id="+run.Run.Info.RunID+"&path=%2e%2e%2f%2e%2e%2fetc", "alice", "", nil)
+	if strings.Contains(resp.Header.Get("X-Mlflow-Guard-Decision"), "MLG301") {
+		t.Errorf("no-policy: traversal still judged by the policy: %q", resp.Header.Get("X-Mlflow-Guard-Decision"))
+	}
+	// Authorization and authentication stay on: bob may not write to
+	// alice's run, and nobody gets in without credentials.
+	if resp, _ = hn.do(t, "POST", "/api/2.0/mlflow/runs/log-parameter", "bob", `{"run_id":"`+run.Run.Info.RunID+`","key":"b","value":"1"}`, nil); resp.StatusCode != 403 {
+		t.Errorf("no-policy: bob wrote to alice's run: %d", resp.StatusCode)
+	}
+	if resp, _ = hn.do(t, "GET", "/api/2.0/mlflow/experiments/get?experiment_id="+exp.ExperimentID, "", "", nil); resp.StatusCode != 401 {
+		t.Errorf("no-policy: anonymous read: %d", resp.StatusCode)
+	}
+	// The forwarded write is audited.
+	var buf strings.Builder
+	if err := hn.st.ExportAudit(context.Background(), &buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `"action":"forward","route":"POST /api/2.0/mlflow/runs/log-parameter"`) {
+		t.Errorf("no-policy: forwarded write not audited:\n%s", buf.String())
+	}
 }

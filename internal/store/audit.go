@@ -82,9 +82,15 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 }
 
 // Audit records an event that changes no other state (a denial, a
-// forwarded write).
-func (s *Store) Audit(ctx context.Context, e Event) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return s.appendAudit(ctx, tx, e) })
+// forwarded write). It returns once the row is committed, or with the
+// error that kept it out; concurrent events share one commit (see
+// auditWriter). ctx is not used to abandon the wait: the caller must
+// learn whether its row was written.
+func (s *Store) Audit(_ context.Context, e Event) error {
+	if e.Time == 0 {
+		e.Time = s.now().UnixNano()
+	}
+	return s.aw.submit(e)
 }
 
 // AuditProblem is one break in the chain.
