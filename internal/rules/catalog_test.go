@@ -245,15 +245,25 @@ func TestFixFor(t *testing.T) {
 	}
 }
 
-// TestNoInternalWords: what users read never names the project's own
-// working terms.
+// internalWords are the project's own working terms; users read "security
+// rule" instead of the design notes' word for the four guidelines.
+var internalWords = regexp.MustCompile(`(?i)\bseed(s|'s|ed)?\b|\bseed[ _-]rule`)
+
+// TestNoInternalWords: what users read (every text of every rule, and the
+// rendered docs pages) never names the project's own working terms.
 func TestNoInternalWords(t *testing.T) {
 	for _, r := range Catalog() {
-		texts := append([]string{r.Summary, r.Description, r.Fix, r.Do, r.Dont}, slices.Collect(maps.Values(r.FixFor))...)
+		texts := append([]string{r.Summary, r.Description, r.Fix, r.Do, r.Dont, r.SeedRule, HelpText(r), HelpMarkdown(r)}, slices.Collect(maps.Values(r.FixFor))...)
 		for _, s := range texts {
-			if strings.Contains(strings.ToLower(s), "seed rule") {
-				t.Errorf("%s: user-facing text says \"seed rule\": %q", r.ID, s)
+			if m := internalWords.FindString(s); m != "" {
+				t.Errorf("%s: user-facing text says %q: %q", r.ID, m, s)
 			}
 		}
+		if m := internalWords.Find(RenderMarkdownPage(r)); m != nil {
+			t.Errorf("%s: docs page says %q", r.ID, m)
+		}
+	}
+	if m := internalWords.Find(RenderIndex(Catalog())); m != nil {
+		t.Errorf("docs/rules index says %q", m)
 	}
 }

@@ -24,7 +24,8 @@ type Rule struct {
 	ID    string
 	Name  string // kebab-case alias
 	Level finding.Level
-	// SeedRule is the seed rule this one belongs to.
+	// SeedRule is the security rule (one of the four guidelines) this one
+	// belongs to; users see it as "security rule".
 	SeedRule string
 	CWE      []string // "CWE-502"
 	OWASP    []string // "OWASP A01:2025", "OWASP LLM05"
@@ -39,7 +40,7 @@ type Rule struct {
 	// covers files that need different remedies (a Dockerfile and a
 	// Kubernetes manifest). Keys are the Ctx* constants; see FixIn.
 	FixFor map[string]string
-	// Do and Dont are short examples in the seed's spirit.
+	// Do and Dont are short examples in the security rule's spirit.
 	Do   string
 	Dont string
 	// EnforcedIn lists InCode, InDeploy, ...
