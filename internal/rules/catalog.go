@@ -422,8 +422,21 @@ mlflow.log_artifact("data/full_dump.parquet")   # 4 GB`,
 			Fix: "Put authentication in front of the server, one of:\n" +
 				"- mlflow server --app-name basic-auth (behind a TLS proxy)\n" +
 				"- bind 127.0.0.1 behind a proxy that authenticates (nginx auth_basic or auth_request)\n" +
-				"- on Kubernetes, an Ingress with nginx.ingress.kubernetes.io/auth-url or auth-type\n" +
 				"- mlflow-guard serve in front",
+			FixFor: map[string]string{
+				CtxDockerfile: "Put authentication in front of the server, one of:\n" +
+					"- add --app-name basic-auth to the mlflow server CMD or ENTRYPOINT (behind a TLS proxy)\n" +
+					"- publish the container port only to a proxy that authenticates, never on every interface\n" +
+					"- mlflow-guard serve in front",
+				CtxCompose: "Put authentication in front of the server, one of:\n" +
+					"- add --app-name basic-auth to the service's command (behind a TLS proxy)\n" +
+					"- remove the MLflow service's ports: and publish only a proxy service that authenticates (nginx auth_basic)\n" +
+					"- mlflow-guard serve as the only published service",
+				CtxKubernetes: "Put authentication in front of the server, one of:\n" +
+					"- add --app-name basic-auth to the container args (behind a TLS proxy)\n" +
+					"- keep the Service ClusterIP and expose it through an Ingress with nginx.ingress.kubernetes.io/auth-url or auth-type\n" +
+					"- mlflow-guard serve as the only Service that reaches the pod",
+			},
 			Do: `mlflow server \
     --backend-store-uri "$MLFLOW_BACKEND_STORE_URI" \
     --host 127.0.0.1 --port 5000 \
@@ -438,7 +451,12 @@ mlflow.log_artifact("data/full_dump.parquet")   # 4 GB`,
 			Description: "`--host 0.0.0.0` or `::` publishes the server on every interface, so any host that can route to the machine " +
 				"reaches MLflow directly and bypasses the proxy that terminates TLS and authenticates. Even with basic-auth on, the " +
 				"security rule's setup binds to 127.0.0.1 and makes the proxy the only way in (CWE-1327).",
-			Fix:  "Bind with --host 127.0.0.1 and reach MLflow only through the authenticating TLS proxy.",
+			Fix: "Bind with --host 127.0.0.1 and reach MLflow only through the authenticating TLS proxy.",
+			FixFor: map[string]string{
+				CtxDockerfile: "0.0.0.0 inside the image is fine; publish the port only on loopback (docker run -p 127.0.0.1:5000:5000) and reach it through the authenticating TLS proxy.",
+				CtxCompose:    "Remove the MLflow service's ports: entry (or bind it as 127.0.0.1:5000:5000) and publish only the authenticating TLS proxy service.",
+				CtxKubernetes: "Keep the MLflow Service ClusterIP (no LoadBalancer, NodePort or hostPort) and expose it only through an authenticating TLS Ingress.",
+			},
 			Do:   `mlflow server --host 127.0.0.1 --port 5000 --app-name basic-auth`,
 			Dont: `mlflow server --host 0.0.0.0 --port 5000`,
 		},
@@ -451,8 +469,11 @@ mlflow.log_artifact("data/full_dump.parquet")   # 4 GB`,
 				"files or Kubernetes `env.value` end up in version control, images, process listings and CI logs, and cannot be " +
 				"rotated without a change and a redeploy (CWE-798). The security rule's \"Don't\" example is a backend URI with the password inline; its \"Do\" example " +
 				"assembles the URI from the environment and uses `secretKeyRef` in Kubernetes.",
-			Fix: "Move the credential to a secret store and inject it at run time (an environment variable from a secret, secretKeyRef).",
+			Fix: "Move the credential to a secret store and inject it at run time as an environment variable; rotate the exposed value.",
 			FixFor: map[string]string{
+				CtxDockerfile:     "Remove the credential from ENV and ARG (both stay in the image history); pass it at run time (docker run -e, a BuildKit secret mount) and rotate it.",
+				CtxCompose:        "Move the credential to a secrets: entry or an env_file kept out of version control and reference it as ${VAR}; rotate it.",
+				CtxKubernetes:     "Move the credential into a Secret and reference it with valueFrom.secretKeyRef (in Helm values, an existingSecret); rotate it.",
 				CtxNotebookOutput: "Rotate the credential, clear outputs before committing (jupyter nbconvert --clear-output, or nbstripout) and purge it from the history.",
 			},
 			Do: `env:

@@ -267,3 +267,43 @@ func TestNoInternalWords(t *testing.T) {
 		t.Errorf("docs/rules index says %q", m)
 	}
 }
+
+// contextWords are words that only make sense in one kind of file: advice
+// shown for another kind must not use them.
+var contextWords = map[string]*regexp.Regexp{
+	CtxDockerfile: regexp.MustCompile(`Dockerfile|\b(USER|ENV|ARG|CMD|ENTRYPOINT|BuildKit)\b|docker run|--read-only|--security-opt|--memory|--cpus|(^|\s)-p\s`),
+	CtxCompose:    regexp.MustCompile(`(?i)compose|\bports:|env_file|security_opt|read_only|deploy\.resources|secrets:|privileged:`),
+	CtxKubernetes: regexp.MustCompile(`Kubernetes|\bHelm\b|values\.yaml|secretKeyRef|existingSecret|securityContext|runAsNonRoot|readOnlyRootFilesystem|allowPrivilegeEscalation|(^|[^.a-z])resources\.limits|\b(Ingress|ClusterIP|LoadBalancer|NodePort|hostPort|Service|pod|kubectl)\b|kubernetes\.io`),
+}
+
+// TestFixFitsItsFile: for every rule and every context a finding can carry
+// (the file kinds, the generic "other", and the rule's own FixFor keys),
+// the advice shown names nothing of another kind of file.
+func TestFixFitsItsFile(t *testing.T) {
+	for _, r := range Catalog() {
+		ctxs := []string{"", CtxOther, CtxDockerfile, CtxCompose, CtxKubernetes}
+		ctxs = append(ctxs, r.FixContexts()...)
+		for _, ctx := range ctxs {
+			fix := r.FixIn(ctx, "")
+			if fix == "" {
+				t.Errorf("%s in %q: no fix", r.ID, ctx)
+			}
+			for other, re := range contextWords {
+				if other == ctx {
+					continue
+				}
+				if m := re.FindString(fix); m != "" {
+					t.Errorf("%s %s: advice names %q, which belongs %s: %q", r.ID, ContextLabel(ctx), m, ContextLabel(other), fix)
+				}
+			}
+		}
+	}
+	// the file kinds a path alone shows pick the same advice
+	for path, ctx := range map[string]string{"deploy/Dockerfile": CtxDockerfile, "docker-compose.yml": CtxCompose, "k8s/deploy.yaml": CtxKubernetes, "run.sh": ""} {
+		for _, r := range Catalog() {
+			if got, want := r.FixIn("", path), r.FixIn(ctx, ""); got != want {
+				t.Errorf("%s at %s: %q, want the %q advice %q", r.ID, path, got, ctx, want)
+			}
+		}
+	}
+}

@@ -58,6 +58,10 @@ const (
 	CtxAdminPassword     = "admin_password"
 	CtxDefaultPermission = "default_permission"
 	CtxNotebookOutput    = "notebook_output"
+	// CtxOther is a file of no kind with advice of its own (a CI
+	// workflow, loose YAML, a shell script): the generic Fix, even when the
+	// name alone would suggest a Kubernetes manifest.
+	CtxOther = "other"
 )
 
 // FixIn is the fix for a finding of r with the given context (may be
@@ -81,6 +85,7 @@ var contextLabels = map[string]string{
 	CtxAdminPassword:     "for the admin password",
 	CtxDefaultPermission: "for default_permission",
 	CtxNotebookOutput:    "in a notebook's saved output",
+	CtxOther:             "elsewhere",
 }
 
 // ContextLabel is how help texts introduce a FixFor entry ("in a
