@@ -226,6 +226,8 @@ func rootURI(root string) string {
 	if root == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return ""
 	}
+	// credentials, query and fragment of a tracking URI are no base
+	u.User, u.RawQuery, u.Fragment, u.RawFragment, u.ForceQuery = nil, "", "", "", false
 	s := u.String()
 	if !strings.HasSuffix(s, "/") {
 		s += "/"

@@ -159,6 +159,7 @@ func TestSARIFRootsAndVersions(t *testing.T) {
 	cases := []struct{ root, want string }{
 		{"https://mlflow.example.com", "https://mlflow.example.com/"},
 		{"https://mlflow.example.com/base/", "https://mlflow.example.com/base/"},
+		{"https://user:s3cret@mlflow.example.com/base?token=x#f", "https://mlflow.example.com/base/"},
 		{"/srv/my repo", ""},
 		{"file:///srv/repo", ""},
 		{"rel/dir", ""},
