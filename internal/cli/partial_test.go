@@ -185,9 +185,11 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
 
 // TestReportPathsForAbsoluteRoots: an absolute root under the working
-// directory is shown relative to it; roots elsewhere keep their absolute
-// path in JSON, and SARIF gives them a file:// URI with no base ID instead
-// of a wrong path under %SRCROOT%. Duplicate roots report once.
+// directory is shown relative to it; roots elsewhere are shown by their
+// base name (reports carry no machine path), unless two share one: then
+// they keep their absolute path, and SARIF gives them a file:// URI with no
+// base ID instead of a wrong path under %SRCROOT%. Duplicate roots report
+// once.
 func TestReportPathsForAbsoluteRoots(t *testing.T) {
 	a := tree(t, map[string]string{"load.py": unsafeLoad})
 	b := tree(t, map[string]string{"load.py": unsafeLoad})
@@ -202,8 +204,25 @@ func TestReportPathsForAbsoluteRoots(t *testing.T) {
 	}
 	for _, r := range res {
 		loc := r.Locations[0].PhysicalLocation.ArtifactLocation
-		if loc.URIBaseID != "" || (loc.URI != "file://"+a+"/load.py" && loc.URI != "file://"+b+"/load.py") {
+		if loc.URIBaseID != "%SRCROOT%" || (loc.URI != filepath.Base(a)+"/load.py" && loc.URI != filepath.Base(b)+"/load.py") {
 			t.Errorf("artifact location %+v", loc)
+		}
+	}
+	// Two roots with the same base name: only their full paths tell them apart.
+	c := tree(t, map[string]string{"svc/load.py": unsafeLoad})
+	d := tree(t, map[string]string{"svc/load.py": unsafeLoad})
+	code, out, _ = run(t, "scan", "--format", "sarif", filepath.Join(c, "svc"), filepath.Join(d, "svc"))
+	sr = sarifRun{}
+	if err := json.Unmarshal([]byte(out), &sr); err != nil {
+		t.Fatal(err)
+	}
+	if res := sr.Runs[0].Results; code != ExitFindings || len(res) != 2 {
+		t.Fatalf("same base name: exit %d, %d results", code, len(res))
+	}
+	for _, r := range sr.Runs[0].Results {
+		loc := r.Locations[0].PhysicalLocation.ArtifactLocation
+		if loc.URIBaseID != "" || (loc.URI != "file://"+c+"/svc/load.py" && loc.URI != "file://"+d+"/svc/load.py") {
+			t.Errorf("same base name: artifact location %+v", loc)
 		}
 	}
 	// Under the working directory: relative paths, relative URIs.

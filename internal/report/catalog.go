@@ -22,7 +22,7 @@ type catalogEntry struct {
 	SARIFLevel       string            `json:"sarif_level"`
 	SecuritySeverity string            `json:"security_severity"`
 	Precision        string            `json:"precision"`
-	SeedRule         string            `json:"seed_rule"`
+	SecurityRule     string            `json:"security_rule"`
 	CWE              []string          `json:"cwe"`
 	OWASP            []string          `json:"owasp"`
 	EnforcedIn       []string          `json:"enforced_in"`
@@ -37,7 +37,7 @@ type catalogEntry struct {
 }
 
 // WriteCatalog renders the rule catalog for `mlflow-guard rules`: text is
-// the seed's quick-reference table, markdown a table for docs, json every
+// a quick-reference table, markdown a table for docs, json every
 // field of every rule.
 func WriteCatalog(w io.Writer, format string, rs []rules.Rule) error {
 	var err error
@@ -167,7 +167,7 @@ func catalogJSON(w io.Writer, rs []rules.Rule) error {
 	for _, r := range rs {
 		out = append(out, catalogEntry{
 			ID: r.ID, Name: r.Name, Level: r.Level.String(), SARIFLevel: r.Level.SARIFLevel(),
-			SecuritySeverity: r.SecuritySeverity, Precision: r.Precision(), SeedRule: r.SeedRule,
+			SecuritySeverity: r.SecuritySeverity, Precision: r.Precision(), SecurityRule: r.SeedRule,
 			CWE: nonNil(r.CWE), OWASP: nonNil(r.OWASP), EnforcedIn: nonNil(r.EnforcedIn),
 			Summary: r.Summary, Description: r.Description, Fix: r.Fix, FixFor: r.FixFor, Do: r.Do, Dont: r.Dont,
 			Suppress: rules.SuppressText(r), HelpURI: r.HelpURL(),

@@ -62,7 +62,9 @@ func (s *SARIF) Write(w io.Writer, r *Report) error {
 		Results:     make([]sarifResult, 0, len(v.findings)),
 	}
 	if base := rootURI(v.root); base != "" {
-		run.OriginalURIBaseIDs = map[string]sarifArtifactLoc{srcRoot: {URI: base}}
+		run.OriginalURIBaseIDs = map[string]sarifBaseLoc{srcRoot: {URI: base}}
+	} else if v.root != "" {
+		run.OriginalURIBaseIDs = map[string]sarifBaseLoc{srcRoot: {Description: &sarifText{Text: "The directory that was scanned; result paths are relative to it."}}}
 	}
 	for _, f := range v.findings {
 		run.Results = append(run.Results, v.result(f))
@@ -215,31 +217,22 @@ func artifactLoc(p string) sarifArtifactLoc {
 	return sarifArtifactLoc{URI: (&url.URL{Path: p}).String(), URIBaseID: srcRoot}
 }
 
-// rootURI turns the scanned root (a directory) or the audited server (a URL)
-// into the absolute, slash-terminated URI SARIF wants for a base ID.
+// rootURI gives the audited server's URL as the base for its request
+// paths. A scanned directory gets no URI: it would put the machine's
+// absolute path into the report, and consumers resolve %SRCROOT% against
+// their own checkout anyway (GitHub maps relative URIs to repository files).
 func rootURI(root string) string {
-	if root == "" {
+	u, err := url.Parse(root)
+	if root == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return ""
 	}
-	if u, err := url.Parse(root); err == nil && (u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "file") {
-		s := u.String()
-		if !strings.HasSuffix(s, "/") {
-			s += "/"
-		}
-		return s
+	// credentials, query and fragment of a tracking URI are no base
+	u.User, u.RawQuery, u.Fragment, u.RawFragment, u.ForceQuery = nil, "", "", "", false
+	s := u.String()
+	if !strings.HasSuffix(s, "/") {
+		s += "/"
 	}
-	abs, err := filepath.Abs(root)
-	if err != nil {
-		return ""
-	}
-	p := filepath.ToSlash(abs)
-	if !strings.HasPrefix(p, "/") {
-		p = "/" + p // Windows drive paths: file:///C:/...
-	}
-	if !strings.HasSuffix(p, "/") {
-		p += "/"
-	}
-	return (&url.URL{Scheme: "file", Path: p}).String()
+	return s
 }
 
 func invocation(v *view) sarifInvocation {

@@ -10,10 +10,10 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool               sarifTool                   `json:"tool"`
-	Invocations        []sarifInvocation           `json:"invocations"`
-	OriginalURIBaseIDs map[string]sarifArtifactLoc `json:"originalUriBaseIds,omitempty"`
-	Results            []sarifResult               `json:"results"`
+	Tool               sarifTool               `json:"tool"`
+	Invocations        []sarifInvocation       `json:"invocations"`
+	OriginalURIBaseIDs map[string]sarifBaseLoc `json:"originalUriBaseIds,omitempty"`
+	Results            []sarifResult           `json:"results"`
 }
 
 type sarifTool struct {
@@ -81,6 +81,14 @@ type sarifLocation struct {
 type sarifPhysical struct {
 	ArtifactLocation sarifArtifactLoc `json:"artifactLocation"`
 	Region           *sarifRegion     `json:"region,omitempty"`
+}
+
+// sarifBaseLoc is one originalUriBaseIds entry. SARIF 2.1.0 lets uri be
+// absent when the producer will not say where the root is: the consumer
+// (GitHub code scanning: the checkout) supplies it.
+type sarifBaseLoc struct {
+	URI         string     `json:"uri,omitempty"`
+	Description *sarifText `json:"description,omitempty"`
 }
 
 type sarifArtifactLoc struct {

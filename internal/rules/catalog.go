@@ -64,7 +64,7 @@ obj = torch.load(local)                  # no explicit weights_only=True`,
 			Description: "`mlflow.<flavor>.load_model`, `pyfunc.spark_udf` and `download_artifacts` accept `runs:/`, `models:/`, `s3://`, " +
 				"`http(s)://` and `file:` URIs. When the URI comes from a request, a handler parameter, `sys.argv`, `input()` or the " +
 				"environment, the caller chooses which model (and so which code) runs in your process and can point it at a file they " +
-				"control. The seed's Don't is exactly this (`load_model(user_provided_uri)`); its Do checks the URI first.",
+				"control. The security rule's \"Don't\" example is exactly this (`load_model(user_provided_uri)`); its \"Do\" example checks the URI first.",
 			Fix: "Check the model URI against an allowlist of schemes and registered model names, or build it yourself from an approved alias, before loading.",
 			Do: `ALLOWED = {"fraud-detector", "churn"}
 
@@ -83,7 +83,7 @@ def predict():
 			Summary:    "A model reference that loads whatever was registered last (models:/name/latest, get_latest_versions) instead of an approved alias or pinned version.",
 			EnforcedIn: []string{InCode, InDeploy},
 			Description: "`models:/name/latest` and `client.get_latest_versions(...)` resolve to whatever was registered last, so an " +
-				"unreviewed version reaches production the moment someone registers it. The seed's Don't loads " +
+				"unreviewed version reaches production the moment someone registers it. The security rule's \"Don't\" example loads " +
 				"`models:/{model_name}/latest` and notes it \"could be unapproved model\". A pinned version number, or an alias that only " +
 				"an approver may move, makes the deployed model an explicit decision (registry stages are deprecated since MLflow 2.9).",
 			Fix: "Load a pinned version (models:/name/7) or an alias that only approvers may set (models:/name@champion).",
@@ -267,9 +267,9 @@ mlflow.log_dict(vars(settings), "config.json")   # settings holds DB_PASSWORD`,
 			EnforcedIn: []string{InCode, InGateway},
 			Description: "Request data or user input logged as a param or tag lands in the shared tracking store unvalidated: it can carry " +
 				"secrets a user pasted, megabytes of text, control characters that forge log lines (CWE-117) or markup that a later " +
-				"consumer renders. The seed's Don't is `mlflow.log_param(\"user_query\", user_input)`; its Do caps every value at 250 " +
+				"consumer renders. The security rule's \"Don't\" example is `mlflow.log_param(\"user_query\", user_input)`; its \"Do\" example caps every value at 250 " +
 				"characters.",
-			Fix: "Validate the input against the expected pattern and cap its length (the seed uses 250 characters) before logging it.",
+			Fix: "Validate the input against the expected pattern and cap its length (the security rule uses 250 characters) before logging it.",
 			Do: `query = CONTROL_CHARS.sub("", user_input)[:250]
 mlflow.set_tag("query_kind", classify(query))
 mlflow.log_param("query_length", len(user_input))`,
@@ -282,8 +282,8 @@ mlflow.log_param("query_length", len(user_input))`,
 			EnforcedIn: []string{InCode, InGateway, InAudit},
 			Description: "`log_artifact(s)` copies files into the artifact store, readable by anyone who can read the experiment. " +
 				"Uploading `.env`, `~/.aws`, `~/.ssh`, `*.pem`, `id_rsa`, a kubeconfig, or a home or root directory leaks credentials " +
-				"wholesale; uploading a directory named by untrusted input lets the caller choose what leaks. The seed's Don't is " +
-				"`mlflow.log_artifacts(\"/path/to/anything\")`; its Do checks type, size and content of a dedicated output directory.",
+				"wholesale; uploading a directory named by untrusted input lets the caller choose what leaks. The security rule's \"Don't\" example is " +
+				"`mlflow.log_artifacts(\"/path/to/anything\")`; its \"Do\" example checks type, size and content of a dedicated output directory.",
 			Fix: "Log only a dedicated output directory whose files you have checked for type, size and secrets.",
 			Do: `out = pathlib.Path("outputs").resolve()
 for f in out.rglob("*"):
@@ -302,7 +302,7 @@ mlflow.log_artifacts(request.args["dir"])`,
 			Description: "An experiment's or workspace's artifact location decides where the server reads and writes files. Locations " +
 				"outside the allowlist, on public buckets, with `file:` or `http:` schemes, or containing `#`, `;` or `..` after " +
 				"repeated URL-decoding were the entry point of a family of local-file-read CVEs (CVE-2023-6909, CVE-2024-1483, " +
-				"CVE-2024-1594, CVE-2024-2928, CVE-2024-3848, CVE-2024-8859) and of SSRF towards cloud metadata addresses. The seed's Do " +
+				"CVE-2024-1594, CVE-2024-2928, CVE-2024-3848, CVE-2024-8859) and of SSRF towards cloud metadata addresses. The security rule's \"Do\" example " +
 				"checks the location against allowed prefixes.",
 			Fix: "Create experiments only with artifact locations under an allowlisted private prefix, with no fragment, ; parameters or .. segments.",
 			Do: `ALLOWED = ("s3://mlflow-artifacts/",)
@@ -340,7 +340,7 @@ client.download_artifacts(run_id, artifact_path, str(dst))`,
 			Summary:    "exec/eval/compile, runpy, importlib, subprocess or os.system on downloaded artifacts.",
 			EnforcedIn: []string{InCode},
 			Description: "Running a downloaded artifact with `exec`, `eval`, `compile`, `runpy`, `importlib` or `subprocess`/`os.system` " +
-				"turns write access to the artifact store into code execution wherever the artifact is run (CWE-94). The seed's Don't, " +
+				"turns write access to the artifact store into code execution wherever the artifact is run (CWE-94). The security rule's \"Don't\" example, " +
 				"`exec(open(artifact_path).read())`, is the canonical form; artifacts are data and should be parsed as data.",
 			Fix: "Never execute artifact contents: ship code through your reviewed package and parse artifacts as data.",
 			Do: `path = client.download_artifacts(run_id, "config.json")
@@ -356,7 +356,7 @@ subprocess.run(["bash", client.download_artifacts(run_id, "setup.sh")])`,
 			EnforcedIn: []string{InDeploy, InAudit},
 			Description: "Artifacts hold model weights, evaluation data and sometimes training samples. An S3 artifact root without " +
 				"server-side encryption (no `ServerSideEncryption` in `MLFLOW_S3_UPLOAD_EXTRA_ARGS`) stores them in clear at rest, as do " +
-				"the equivalents on other stores (CWE-311). The seed's Do sets `aws:kms` with a dedicated key.",
+				"the equivalents on other stores (CWE-311). The security rule's \"Do\" example sets `aws:kms` with a dedicated key.",
 			Fix: "Set MLFLOW_S3_UPLOAD_EXTRA_ARGS with ServerSideEncryption (aws:kms and a key), or enforce default encryption on the bucket.",
 			Do: `export MLFLOW_S3_UPLOAD_EXTRA_ARGS='{"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "alias/mlflow-key"}'
 mlflow server --artifacts-destination s3://mlflow-artifacts/ --host 127.0.0.1`,
@@ -370,7 +370,7 @@ mlflow server --default-artifact-root "$MLFLOW_ARTIFACT_ROOT"   # no encryption 
 			EnforcedIn: []string{InCode, InDeploy, InAudit},
 			Description: "An artifact root on a public bucket, on plain `http://`, with anonymous access, or with " +
 				"`MLFLOW_S3_IGNORE_TLS=true` lets anyone read every model and artifact, or anyone on the network path swap them, " +
-				"including versions that were approved. The seed's Don'ts use `s3://public-bucket/` for both experiments and the server.",
+				"including versions that were approved. The security rule's \"Don't\" examples use `s3://public-bucket/` for both experiments and the server.",
 			Fix: "Use a private bucket reached over TLS, with access limited to the MLflow server's own identity.",
 			Do: `# bucket: public access blocked, only the server's role may read and write
 mlflow server --artifacts-destination s3://mlflow-artifacts/ --host 127.0.0.1`,
@@ -383,7 +383,7 @@ mlflow server --default-artifact-root s3://public-bucket/`,
 			Summary:    "Presigned or signed artifact URLs that live longer than one hour.",
 			EnforcedIn: []string{InCode, InGateway},
 			Description: "A presigned or signed URL is a bearer credential: anyone who sees it (logs, chat, browser history, a proxy) " +
-				"can fetch the artifact until it expires, without authentication or an audit trail. The seed signs URLs for one hour " +
+				"can fetch the artifact until it expires, without authentication or an audit trail. The security rule signs URLs for one hour " +
 				"(`ExpiresIn=3600`); S3 allows up to seven days, which turns a leaked link into a lasting leak (CWE-613).",
 			Fix: "Sign artifact URLs for at most one hour (ExpiresIn <= 3600) and issue them per request.",
 			Do: `url = s3.generate_presigned_url(
@@ -396,7 +396,7 @@ mlflow server --default-artifact-root s3://public-bucket/`,
 			CWE: []string{"CWE-434"}, OWASP: []string{"OWASP A01:2025"}, SecuritySeverity: "4.3",
 			Summary:    "An uploaded artifact whose sniffed type is outside the allowlist or whose size is over the limit.",
 			EnforcedIn: []string{InGateway},
-			Description: "The seed limits artifact uploads to data and report types (`.json`, `.yaml`, `.txt`, `.csv`, `.png`, `.jpg`, " +
+			Description: "The security rule limits artifact uploads to data and report types (`.json`, `.yaml`, `.txt`, `.csv`, `.png`, `.jpg`, " +
 				"`.html`, `.md`) and 100 MB per file. An upload whose sniffed content is outside that allowlist (an executable, a " +
 				"script, a pickle renamed to `.json`) is an unreviewed path for code into the store (CWE-434); one over the size limit " +
 				"is a storage-exhaustion risk. Models go through `log_model`, where they are scanned.",
@@ -417,13 +417,26 @@ mlflow.log_artifact("data/full_dump.parquet")   # 4 GB`,
 			Description: "An MLflow server without `--app-name basic-auth` or an authenticating proxy gives anyone who reaches the port " +
 				"full read and write access: every experiment and artifact, model registration and promotion, and, where job execution " +
 				"is enabled, running jobs. MLflow's built-in auth has had gaps of its own (job and trace routes left open, " +
-				"CVE-2026-0545 and CVE-2026-2652; fail-open routes before 3.16; GraphQL authorization opt-in), so the seed binds to " +
+				"CVE-2026-0545 and CVE-2026-2652; fail-open routes before 3.16; GraphQL authorization opt-in), so the security rule binds to " +
 				"loopback and requires authentication in front (CWE-306).",
 			Fix: "Put authentication in front of the server, one of:\n" +
 				"- mlflow server --app-name basic-auth (behind a TLS proxy)\n" +
 				"- bind 127.0.0.1 behind a proxy that authenticates (nginx auth_basic or auth_request)\n" +
-				"- on Kubernetes, an Ingress with nginx.ingress.kubernetes.io/auth-url or auth-type\n" +
 				"- mlflow-guard serve in front",
+			FixFor: map[string]string{
+				CtxDockerfile: "Put authentication in front of the server, one of:\n" +
+					"- add --app-name basic-auth to the mlflow server CMD or ENTRYPOINT (behind a TLS proxy)\n" +
+					"- publish the container port only to a proxy that authenticates, never on every interface\n" +
+					"- mlflow-guard serve in front",
+				CtxCompose: "Put authentication in front of the server, one of:\n" +
+					"- add --app-name basic-auth to the service's command (behind a TLS proxy)\n" +
+					"- remove the MLflow service's ports: and publish only a proxy service that authenticates (nginx auth_basic)\n" +
+					"- mlflow-guard serve as the only published service",
+				CtxKubernetes: "Put authentication in front of the server, one of:\n" +
+					"- add --app-name basic-auth to the container args (behind a TLS proxy)\n" +
+					"- keep the Service ClusterIP and expose it through an Ingress with nginx.ingress.kubernetes.io/auth-url or auth-type\n" +
+					"- mlflow-guard serve as the only Service that reaches the pod",
+			},
 			Do: `mlflow server \
     --backend-store-uri "$MLFLOW_BACKEND_STORE_URI" \
     --host 127.0.0.1 --port 5000 \
@@ -433,12 +446,17 @@ mlflow.log_artifact("data/full_dump.parquet")   # 4 GB`,
 		{
 			ID: "MLG402", Name: "server-binds-all-interfaces", Level: finding.Warning, SeedRule: seedServer,
 			CWE: []string{"CWE-1327"}, OWASP: []string{"OWASP A05:2025"}, SecuritySeverity: "5.3",
-			Summary:    "The server binds to 0.0.0.0 or ::; the seed binds to 127.0.0.1 behind a proxy.",
+			Summary:    "The server binds to 0.0.0.0 or ::; the security rule's setup binds to 127.0.0.1 behind a proxy.",
 			EnforcedIn: []string{InDeploy},
 			Description: "`--host 0.0.0.0` or `::` publishes the server on every interface, so any host that can route to the machine " +
 				"reaches MLflow directly and bypasses the proxy that terminates TLS and authenticates. Even with basic-auth on, the " +
-				"seed binds to 127.0.0.1 and makes the proxy the only way in (CWE-1327).",
-			Fix:  "Bind with --host 127.0.0.1 and reach MLflow only through the authenticating TLS proxy.",
+				"security rule's setup binds to 127.0.0.1 and makes the proxy the only way in (CWE-1327).",
+			Fix: "Bind with --host 127.0.0.1 and reach MLflow only through the authenticating TLS proxy.",
+			FixFor: map[string]string{
+				CtxDockerfile: "0.0.0.0 inside the image is fine; publish the port only on loopback (docker run -p 127.0.0.1:5000:5000) and reach it through the authenticating TLS proxy.",
+				CtxCompose:    "Remove the MLflow service's ports: entry (or bind it as 127.0.0.1:5000:5000) and publish only the authenticating TLS proxy service.",
+				CtxKubernetes: "Keep the MLflow Service ClusterIP (no LoadBalancer, NodePort or hostPort) and expose it only through an authenticating TLS Ingress.",
+			},
 			Do:   `mlflow server --host 127.0.0.1 --port 5000 --app-name basic-auth`,
 			Dont: `mlflow server --host 0.0.0.0 --port 5000`,
 		},
@@ -449,10 +467,13 @@ mlflow.log_artifact("data/full_dump.parquet")   # 4 GB`,
 			EnforcedIn: []string{InCode, InDeploy},
 			Description: "Passwords and keys written into `--backend-store-uri`, artifact roots, tracking URIs, `ENV` lines, compose " +
 				"files or Kubernetes `env.value` end up in version control, images, process listings and CI logs, and cannot be " +
-				"rotated without a change and a redeploy (CWE-798). The seed's Don't is a backend URI with the password inline; its Do " +
+				"rotated without a change and a redeploy (CWE-798). The security rule's \"Don't\" example is a backend URI with the password inline; its \"Do\" example " +
 				"assembles the URI from the environment and uses `secretKeyRef` in Kubernetes.",
-			Fix: "Move the credential to a secret store and inject it at run time (an environment variable from a secret, secretKeyRef).",
+			Fix: "Move the credential to a secret store and inject it at run time as an environment variable; rotate the exposed value.",
 			FixFor: map[string]string{
+				CtxDockerfile:     "Remove the credential from ENV and ARG (both stay in the image history); pass it at run time (docker run -e, a BuildKit secret mount) and rotate it.",
+				CtxCompose:        "Move the credential to a secrets: entry or an env_file kept out of version control and reference it as ${VAR}; rotate it.",
+				CtxKubernetes:     "Move the credential into a Secret and reference it with valueFrom.secretKeyRef (in Helm values, an existingSecret); rotate it.",
 				CtxNotebookOutput: "Rotate the credential, clear outputs before committing (jupyter nbconvert --clear-output, or nbstripout) and purge it from the history.",
 			},
 			Do: `env:
@@ -493,7 +514,7 @@ admin_password = changeme`,
 			EnforcedIn: []string{InDeploy},
 			Description: "A SQLite backend serialises every writer behind one file lock on one machine's disk: with several workers or " +
 				"users it yields `database is locked` errors and lost writes (including approval and audit records), and it cannot be " +
-				"replicated or backed up safely while running. The seed's Don't marks `sqlite:///mlflow.db` \"not suitable for " +
+				"replicated or backed up safely while running. The security rule's \"Don't\" example marks `sqlite:///mlflow.db` \"not suitable for " +
 				"multi-user production\". A single-user server on loopback is not reported.",
 			Fix: "Use PostgreSQL or MySQL, with TLS, as the backend store of any shared or multi-worker server.",
 			Do: `mlflow server --host 127.0.0.1 \
@@ -507,7 +528,7 @@ admin_password = changeme`,
 			EnforcedIn: []string{InDeploy},
 			Description: "Without `sslmode=require` (better `verify-full`) a PostgreSQL client may fall back to plaintext, and MySQL " +
 				"drivers connect without TLS unless told to: every param, tag, user record and password hash of the backend store then " +
-				"crosses the network readable and modifiable (CWE-319). The seed's Do appends `?sslmode=require`.",
+				"crosses the network readable and modifiable (CWE-319). The security rule's \"Do\" example appends `?sslmode=require`.",
 			Fix:  "Add sslmode=verify-full (PostgreSQL) or the driver's TLS option (MySQL) to the backend store URI.",
 			Do:   `--backend-store-uri "postgresql://mlflow@db.internal/mlflow?sslmode=verify-full"`,
 			Dont: `--backend-store-uri "postgresql://mlflow@db.internal/mlflow"   # may fall back to plaintext`,
@@ -519,7 +540,7 @@ admin_password = changeme`,
 			EnforcedIn: []string{InCode, InDeploy, InAudit},
 			Description: "An `http://` tracking URI to a non-loopback host sends credentials, params and model files in clear; " +
 				"`MLFLOW_TRACKING_INSECURE_TLS=true` switches certificate checks off so anyone on the path can impersonate the server; " +
-				"a proxy without TLS, with TLS below 1.2 or without HSTS leaves the same gap on the server side (CWE-319). The seed " +
+				"a proxy without TLS, with TLS below 1.2 or without HSTS leaves the same gap on the server side (CWE-319). The security rule " +
 				"terminates TLS at nginx in front of a loopback-bound server.",
 			Fix: "Use https:// tracking URIs with certificate verification, and terminate TLS 1.2 or newer with HSTS at the proxy.",
 			Do: `server {
@@ -553,7 +574,7 @@ mlflow server --disable-security-middleware`,
 			CWE: []string{"CWE-693", "CWE-770"}, OWASP: []string{"OWASP A05:2025"}, SecuritySeverity: "4.3",
 			Summary:    "A proxy in front of MLflow without security headers, request rate limits or a body size limit.",
 			EnforcedIn: []string{InDeploy, InAudit},
-			Description: "The proxy is where the seed adds the defences MLflow lacks: `X-Content-Type-Options` and `X-Frame-Options` or a " +
+			Description: "The proxy is where the security rule adds the defences MLflow lacks: `X-Content-Type-Options` and `X-Frame-Options` or a " +
 				"Content-Security-Policy against content sniffing and clickjacking of the UI, `limit_req` against password guessing and " +
 				"expensive queries (the `/graphql` batching DoS, CVE-2025-0453), and `client_max_body_size` against storage " +
 				"exhaustion. A proxy without them forwards all of that straight to MLflow.",
@@ -574,7 +595,7 @@ client_max_body_size 100M;`,
 			EnforcedIn: []string{InDeploy},
 			Description: "A container that runs MLflow as root, allows privilege escalation, is privileged, has a writable root " +
 				"filesystem or no resource limits turns any server-side bug (the artifact traversal and job execution CVEs above) into " +
-				"control of the node, and lets one runaway request starve its neighbours (CWE-250, CWE-770). The seed's Kubernetes Do " +
+				"control of the node, and lets one runaway request starve its neighbours (CWE-250, CWE-770). The security rule's Kubernetes \"Do\" example " +
 				"sets `runAsNonRoot`, `allowPrivilegeEscalation: false`, `readOnlyRootFilesystem: true` and limits.",
 			Fix: "Run as a non-root user, without privilege escalation, with a read-only root filesystem and CPU and memory limits.",
 			FixFor: map[string]string{

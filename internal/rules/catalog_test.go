@@ -245,14 +245,64 @@ func TestFixFor(t *testing.T) {
 	}
 }
 
-// TestNoInternalWords: what users read never names the project's own
-// working terms.
+// internalWords are the project's own working terms; users read "security
+// rule" instead of the design notes' word for the four guidelines.
+var internalWords = regexp.MustCompile(`(?i)\bseed(s|'s|ed)?\b|\bseed[ _-]rule`)
+
+// TestNoInternalWords: what users read (every text of every rule, and the
+// rendered docs pages) never names the project's own working terms.
 func TestNoInternalWords(t *testing.T) {
 	for _, r := range Catalog() {
-		texts := append([]string{r.Summary, r.Description, r.Fix, r.Do, r.Dont}, slices.Collect(maps.Values(r.FixFor))...)
+		texts := append([]string{r.Summary, r.Description, r.Fix, r.Do, r.Dont, r.SeedRule, HelpText(r), HelpMarkdown(r)}, slices.Collect(maps.Values(r.FixFor))...)
 		for _, s := range texts {
-			if strings.Contains(strings.ToLower(s), "seed rule") {
-				t.Errorf("%s: user-facing text says \"seed rule\": %q", r.ID, s)
+			if m := internalWords.FindString(s); m != "" {
+				t.Errorf("%s: user-facing text says %q: %q", r.ID, m, s)
+			}
+		}
+		if m := internalWords.Find(RenderMarkdownPage(r)); m != nil {
+			t.Errorf("%s: docs page says %q", r.ID, m)
+		}
+	}
+	if m := internalWords.Find(RenderIndex(Catalog())); m != nil {
+		t.Errorf("docs/rules index says %q", m)
+	}
+}
+
+// contextWords are words that only make sense in one kind of file: advice
+// shown for another kind must not use them.
+var contextWords = map[string]*regexp.Regexp{
+	CtxDockerfile: regexp.MustCompile(`Dockerfile|\b(USER|ENV|ARG|CMD|ENTRYPOINT|BuildKit)\b|docker run|--read-only|--security-opt|--memory|--cpus|(^|\s)-p\s`),
+	CtxCompose:    regexp.MustCompile(`(?i)compose|\bports:|env_file|security_opt|read_only|deploy\.resources|secrets:|privileged:`),
+	CtxKubernetes: regexp.MustCompile(`Kubernetes|\bHelm\b|values\.yaml|secretKeyRef|existingSecret|securityContext|runAsNonRoot|readOnlyRootFilesystem|allowPrivilegeEscalation|(^|[^.a-z])resources\.limits|\b(Ingress|ClusterIP|LoadBalancer|NodePort|hostPort|Service|pod|kubectl)\b|kubernetes\.io`),
+}
+
+// TestFixFitsItsFile: for every rule and every context a finding can carry
+// (the file kinds, the generic "other", and the rule's own FixFor keys),
+// the advice shown names nothing of another kind of file.
+func TestFixFitsItsFile(t *testing.T) {
+	for _, r := range Catalog() {
+		ctxs := []string{"", CtxOther, CtxDockerfile, CtxCompose, CtxKubernetes}
+		ctxs = append(ctxs, r.FixContexts()...)
+		for _, ctx := range ctxs {
+			fix := r.FixIn(ctx, "")
+			if fix == "" {
+				t.Errorf("%s in %q: no fix", r.ID, ctx)
+			}
+			for other, re := range contextWords {
+				if other == ctx {
+					continue
+				}
+				if m := re.FindString(fix); m != "" {
+					t.Errorf("%s %s: advice names %q, which belongs %s: %q", r.ID, ContextLabel(ctx), m, ContextLabel(other), fix)
+				}
+			}
+		}
+	}
+	// the file kinds a path alone shows pick the same advice
+	for path, ctx := range map[string]string{"deploy/Dockerfile": CtxDockerfile, "docker-compose.yml": CtxCompose, "k8s/deploy.yaml": CtxKubernetes, "run.sh": ""} {
+		for _, r := range Catalog() {
+			if got, want := r.FixIn("", path), r.FixIn(ctx, ""); got != want {
+				t.Errorf("%s at %s: %q, want the %q advice %q", r.ID, path, got, ctx, want)
 			}
 		}
 	}

@@ -24,7 +24,8 @@ type Rule struct {
 	ID    string
 	Name  string // kebab-case alias
 	Level finding.Level
-	// SeedRule is the seed rule this one belongs to.
+	// SeedRule is the security rule (one of the four guidelines) this one
+	// belongs to; users see it as "security rule".
 	SeedRule string
 	CWE      []string // "CWE-502"
 	OWASP    []string // "OWASP A01:2025", "OWASP LLM05"
@@ -39,7 +40,7 @@ type Rule struct {
 	// covers files that need different remedies (a Dockerfile and a
 	// Kubernetes manifest). Keys are the Ctx* constants; see FixIn.
 	FixFor map[string]string
-	// Do and Dont are short examples in the seed's spirit.
+	// Do and Dont are short examples in the security rule's spirit.
 	Do   string
 	Dont string
 	// EnforcedIn lists InCode, InDeploy, ...
@@ -57,6 +58,10 @@ const (
 	CtxAdminPassword     = "admin_password"
 	CtxDefaultPermission = "default_permission"
 	CtxNotebookOutput    = "notebook_output"
+	// CtxOther is a file of no kind with advice of its own (a CI
+	// workflow, loose YAML, a shell script): the generic Fix, even when the
+	// name alone would suggest a Kubernetes manifest.
+	CtxOther = "other"
 )
 
 // FixIn is the fix for a finding of r with the given context (may be
@@ -80,6 +85,7 @@ var contextLabels = map[string]string{
 	CtxAdminPassword:     "for the admin password",
 	CtxDefaultPermission: "for default_permission",
 	CtxNotebookOutput:    "in a notebook's saved output",
+	CtxOther:             "elsewhere",
 }
 
 // ContextLabel is how help texts introduce a FixFor entry ("in a

@@ -177,6 +177,10 @@ type rootInfo struct {
 	// file is set by the walk when the root is a single file; its findings
 	// then carry the path as given.
 	file bool
+	// name replaces an absolute root outside the working directory in
+	// reports (its base name), so no machine path is printed; "" keeps
+	// cleanArg's form.
+	name string
 }
 
 // cleanArg is the root as a clean slash path without a leading "./". An
@@ -194,7 +198,25 @@ func cleanArg(arg string) string {
 }
 
 // shown is how the root itself appears in reports.
-func (r rootInfo) shown() string { return cleanArg(r.arg) }
+func (r rootInfo) shown() string {
+	if r.name != "" {
+		return r.name
+	}
+	return cleanArg(r.arg)
+}
+
+// outsideName is the base name an absolute root outside the working
+// directory is shown by, or "" for a root cleanArg already shows relative.
+func outsideName(arg string) string {
+	c := cleanArg(arg)
+	if !path.IsAbs(c) {
+		return ""
+	}
+	if b := path.Base(c); b != "/" && b != "." {
+		return b
+	}
+	return ""
+}
 
 func newScanner(opts Options) (*scanner, error) {
 	if len(opts.Roots) == 0 {
@@ -231,10 +253,20 @@ func newScanner(opts Options) (*scanner, error) {
 		s.exclude = append(s.exclude, g)
 	}
 	roots := dedupRoots(opts.Roots)
+	// Absolute roots outside the working directory are shown by base name;
+	// two roots with the same base name keep their full form, so paths stay
+	// unambiguous.
+	names := map[string]int{}
+	for _, r := range roots {
+		names[path.Base(cleanArg(r))]++
+	}
 	for _, r := range roots {
 		ri := rootInfo{arg: r}
+		if n := outsideName(r); n != "" && names[n] == 1 {
+			ri.name = n
+		}
 		if len(roots) > 1 {
-			ri.prefix = cleanArg(r)
+			ri.prefix = ri.shown()
 			if ri.prefix == "." {
 				ri.prefix = ""
 			}

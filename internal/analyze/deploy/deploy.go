@@ -19,6 +19,7 @@ import (
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
 	"github.com/mlflow-guard/mlflow-guard/internal/finding"
+	"github.com/mlflow-guard/mlflow-guard/internal/rules"
 	"github.com/mlflow-guard/mlflow-guard/internal/secrets"
 )
 
@@ -159,7 +160,10 @@ func (a *Analyzer) analyzeBytes(p string, k kind, data []byte) *facts {
 // by the file's budget and ctx.
 func (a *Analyzer) analyzeCtx(ctx context.Context, p string, k kind, data []byte) *facts {
 	fs := &facts{envFiles: map[string]env{}, configMaps: map[string]env{}}
-	j := &judge{path: p, det: a.det, f: fs, b: newBudget(ctx)}
+	j := &judge{path: p, det: a.det, f: fs, b: newBudget(ctx), ctx: fileContext(p, "")}
+	if k == kDockerfile {
+		j.ctx = rules.CtxDockerfile // named or not, it was read as one
+	}
 	src := string(data)
 	switch k {
 	case kShell:

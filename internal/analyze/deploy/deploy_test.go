@@ -136,10 +136,14 @@ func TestMLG401SaysHowToSatisfy(t *testing.T) {
 		t.Fatalf("want one MLG401 in the nginx fixture, got %d", n)
 	}
 	r, _ := rules.NewIndex().Lookup("MLG401")
-	for _, w := range []string{"--app-name basic-auth", "auth_basic", "auth-url", "127.0.0.1", "mlflow-guard serve"} {
+	for _, w := range []string{"--app-name basic-auth", "auth_basic", "127.0.0.1", "mlflow-guard serve"} {
 		if !strings.Contains(r.Fix, w) {
 			t.Errorf("MLG401 fix lacks %q: %s", w, r.Fix)
 		}
+	}
+	// the Ingress annotation is Kubernetes advice, shown for manifests only
+	if k := r.FixIn(rules.CtxKubernetes, ""); !strings.Contains(k, "auth-url") {
+		t.Errorf("MLG401 Kubernetes fix lacks auth-url: %s", k)
 	}
 }
 

@@ -87,6 +87,7 @@ func (a *Analyzer) Finish(ctx context.Context) analyze.Result {
 		}
 		mergeEnv(s, envFiles, configMaps)
 		j.path = s.path
+		j.ctx = fileContext(s.path, s.origin)
 		roots := j.serverLocal(s)
 		if _, ok := s.env["MLFLOW_S3_UPLOAD_EXTRA_ARGS"]; !ok {
 			// with the variable set, envVar has judged its value
@@ -96,6 +97,7 @@ func (a *Analyzer) Finish(ctx context.Context) analyze.Result {
 	}
 	// store URIs in env files and ConfigMaps that no server in the scan
 	// consumed are still judged (duplicates are dropped below)
+	j.ctx = ""
 	for _, group := range []map[string]env{envFiles, configMaps} {
 		for _, e := range group {
 			for canon, name := range envFor {

@@ -51,6 +51,10 @@ type judge struct {
 	f     *facts
 	lines []string // the file's lines, for YAML block scalars
 	b     *budget
+	// ctx is the kind of file being judged (rules.Ctx*), stamped on its
+	// findings so the fix fits the file: a compose file not named like one
+	// gets compose advice, a CI workflow no Kubernetes advice.
+	ctx string
 }
 
 func (j *judge) add(rule string, path string, line, col int, format string, args ...any) {
@@ -63,9 +67,31 @@ func (j *judge) add(rule string, path string, line, col int, format string, args
 			args[i] = j.shown(s)
 		}
 	}
-	j.f.findings = append(j.f.findings, finding.Finding{
-		RuleID: rule, Path: path, Line: line, Column: col, Message: fmt.Sprintf(format, args...),
-	})
+	f := finding.Finding{RuleID: rule, Path: path, Line: line, Column: col, Message: fmt.Sprintf(format, args...)}
+	if path == j.path {
+		f.Context = j.ctx
+	}
+	j.f.findings = append(j.f.findings, f)
+}
+
+// fileContext is the advice context of a file of the deploy analyzer:
+// Dockerfiles by name, YAML by what started the server (origin "compose",
+// "k8s") or, for YAML of neither kind, Helm values files as Kubernetes and
+// anything else (CI workflows, loose YAML) as rules.CtxOther.
+func fileContext(path, origin string) string {
+	base := strings.ToLower(path[strings.LastIndexAny(path, `/\`)+1:])
+	pc := rules.PathContext(path)
+	switch {
+	case pc == rules.CtxDockerfile:
+		return pc
+	case pc == "":
+		return rules.CtxOther
+	case origin == "compose":
+		return rules.CtxCompose
+	case origin == "k8s" || strings.HasPrefix(base, "values"):
+		return rules.CtxKubernetes
+	}
+	return rules.CtxOther
 }
 
 func (j *judge) addAt(rule string, v val, format string, args ...any) {

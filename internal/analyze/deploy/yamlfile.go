@@ -58,10 +58,13 @@ func (j *judge) yamlFile(data []byte) {
 		case helmUnittestSuite(root):
 			continue
 		case get(root, "apiVersion") != nil && get(root, "kind") != nil:
+			j.ctx = fileContext(j.path, "k8s")
 			j.k8s(root)
 		case isMap(get(root, "services")):
+			j.ctx = fileContext(j.path, "compose")
 			j.compose(root)
 		default:
+			j.ctx = fileContext(j.path, "")
 			j.loose(root, "", 0)
 		}
 	}

@@ -399,6 +399,9 @@ func (s *scope) result(c *call) *val {
 	if pureFuncs[c.qual] {
 		return derive(0, args...)
 	}
+	if v, ok := s.f.formInstance(c.qual); ok {
+		return v
+	}
 	if strings.HasPrefix(c.qual, "local.class.") {
 		// an instance of a class defined here: its methods are not MLflow's
 		return &val{t: tComp, inst: c.qual}

@@ -423,6 +423,9 @@ func (s *scope) attr(n *node) *val {
 	if b.inst == "request" {
 		out.inst = "request"
 	}
+	if an == "data" && b.bounded {
+		out.bounded = true // a WTForms field's value keeps its Length(max=) bound
+	}
 	return s.f.modelField(b, an, out)
 }
 

@@ -283,10 +283,11 @@ func (o *outline) decide() wordMask {
 	return all
 }
 
-// modelWords in a class header mark a request model or an Enum: its field
+// modelWords in a class header mark a request model (pydantic, marshmallow,
+// WTForms) or an Enum: its field
 // declarations and validators say which inputs are validated (validated.go),
 // so it is kept whole whatever words it holds.
-var modelWords = [][]byte{[]byte("BaseModel"), []byte("SQLModel"), []byte("BaseSettings"), []byte("Enum"), []byte("Schema")}
+var modelWords = [][]byte{[]byte("BaseModel"), []byte("SQLModel"), []byte("BaseSettings"), []byte("Enum"), []byte("Schema"), []byte("Form")}
 
 // keepModels keeps the top-level model and Enum classes, and the classes
 // derived from a kept one.

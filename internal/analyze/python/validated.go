@@ -27,6 +27,27 @@ var modelBases = map[string]bool{
 	"marshmallow.Schema": true, "marshmallow.schema.Schema": true,
 }
 
+// formBases are WTForms form classes: an instance holds request data (a
+// FlaskForm reads the request itself), each field judged by its
+// declaration.
+var formBases = map[string]bool{
+	"flask_wtf.FlaskForm": true, "flask_wtf.Form": true, "flask_wtf.form.FlaskForm": true,
+	"wtforms.Form": true, "wtforms.form.Form": true,
+}
+
+// wtformsScalars are WTForms fields that admit no free text; choice fields
+// check the value against their choices unless validate_choice=False.
+var wtformsScalars = map[string]bool{
+	"IntegerField": true, "DecimalField": true, "FloatField": true, "BooleanField": true, "DateField": true,
+	"DateTimeField": true, "DateTimeLocalField": true, "TimeField": true, "MonthField": true, "WeekField": true,
+	"IntegerRangeField": true, "DecimalRangeField": true, "RadioField": true, "SelectField": true,
+	"SelectMultipleField": true,
+}
+
+// wtformsCleaners are WTForms validators that pin a value to a set or
+// shape; Length(max=...) only bounds it, DataRequired and NoneOf do neither.
+var wtformsCleaners = regexp.MustCompile(`\b(?:AnyOf|Regexp|NumberRange|Email|URL|UUID|IPAddress|MacAddress)\(`)
+
 // marshmallowScalars are marshmallow fields that admit no free text.
 var marshmallowScalars = map[string]bool{
 	"Int": true, "Integer": true, "Float": true, "Bool": true, "Boolean": true, "UUID": true, "DateTime": true,
@@ -65,6 +86,7 @@ var (
 // modelInfo is one request-model class: what it does to each field.
 type modelInfo struct {
 	fields map[string]fieldCheck
+	form   bool // a WTForms form: its instances are request data
 }
 
 // collectModel records a pydantic-style model class (or an Enum) defined
@@ -72,7 +94,7 @@ type modelInfo struct {
 func (f *fileCtx) collectModel(n *node, s *scope) {
 	tx := f.s.text
 	name := tx(n.child("name"))
-	isModel, isEnum := false, false
+	isModel, isEnum, isForm := false, false, false
 	var inherited *modelInfo
 	if sup := n.child("superclasses"); sup != nil {
 		for _, b := range sup.namedKids() {
@@ -80,6 +102,8 @@ func (f *fileCtx) collectModel(n *node, s *scope) {
 			switch {
 			case modelBases[q]:
 				isModel = true
+			case formBases[q]:
+				isModel, isForm = true, true
 			case enumBases[q]:
 				isEnum = true
 			case f.models[strings.TrimPrefix(q, "local.class.")] != nil:
@@ -96,7 +120,7 @@ func (f *fileCtx) collectModel(n *node, s *scope) {
 	if !isModel {
 		return
 	}
-	mi := &modelInfo{fields: map[string]fieldCheck{}}
+	mi := &modelInfo{fields: map[string]fieldCheck{}, form: isForm || inherited != nil && inherited.form}
 	if inherited != nil {
 		for k, v := range inherited.fields {
 			mi.fields[k] = v
@@ -121,6 +145,9 @@ func (f *fileCtx) collectModel(n *node, s *scope) {
 			chk := f.annotationCheck(a.child("type"))
 			if r := a.child("right"); r != nil {
 				chk = max(chk, f.constraintCheck(r), f.marshmallowCheck(r))
+				if mi.form {
+					chk = max(chk, f.wtformsCheck(r))
+				}
 			}
 			mi.fields[tx(l)] = chk
 		case "decorated_definition":
@@ -315,4 +342,44 @@ func (f *fileCtx) schemaLoad(c *call, r *val, args []*val) (*val, bool) {
 	out := derive(0, args...)
 	out.inst = "model:" + name
 	return out, true
+}
+
+// wtformsCheck judges a WTForms field declaration:
+// StringField("x", validators=[DataRequired(), AnyOf([...])]), IntegerField().
+func (f *fileCtx) wtformsCheck(r *node) fieldCheck {
+	r = unparen(r)
+	if r == nil || r.kind != "call" {
+		return fieldFree
+	}
+	fn := f.s.text(r.child("function"))
+	fn = fn[strings.LastIndexByte(fn, '.')+1:]
+	if !strings.HasSuffix(fn, "Field") {
+		return fieldFree
+	}
+	txt := strings.Join(strings.Fields(f.s.text(r)), "")
+	if wtformsScalars[fn] && !strings.Contains(txt, "validate_choice=False") {
+		return fieldClean
+	}
+	i := strings.Index(txt, "validators=")
+	if i < 0 {
+		return fieldFree
+	}
+	v := txt[i+len("validators="):]
+	switch {
+	case wtformsCleaners.MatchString(v):
+		return fieldClean
+	case strings.Contains(v, "Length(") && strings.Contains(v, "max="):
+		return fieldBounded
+	}
+	return fieldFree
+}
+
+// formInstance is a WTForms form built from the request: its fields are
+// judged by modelField when read.
+func (f *fileCtx) formInstance(qual string) (*val, bool) {
+	name := strings.TrimPrefix(qual, "local.class.")
+	if mi := f.models[name]; mi == nil || !mi.form {
+		return nil, false
+	}
+	return &val{t: tUser, src: "form data (" + name + ")", inst: "model:" + name}, true
 }
