@@ -101,12 +101,16 @@ func (e *Engine) judge(ctx context.Context, rt *route, m *message) Decision {
 	}
 	var d Decision
 	rewrite := false
+	var memo detectMemo
 	for _, it := range items {
 		var sub Decision
 		switch it.spec.kind {
 		case kPair, kValue, kKey:
 			var red bool
-			sub, red = e.checkSecret(it)
+			if memo == nil {
+				memo = detectMemo{}
+			}
+			sub, red = e.checkSecret(it, memo)
 			rewrite = rewrite || red
 		case kRelPath:
 			if it.hasValue {
