@@ -51,21 +51,22 @@ func (e *Engine) detect(key, value string) (detector, reason string, ok bool) {
 	return secrets.KindHighEntropy, reason, true
 }
 
-// detectMemo caches detect per (key, value) for one request.
-type detectMemo map[[2]string]detectResult
+// detectMemo caches detect for keys judged alone, within one request: a
+// log-batch repeats metric keys hundreds of times. Values are rarely
+// repeated, and hashing them costs more than it saves.
+type detectMemo map[string]detectResult
 
 type detectResult struct {
 	detector, reason string
 	ok               bool
 }
 
-func (m detectMemo) detect(e *Engine, key, value string) (detector, reason string, ok bool) {
-	k := [2]string{key, value}
-	if r, hit := m[k]; hit {
+func (m detectMemo) detectKey(e *Engine, key string) (detector, reason string, ok bool) {
+	if r, hit := m[key]; hit {
 		return r.detector, r.reason, r.ok
 	}
-	detector, reason, ok = e.detect(key, value)
-	m[k] = detectResult{detector, reason, ok}
+	detector, reason, ok = e.detect("", key)
+	m[key] = detectResult{detector, reason, ok}
 	return detector, reason, ok
 }
 
@@ -90,8 +91,7 @@ func badChar(s string, isKey bool) (rune, bool) {
 
 // checkSecret applies MLG203 (caps, control characters) and MLG201
 // (secrets) to one item. It reports whether it redacted the item in place.
-// memo remembers detect's answers within one request: a log-batch repeats
-// metric keys hundreds of times.
+// memo remembers the keys already judged in this request.
 func (e *Engine) checkSecret(it item, memo detectMemo) (Decision, bool) {
 	sp := it.spec
 	key, value := it.key, it.value
@@ -130,7 +130,7 @@ func (e *Engine) checkSecret(it item, memo detectMemo) (Decision, bool) {
 	// named after a token). A key cannot be redacted and still mean what
 	// the caller meant, so that is a denial in every mode but log-only.
 	if sp.key != "" {
-		if det, reason, ok := memo.detect(e, "", key); ok {
+		if det, reason, ok := memo.detectKey(e, key); ok {
 			f := Finding{Rule: RuleSecret, Field: field, Key: showKey(), Detector: det, Mode: mode}
 			d.Findings = append(d.Findings, f)
 			if mode != ModeLogOnly {
@@ -146,7 +146,7 @@ func (e *Engine) checkSecret(it item, memo detectMemo) (Decision, bool) {
 	if sp.kind == kValue {
 		judgeKey = "" // a run name or dataset source is judged by value alone
 	}
-	det, reason, ok := memo.detect(e, judgeKey, value)
+	det, reason, ok := e.detect(judgeKey, value)
 	if !ok {
 		return d, false
 	}
