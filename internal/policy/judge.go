@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -39,7 +40,11 @@ func collect(rt *route, m *message) ([]item, error) {
 					if err != nil {
 						return nil, err
 					}
-					next = append(next, l...)
+					if next == nil {
+						next = l // the common single list: no copy
+					} else {
+						next = append(next, l...)
+					}
 				} else {
 					c, err := object(o, st.name)
 					if err != nil {
@@ -52,6 +57,7 @@ func collect(rt *route, m *message) ([]item, error) {
 			}
 			objs = next
 		}
+		out = slices.Grow(out, len(objs))
 		for _, o := range objs {
 			it := item{spec: sp, obj: o}
 			if sp.key != "" {
