@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -39,7 +40,11 @@ func collect(rt *route, m *message) ([]item, error) {
 					if err != nil {
 						return nil, err
 					}
-					next = append(next, l...)
+					if next == nil {
+						next = l // the common single list: no copy
+					} else {
+						next = append(next, l...)
+					}
 				} else {
 					c, err := object(o, st.name)
 					if err != nil {
@@ -52,6 +57,7 @@ func collect(rt *route, m *message) ([]item, error) {
 			}
 			objs = next
 		}
+		out = slices.Grow(out, len(objs))
 		for _, o := range objs {
 			it := item{spec: sp, obj: o}
 			if sp.key != "" {
@@ -101,12 +107,16 @@ func (e *Engine) judge(ctx context.Context, rt *route, m *message) Decision {
 	}
 	var d Decision
 	rewrite := false
+	var memo detectMemo
 	for _, it := range items {
 		var sub Decision
 		switch it.spec.kind {
 		case kPair, kValue, kKey:
 			var red bool
-			sub, red = e.checkSecret(it)
+			if memo == nil {
+				memo = detectMemo{}
+			}
+			sub, red = e.checkSecret(it, memo)
 			rewrite = rewrite || red
 		case kRelPath:
 			if it.hasValue {

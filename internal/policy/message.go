@@ -2,7 +2,6 @@ package policy
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -95,44 +94,17 @@ func decodeJSON(b []byte) (any, error) {
 	if loneSurrogate.Match(b) {
 		return nil, fmt.Errorf("%w: surrogate escape in JSON", ErrUnreadable)
 	}
-	if depth(b) > maxDepth {
+	v, err := parseJSON(b)
+	if errors.Is(err, errTooDeep) {
 		return nil, fmt.Errorf("%w: JSON nested deeper than %d", ErrUnreadable, maxDepth)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	if errors.Is(err, errTrailing) {
+		return nil, fmt.Errorf("%w: %v", ErrUnreadable, err)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%w: JSON: %v", ErrUnreadable, err)
 	}
-	if dec.More() || len(bytes.TrimLeft(b[dec.InputOffset():], " \t\r\n")) != 0 {
-		return nil, fmt.Errorf("%w: data after the JSON value", ErrUnreadable)
-	}
 	return v, nil
-}
-
-// depth is the deepest bracket nesting outside strings (a cheap bound
-// before decoding).
-func depth(b []byte) int {
-	d, max, inStr, esc := 0, 0, false, false
-	for _, c := range b {
-		switch {
-		case esc:
-			esc = false
-		case inStr && c == '\\':
-			esc = true
-		case c == '"':
-			inStr = !inStr
-		case inStr:
-		case c == '{' || c == '[':
-			d++
-			if d > max {
-				max = d
-			}
-		case c == '}' || c == ']':
-			d--
-		}
-	}
-	return max
 }
 
 // jsonName is protobuf's JSON name for a field: snake_case to lowerCamel.

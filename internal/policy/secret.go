@@ -51,6 +51,25 @@ func (e *Engine) detect(key, value string) (detector, reason string, ok bool) {
 	return secrets.KindHighEntropy, reason, true
 }
 
+// detectMemo caches detect for keys judged alone, within one request: a
+// log-batch repeats metric keys hundreds of times. Values are rarely
+// repeated, and hashing them costs more than it saves.
+type detectMemo map[string]detectResult
+
+type detectResult struct {
+	detector, reason string
+	ok               bool
+}
+
+func (m detectMemo) detectKey(e *Engine, key string) (detector, reason string, ok bool) {
+	if r, hit := m[key]; hit {
+		return r.detector, r.reason, r.ok
+	}
+	detector, reason, ok = e.detect("", key)
+	m[key] = detectResult{detector, reason, ok}
+	return detector, reason, ok
+}
+
 // badChar reports a control character MLflow would store as is: in keys
 // every C0/C1 control and DEL; in values the same except tab, LF and CR
 // (notes and multi-line params are common). Bidi overrides too: they make
@@ -72,11 +91,13 @@ func badChar(s string, isKey bool) (rune, bool) {
 
 // checkSecret applies MLG203 (caps, control characters) and MLG201
 // (secrets) to one item. It reports whether it redacted the item in place.
-func (e *Engine) checkSecret(it item) (Decision, bool) {
+// memo remembers the keys already judged in this request.
+func (e *Engine) checkSecret(it item, memo detectMemo) (Decision, bool) {
 	sp := it.spec
 	key, value := it.key, it.value
 	var d Decision
-	showKey := clipShow(e.det.RedactAll(key), 80)
+	// The shown key costs a detector pass; only a finding needs it.
+	showKey := func() string { return clipShow(e.det.RedactAll(key), 80) }
 	field := string(sp.field)
 	// MLG203: caps counted in characters, as Python's len() does.
 	u := e.cfg.Secrets.Untrusted
@@ -96,11 +117,11 @@ func (e *Engine) checkSecret(it item) (Decision, bool) {
 			}
 		}
 		if problem != "" {
-			f := Finding{Rule: RuleUntrusted, Field: field, Key: showKey, Detector: "input-bounds", Mode: u.Mode}
+			f := Finding{Rule: RuleUntrusted, Field: field, Key: showKey(), Detector: "input-bounds", Mode: u.Mode}
 			d.Findings = append(d.Findings, f)
 			if u.Mode == ModeDeny {
 				return Decision{Action: Deny, Rule: RuleUntrusted, Findings: d.Findings,
-					Reason: fmt.Sprintf("%s %q: %s", field, showKey, problem)}, false
+					Reason: fmt.Sprintf("%s %q: %s", field, showKey(), problem)}, false
 			}
 		}
 	}
@@ -109,8 +130,8 @@ func (e *Engine) checkSecret(it item) (Decision, bool) {
 	// named after a token). A key cannot be redacted and still mean what
 	// the caller meant, so that is a denial in every mode but log-only.
 	if sp.key != "" {
-		if det, reason, ok := e.detect("", key); ok {
-			f := Finding{Rule: RuleSecret, Field: field, Key: showKey, Detector: det, Mode: mode}
+		if det, reason, ok := memo.detectKey(e, key); ok {
+			f := Finding{Rule: RuleSecret, Field: field, Key: showKey(), Detector: det, Mode: mode}
 			d.Findings = append(d.Findings, f)
 			if mode != ModeLogOnly {
 				return Decision{Action: Deny, Rule: RuleSecret, Findings: d.Findings,
@@ -129,12 +150,12 @@ func (e *Engine) checkSecret(it item) (Decision, bool) {
 	if !ok {
 		return d, false
 	}
-	d.Findings = append(d.Findings, Finding{Rule: RuleSecret, Field: field, Key: showKey, Detector: det, Mode: mode})
+	d.Findings = append(d.Findings, Finding{Rule: RuleSecret, Field: field, Key: showKey(), Detector: det, Mode: mode})
 	switch mode {
 	case ModeRedact:
 		if it.obj == nil || it.valueKey == "" {
 			return Decision{Action: Deny, Rule: RuleSecret, Findings: d.Findings,
-				Reason: fmt.Sprintf("%s %q: %s (cannot redact here)", field, showKey, reason)}, false
+				Reason: fmt.Sprintf("%s %q: %s (cannot redact here)", field, showKey(), reason)}, false
 		}
 		it.obj[it.valueKey] = "[REDACTED:" + det + "]"
 		return d, true
@@ -142,5 +163,5 @@ func (e *Engine) checkSecret(it item) (Decision, bool) {
 		return d, false
 	}
 	return Decision{Action: Deny, Rule: RuleSecret, Findings: d.Findings,
-		Reason: fmt.Sprintf("%s %q: %s", field, showKey, reason)}, false
+		Reason: fmt.Sprintf("%s %q: %s", field, showKey(), reason)}, false
 }
