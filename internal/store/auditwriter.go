@@ -90,6 +90,7 @@ func (p *pinnedConn) discard() {
 
 type auditReq struct {
 	e    Event
+	tail []byte     // canonTail(&e), encoded before the commit lock
 	done chan error // buffered: the committer never blocks
 }
 
@@ -131,7 +132,7 @@ func (s *Store) startAuditWriter(ctx context.Context) error {
 // on its way to the database, and the caller must learn whether it was
 // written.
 func (w *auditWriter) submit(e Event) error {
-	r := &auditReq{e: e, done: make(chan error, 1)}
+	r := &auditReq{e: e, tail: canonTail(&e), done: make(chan error, 1)}
 	w.qmu.Lock()
 	if w.closed {
 		w.qmu.Unlock()
@@ -233,7 +234,7 @@ func (w *auditWriter) append(ctx context.Context, head, ins, setHead *sql.Stmt, 
 		e := r.e
 		last++
 		e.Seq, e.PrevHash = last, prev
-		e.Hash = rowHash(&e)
+		e.Hash = chainHash(prev, last, r.tail)
 		if _, err := ins.ExecContext(ctx, e.Seq, e.Time, e.Actor, e.Action, e.Route, e.Resource, e.Decision, e.Rule, e.RequestID, e.Detail, e.PrevHash, e.Hash); err != nil {
 			return err
 		}
