@@ -37,15 +37,47 @@ var genesis = strings.Repeat("0", 64)
 
 // rowHash chains a row to its predecessor: SHA-256 over the previous hash
 // and a canonical JSON array of every other column, so editing any column,
-// deleting a row or swapping two rows breaks the chain.
-func rowHash(e *Event) string {
-	canon, _ := json.Marshal([]any{e.Seq, e.Time, e.Actor, e.Action, e.Route, e.Resource,
-		e.Decision, e.Rule, e.RequestID, e.Detail})
+// deleting a row or swapping two rows breaks the chain. The array is what
+// json.Marshal([]any{seq, ts, actor, ...}) writes; canonTail builds it
+// without reflection (FuzzCanonTail holds the two equal).
+func rowHash(e *Event) string { return chainHash(e.PrevHash, e.Seq, canonTail(e)) }
+
+// chainHash is rowHash with the columns after seq already encoded, so the
+// audit writer encodes them before it takes the commit lock.
+func chainHash(prev string, seq int64, tail []byte) string {
+	var head [24]byte
 	h := sha256.New()
-	h.Write([]byte(e.PrevHash))
-	h.Write([]byte{'\n'})
-	h.Write(canon)
-	return hex.EncodeToString(h.Sum(nil))
+	h.Write([]byte(prev))
+	h.Write(strconv.AppendInt(append(head[:0], '\n', '['), seq, 10))
+	h.Write(tail)
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0]))
+}
+
+// canonTail is the canonical array from its second element on:
+// `,ts,"actor",...,"detail"]`.
+func canonTail(e *Event) []byte {
+	b := make([]byte, 0, 64+len(e.Actor)+len(e.Action)+len(e.Route)+len(e.Resource)+len(e.Decision)+len(e.Rule)+len(e.RequestID)+len(e.Detail))
+	b = strconv.AppendInt(append(b, ','), e.Time, 10)
+	for _, s := range [...]string{e.Actor, e.Action, e.Route, e.Resource, e.Decision, e.Rule, e.RequestID, e.Detail} {
+		b = appendJSONString(append(b, ','), s)
+	}
+	return append(b, ']')
+}
+
+// appendJSONString writes s as encoding/json does: verbatim between quotes
+// when every byte is printable ASCII that json leaves alone, and through
+// json.Marshal otherwise (escapes, HTML-safe <>&, invalid UTF-8, U+2028).
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // appendAudit adds e to the chain inside tx, the transaction of the change

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strconv"
@@ -40,10 +41,56 @@ type auditWriter struct {
 	// Statements prepared once on the pool; database/sql re-prepares
 	// them on a connection the first time a transaction uses it.
 	head, insert, setHead *sql.Stmt
+
+	// On SQLite the writer keeps one connection of its own (see pinned).
+	pin *pinnedConn
+}
+
+// pinnedConn is the SQLite audit writer's own connection, with BEGIN
+// IMMEDIATE, COMMIT and ROLLBACK prepared on it like the row statements.
+// A database/sql transaction would prepare BEGIN and COMMIT again on every
+// commit and start a goroutine watching the context; on a local file that
+// was a sizeable part of a commit's cost. It is used under commitMu only.
+// Lock waits stay bounded by busy_timeout (10 s, as auditTimeout).
+type pinnedConn struct {
+	conn                                           *sql.Conn
+	begin, commit, rollback, head, insert, setHead *sql.Stmt
+}
+
+func openPinned(ctx context.Context, db *sql.DB) (*pinnedConn, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := &pinnedConn{conn: conn}
+	for _, st := range []struct {
+		dst **sql.Stmt
+		q   string
+	}{{&p.begin, "BEGIN IMMEDIATE"}, {&p.commit, "COMMIT"}, {&p.rollback, "ROLLBACK"},
+		{&p.head, sqlAuditHead}, {&p.insert, sqlAuditInsert}, {&p.setHead, sqlAuditSetHead}} {
+		if *st.dst, err = conn.PrepareContext(ctx, st.q); err != nil {
+			p.discard()
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// discard closes the statements and drops the connection from the pool
+// (it may be left inside a transaction), never handing it to another user.
+func (p *pinnedConn) discard() {
+	for _, st := range []*sql.Stmt{p.begin, p.commit, p.rollback, p.head, p.insert, p.setHead} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	_ = p.conn.Raw(func(any) error { return driver.ErrBadConn })
+	p.conn.Close()
 }
 
 type auditReq struct {
 	e    Event
+	tail []byte     // canonTail(&e), encoded before the commit lock
 	done chan error // buffered: the committer never blocks
 }
 
@@ -56,14 +103,22 @@ const (
 func (s *Store) startAuditWriter(ctx context.Context) error {
 	w := &auditWriter{s: s}
 	var err error
+	if s.dialect == "sqlite" {
+		if w.pin, err = openPinned(ctx, s.db); err != nil {
+			return fmt.Errorf("store: audit connection: %w", err)
+		}
+	}
 	if w.head, err = s.db.PrepareContext(ctx, sqlAuditHead); err != nil {
+		w.dropPinned()
 		return fmt.Errorf("store: prepare audit statements: %w", err)
 	}
 	if w.insert, err = s.db.PrepareContext(ctx, sqlAuditInsert); err != nil {
+		w.dropPinned()
 		w.head.Close()
 		return fmt.Errorf("store: prepare audit statements: %w", err)
 	}
 	if w.setHead, err = s.db.PrepareContext(ctx, sqlAuditSetHead); err != nil {
+		w.dropPinned()
 		w.head.Close()
 		w.insert.Close()
 		return fmt.Errorf("store: prepare audit statements: %w", err)
@@ -77,7 +132,7 @@ func (s *Store) startAuditWriter(ctx context.Context) error {
 // on its way to the database, and the caller must learn whether it was
 // written.
 func (w *auditWriter) submit(e Event) error {
-	r := &auditReq{e: e, done: make(chan error, 1)}
+	r := &auditReq{e: e, tail: canonTail(&e), done: make(chan error, 1)}
 	w.qmu.Lock()
 	if w.closed {
 		w.qmu.Unlock()
@@ -109,9 +164,19 @@ func (w *auditWriter) submit(e Event) error {
 }
 
 func (w *auditWriter) commit(batch []*auditReq) {
-	ctx, cancel := context.WithTimeout(context.Background(), auditTimeout)
-	err := w.s.tx(ctx, func(tx *sql.Tx) error { return w.append(ctx, tx, batch) })
-	cancel()
+	var err error
+	if w.s.dialect == "sqlite" {
+		err = w.commitPinned(batch)
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), auditTimeout)
+		err = w.s.tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7417002)`); err != nil {
+				return fmt.Errorf("audit lock: %w", err)
+			}
+			return w.append(ctx, tx.StmtContext(ctx, w.head), tx.StmtContext(ctx, w.insert), tx.StmtContext(ctx, w.setHead), batch)
+		})
+		cancel()
+	}
 	if err != nil {
 		err = fmt.Errorf("audit append: %w", err)
 	}
@@ -120,32 +185,62 @@ func (w *auditWriter) commit(batch []*auditReq) {
 	}
 }
 
-// append is appendAudit for a batch, with the prepared statements: one
-// head read, one insert per event, one head update.
-func (w *auditWriter) append(ctx context.Context, tx *sql.Tx, batch []*auditReq) error {
-	if w.s.dialect == "postgres" {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7417002)`); err != nil {
-			return fmt.Errorf("audit lock: %w", err)
+// commitPinned is one SQLite transaction on the writer's own connection.
+// Any failure rolls back; a connection whose rollback failed too is
+// dropped and a fresh one opened for the next batch.
+func (w *auditWriter) commitPinned(batch []*auditReq) error {
+	ctx := context.Background() // no watcher goroutine per statement
+	if w.pin == nil {
+		p, err := openPinned(ctx, w.s.db)
+		if err != nil {
+			return err
+		}
+		w.pin = p
+	}
+	p := w.pin
+	if _, err := p.begin.ExecContext(ctx); err != nil {
+		w.dropPinned()
+		return err
+	}
+	err := w.append(ctx, p.head, p.insert, p.setHead, batch)
+	if err == nil {
+		if _, err = p.commit.ExecContext(ctx); err == nil {
+			return nil
 		}
 	}
+	if _, rerr := p.rollback.ExecContext(ctx); rerr != nil {
+		w.dropPinned()
+	}
+	return err
+}
+
+func (w *auditWriter) dropPinned() {
+	if w.pin != nil {
+		w.pin.discard()
+		w.pin = nil
+	}
+}
+
+// append is appendAudit for a batch, with the prepared statements of the
+// transaction: one head read, one insert per event, one head update.
+func (w *auditWriter) append(ctx context.Context, head, ins, setHead *sql.Stmt, batch []*auditReq) error {
 	var last int64
 	prev := genesis
-	err := tx.StmtContext(ctx, w.head).QueryRowContext(ctx).Scan(&last, &prev)
+	err := head.QueryRowContext(ctx).Scan(&last, &prev)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("audit head: %w", err)
 	}
-	ins := tx.StmtContext(ctx, w.insert)
 	for _, r := range batch {
 		e := r.e
 		last++
 		e.Seq, e.PrevHash = last, prev
-		e.Hash = rowHash(&e)
+		e.Hash = chainHash(prev, last, r.tail)
 		if _, err := ins.ExecContext(ctx, e.Seq, e.Time, e.Actor, e.Action, e.Route, e.Resource, e.Decision, e.Rule, e.RequestID, e.Detail, e.PrevHash, e.Hash); err != nil {
 			return err
 		}
 		prev = e.Hash
 	}
-	if _, err := tx.StmtContext(ctx, w.setHead).ExecContext(ctx, strconv.FormatInt(last, 10)+":"+prev); err != nil {
+	if _, err := setHead.ExecContext(ctx, strconv.FormatInt(last, 10)+":"+prev); err != nil {
 		return fmt.Errorf("audit head: %w", err)
 	}
 	return nil
@@ -163,6 +258,9 @@ func (w *auditWriter) close() {
 	w.closed = true
 	w.qmu.Unlock()
 	w.inflight.Wait()
+	w.commitMu.Lock()
+	w.dropPinned()
+	w.commitMu.Unlock()
 	w.head.Close()
 	w.insert.Close()
 	w.setHead.Close()
