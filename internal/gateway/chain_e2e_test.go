@@ -241,6 +241,41 @@ func TestApprovalChainEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("stage promotion and a runs:/ source", func(t *testing.T) {
+		// v3 into Production (asked in lower case), and a version
+		// registered from runs:/ given the champion alias of its model.
+		rs := runChainClient(t, h, "alice", marker, step("register_runs", "chain-runs"))
+		rv := resultString(t, rs[0])
+		if err := h.st.AddGrant(ctx, "test", store.Grant{Principal: store.Principal{Kind: "user", Name: "bob"},
+			ResourceKind: "registered_model", ResourceID: "chain-runs", Permission: store.Manage}, nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct{ name, version, target string }{{mdl, v3, "stage:production"}, {"chain-runs", rv, "alias:champion"}} {
+			_, r, body := apiCall(t, h, "POST", "", "alice", map[string]any{"name": c.name, "version": c.version, "target": c.target})
+			if r == nil {
+				t.Fatalf("request %v: %s", c, body)
+			}
+			if code, _, body := apiCall(t, h, "POST", "/"+r.ID+"/approve", "bob", nil); code != 200 {
+				t.Fatalf("approve %v: %d %s", c, code, body)
+			}
+		}
+		rs = runChainClient(t, h, "alice", marker, step("transition", mdl, v3, "production"), step("set_alias", "chain-runs", "champion", rv))
+		for i, r := range rs {
+			if !r.OK {
+				t.Fatalf("approved promotion %d: %+v", i, r)
+			}
+		}
+		for _, c := range []struct{ uri, dir string }{{"models:/" + mdl + "/" + v3, "stage"}, {"models:/chain-runs@champion", "runs"}} {
+			code, out, errs := pull("alice", filepath.Join(work, c.dir), c.uri, "--public-key", pub)
+			if code != 0 {
+				t.Errorf("pull %s: exit %d\n%s%s", c.uri, code, out, errs)
+			}
+		}
+		if got := audit(); got[v3] != "" || got[v1] != "" {
+			t.Errorf("audit reports approved versions: %v", got)
+		}
+	})
+
 	t.Run("malicious version", func(t *testing.T) {
 		// Uploaded through the gateway: refused before it is stored.
 		rs := runChainClient(t, h, "alice", marker, step("log_evil"))
@@ -326,6 +361,20 @@ func TestApprovalChainEndToEnd(t *testing.T) {
 		}
 		if after := snapshotDir(t, dir); after != before {
 			t.Errorf("the refused pull changed %s:\n%s\nwas\n%s", dir, after, before)
+		}
+		// Another version's manifest and digest written over v1's around
+		// the gateway: the signed record is bound to other files.
+		mv3 := upstreamVersion(t, h, mdl, v3)
+		for _, k := range []string{approval.TagManifest, approval.TagDigest} {
+			v, _ := mv3.tag(k)
+			upstreamSetTag(t, h, mdl, v1, k, v)
+		}
+		code, _, errs = pull("alice", dir, champ, "--public-key", pub)
+		if code != 1 || !strings.Contains(errs, "MLG110") || !strings.Contains(errs, "bound to digest "+d1) {
+			t.Errorf("pull with another version's digest: exit %d\n%s", code, errs)
+		}
+		if after := snapshotDir(t, dir); after != before {
+			t.Errorf("the refused pull changed %s", dir)
 		}
 	})
 }

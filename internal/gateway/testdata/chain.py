@@ -46,6 +46,19 @@ def register(name, c):
     return str(info.registered_model_version)
 
 
+def register_runs(name):
+    """Saves a skops model, logs it as plain run artifacts and registers it
+    from a runs:/ source (the pre-3.0 way)."""
+    mlflow.set_experiment("chain")
+    with mlflow.start_run() as run:
+        d = os.path.join(tempfile.mkdtemp(), "runmodel")
+        mlflow.sklearn.save_model(LogisticRegression().fit(X, y), d, serialization_format="skops",
+                                  skops_trusted_types=TRUSTED, pip_requirements=["scikit-learn"])
+        mlflow.log_artifacts(d, artifact_path="runmodel")
+        rid = run.info.run_id
+    return create_version(name, "runs:/%s/runmodel" % rid, rid)
+
+
 def log_evil():
     """Logs a pickle that runs a command on load; returns [source, run id]."""
     mlflow.set_experiment("chain-evil")
@@ -72,6 +85,7 @@ def create_version(name, src, run_id):
 ACTIONS = {
     "register": register,
     "log_evil": log_evil,
+    "register_runs": register_runs,
     "create_version": create_version,
     "set_alias": lambda n, a, v: client.set_registered_model_alias(n, a, v),
     "transition": lambda n, v, s: client.transition_model_version_stage(n, v, s).current_stage,
