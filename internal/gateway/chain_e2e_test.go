@@ -3,10 +3,15 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,7 +74,27 @@ func TestApprovalChainEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := startHarnessWith(t, harnessOptions{Approvals: &ApprovalConfig{Keys: keys}})
+	// MLflow behind a pass-through proxy that can move the gateway's
+	// clock while MLflow applies an alias: a promotion that outlives its
+	// approval window.
+	ml := testenv.StartMLflow(t, testenv.MLflowOptions{})
+	var offset, bumpOnAlias atomic.Int64
+	mlURL, _ := url.Parse(ml.URL)
+	rp := httputil.NewSingleHostReverseProxy(mlURL)
+	rp.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.Method == http.MethodPost && strings.HasSuffix(resp.Request.URL.Path, "/registered-models/alias") {
+			if d := bumpOnAlias.Swap(0); d != 0 {
+				offset.Add(d)
+			}
+		}
+		return nil
+	}
+	front := httptest.NewServer(rp)
+	t.Cleanup(front.Close)
+	viaFront := *ml
+	viaFront.URL = front.URL
+	h := startHarnessWith(t, harnessOptions{ML: &viaFront, Approvals: &ApprovalConfig{Keys: keys},
+		Clock: func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }})
 	ctx := context.Background()
 	bin := buildCLI(t)
 	work := t.TempDir()
@@ -375,6 +400,29 @@ func TestApprovalChainEndToEnd(t *testing.T) {
 		}
 		if after := snapshotDir(t, dir); after != before {
 			t.Errorf("the refused pull changed %s", dir)
+		}
+	})
+	t.Run("approval window closing while MLflow applies the promotion", func(t *testing.T) {
+		// The gateway checked the window when it claimed the approval;
+		// the record it signs must say the promotion happened inside it,
+		// or pull and audit refuse a promotion the gateway let through.
+		_, r, body := apiCall(t, h, "POST", "", "alice", map[string]any{"name": mdl, "version": v3, "target": "alias:champion", "ttl_seconds": 3600})
+		if r == nil {
+			t.Fatalf("request: %s", body)
+		}
+		if code, _, body := apiCall(t, h, "POST", "/"+r.ID+"/approve", "bob", nil); code != 200 {
+			t.Fatalf("approve: %d %s", code, body)
+		}
+		bumpOnAlias.Store(int64(2 * time.Hour))
+		if rs := runClient(t, h, "alice", step("set_alias", mdl, "champion", v3)); !rs[0].OK {
+			t.Fatalf("promotion: %+v", rs[0])
+		}
+		if offset.Load() == 0 {
+			t.Fatal("the clock did not move during the promotion")
+		}
+		code, out, errs := pull("alice", filepath.Join(work, "late"), champ, "--public-key", pub)
+		if code != 0 || !strings.Contains(out, "version "+v3) {
+			t.Errorf("pull after a promotion that outlived its window: exit %d\n%s%s", code, out, errs)
 		}
 	})
 }

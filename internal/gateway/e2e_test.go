@@ -35,6 +35,8 @@ type harnessOptions struct {
 	// Approvals configures four-eyes approvals; nil protects nothing, so
 	// the client workflow may set its champion alias.
 	Approvals *ApprovalConfig
+	// Clock replaces the gateway's clock (default time.Now).
+	Clock func() time.Time
 }
 
 // startHarness runs the pinned MLflow server and the gateway in front of
@@ -79,6 +81,9 @@ func startHarnessWith(t *testing.T, o harnessOptions) *harness {
 	g, err := New(Config{Upstream: up, LoginFailLimit: 1000, StateCacheTTL: 200 * time.Millisecond, Policy: o.Policy, Approvals: appr}, st, slog.New(slog.NewJSONHandler(logf, nil)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.Clock != nil {
+		g.now = o.Clock
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	ready := make(chan string, 1)
