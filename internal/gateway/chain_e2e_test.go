@@ -167,6 +167,11 @@ func TestApprovalChainEndToEnd(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(work, "pulled"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// READ on the model alone does not reach its files: the artifact proxy
+	// is authorized per experiment (docs/pull.md).
+	if code, _, errs = pull("bob", filepath.Join(work, "pulled", "bob"), champ); code != 2 || !strings.Contains(errs, "on experiment") {
+		t.Errorf("pull without READ on the experiment: exit %d\n%s", code, errs)
+	}
 	for i, extra := range [][]string{nil, {"--public-key", pub}} {
 		dir := filepath.Join(work, "pulled", string(rune('a'+i)))
 		code, out, errs = pull("alice", dir, append([]string{champ}, extra...)...)
