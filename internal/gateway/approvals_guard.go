@@ -243,7 +243,11 @@ func (g *Gateway) forwardPromotion(w http.ResponseWriter, r *http.Request, st *r
 		}
 		return denyUnavailable("store-unavailable", "the gateway could not claim the approval; try again")
 	}
-	if !g.now().Before(a.ExpiresAt) {
+	// The promotion is dated when the window was checked, not when MLflow
+	// answered: a slow upstream must not make the signed record say it was
+	// consumed after it expired, which pull and audit (Record.Check) refuse.
+	claimedAt := g.now().UTC()
+	if !claimedAt.Before(a.ExpiresAt) {
 		_ = g.store.ReleaseApproval(context.WithoutCancel(ctx), a.ID)
 		return deny105("approval-invalid", fmt.Sprintf("approval %s expired at %s", a.ID, a.ExpiresAt.Format(time.RFC3339)))
 	}
@@ -265,7 +269,7 @@ func (g *Gateway) forwardPromotion(w http.ResponseWriter, r *http.Request, st *r
 	}
 	ctx = context.WithoutCancel(ctx) // MLflow applied it: finish the bookkeeping whatever the client does
 	a.PromotedBy = st.identity.User.Name
-	a.PromotedAt = g.now().UTC().Truncate(time.Second)
+	a.PromotedAt = claimedAt.Truncate(time.Second)
 	var tagErr error
 	if p.target.promotion() {
 		rec, err := approval.Decode(a.Record, g.cfg.Approvals.Keys.Trusted())

@@ -37,6 +37,8 @@ type harnessOptions struct {
 	Approvals *ApprovalConfig
 	// NoPolicy turns the request policies off (serve --no-policy).
 	NoPolicy bool
+	// Clock replaces the gateway's clock (default time.Now).
+	Clock func() time.Time
 }
 
 // startHarness runs the pinned MLflow server and the gateway in front of
@@ -81,6 +83,9 @@ func startHarnessWith(t *testing.T, o harnessOptions) *harness {
 	g, err := New(Config{Upstream: up, LoginFailLimit: 1000, StateCacheTTL: 200 * time.Millisecond, Policy: o.Policy, NoPolicy: o.NoPolicy, Approvals: appr}, st, slog.New(slog.NewJSONHandler(logf, nil)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.Clock != nil {
+		g.now = o.Clock
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	ready := make(chan string, 1)
