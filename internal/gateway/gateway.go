@@ -469,7 +469,7 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 			msg = &Message{Body: map[string]any{}}
 		}
 	}
-	needs, d := g.extract(r.Context(), rt, vars, r, msg)
+	needs, d := g.extract(r.Context(), rt, vars, r, msg, id.User.Admin)
 	if d != nil {
 		return d
 	}

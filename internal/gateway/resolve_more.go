@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 )
@@ -58,6 +59,10 @@ func (r *resolver) experimentOfPromptJob(ctx context.Context, id string) (string
 // experimentsOfDataset lists the experiments an evaluation dataset is
 // linked to. Links change (add/remove-experiments), so the answer is not
 // cached.
+// errNoExperiment: the resource exists for MLflow's answer but belongs to no
+// experiment, so no grant can cover it and only an admin may reach it.
+var errNoExperiment = errors.New("no experiment")
+
 func (r *resolver) experimentsOfDataset(ctx context.Context, id string) ([]string, error) {
 	if id == "" {
 		return nil, fmt.Errorf("empty dataset id")
@@ -69,7 +74,7 @@ func (r *resolver) experimentsOfDataset(ctx context.Context, id string) ([]strin
 		return nil, fmt.Errorf("dataset %q: %w", id, err)
 	}
 	if len(resp.ExperimentIDs) == 0 {
-		return nil, fmt.Errorf("dataset %q is linked to no experiment; only an admin can reach it", id)
+		return nil, fmt.Errorf("dataset %q is linked to no experiment; only an admin can reach it: %w", id, errNoExperiment)
 	}
 	return resp.ExperimentIDs, nil
 }

@@ -112,7 +112,7 @@ func (g *Gateway) issueSigned(w http.ResponseWriter, r *http.Request, st *reqSta
 		return denyForbidden("unknown-route", "not an artifact download path")
 	}
 	st.route = rt
-	needs, d := g.extract(r.Context(), rt, vars, dl, &Message{Body: map[string]any{}})
+	needs, d := g.extract(r.Context(), rt, vars, dl, &Message{Body: map[string]any{}}, st.identity.User.Admin)
 	if d != nil {
 		return d
 	}
