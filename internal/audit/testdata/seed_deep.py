@@ -49,4 +49,20 @@ with mlflow.start_run():
     mlflow.pyfunc.log_model(name="leaky", python_model=Plain(),
                             artifacts={"env": env_file, "creds": creds},
                             registered_model_name="leaky")
+# A hand-written model whose MLmodel names a file outside the model
+# directory (MLG109): reported once, at the version's MLmodel, although
+# --deep downloads that MLmodel again with the version's files.
+hand = os.path.join(work, "handmade")
+os.makedirs(hand)
+with open(os.path.join(hand, "MLmodel"), "w") as f:
+    f.write("flavors:\n  onnx:\n    data: ../../etc/model.onnx\n    onnx_version: 1.17.0\n"
+            "  python_function:\n    loader_module: mlflow.onnx\n    code: code\n")
+with open(os.path.join(hand, "requirements.txt"), "w") as f:
+    f.write("mlflow==3.17.2\nonnx==1.17.0\n")
+# The AWS documentation example key is not a credential.
+with open(os.path.join(hand, "README.md"), "w") as f:
+    f.write("Set AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE for the demo.\n")
+with mlflow.start_run() as run:
+    mlflow.log_artifacts(hand, artifact_path="handmade")
+mlflow.register_model(f"runs:/{run.info.run_id}/handmade", "handmade")
 print("ok")
