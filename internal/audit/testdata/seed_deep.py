@@ -13,6 +13,8 @@ uri = sys.argv[1]
 mlflow.set_tracking_uri(uri)
 mlflow.set_experiment("deep-audit")
 work = tempfile.mkdtemp()
+# Given, so the client does not start a subprocess to infer them.
+REQS = ["mlflow==" + mlflow.__version__]
 
 code = os.path.join(work, "fc_model.py")
 with open(code, "w") as f:
@@ -44,11 +46,12 @@ class Plain(mlflow.pyfunc.PythonModel):
 
 
 with mlflow.start_run():
-    mlflow.pyfunc.log_model(name="fc", python_model=code, registered_model_name="from-code")
+    mlflow.pyfunc.log_model(name="fc", python_model=code, registered_model_name="from-code",
+                            pip_requirements=REQS)
 with mlflow.start_run():
     mlflow.pyfunc.log_model(name="leaky", python_model=Plain(),
                             artifacts={"env": env_file, "creds": creds},
-                            registered_model_name="leaky")
+                            registered_model_name="leaky", pip_requirements=REQS)
 # A hand-written model whose MLmodel names a file outside the model
 # directory (MLG109): reported once, at the version's MLmodel, although
 # --deep downloads that MLmodel again with the version's files.
