@@ -10,7 +10,7 @@ import (
 	"github.com/mlflow-guard/mlflow-guard/internal/mlflowapi"
 )
 
-func newTestAuditor(t *testing.T) *Auditor {
+func newTestAuditor(t testing.TB) *Auditor {
 	t.Helper()
 	c, err := mlflowapi.New("http://127.0.0.1:1", mlflowapi.Options{})
 	if err != nil {
@@ -112,4 +112,35 @@ func TestSecretsPerFileCap(t *testing.T) {
 	if n := len(a.res.Findings); n != maxSecretsPerFile+1 || !strings.Contains(a.res.Findings[n-1].Message, "5 more") {
 		t.Errorf("%d findings, last %q; want %d and a count of 5 more", n, a.res.Findings[len(a.res.Findings)-1].Message, maxSecretsPerFile+1)
 	}
+}
+
+// FuzzLineSecrets: any line is judged without a panic, and no reason
+// quotes the value of a pair it judged.
+func FuzzLineSecrets(f *testing.F) {
+	for _, s := range []string{
+		"AWS_SECRET_ACCESS_KEY=q8Vn3LrT0xZc5WbY7uHs2JkPd9FgAe4MiQo1NtRv\n",
+		`{"token": "ghp_R7kd2Lq9XwZ4mN8pT3vB6cY1hJ5sF0aGe2Ku", "a": "b\"c"}`,
+		"export PASSWORD='x'", "  password: \"hunter2-Prod-77\"\r\n", "http://u:Passw0rdInUrl99@h/x", "\"\":\"\"", "=",
+	} {
+		f.Add(s)
+	}
+	a := &Auditor{det: newTestAuditor(f).det}
+	f.Fuzz(func(t *testing.T, s string) {
+		reasons := a.lineSecrets(s)
+		var pairs [][2]string
+		for _, m := range jsonPair.FindAllStringSubmatch(s, 64) {
+			pairs = append(pairs, [2]string{m[1], m[2]})
+		}
+		if m := linePair.FindStringSubmatch(strings.TrimRight(s, "\r\n")); m != nil {
+			pairs = append(pairs, [2]string{m[1], unquote(m[2])})
+		}
+		for _, r := range reasons {
+			for _, p := range pairs {
+				// a reason may name the key, so a value inside its key is no leak
+				if len(p[1]) >= 12 && strings.Contains(r, p[1]) && !strings.Contains(p[0], p[1]) {
+					t.Errorf("reason %q quotes the value %q", r, p[1])
+				}
+			}
+		}
+	})
 }
