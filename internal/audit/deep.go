@@ -25,7 +25,11 @@ const maxDeepEntries = 100000
 // deepScan downloads a version's files through the artifact proxy, within
 // the shared byte budget, and runs the model analyzer over them. Anything
 // not downloaded or not walked makes the result incomplete.
-func (a *Auditor) deepScan(ctx context.Context, mv mlflowapi.ModelVersion) {
+//
+// judged holds the rule and message of each problem the version's MLmodel
+// check already reported at .../MLmodel: the same file is downloaded again
+// here (as .../artifacts/MLmodel) and is not reported twice.
+func (a *Auditor) deepScan(ctx context.Context, mv mlflowapi.ModelVersion, judged map[string]bool) {
 	c := a.opts.Client
 	vpath := versionPath(mv)
 	uri, err := c.ModelVersionDownloadURI(ctx, mv.Name, mv.Version)
@@ -89,8 +93,12 @@ func (a *Auditor) deepScan(ctx context.Context, mv mlflowapi.ModelVersion) {
 	if err := walk("", 0); err != nil {
 		a.readFailed(vpath+"/artifacts", fmt.Errorf("deep: %w", err))
 	}
-	a.analyzeDir(ctx, vpath+"/artifacts", dir, files)
+	a.analyzeDir(ctx, vpath+"/artifacts", dir, files, judged)
+	a.secretsInArtifacts(vpath+"/artifacts", dir, files)
 }
+
+// problemKey identifies an MLmodel problem across the two reads of it.
+func problemKey(rule, msg string) string { return rule + "\x00" + msg }
 
 // download fetches one file; the listing's size (plus slack for servers
 // that report none) bounds it.
@@ -117,7 +125,7 @@ func (a *Auditor) download(ctx context.Context, src, dst string, size int64) err
 }
 
 // analyzeDir runs the model analyzer over downloaded files as a scan would.
-func (a *Auditor) analyzeDir(ctx context.Context, prefix, dir string, files []string) {
+func (a *Auditor) analyzeDir(ctx context.Context, prefix, dir string, files []string, judged map[string]bool) {
 	an := a.newAnalyzer(analyze.Options{Policy: a.opts.Policy, Logger: a.log})
 	report := func(r analyze.Result, fallback string) {
 		for _, f := range r.Findings {
@@ -126,7 +134,7 @@ func (a *Auditor) analyzeDir(ctx context.Context, prefix, dir string, files []st
 				p = fallback
 			}
 			// The MLmodel check already reported these at .../MLmodel.
-			if p == "MLmodel" && (f.RuleID == "MLG101" || f.RuleID == "MLG108") {
+			if p == "MLmodel" && judged[problemKey(f.RuleID, f.Message)] {
 				continue
 			}
 			f.Path = prefix + "/" + strings.TrimPrefix(p, "/")

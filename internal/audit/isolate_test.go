@@ -50,7 +50,7 @@ func TestDeepAnalyzerPanicIsIsolated(t *testing.T) {
 			}
 		}
 		prefix := "registered-models/m/versions/1/artifacts"
-		a.analyzeDir(context.Background(), prefix, dir, []string{"a.pkl", "b.pkl"})
+		a.analyzeDir(context.Background(), prefix, dir, []string{"a.pkl", "b.pkl"}, nil)
 
 		if !a.res.Incomplete {
 			t.Error("a crashed analyzer left the result complete")

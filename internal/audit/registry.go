@@ -43,6 +43,7 @@ func (a *Auditor) checkModelVersion(ctx context.Context, mv mlflowapi.ModelVersi
 		})
 		return
 	}
+	judged := map[string]bool{}
 	body, err := a.opts.Client.ModelVersionArtifact(ctx, mv.Name, mv.Version, "MLmodel", maxMLmodel)
 	switch {
 	case errors.Is(err, mlflowapi.ErrNotFound):
@@ -57,11 +58,12 @@ func (a *Auditor) checkModelVersion(ctx context.Context, mv mlflowapi.ModelVersi
 			break
 		}
 		for _, p := range problems {
+			judged[problemKey(p.RuleID, p.Message)] = true
 			a.add(finding.Finding{RuleID: p.RuleID, Path: path + "/MLmodel", Line: p.Line, Message: p.Message})
 		}
 	}
 	if a.opts.Deep {
-		a.deepScan(ctx, mv)
+		a.deepScan(ctx, mv, judged)
 	}
 }
 

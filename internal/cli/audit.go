@@ -44,7 +44,7 @@ func (f *auditFlags) flagSet(env Env) *flag.FlagSet {
 	f.log.register(fs)
 	fs.StringVar(&f.trackingURI, "tracking-uri", "", "MLflow server `URL` (default $MLFLOW_TRACKING_URI); credentials come from MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN")
 	fs.StringVar(&f.databaseURI, "database-uri", "", "read runs and the registry straight from MLflow's SQL backend, read-only (`URI`: sqlite:///path or postgresql://...)")
-	fs.BoolVar(&f.deep, "deep", false, "also download model artifacts and scan them with the model analyzer")
+	fs.BoolVar(&f.deep, "deep", false, "also download model artifacts and scan them with the model analyzer and, for credentials in text files (MLG204), the secrets detectors")
 	fs.StringVar(&f.deepBudget, "deep-budget", "1GiB", "how much --deep may download in all, a `SIZE` such as 500MB or 2GiB")
 	fs.IntVar(&f.concurrency, "concurrency", 4, "experiments and models read at once")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of one HTTP request, also the wait for response headers; the connect timeout is 10s (a search page of a big server can be slow)")

@@ -104,7 +104,7 @@ func JudgeMLmodel(b []byte) ([]MLmodelProblem, error) {
 			add("MLG108", pm.line, "flavor %s has a cloudpickled python_model %s that runs on load", name, show(pm))
 		}
 		if mc := fl.get("model_code_path"); mc.truthy() {
-			add("MLG108", mc.line, "flavor %s is a model from code: %s is executed on load; review it", name, show(mc))
+			add("MLG108", mc.line, "flavor %s is a model from code: %s is executed on load; review it", name, codeFile(mc))
 		}
 		for _, key := range []string{"code", "code_paths"} {
 			// MLflow tests `if conf[code_key]`: only a truthy value adds code.
@@ -181,6 +181,20 @@ func escapingPaths(n *yval, report func(key string, n *yval)) error {
 		}
 	}
 	return nil
+}
+
+// codeFile names the file a models-from-code pyfunc runs: MLflow records
+// the path the model was saved from and loads os.path.basename of it from
+// the model directory, so the recorded path is shown as provenance only.
+func codeFile(v *yval) string {
+	if v.kind != yStr {
+		return show(v)
+	}
+	base := v.str[strings.LastIndexByte(v.str, '/')+1:]
+	if base == v.str {
+		return show(v)
+	}
+	return fmt.Sprintf("%s in the model directory (saved from %s)", show(&yval{kind: yStr, str: base}), show(v))
 }
 
 // maxShown caps a value quoted in a message.
