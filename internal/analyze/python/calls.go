@@ -449,6 +449,11 @@ func (s *scope) result(c *call) *val {
 			return r
 		}
 	case "dict", "model_dump", "to_dict", "_asdict", "asdict":
+		if s.f.dumpIsMasked(r.inst) {
+			// a model of this file whose secret-named fields are all
+			// SecretStr/SecretBytes dumps them masked
+			return derive(0, r)
+		}
 		if r.dict == nil && !r.hasStr {
 			out := derive(0, r)
 			out.objDump = true

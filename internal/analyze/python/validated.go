@@ -87,6 +87,23 @@ var (
 type modelInfo struct {
 	fields map[string]fieldCheck
 	form   bool // a WTForms form: its instances are request data
+	// plainSecret: a field whose name looks secret is not a SecretStr or
+	// SecretBytes, so model_dump()/dict() hands out its value (MLG202).
+	plainSecret bool
+}
+
+// maskedSecretRe is pydantic's masked types: their dump prints "**********".
+var maskedSecretRe = regexp.MustCompile(`\bSecret(?:Str|Bytes)\b`)
+
+// dumpIsMasked reports whether inst (a value's instance tag) is a model
+// defined in this file whose dump cannot hold a secret in clear.
+func (f *fileCtx) dumpIsMasked(inst string) bool {
+	name, ok := strings.CutPrefix(inst, "model:")
+	if !ok {
+		name, ok = strings.CutPrefix(inst, "local.class.")
+	}
+	mi := f.models[name]
+	return ok && mi != nil && !mi.form && !mi.plainSecret
 }
 
 // collectModel records a pydantic-style model class (or an Enum) defined
@@ -120,7 +137,8 @@ func (f *fileCtx) collectModel(n *node, s *scope) {
 	if !isModel {
 		return
 	}
-	mi := &modelInfo{fields: map[string]fieldCheck{}, form: isForm || inherited != nil && inherited.form}
+	mi := &modelInfo{fields: map[string]fieldCheck{}, form: isForm || inherited != nil && inherited.form,
+		plainSecret: inherited != nil && inherited.plainSecret}
 	if inherited != nil {
 		for k, v := range inherited.fields {
 			mi.fields[k] = v
@@ -141,6 +159,9 @@ func (f *fileCtx) collectModel(n *node, s *scope) {
 			l := a.child("left")
 			if l == nil || l.kind != "identifier" {
 				continue
+			}
+			if typ := a.child("type"); f.sec.SensitiveKey(tx(l)) && (typ == nil || !maskedSecretRe.MatchString(tx(typ))) {
+				mi.plainSecret = true
 			}
 			chk := f.annotationCheck(a.child("type"))
 			if r := a.child("right"); r != nil {
