@@ -1,8 +1,11 @@
 package release
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"debug/macho"
 	"encoding/binary"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -58,8 +61,9 @@ func checkMachO(t *testing.T, bin, goarch string) {
 			if platform != platformMacOS || minos != minMacOS {
 				t.Errorf("LC_BUILD_VERSION platform %d minos %#x, want macOS (1) 12.0 (%#x)", platform, minos, minMacOS)
 			}
-		case cmd == lcCodeSignature:
+		case cmd == lcCodeSignature && len(raw) >= 16:
 			signed = true
+			checkCodeSignature(t, bin, f.ByteOrder.Uint32(raw[8:]), f.ByteOrder.Uint32(raw[12:]))
 		}
 	}
 	if !buildVersion {
@@ -99,5 +103,54 @@ func checkMachO(t *testing.T, bin, goarch string) {
 	}
 	if testing.Verbose() {
 		t.Logf("%s: %d imported symbols from %s", filepath.Base(bin), undefined, strings.Join(dylibs, ", "))
+	}
+}
+
+// checkCodeSignature recomputes the page hashes of the signature's
+// CodeDirectory: a signature that no longer matches the file (say, a tool
+// rewrote the binary after the link) is as fatal on arm64 as none.
+func checkCodeSignature(t *testing.T, bin string, off, size uint32) {
+	t.Helper()
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uint64(off)+uint64(size) > uint64(len(data)) || size < 12 {
+		t.Fatalf("LC_CODE_SIGNATURE %d+%d outside the %d-byte file", off, size, len(data))
+	}
+	blob := data[off : off+size]
+	be := binary.BigEndian
+	if be.Uint32(blob) != 0xfade0cc0 { // embedded signature superblob
+		t.Fatalf("code signature magic %#x", be.Uint32(blob))
+	}
+	dirs := 0
+	for i := range be.Uint32(blob[8:]) {
+		if 12+8*int(i)+8 > len(blob) {
+			t.Fatal("code signature index truncated")
+		}
+		o := int(be.Uint32(blob[12+8*i+4:]))
+		if o+44 > len(blob) || be.Uint32(blob[o:]) != 0xfade0c02 { // CodeDirectory
+			continue
+		}
+		cd := blob[o:]
+		hashOff, nCode, codeLimit := int(be.Uint32(cd[16:])), int(be.Uint32(cd[28:])), int(be.Uint32(cd[32:]))
+		hashSize, hashType, pageShift := int(cd[36]), cd[37], cd[39]
+		if hashType != 2 || hashSize != sha256.Size || pageShift == 0 || codeLimit > int(off) {
+			t.Fatalf("CodeDirectory hash type %d size %d page 2^%d limit %d: want SHA-256 over the file before the signature", hashType, hashSize, pageShift, codeLimit)
+		}
+		page := 1 << pageShift
+		if hashOff+nCode*hashSize > len(cd) || nCode != (codeLimit+page-1)/page {
+			t.Fatalf("CodeDirectory has %d page hashes for %d bytes", nCode, codeLimit)
+		}
+		for k := range nCode {
+			sum := sha256.Sum256(data[k*page : min((k+1)*page, codeLimit)])
+			if !bytes.Equal(sum[:], cd[hashOff+k*hashSize:hashOff+(k+1)*hashSize]) {
+				t.Fatalf("code signature page %d does not match the file", k)
+			}
+		}
+		dirs++
+	}
+	if dirs == 0 {
+		t.Error("code signature holds no CodeDirectory")
 	}
 }
