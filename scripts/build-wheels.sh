@@ -8,6 +8,9 @@
 # The cgo part (tree-sitter) is compiled for each target with Zig's C
 # compiler from the `ziglang` PyPI package (pinned in
 # scripts/requirements-test.txt); nothing is downloaded from anywhere else.
+# darwin targets also link against our own .tbd stubs for the Apple
+# frameworks (scripts/macos-stubs.txt) through scripts/zig-cc-darwin.sh;
+# those binaries are checked here and in internal/release, not run.
 # The version comes from VERSION at the repository root and is stamped into
 # the binary with -ldflags -X .../internal/cli.Version, so `mlflow-guard
 # version`, SARIF tool.driver.version and the wheel agree.
@@ -46,34 +49,64 @@ declare -A magic=(
 order=(linux-amd64 linux-arm64 darwin-amd64 darwin-arm64 windows-amd64)
 
 host="$(go env GOOS)-$(go env GOARCH)"
-# macOS cannot be linked from here yet: Go's runtime, crypto/x509 and net
-# link against CoreFoundation, Security and libresolv, which are in Apple's
-# SDK and not in the ziglang package. `all` leaves them out; naming them fails.
-buildable=(linux-amd64 linux-arm64 windows-amd64)
 if [[ $# -eq 0 ]]; then
   set -- "$host"
 elif [[ $1 == all ]]; then
-  set -- "${buildable[@]}"
+  set -- "${order[@]}"
 fi
-for t in "$@"; do
-  if [[ $t == darwin-* ]]; then
-    echo "build-wheels: $t cannot be built yet: linking needs the macOS SDK frameworks (CoreFoundation, Security, libresolv), which ziglang does not ship" >&2
-    exit 2
-  fi
-done
 
 out_dir=${OUT_DIR:-$root}
 mkdir -p "$out_dir/dist" "$out_dir/build"
 # zig keeps its cache in the repository's build tree, not in $HOME
 export ZIG_GLOBAL_CACHE_DIR="$root/build/zig-cache" ZIG_LOCAL_CACHE_DIR="$root/build/zig-cache"
+
+# macOS: Go's runtime, crypto/x509 and net link against CoreFoundation,
+# Security and libresolv, which ziglang does not ship (Apple's SDK is not on
+# any package registry). We write our own text-based stubs (.tbd: install
+# name + exported symbols) from scripts/macos-stubs.txt and point the linker
+# at them; dyld binds to the real libraries on the Mac by install name.
+stub_root="$out_dir/build/macos-stubs"
+write_macos_stubs() {
+  rm -rf "$stub_root"
+  local path="" name="" syms=() line
+  flush() {
+    [[ -n $path ]] || return 0
+    [[ ${#syms[@]} -gt 0 ]] || { echo "build-wheels: macos-stubs.txt: $path lists no symbols" >&2; exit 2; }
+    mkdir -p "$(dirname "$stub_root/$path")"
+    {
+      printf -- "--- !tapi-tbd\ntbd-version: 4\ntargets: [ x86_64-macos, arm64-macos ]\n"
+      printf "install-name: '%s'\ncurrent-version: 1\ncompatibility-version: 1\nexports:\n" "$name"
+      printf "  - targets: [ x86_64-macos, arm64-macos ]\n    symbols: [ "
+      local IFS=,; printf '%s' "${syms[*]/#/ _}" | sed 's/^ //'
+      printf " ]\n...\n"
+    } > "$stub_root/$path"
+    syms=()
+  }
+  while IFS= read -r line; do
+    line=${line%%#*}; line=$(tr -d '\r' <<<"$line"); [[ $line =~ [^[:space:]] ]] || continue
+    if [[ $line =~ ^\[([^]]+)\][[:space:]]+(/[^[:space:]]+)[[:space:]]*$ ]]; then
+      flush; path=${BASH_REMATCH[1]}; name=${BASH_REMATCH[2]}
+    elif [[ $line =~ ^[[:space:]]*([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*$ && -n $path ]]; then
+      syms+=("${BASH_REMATCH[1]}")
+    else
+      echo "build-wheels: scripts/macos-stubs.txt: cannot read line '$line'" >&2; exit 2
+    fi
+  done < "$root/scripts/macos-stubs.txt"
+  flush
+}
 for t in "$@"; do
   [[ -n ${targets[$t]:-} ]] || { echo "build-wheels: unknown target '$t' (have: ${order[*]})" >&2; exit 2; }
   read -r goos goarch zt tag <<<"${targets[$t]}"
   exe=mlflow-guard; [[ $goos == windows ]] && exe=mlflow-guard.exe
   out="$out_dir/build/$t/$exe"
   start=$(date +%s)
-  CGO_ENABLED=1 GOOS=$goos GOARCH=$goarch \
-    CC="$py -m ziglang cc -target $zt" CXX="$py -m ziglang c++ -target $zt" \
+  ldflags=${CGO_LDFLAGS:-} cc="$py -m ziglang cc -target $zt" cxx="$py -m ziglang c++ -target $zt"
+  if [[ $goos == darwin ]]; then
+    write_macos_stubs
+    ldflags="$ldflags -F$stub_root/Frameworks -L$stub_root/lib"
+    cc="$root/scripts/zig-cc-darwin.sh $py $zt cc" cxx="$root/scripts/zig-cc-darwin.sh $py $zt c++"
+  fi
+  CGO_ENABLED=1 GOOS=$goos GOARCH=$goarch CGO_LDFLAGS="$ldflags" CC="$cc" CXX="$cxx" \
     go build -trimpath -buildvcs=false \
       -ldflags "-s -w -X github.com/mlflow-guard/mlflow-guard/internal/cli.Version=$version" \
       -o "$out" ./cmd/mlflow-guard

@@ -71,6 +71,9 @@ func TestWheelArchitectures(t *testing.T) {
 					t.Errorf("go version -m lacks %q", want)
 				}
 			}
+			if target.goos == "darwin" {
+				checkMachO(t, bin, target.goarch)
+			}
 		})
 	}
 }
