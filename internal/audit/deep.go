@@ -3,7 +3,6 @@ package audit
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -160,7 +159,7 @@ func (a *Auditor) analyzeDir(ctx context.Context, prefix, dir string, files []st
 		if err != nil {
 			continue
 		}
-		head, err := readHead(abs)
+		head, err := analyze.ReadHead(abs)
 		if err != nil {
 			a.readFailed(prefix+"/"+rel, err)
 			continue
@@ -184,18 +183,4 @@ func (a *Auditor) redactPanics(r analyze.Result) analyze.Result {
 		}
 	}
 	return r
-}
-
-func readHead(p string) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	buf := make([]byte, analyze.HeadSize)
-	n, err := io.ReadFull(f, buf)
-	if err == io.ErrUnexpectedEOF || err == io.EOF {
-		err = nil
-	}
-	return buf[:n], err
 }

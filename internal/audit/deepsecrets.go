@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
 	"github.com/mlflow-guard/mlflow-guard/internal/finding"
 )
 
@@ -63,7 +64,7 @@ func (a *Auditor) secretsInArtifacts(prefix, dir string, files []string) {
 		if err != nil || !st.Mode().IsRegular() {
 			continue
 		}
-		head, err := readHead(abs)
+		head, err := analyze.ReadHead(abs)
 		if err != nil {
 			a.readFailed(prefix+"/"+rel, err)
 			continue

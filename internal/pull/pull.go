@@ -12,7 +12,6 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -268,7 +267,7 @@ func scanTree(ctx context.Context, dir string, sums map[string]string, o Options
 		if err != nil {
 			return nil, err
 		}
-		head, err := readHead(abs)
+		head, err := analyze.ReadHead(abs)
 		if err != nil {
 			return nil, err
 		}
@@ -309,20 +308,6 @@ func scanTree(ctx context.Context, dir string, sums map[string]string, o Options
 		rf.More = append(rf.More, fmt.Sprintf("%s %s: %s", f.RuleID, f.Path, f.Message))
 	}
 	return nil, rf
-}
-
-func readHead(p string) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	buf := make([]byte, analyze.HeadSize)
-	n, err := io.ReadFull(f, buf)
-	if err == io.ErrUnexpectedEOF || err == io.EOF {
-		err = nil
-	}
-	return buf[:n], err
 }
 
 // seal clears every executable bit and checks that the tree holds only

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"path"
 	"strings"
 
@@ -32,7 +30,7 @@ func (s *scanner) process(ctx context.Context, j job) fileResult {
 	if ctx.Err() != nil {
 		return out
 	}
-	head, err := readHead(j.abs)
+	head, err := analyze.ReadHead(j.abs)
 	if err != nil {
 		if j.ignored {
 			s.log.Debug("gitignored file unreadable", "path", j.rel, "error", err)
@@ -125,22 +123,6 @@ func (s *scanner) readLines(abs, rel string, want map[int][]int, fs []finding.Fi
 		errs = append(errs, finding.Error{Path: rel, Kind: finding.ErrRead, Message: fmt.Sprintf("reading lines: %v", unwrapPath(err))})
 	}
 	return dirs, errs
-}
-
-// readHead reads up to HeadSize bytes of a regular file; anything else
-// (swapped in after the walk listed it) is refused without blocking.
-func readHead(p string) ([]byte, error) {
-	fh, err := safeio.OpenRegular(p)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	buf := make([]byte, analyze.HeadSize)
-	n, err := io.ReadFull(fh, buf)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil, err
-	}
-	return buf[:n], nil
 }
 
 // isNotebook reports a Jupyter notebook by its name.
