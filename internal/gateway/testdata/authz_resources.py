@@ -26,6 +26,9 @@ def setup():
         exp = mlflow.set_experiment("authz-" + key)
         with mlflow.start_run() as run:
             mlflow.log_param("alpha", key)
+            # the registration gate scans a version's files, so the run
+            # must hold some under "model" for the versions below
+            mlflow.log_text("benign notes", "model/notes.txt")
             for step in range(3):
                 mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
         lm = mlflow.initialize_logged_model(name="lm-" + key, experiment_id=exp.experiment_id)
