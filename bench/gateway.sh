@@ -158,9 +158,9 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 gateway_errors=$(grep -c '"level":"ERROR"' "$work/gateway.log" || true)
 # The gateway's own cost without MLflow's variance (canned in-process
 # upstream), and what one argon2id password check costs.
-overhead=$(go test ./internal/gateway -run XXX -bench Overhead -benchtime 3000x -count 3 | grep '^Benchmark')
-auditcost=$(go test ./internal/store -run XXX -bench Audit -benchtime 3000x -count 1 | grep '^Benchmark')
-argon=$(go test ./internal/store -run XXX -bench CheckPassword -benchtime 20x -count 3 | grep '^Benchmark')
+overhead=$(go test ./internal/gateway -run '^$' -bench Overhead -benchtime 3000x -count 3 | grep '^Benchmark')
+auditcost=$(go test ./internal/store -run '^$' -bench Audit -benchtime 3000x -count 1 | grep '^Benchmark')
+argon=$(go test ./internal/store -run '^$' -bench CheckPassword -benchtime 20x -count 3 | grep '^Benchmark')
 params=$(grep -E '^\s+argon(Time|Memory|Threads|KeyLen)\s' internal/store/password.go | tr -s ' \t' ' ' | paste -sd';')
 mkdir -p bench/results
 {

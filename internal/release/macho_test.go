@@ -27,7 +27,7 @@ const (
 	lcBuildVersion  = 0x32
 	lcCodeSignature = 0x1d
 	platformMacOS   = 1
-	minMacOS        = 12 << 16 // 12.0 as nibbles xxxx.yy.zz
+	minMacOS        = 12 << 16 // 12.0: major in the high 16 bits, then minor and patch bytes
 )
 
 // checkMachO verifies what can be verified about a macOS binary without a
