@@ -52,48 +52,30 @@ func adminActor(env Env) string {
 }
 
 // runAdmin dispatches "GROUP VERB ARGS..." for users, tokens, groups,
-// grants and auditlog.
+// grants and auditlog: every verb takes the store flags and runs on the
+// store they name, opened once the command line is known to be good.
 func runAdmin(group string, cmds []adminCommand) func(ctx context.Context, env Env, args []string) int {
-	return func(ctx context.Context, env Env, args []string) int {
-		// The group's help lists its subcommands; the flags shown are the
-		// store flags every subcommand takes.
-		groupHelp := func(w io.Writer) {
-			fs := newFlagSet(group)
-			var sf storeFlags
-			sf.register(fs)
-			var b strings.Builder
-			b.WriteString("Subcommands:\n")
-			for _, c := range cmds {
-				fmt.Fprintf(&b, "  mlflow-guard %s %s %s\n", group, c.verb, c.usage)
-			}
-			fmt.Fprintf(&b, "\nRun 'mlflow-guard %s SUBCOMMAND -h' for a subcommand's flags.", group)
-			WriteHelp(w, fs, Help{Usage: "mlflow-guard " + group + " SUBCOMMAND [flags] [ARGS]", Description: b.String()})
-		}
-		if len(args) == 0 {
-			fmt.Fprintf(env.Stderr, "mlflow-guard %s: missing subcommand\n\n", group)
-			groupHelp(env.Stderr)
-			return ExitUsage
-		}
-		if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-			groupHelp(env.Stdout)
-			return ExitOK
-		}
-		for _, c := range cmds {
-			if c.verb != args[0] {
-				continue
-			}
-			fs := newFlagSet(group + " " + c.verb)
-			var sf storeFlags
-			sf.register(fs)
-			run := c.flags(fs)
-			h := Help{Usage: fmt.Sprintf("mlflow-guard %s %s %s (--data-dir DIR | --database-url URL)", group, c.verb, c.usage)}
-			pos, code, done := parseFlags(env, fs, h, args[1:])
-			if done {
-				return code
-			}
-			if len(pos) < c.min || len(pos) > c.max {
-				return usageError(env, fs, h, "takes %d to %d arguments, got %d", c.min, c.max, len(pos))
-			}
+	subs := make([]subcommand, len(cmds))
+	for i, c := range cmds {
+		subs[i] = subcommand{verb: c.verb, usage: c.usage, min: c.min, max: c.max, flags: storeVerb(group, c)}
+	}
+	return commandGroup{
+		name: group,
+		// The group's help shows the store flags every subcommand takes.
+		helpFlags:   func(fs *flag.FlagSet) { new(storeFlags).register(fs) },
+		usageSuffix: " (--data-dir DIR | --database-url URL)",
+		cmds:        subs,
+	}.run
+}
+
+// storeVerb registers the store flags before the verb's own, then opens
+// the store, runs the verb and maps its error to an exit code.
+func storeVerb(group string, c adminCommand) func(fs *flag.FlagSet) func(context.Context, Env, []string) int {
+	return func(fs *flag.FlagSet) func(context.Context, Env, []string) int {
+		var sf storeFlags
+		sf.register(fs)
+		run := c.flags(fs)
+		return func(ctx context.Context, env Env, pos []string) int {
 			st, err := sf.open(ctx, env)
 			if err != nil {
 				fmt.Fprintf(env.Stderr, "mlflow-guard %s %s: %v\n", group, c.verb, err)
@@ -115,9 +97,6 @@ func runAdmin(group string, cmds []adminCommand) func(ctx context.Context, env E
 			}
 			return ExitOK
 		}
-		fmt.Fprintf(env.Stderr, "mlflow-guard %s: unknown subcommand %q\n\n", group, args[0])
-		groupHelp(env.Stderr)
-		return ExitUsage
 	}
 }
 

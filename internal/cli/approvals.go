@@ -20,56 +20,6 @@ import (
 	"github.com/mlflow-guard/mlflow-guard/internal/store"
 )
 
-// subcommand is one "GROUP VERB" of a group that does not open the store.
-type subcommand struct {
-	verb, usage, desc string
-	min, max          int
-	flags             func(fs *flag.FlagSet) func(ctx context.Context, env Env, args []string) int
-}
-
-// runGroup dispatches "GROUP VERB ARGS..." for approvals and keys.
-func runGroup(group, desc string, cmds []subcommand) func(ctx context.Context, env Env, args []string) int {
-	return func(ctx context.Context, env Env, args []string) int {
-		groupHelp := func(w io.Writer) {
-			var b strings.Builder
-			b.WriteString(desc + "\n\nSubcommands:\n")
-			for _, c := range cmds {
-				fmt.Fprintf(&b, "  mlflow-guard %s %s %s\n", group, c.verb, c.usage)
-			}
-			fmt.Fprintf(&b, "\nRun 'mlflow-guard %s SUBCOMMAND -h' for a subcommand's flags.", group)
-			WriteHelp(w, newFlagSet(group), Help{Usage: "mlflow-guard " + group + " SUBCOMMAND [flags] [ARGS]", Description: b.String()})
-		}
-		if len(args) == 0 {
-			fmt.Fprintf(env.Stderr, "mlflow-guard %s: missing subcommand\n\n", group)
-			groupHelp(env.Stderr)
-			return ExitUsage
-		}
-		if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-			groupHelp(env.Stdout)
-			return ExitOK
-		}
-		for _, c := range cmds {
-			if c.verb != args[0] {
-				continue
-			}
-			fs := newFlagSet(group + " " + c.verb)
-			run := c.flags(fs)
-			h := Help{Usage: fmt.Sprintf("mlflow-guard %s %s %s", group, c.verb, c.usage), Description: c.desc}
-			pos, code, done := parseFlags(env, fs, h, args[1:])
-			if done {
-				return code
-			}
-			if len(pos) < c.min || len(pos) > c.max {
-				return usageError(env, fs, h, "takes %d to %d arguments, got %d", c.min, c.max, len(pos))
-			}
-			return run(ctx, env, pos)
-		}
-		fmt.Fprintf(env.Stderr, "mlflow-guard %s: unknown subcommand %q\n\n", group, args[0])
-		groupHelp(env.Stderr)
-		return ExitUsage
-	}
-}
-
 const approvalsDesc = `Four-eyes approvals through the gateway's API: the gateway checks permissions,
 re-reads the version's digest and verdict, and signs the record. The gateway
 URL and credentials come from MLflow's variables: MLFLOW_TRACKING_URI, and
