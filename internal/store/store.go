@@ -171,10 +171,29 @@ func (s *Store) loadKey(ctx context.Context) error {
 	return fmt.Errorf("store: could not create the server key")
 }
 
-// migrations run in order; each is one transaction. Types are the common
-// subset of SQLite and PostgreSQL (TEXT, BIGINT, INTEGER).
-var migrations = []string{
-	`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+// migration is one step of the schema, one transaction. version is its
+// row in schema_migrations: never renumber, reuse or remove one, since
+// existing databases record them. A step runs all on both dialects, then
+// the statements of its own dialect; a step with nothing to run on a
+// dialect still records its version there, so both keep one numbering.
+// Statements are separated by ";\n". Types are the common subset of
+// SQLite and PostgreSQL (TEXT, BIGINT, INTEGER).
+type migration struct {
+	version          int
+	all              string
+	sqlite, postgres string
+}
+
+// migrations run in order of version. Adding one is one row here.
+var migrations = []migration{
+	{version: 1, all: baseMigration},
+	{version: 2, all: oidcMigration},
+	{version: 3, all: approvalsMigration},
+	{version: 4, sqlite: auditRowidMigration}, // PostgreSQL keeps its BIGINT key
+}
+
+// baseMigration: users, API tokens, groups, grants and the audit log.
+const baseMigration = `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE users (
   name TEXT PRIMARY KEY,
   password_hash TEXT NOT NULL,
@@ -221,10 +240,11 @@ CREATE TABLE audit_log (
   detail TEXT NOT NULL,
   prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL
-);`,
-	// OIDC: the identity a provisioned user is bound to, and browser
-	// sessions kept here so every replica sees a login and a logout.
-	`ALTER TABLE users ADD COLUMN oidc_subject TEXT NOT NULL DEFAULT '';
+);`
+
+// oidcMigration: the identity a provisioned user is bound to, and browser
+// sessions kept here so every replica sees a login and a logout.
+const oidcMigration = `ALTER TABLE users ADD COLUMN oidc_subject TEXT NOT NULL DEFAULT '';
 CREATE TABLE sessions (
   id_hash TEXT PRIMARY KEY,
   flow_hash TEXT NOT NULL UNIQUE,
@@ -235,20 +255,13 @@ CREATE TABLE sessions (
   expires_at BIGINT NOT NULL,
   revoked INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX sessions_expiry ON sessions (expires_at);`,
-	approvalsMigration,
-	auditRowidMigration,
-}
-
-// sqliteOnly starts a migration that only SQLite runs; PostgreSQL records
-// its version and skips it, so both keep one numbering.
-const sqliteOnly = "-- sqlite only\n"
+CREATE INDEX sessions_expiry ON sessions (expires_at);`
 
 // auditRowidMigration makes audit_log.seq SQLite's rowid: "BIGINT PRIMARY
 // KEY" is not a rowid alias, so every append also wrote a separate index
 // page. One page less per commit; the rows, their order and their hashes
-// are copied unchanged. PostgreSQL keeps its BIGINT key.
-const auditRowidMigration = sqliteOnly + `CREATE TABLE audit_log_rowid (
+// are copied unchanged.
+const auditRowidMigration = `CREATE TABLE audit_log_rowid (
   seq INTEGER PRIMARY KEY,
   ts BIGINT NOT NULL,
   actor TEXT NOT NULL,
@@ -267,12 +280,28 @@ INSERT INTO audit_log_rowid (seq, ts, actor, action, route, resource, decision, 
 DROP TABLE audit_log;
 ALTER TABLE audit_log_rowid RENAME TO audit_log`
 
+// statements is what m runs on dialect ("sqlite" or "postgres").
+func (m migration) statements(dialect string) []string {
+	q := []string{m.all, m.postgres}
+	if dialect == "sqlite" {
+		q[1] = m.sqlite
+	}
+	var out []string
+	for _, part := range q {
+		for _, stmt := range strings.Split(part, ";\n") {
+			if strings.TrimSpace(stmt) != "" {
+				out = append(out, stmt)
+			}
+		}
+	}
+	return out
+}
+
 func (s *Store) migrate(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)`); err != nil {
 		return fmt.Errorf("store: migrations table: %w", err)
 	}
-	for i, m := range migrations {
-		v := i + 1
+	for _, m := range migrations {
 		err := s.tx(ctx, func(tx *sql.Tx) error {
 			if s.dialect == "postgres" {
 				// One replica migrates; the others wait here and then skip.
@@ -281,28 +310,22 @@ func (s *Store) migrate(ctx context.Context) error {
 				}
 			}
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, v).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, m.version).Scan(&n); err != nil {
 				return err
 			}
 			if n > 0 {
 				return nil
 			}
-			if strings.HasPrefix(m, sqliteOnly) && s.dialect != "sqlite" {
-				m = ""
-			}
-			for _, stmt := range strings.Split(m, ";\n") {
-				if strings.TrimSpace(stmt) == "" {
-					continue
-				}
+			for _, stmt := range m.statements(s.dialect) {
 				if _, err := tx.ExecContext(ctx, stmt); err != nil {
 					return fmt.Errorf("%w\n%s", err, stmt)
 				}
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, v)
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, m.version)
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("store: migration %d: %w", v, err)
+			return fmt.Errorf("store: migration %d: %w", m.version, err)
 		}
 	}
 	return nil
