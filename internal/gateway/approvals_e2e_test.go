@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -35,14 +34,9 @@ func runClient(t *testing.T, h *harness, user string, steps ...[]any) []pyResult
 		env = []string{"MLFLOW_TRACKING_URI=" + h.ml.URL}
 	}
 	out := testenv.RunPython(t, filepath.Join("testdata", "approvals.py"), env, string(b))
-	i := strings.LastIndex(out, "RESULT ")
-	if i < 0 {
-		t.Fatalf("no result:\n%s", out)
-	}
 	var rs []pyResult
-	line, _, _ := strings.Cut(out[i+len("RESULT "):], "\n")
-	if err := json.Unmarshal([]byte(strings.TrimSpace(line)), &rs); err != nil || len(rs) != len(steps) {
-		t.Fatalf("result: %v\n%s", err, out)
+	if testenv.ScriptResult(t, out, &rs); len(rs) != len(steps) {
+		t.Fatalf("%d results for %d steps:\n%s", len(rs), len(steps), out)
 	}
 	return rs
 }
@@ -60,23 +54,9 @@ func gate(t *testing.T, h *harness, name, version string, files map[string]strin
 	digest := modeldigest.ManifestDigest(files)
 	for k, v := range map[string]string{approval.TagManifest: m.String(), approval.TagDigest: digest,
 		approval.TagVerdict: verdict, approval.TagFindings: "no strict findings"} {
-		upstreamSetTag(t, h, name, version, k, v)
+		h.ml.SetModelVersionTag(t, name, version, k, v)
 	}
 	return digest
-}
-
-func upstreamSetTag(t *testing.T, h *harness, name, version, k, v string) {
-	t.Helper()
-	b, _ := json.Marshal(map[string]string{"name": name, "version": version, "key": k, "value": v})
-	resp, err := http.Post(h.ml.URL+"/api/2.0/mlflow/model-versions/set-tag", "application/json", bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("upstream set-tag: %d %s", resp.StatusCode, body)
-	}
 }
 
 // upstreamVersion reads a version straight from MLflow.

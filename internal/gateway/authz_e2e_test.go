@@ -21,18 +21,6 @@ type authzIDs struct {
 	TraceID       string `json:"trace_id"`
 }
 
-func runResult(t *testing.T, out string, v any) {
-	t.Helper()
-	i := strings.LastIndex(out, "RESULT ")
-	if i < 0 {
-		t.Fatalf("no result:\n%s", out)
-	}
-	line, _, _ := strings.Cut(out[i+len("RESULT "):], "\n")
-	if err := json.Unmarshal([]byte(strings.TrimSpace(line)), v); err != nil {
-		t.Fatalf("result: %v\n%s", err, out)
-	}
-}
-
 // TestGatewayAuthzResources: bob, not an admin, holds READ on one
 // experiment (and one of two registered models). Through the gateway in
 // front of the real MLflow server, the MLflow UI's own GraphQL queries load
@@ -46,7 +34,7 @@ func TestGatewayAuthzResources(t *testing.T) {
 	env := []string{"MLFLOW_TRACKING_URI=" + h.url, "MLFLOW_HTTP_REQUEST_MAX_RETRIES=0",
 		"MLFLOW_TRACKING_USERNAME=root", "MLFLOW_TRACKING_PASSWORD=" + h.creds["root"]}
 	var ids map[string]authzIDs
-	runResult(t, testenv.RunPython(t, filepath.Join("testdata", "authz_resources.py"), env, "setup"), &ids)
+	testenv.ScriptResult(t, testenv.RunPython(t, filepath.Join("testdata", "authz_resources.py"), env, "setup"), &ids)
 	g, o := ids["granted"], ids["other"]
 	if g.RunID == "" || o.TraceID == "" || g.LoggedModelID == "" {
 		t.Fatalf("setup: %+v", ids)
@@ -169,7 +157,7 @@ func TestGatewayAuthzResources(t *testing.T) {
 	probe, _ := json.Marshal([][2]string{{"logged_model", g.LoggedModelID}, {"logged_model", o.LoggedModelID}, {"trace", g.TraceID}, {"trace", o.TraceID}})
 	bobEnv := []string{"MLFLOW_TRACKING_URI=" + h.url, "MLFLOW_HTTP_REQUEST_MAX_RETRIES=0", "MLFLOW_TRACKING_TOKEN=" + h.token}
 	var got map[string]string
-	runResult(t, testenv.RunPython(t, filepath.Join("testdata", "authz_resources.py"), bobEnv, "read", string(probe)), &got)
+	testenv.ScriptResult(t, testenv.RunPython(t, filepath.Join("testdata", "authz_resources.py"), bobEnv, "read", string(probe)), &got)
 	if got[g.LoggedModelID] != "ok" || got[g.TraceID] != "ok" || got[o.LoggedModelID] != "PERMISSION_DENIED" || got[o.TraceID] != "PERMISSION_DENIED" {
 		t.Errorf("client reads: %v", got)
 	}

@@ -32,14 +32,9 @@ func runChainClient(t *testing.T, h *harness, user, marker string, steps ...[]an
 		env = []string{"MLFLOW_TRACKING_URI=" + h.ml.URL, "MARKER=" + marker}
 	}
 	out := testenv.RunPython(t, filepath.Join("testdata", "chain.py"), env, string(b))
-	i := strings.LastIndex(out, "RESULT ")
-	if i < 0 {
-		t.Fatalf("no result:\n%s", out)
-	}
 	var rs []pyResult
-	line, _, _ := strings.Cut(out[i+len("RESULT "):], "\n")
-	if err := json.Unmarshal([]byte(strings.TrimSpace(line)), &rs); err != nil || len(rs) != len(steps) {
-		t.Fatalf("result: %v\n%s", err, out)
+	if testenv.ScriptResult(t, out, &rs); len(rs) != len(steps) {
+		t.Fatalf("%d results for %d steps:\n%s", len(rs), len(steps), out)
 	}
 	return rs
 }
@@ -227,7 +222,7 @@ func TestApprovalChainEndToEnd(t *testing.T) {
 		mv3 := upstreamVersion(t, h, mdl, v3)
 		for _, k := range []string{approval.TagManifest, approval.TagDigest} {
 			v, _ := mv3.tag(k)
-			upstreamSetTag(t, h, mdl, v2, k, v)
+			h.ml.SetModelVersionTag(t, mdl, v2, k, v)
 		}
 		rs := runClient(t, h, "alice", step("transition", mdl, v2, "Production"))
 		requireDenied105(t, "approval for another digest", rs[0], "digest")
@@ -329,7 +324,7 @@ func TestApprovalChainEndToEnd(t *testing.T) {
 		ev := resultString(t, rs[0])
 		for _, tg := range mv1.Tags {
 			if approval.IsReserved(tg.Key) {
-				upstreamSetTag(t, h, "chain-evil", ev, tg.Key, tg.Value)
+				h.ml.SetModelVersionTag(t, "chain-evil", ev, tg.Key, tg.Value)
 			}
 		}
 		code, _, errs := pull("root", filepath.Join(work, "evil"), "models:/chain-evil/"+ev, "--public-key", pub)
@@ -337,7 +332,7 @@ func TestApprovalChainEndToEnd(t *testing.T) {
 			t.Errorf("pull of a planted malicious version: exit %d\n%s", code, errs)
 		}
 		// Without the copied record, pull refuses for want of one.
-		upstreamSetTag(t, h, "chain-evil", ev, approval.TagApproval, "")
+		h.ml.SetModelVersionTag(t, "chain-evil", ev, approval.TagApproval, "")
 		code, _, errs = pull("root", filepath.Join(work, "evil"), "models:/chain-evil/"+ev, "--public-key", pub)
 		if code != 1 || !strings.Contains(errs, "MLG105") {
 			t.Errorf("pull of a planted malicious version without a record: exit %d\n%s", code, errs)
@@ -397,7 +392,7 @@ func TestApprovalChainEndToEnd(t *testing.T) {
 		mv3 := upstreamVersion(t, h, mdl, v3)
 		for _, k := range []string{approval.TagManifest, approval.TagDigest} {
 			v, _ := mv3.tag(k)
-			upstreamSetTag(t, h, mdl, v1, k, v)
+			h.ml.SetModelVersionTag(t, mdl, v1, k, v)
 		}
 		code, _, errs = pull("alice", dir, champ, "--public-key", pub)
 		if code != 1 || !strings.Contains(errs, "MLG110") || !strings.Contains(errs, "bound to digest "+d1) {

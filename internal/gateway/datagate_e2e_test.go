@@ -38,15 +38,8 @@ func runDataGate(t *testing.T, trackingURI, user, pass string, args ...string) d
 		env = append(env, "MLFLOW_TRACKING_USERNAME="+user, "MLFLOW_TRACKING_PASSWORD="+pass)
 	}
 	out := testenv.RunPython(t, filepath.Join("testdata", "datagate_flow.py"), env, args...)
-	i := strings.LastIndex(out, "RESULT ")
-	if i < 0 {
-		t.Fatalf("no result:\n%s", out)
-	}
 	var r dataGateResult
-	line, _, _ := strings.Cut(out[i+len("RESULT "):], "\n")
-	if err := json.Unmarshal([]byte(line), &r); err != nil {
-		t.Fatalf("result: %v\n%s", err, out)
-	}
+	testenv.ScriptResult(t, out, &r)
 	if r.Pwned {
 		t.Errorf("a payload ran in the client process (%s)", args[0])
 	}

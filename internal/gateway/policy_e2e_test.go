@@ -33,15 +33,8 @@ func runPolicyFlow(t *testing.T, h *harness, mode, exp string) policyResult {
 	env := []string{"MLFLOW_TRACKING_URI=" + h.url, "MLFLOW_HTTP_REQUEST_MAX_RETRIES=0",
 		"MLFLOW_TRACKING_USERNAME=alice", "MLFLOW_TRACKING_PASSWORD=" + h.creds["alice"]}
 	out := testenv.RunPython(t, filepath.Join("testdata", "policy_flow.py"), env, mode, exp, ghToken)
-	i := strings.LastIndex(out, "RESULT ")
-	if i < 0 {
-		t.Fatalf("no result:\n%s", out)
-	}
 	var r policyResult
-	line, _, _ := strings.Cut(out[i+len("RESULT "):], "\n")
-	if err := json.Unmarshal([]byte(strings.TrimSpace(line)), &r); err != nil {
-		t.Fatalf("result: %v\n%s", err, out)
-	}
+	testenv.ScriptResult(t, out, &r)
 	return r
 }
 

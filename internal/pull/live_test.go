@@ -99,19 +99,6 @@ func (w *world) manifest(name, version string) (string, string) {
 	return b.String(), model.ManifestDigest(sums)
 }
 
-func (w *world) setTag(name, version, key, value string) {
-	w.t.Helper()
-	body, _ := json.Marshal(map[string]string{"name": name, "version": version, "key": key, "value": value})
-	resp, err := http.Post(w.srv.URL+"/api/2.0/mlflow/model-versions/set-tag", "application/json", bytes.NewReader(body))
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		w.t.Fatalf("set-tag %s %s %s: HTTP %d", name, version, key, resp.StatusCode)
-	}
-}
-
 // record is a clean, consumed approval of name/version for digest.
 func record(name, version, digest string) approval.Record {
 	now := time.Now().UTC().Truncate(time.Second)
@@ -139,10 +126,10 @@ func (w *world) approve(name, version string, edit func(*approval.Record)) {
 	if edit != nil {
 		edit(&r)
 	}
-	w.setTag(name, version, approval.TagManifest, text)
-	w.setTag(name, version, approval.TagDigest, digest)
-	w.setTag(name, version, approval.TagVerdict, approval.VerdictPass)
-	w.setTag(name, version, approval.TagApproval, w.sign(r, w.key))
+	w.srv.SetModelVersionTag(w.t, name, version, approval.TagManifest, text)
+	w.srv.SetModelVersionTag(w.t, name, version, approval.TagDigest, digest)
+	w.srv.SetModelVersionTag(w.t, name, version, approval.TagVerdict, approval.VerdictPass)
+	w.srv.SetModelVersionTag(w.t, name, version, approval.TagApproval, w.sign(r, w.key))
 }
 
 // pull runs the real command.
@@ -210,7 +197,7 @@ func TestPullLive(t *testing.T) {
 	}
 	// Forged: the right shape, signed by another key.
 	w.approve("fraud", fraud["forged"], nil)
-	w.setTag("fraud", fraud["forged"], approval.TagApproval, w.sign(record("fraud", fraud["forged"], approvedDigest), otherKey))
+	w.srv.SetModelVersionTag(w.t, "fraud", fraud["forged"], approval.TagApproval, w.sign(record("fraud", fraud["forged"], approvedDigest), otherKey))
 	// Bound to another version's digest.
 	w.approve("fraud", fraud["otherdigest"], func(r *approval.Record) { r.Digest = otherDigest })
 	w.approve("fraud", fraud["selfapproved"], func(r *approval.Record) { r.Approver = "ALICE" })
@@ -222,7 +209,7 @@ func TestPullLive(t *testing.T) {
 	// of the same files.
 	w.approve("fraud", fraud["copied"], func(r *approval.Record) { r.Version = fraud["approved"] })
 	w.approve("fraud", fraud["quarantined"], nil)
-	w.setTag("fraud", fraud["quarantined"], approval.TagVerdict, approval.VerdictQuarantined)
+	w.srv.SetModelVersionTag(w.t, "fraud", fraud["quarantined"], approval.TagVerdict, approval.VerdictQuarantined)
 	// Tampered: a file changed at the store after approval.
 	w.approve("fraud", fraud["tampered"], nil)
 	if err := os.WriteFile(filepath.Join(w.storeDir("fraud", fraud["tampered"]), "model.skops"), []byte("swapped after approval"), 0o644); err != nil {
@@ -379,7 +366,7 @@ func auditsRecords(t *testing.T, w *world) {
 	// A pending approval (not consumed) on a version promoted around the
 	// gateway; a version with no record at all.
 	w.approve("fraud", fraud["exec"], func(r *approval.Record) { r.Target = "alias:prod-exec"; r.PromotedAt = time.Time{} })
-	w.setTag("fraud", fraud["symlink"], approval.TagApproval, "")
+	w.srv.SetModelVersionTag(w.t, "fraud", fraud["symlink"], approval.TagApproval, "")
 
 	run := func(args ...string) (int, string, string) {
 		var out, errb bytes.Buffer
