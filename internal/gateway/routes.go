@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/store"
@@ -381,29 +380,6 @@ func startTraceExperiment(m *Message) ([]string, error) {
 
 // searchTraceExperiments reads every location of SearchTracesV3; a
 // location that is not an MLflow experiment cannot be authorized.
-func searchTraceExperiments(m *Message) ([]string, error) {
-	if m.FromQuery {
-		return nil, fmt.Errorf("%w: traces/search reads a JSON body", ErrAmbiguous)
-	}
-	raw, err := m.field(m.Body, "locations")
-	if err != nil || raw == nil {
-		return nil, err
-	}
-	list, ok := raw.([]any)
-	if !ok || len(list) == 0 {
-		return nil, fmt.Errorf("%w: locations is not a non-empty list", ErrAmbiguous)
-	}
-	var out []string
-	for _, l := range list {
-		sub := &Message{Body: asObject(l)}
-		v, err := sub.Nested("mlflow_experiment", "experiment_id")
-		if err != nil {
-			return nil, err
-		}
-		if v == nil || *v == "" {
-			return nil, fmt.Errorf("%w: a trace location that is not an MLflow experiment", ErrAmbiguous)
-		}
-		out = append(out, *v)
-	}
-	return out, nil
-}
+var searchTraceExperiments = listedStrings{route: "traces/search", field: "locations", nonEmpty: true,
+	path:      []string{"mlflow_experiment", "experiment_id"},
+	notObject: "a trace location that is not an MLflow experiment", missing: "a trace location that is not an MLflow experiment"}.extract

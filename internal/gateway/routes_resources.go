@@ -167,47 +167,66 @@ func resourceRoutes() []Route {
 	}
 	// AI gateway invocations: USE on the endpoint named in the path, or in
 	// the body's "model" for the OpenAI- and Anthropic-style routes.
-	for _, p := range []string{"/gateway/<endpoint_name>/mlflow/invocations",
+	invocations := func(c Check, patterns ...string) {
+		for _, p := range patterns {
+			t = append(t, Route{Method: "POST", Pattern: p, Kind: KindGatewayEndpoint, NoAjax: true, Checks: []Check{c}})
+		}
+	}
+	invocations(endpointByName(FromPathVar, "endpoint_name"),
+		"/gateway/<endpoint_name>/mlflow/invocations",
 		"/gateway/gemini/v1beta/models/<endpoint_name>:generateContent",
 		"/gateway/gemini/v1beta/models/<endpoint_name>:streamGenerateContent",
-		"/gateway/proxy/<endpoint_name>/<path:path>"} {
-		t = append(t, Route{Method: "POST", Pattern: p, Kind: KindGatewayEndpoint, NoAjax: true,
-			Checks: []Check{endpointByName(FromPathVar, "endpoint_name")}})
-	}
-	for _, p := range []string{"/gateway/mlflow/v1/chat/completions", "/gateway/openai/v1/chat/completions",
+		"/gateway/proxy/<endpoint_name>/<path:path>")
+	invocations(endpointByName(FromMessage, "model"),
+		"/gateway/mlflow/v1/chat/completions", "/gateway/openai/v1/chat/completions",
 		"/gateway/openai/v1/embeddings", "/gateway/openai/v1/responses",
-		"/gateway/anthropic/v1/messages", "/gateway/typesafe/v1/systemone"} {
-		t = append(t, Route{Method: "POST", Pattern: p, Kind: KindGatewayEndpoint, NoAjax: true,
-			Checks: []Check{endpointByName(FromMessage, "model")}})
-	}
+		"/gateway/anthropic/v1/messages", "/gateway/typesafe/v1/systemone")
 	return t
 }
 
 // promptVersionNames reads LinkPromptsToTrace's prompt_versions[].name.
-func promptVersionNames(m *Message) ([]string, error) {
+var promptVersionNames = listedStrings{route: "link-prompts", field: "prompt_versions",
+	path:      []string{"name"},
+	notObject: "a prompt version is not an object", missing: "a prompt version names no prompt"}.extract
+
+// listedStrings is an Extract that reads one string from every object of
+// a list in the JSON body (a query string cannot carry one). A value that
+// is not a list, an element that is not an object or lacks the string is
+// ErrAmbiguous, in the route's own words.
+type listedStrings struct {
+	route, field       string
+	nonEmpty           bool     // an empty list is refused too
+	path               []string // of the string inside each element
+	notObject, missing string
+}
+
+func (l listedStrings) extract(m *Message) ([]string, error) {
 	if m.FromQuery {
-		return nil, fmt.Errorf("%w: link-prompts reads a JSON body", ErrAmbiguous)
+		return nil, fmt.Errorf("%w: %s reads a JSON body", ErrAmbiguous, l.route)
 	}
-	raw, err := m.field(m.Body, "prompt_versions")
+	raw, err := m.field(m.Body, l.field)
 	if err != nil || raw == nil {
 		return nil, err
 	}
 	list, ok := raw.([]any)
-	if !ok {
-		return nil, fmt.Errorf("%w: prompt_versions is not a list", ErrAmbiguous)
+	switch {
+	case l.nonEmpty && (!ok || len(list) == 0):
+		return nil, fmt.Errorf("%w: %s is not a non-empty list", ErrAmbiguous, l.field)
+	case !ok:
+		return nil, fmt.Errorf("%w: %s is not a list", ErrAmbiguous, l.field)
 	}
 	var out []string
 	for _, e := range list {
 		obj, ok := e.(map[string]any)
 		if !ok {
-			return nil, fmt.Errorf("%w: a prompt version is not an object", ErrAmbiguous)
+			return nil, fmt.Errorf("%w: %s", ErrAmbiguous, l.notObject)
 		}
-		v, err := (&Message{Body: obj}).Nested("name")
+		v, err := (&Message{Body: obj}).Nested(l.path...)
 		if err != nil {
 			return nil, err
 		}
 		if v == nil || *v == "" {
-			return nil, fmt.Errorf("%w: a prompt version names no prompt", ErrAmbiguous)
+			return nil, fmt.Errorf("%w: %s", ErrAmbiguous, l.missing)
 		}
 		out = append(out, *v)
 	}
