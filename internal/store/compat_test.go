@@ -140,15 +140,20 @@ func checkEarlierRows(t *testing.T, s *Store) {
 }
 
 func appliedVersions(t *testing.T, s *Store) []int {
+	return column[int](t, s, `SELECT version FROM schema_migrations ORDER BY version`)
+}
+
+// column reads the one column of every row q returns.
+func column[T any](t *testing.T, s *Store, q string) []T {
 	t.Helper()
-	rows, err := s.db.Query(`SELECT version FROM schema_migrations ORDER BY version`)
+	rows, err := s.db.Query(q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	var out []int
+	var out []T
 	for rows.Next() {
-		var v int
+		var v T
 		if err := rows.Scan(&v); err != nil {
 			t.Fatal(err)
 		}
@@ -176,21 +181,7 @@ func schemaOf(t *testing.T, s *Store) []string {
 	}
 	var out []string
 	for _, q := range queries[s.dialect] {
-		rows, err := s.db.Query(q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, line)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		rows.Close()
+		out = append(out, column[string](t, s, q)...)
 	}
 	if len(out) == 0 {
 		t.Fatalf("no schema read for dialect %q", s.dialect)
