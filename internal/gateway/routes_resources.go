@@ -217,8 +217,8 @@ func (l listedStrings) extract(m *Message) ([]string, error) {
 	}
 	var out []string
 	for _, e := range list {
-		obj, ok := e.(map[string]any)
-		if !ok {
+		obj := asObject(e) // a JSON object, even {}, is never nil here
+		if obj == nil {
 			return nil, fmt.Errorf("%w: %s", ErrAmbiguous, l.notObject)
 		}
 		v, err := (&Message{Body: obj}).Nested(l.path...)
