@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,7 +26,7 @@ func TestAuditRowidMigration(t *testing.T) {
 	before := snapshotAudit(t, s)
 	// Put the old table back and forget the migration, as an older
 	// binary left the file.
-	v := len(migrations)
+	v := slices.Index(migrations, auditRowidMigration) + 1
 	old := `CREATE TABLE audit_log_old (seq BIGINT PRIMARY KEY, ts BIGINT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, route TEXT NOT NULL, resource TEXT NOT NULL, decision TEXT NOT NULL, rule TEXT NOT NULL, request_id TEXT NOT NULL, detail TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
 INSERT INTO audit_log_old SELECT * FROM audit_log;
 DROP TABLE audit_log;

@@ -238,6 +238,7 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_expiry ON sessions (expires_at);`,
 	approvalsMigration,
 	auditRowidMigration,
+	backchannelMigration,
 }
 
 // sqliteOnly starts a migration that only SQLite runs; PostgreSQL records
