@@ -150,6 +150,7 @@ type oidcHarness struct {
 	url      string // https://127.0.0.1:PORT
 	cb       string // callback URL
 	issuer   string
+	op       *groupsStorage // the provider's storage: its signing key, the sids it issued
 	ml       *testenv.MLflowServer
 	st       *store.Store
 	g        *Gateway
@@ -177,7 +178,7 @@ func startOIDCHarness(t *testing.T) *oidcHarness {
 	h.listen = fmt.Sprintf("127.0.0.1:%d", port)
 	h.url = "https://" + h.listen
 	h.cb = h.url + "/mlflow-guard/oidc/callback"
-	h.issuer = startOP(t, h.cb)
+	h.issuer, h.op = startOPStorage(t, h.cb)
 	h.partner = fmt.Sprintf("https://127.0.0.1:%d", testenv.FreePort(t))
 	ctx := context.Background()
 	var err error
@@ -419,6 +420,7 @@ func TestOIDC(t *testing.T) {
 	h := startOIDCHarness(t)
 	t.Run("login", func(t *testing.T) { oidcLogin(t, h) })
 	t.Run("callback-negatives", func(t *testing.T) { oidcCallbackNegatives(t, h) })
+	t.Run("logout", func(t *testing.T) { oidcLogoutFlows(t, h) })
 	t.Run("chromium", func(t *testing.T) { oidcChromium(t, h) })
 }
 
