@@ -90,16 +90,10 @@ func (s *groupsStorage) SetUserinfoFromToken(ctx context.Context, ui *zoidc.User
 	return nil
 }
 
-// startOP runs the OP on a loopback port; redirect is the gateway's
-// callback registered for the client.
-func startOP(t testing.TB, redirect string) string {
-	t.Helper()
-	iss, _ := startOPStorage(t, redirect)
-	return iss
-}
-
-// startOPStorage also returns the provider's storage, which holds its
-// signing key (for logout tokens) and the sids it issued.
+// startOPStorage runs the OP on a loopback port; redirect is the gateway's
+// callback registered for the client. It returns the issuer and the
+// provider's storage, which holds its signing key (for logout tokens) and
+// the sids it issued.
 func startOPStorage(t testing.TB, redirect string) (string, *groupsStorage) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
