@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +110,39 @@ func TestBackchannelLogout(t *testing.T) {
 				t.Fatalf("audit chain: %d %v %v", n, problems, err)
 			}
 		})
+	}
+}
+
+// A database written before the back-channel migration keeps its
+// sessions; they have no sid, so a logout by sub still ends them.
+func TestBackchannelMigrationUpgrade(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateOIDCSession(ctx, OIDCLogin{Name: "ann@example.com", Subject: "https://idp sub-1", IDHash: "h1", FlowHash: "f1",
+		Expires: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	v := slices.Index(migrations, backchannelMigration) + 1
+	for _, q := range []string{`DROP INDEX sessions_idp_sid`, `DROP INDEX users_oidc_subject`, `DROP TABLE logout_jtis`,
+		`ALTER TABLE sessions DROP COLUMN idp_sid`, `DELETE FROM schema_migrations WHERE version = ` + strconv.Itoa(v)} {
+		if err := s.TamperForTest(q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	s.Close()
+	s = openOpts(t, Options{DataDir: dir})
+	if _, _, err := s.LoadSession(ctx, "h1"); err != nil {
+		t.Fatalf("session lost in the migration: %v", err)
+	}
+	out, rule, err := s.BackchannelLogout(ctx, Logout{Subject: "https://idp sub-1", SID: "", JTI: "j", JTIExpires: time.Now().Add(time.Minute)})
+	if err != nil || rule != "sub" || len(out) != 1 {
+		t.Fatalf("logout by sub of a pre-migration session: %+v %q %v", out, rule, err)
+	}
+	if _, _, err := s.LoadSession(ctx, "h1"); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("session still live: %v", err)
 	}
 }
