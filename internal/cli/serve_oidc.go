@@ -15,9 +15,9 @@ import (
 const oidcSecretEnv = "MLFLOW_GUARD_OIDC_CLIENT_SECRET"
 
 type oidcFlags struct {
-	issuer, clientID, secretFile, redirect, userClaim, groupsClaim *string
-	scopes, admins                                                 listFlag
-	ttl                                                            *time.Duration
+	issuer, clientID, secretFile, redirect, userClaim, groupsClaim, postLogout *string
+	scopes, admins                                                             listFlag
+	ttl, logoutMaxAge                                                          *time.Duration
 }
 
 func registerOIDCFlags(fs *flag.FlagSet) *oidcFlags {
@@ -31,6 +31,8 @@ func registerOIDCFlags(fs *flag.FlagSet) *oidcFlags {
 	f.groupsClaim = fs.String("oidc-groups-claim", "groups", "`CLAIM` listing the user's groups, matched to group grants ('-': none)")
 	fs.Var(&f.admins, "oidc-admin-group", "claim `GROUP` whose members are admins (repeatable; default: none)")
 	f.ttl = fs.Duration("oidc-session-ttl", 8*time.Hour, "lifetime of a UI login session")
+	f.postLogout = fs.String("oidc-post-logout-redirect-url", "", "`URL` the provider sends the browser to after logout (registered there); default: the provider's page")
+	f.logoutMaxAge = fs.Duration("oidc-logout-token-max-age", 5*time.Minute, "refuse back-channel logout tokens issued longer ago than this")
 	return f
 }
 
@@ -43,7 +45,8 @@ func (f *oidcFlags) config(env Env) (*gateway.OIDCConfig, []string) {
 		return nil, nil
 	}
 	c := &gateway.OIDCConfig{Issuer: *f.issuer, ClientID: *f.clientID, RedirectURL: *f.redirect, Scopes: f.scopes,
-		UsernameClaim: *f.userClaim, GroupsClaim: *f.groupsClaim, AdminGroups: f.admins, SessionTTL: *f.ttl}
+		UsernameClaim: *f.userClaim, GroupsClaim: *f.groupsClaim, AdminGroups: f.admins, SessionTTL: *f.ttl,
+		PostLogoutRedirectURL: *f.postLogout, LogoutTokenMaxAge: *f.logoutMaxAge}
 	var problems []string
 	if *f.secretFile != "" {
 		b, err := os.ReadFile(*f.secretFile)

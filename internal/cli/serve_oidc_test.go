@@ -39,6 +39,9 @@ func TestServeOIDCFlagErrors(t *testing.T) {
 		{[]string{"--oidc-issuer", "https://idp.example", "--oidc-client-id", "x", "--oidc-redirect-url", "https://gw.example/mlflow-guard/oidc/callback", "--oidc-client-secret-file", empty}, "is empty"},
 		{[]string{"--oidc-issuer", "https://idp.example", "--oidc-client-id", "x", "--oidc-redirect-url", "https://gw.example/mlflow-guard/oidc/callback", "--oidc-client-secret-file", filepath.Join(dir, "absent")}, "absent"},
 		{[]string{"--oidc-issuer", "https://idp.example", "--oidc-client-id", "x", "--oidc-redirect-url", "https://gw.example/mlflow-guard/oidc/callback", "--oidc-client-secret-file", sf, "--oidc-scopes", "email"}, "must include openid"},
+		{[]string{"--oidc-issuer", "https://idp.example", "--oidc-client-id", "x", "--oidc-redirect-url", "https://gw.example/mlflow-guard/oidc/callback", "--oidc-client-secret-file", sf, "--oidc-logout-token-max-age", "1s"}, "--oidc-logout-token-max-age must be between"},
+		{[]string{"--oidc-issuer", "https://idp.example", "--oidc-client-id", "x", "--oidc-redirect-url", "https://gw.example/mlflow-guard/oidc/callback", "--oidc-client-secret-file", sf, "--oidc-post-logout-redirect-url", "http://gw.example/bye"}, "--oidc-post-logout-redirect-url must be an https://"},
+		{[]string{"--oidc-issuer", "https://idp.example", "--oidc-client-id", "x", "--oidc-redirect-url", "https://gw.example/mlflow-guard/oidc/backchannel-logout", "--oidc-client-secret-file", sf}, "--oidc-redirect-url must be https://"},
 	} {
 		_, e, code := runCLI(t, "", append(append([]string{}, base...), c.args...)...)
 		if code != ExitUsage || !strings.Contains(e, c.want) {

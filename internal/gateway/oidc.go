@@ -43,6 +43,13 @@ type OIDCConfig struct {
 	AdminGroups []string
 	SessionTTL  time.Duration // default 8h
 	FlowTTL     time.Duration // login must finish within it; default 10m
+	// LogoutTokenMaxAge: a back-channel logout token issued longer ago
+	// (its iat) is refused; default 5m.
+	LogoutTokenMaxAge time.Duration
+	// PostLogoutRedirectURL, registered at the provider, is where its
+	// end_session_endpoint sends the browser after an RP-initiated
+	// logout; empty: the provider's own page.
+	PostLogoutRedirectURL string
 	// HTTPClient talks to the provider; default: 10s timeout.
 	HTTPClient *http.Client
 }
@@ -51,7 +58,9 @@ const (
 	oidcPrefix = "/mlflow-guard/oidc/"
 	loginPath  = oidcPrefix + "login"
 	logoutPath = oidcPrefix + "logout"
-	maxGroups  = 256
+	// shortLogoutPath is the same logout, easier to type.
+	shortLogoutPath = "/mlflow-guard/logout"
+	maxGroups       = 256
 )
 
 // oidcAuth is the relying party. Discovery runs on first use and is
@@ -64,11 +73,13 @@ type oidcAuth struct {
 	csrf         *http.CrossOriginProtection
 	sessions     *ttlCache[sessionEntry]
 	client       *http.Client
+	bcLimit      *limiter // back-channel logout requests per IP
 
-	mu       sync.Mutex
-	provider *oidc.Provider
-	verifier *oidc.IDTokenVerifier
-	oauth    *oauth2.Config
+	mu         sync.Mutex
+	provider   *oidc.Provider
+	verifier   *oidc.IDTokenVerifier
+	oauth      *oauth2.Config
+	endSession string // discovery's end_session_endpoint, if any
 }
 
 // validateOIDC checks a configuration before anything listens.
@@ -83,7 +94,7 @@ func validateOIDC(c *OIDCConfig) (callbackPath string, err error) {
 	}
 	ru, err := url.Parse(c.RedirectURL)
 	if c.RedirectURL == "" || err != nil || ru.Scheme != "https" || ru.Host == "" || ru.RawQuery != "" || ru.Fragment != "" ||
-		!strings.HasPrefix(ru.Path, oidcPrefix) || ru.Path == loginPath || ru.Path == logoutPath {
+		!strings.HasPrefix(ru.Path, oidcPrefix) || ru.Path == loginPath || ru.Path == logoutPath || ru.Path == backchannelPath {
 		problems = append(problems, fmt.Sprintf("--oidc-redirect-url must be https://HOST%scallback (the session cookie is __Host-, so Secure)", oidcPrefix))
 	} else {
 		callbackPath = ru.Path
@@ -105,6 +116,18 @@ func validateOIDC(c *OIDCConfig) (callbackPath string, err error) {
 	}
 	if c.FlowTTL == 0 {
 		c.FlowTTL = 10 * time.Minute
+	}
+	if c.LogoutTokenMaxAge == 0 {
+		c.LogoutTokenMaxAge = 5 * time.Minute
+	}
+	if c.LogoutTokenMaxAge < 10*time.Second || c.LogoutTokenMaxAge > time.Hour {
+		problems = append(problems, "--oidc-logout-token-max-age must be between 10s and 1h")
+	}
+	if c.PostLogoutRedirectURL != "" {
+		pu, err := url.Parse(c.PostLogoutRedirectURL)
+		if err != nil || pu.Host == "" || pu.Fragment != "" || (pu.Scheme != "https" && !(pu.Scheme == "http" && loopbackHost(pu.Hostname()))) {
+			problems = append(problems, "--oidc-post-logout-redirect-url must be an https:// URL (http:// only on loopback)")
+		}
 	}
 	if c.SessionTTL < time.Minute || c.SessionTTL > 30*24*time.Hour {
 		problems = append(problems, "--oidc-session-ttl must be between 1m and 720h")
@@ -142,7 +165,7 @@ func newOIDC(c OIDCConfig, serverKey []byte, cacheTTL time.Duration) (*oidcAuth,
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
 	return &oidcAuth{cfg: c, callbackPath: cb, seal: s, csrf: http.NewCrossOriginProtection(),
-		sessions: newTTLCache[sessionEntry](cacheTTL, 10000), client: client}, nil
+		sessions: newTTLCache[sessionEntry](cacheTTL, 10000), client: client, bcLimit: newLimiter(10, 100)}, nil
 }
 
 // setup runs discovery once it succeeds.
@@ -159,13 +182,17 @@ func (o *oidcAuth) setup(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVeri
 		return nil, nil, nil, fmt.Errorf("OIDC discovery at %s: %w", o.cfg.Issuer, err)
 	}
 	var meta struct {
-		Methods []string `json:"code_challenge_methods_supported"`
+		Methods    []string `json:"code_challenge_methods_supported"`
+		EndSession string   `json:"end_session_endpoint"`
 	}
 	if err := p.Claims(&meta); err != nil {
 		return nil, nil, nil, fmt.Errorf("OIDC discovery at %s: %w", o.cfg.Issuer, err)
 	}
 	if meta.Methods != nil && !slices.Contains(meta.Methods, "S256") {
 		return nil, nil, nil, fmt.Errorf("OIDC provider %s does not support PKCE S256 (code_challenge_methods_supported=%v)", o.cfg.Issuer, meta.Methods)
+	}
+	if es, err := url.Parse(meta.EndSession); meta.EndSession != "" && err == nil && (es.Scheme == "https" || es.Scheme == "http" && loopbackHost(es.Hostname())) {
+		o.endSession = meta.EndSession
 	}
 	o.provider = p
 	o.verifier = p.Verifier(&oidc.Config{ClientID: o.cfg.ClientID})
@@ -188,8 +215,11 @@ func (g *Gateway) handleOIDC(w http.ResponseWriter, r *http.Request, st *reqStat
 		return g.oidcLogin(w, r), true
 	case g.oidc.callbackPath:
 		return g.oidcCallback(w, r, st), true
-	case logoutPath:
+	case logoutPath, shortLogoutPath:
 		return g.oidcLogout(w, r, st), true
+	case backchannelPath:
+		g.oidcBackchannelLogout(w, r, st)
+		return nil, true
 	}
 	if strings.HasPrefix(r.URL.Path, oidcPrefix) {
 		return denyForbidden("unknown-route", "no such login path"), true
@@ -282,6 +312,12 @@ func (g *Gateway) oidcCallback(w http.ResponseWriter, r *http.Request, st *reqSt
 	if err := idt.Claims(&claims); err != nil {
 		return loginDenial("oidc-bad-id-token", "ID token claims unreadable")
 	}
+	// The provider's session id, from the ID token itself (never from
+	// userinfo): a back-channel logout naming it ends this session.
+	idpSID := ""
+	if v, _ := claims["sid"].(string); v != "" && len(v) <= maxLogoutClaim {
+		idpSID = idt.Issuer + " " + v
+	}
 	if len(idt.Audience) > 1 {
 		if azp, _ := claims["azp"].(string); azp != g.oidc.cfg.ClientID {
 			return loginDenial("oidc-bad-id-token", "ID token for several audiences without this client as azp")
@@ -333,6 +369,7 @@ func (g *Gateway) oidcCallback(w http.ResponseWriter, r *http.Request, st *reqSt
 	now := g.now()
 	exp := now.Add(g.oidc.cfg.SessionTTL)
 	err = g.store.CreateOIDCSession(r.Context(), store.OIDCLogin{Name: name, Subject: idt.Issuer + " " + idt.Subject, Groups: groups, Admin: admin,
+		SID:    idpSID,
 		IDHash: keyedHash(g.store.Key(), "session", sid), FlowHash: keyedHash(g.store.Key(), "flow", []byte(f.State)), Expires: exp,
 		RequestID: st.id, IP: st.ip})
 	switch {
@@ -381,6 +418,17 @@ func (g *Gateway) oidcLogout(w http.ResponseWriter, r *http.Request, st *reqStat
 		}
 	} else if !errors.Is(err, errNoSession) {
 		return denyUnavailable("store-unavailable", "could not end the session; try again")
+	}
+	// RP-initiated logout: a browser navigating here is sent on to the
+	// provider's end_session_endpoint, so the login there ends too;
+	// scripts and ajax calls get a plain answer.
+	if es := g.oidc.endSessionURL(r.Context()); es != "" && isNavigationOrForm(r) {
+		status := http.StatusFound
+		if r.Method == http.MethodPost {
+			status = http.StatusSeeOther
+		}
+		http.Redirect(w, r, es, status)
+		return nil
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte("logged out\n"))

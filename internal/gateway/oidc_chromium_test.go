@@ -3,6 +3,8 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -78,8 +80,7 @@ func oidcChromium(t *testing.T, h *oidcHarness) {
 	); err != nil {
 		t.Fatalf("sign in at the provider: %v", err)
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`location.origin === `+jsString(h.url)+` && document.getElementById("root") !== null`,
-		chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+	if err := pollThroughNavigations(ctx, `location.origin === `+jsString(h.url)+` && document.getElementById("root") !== null`, 30*time.Second); err != nil {
 		t.Fatalf("back from the provider: %v", err)
 	}
 	if landed, _ := chromedp.Run(ctx, chromedp.Location()); landed != h.url+"/" {
@@ -154,4 +155,28 @@ func jsString(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// pollThroughNavigations waits until expr is true. The redirects back from
+// the provider replace the page while it is evaluated, which chromedp's
+// Poll reports as an error ("Inspected target navigated or closed"); such
+// errors only mean "not yet" here.
+func pollThroughNavigations(ctx context.Context, expr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		if err == nil && ok {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		last = err
+		time.Sleep(200 * time.Millisecond)
+	}
+	if last == nil {
+		last = errors.New("condition never true")
+	}
+	return fmt.Errorf("after %s: %w", timeout, last)
 }

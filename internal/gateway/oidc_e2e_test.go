@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ import (
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	opstorage "github.com/zitadel/oidc/v3/example/server/storage"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/store"
 	"github.com/mlflow-guard/mlflow-guard/internal/testenv"
@@ -49,6 +51,33 @@ const (
 type groupsStorage struct {
 	*opstorage.Storage
 	groups map[string][]string // subject -> groups
+
+	mu   sync.Mutex
+	sids map[string]string // subject -> sid of its latest ID token
+}
+
+// SetUserinfoFromRequest fills the ID token's claims; it adds a "sid"
+// (one per authorization request, as a provider's login session), which
+// the example storage does not send, so back-channel logout by sid can be
+// tested. The test reads it back with lastSID.
+func (s *groupsStorage) SetUserinfoFromRequest(ctx context.Context, ui *zoidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
+	if err := s.Storage.SetUserinfoFromRequest(ctx, ui, req, scopes); err != nil {
+		return err
+	}
+	if ar, ok := req.(interface{ GetID() string }); ok {
+		sid := "op-session-" + ar.GetID()
+		ui.AppendClaims("sid", sid)
+		s.mu.Lock()
+		s.sids[req.GetSubject()] = sid
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+func (s *groupsStorage) lastSID(subject string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sids[subject]
 }
 
 func (s *groupsStorage) SetUserinfoFromToken(ctx context.Context, ui *zoidc.UserInfo, tokenID, subject, origin string) error {
@@ -61,9 +90,11 @@ func (s *groupsStorage) SetUserinfoFromToken(ctx context.Context, ui *zoidc.User
 	return nil
 }
 
-// startOP runs the OP on a loopback port; redirect is the gateway's
-// callback registered for the client.
-func startOP(t testing.TB, redirect string) string {
+// startOPStorage runs the OP on a loopback port; redirect is the gateway's
+// callback registered for the client. It returns the issuer and the
+// provider's storage, which holds its signing key (for logout tokens) and
+// the sids it issued.
+func startOPStorage(t testing.TB, redirect string) (string, *groupsStorage) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -72,11 +103,11 @@ func startOP(t testing.TB, redirect string) string {
 	issuer := "http://" + ln.Addr().String()
 	opstorage.RegisterClients(opstorage.WebClient(opClientID, opClientSecret, redirect))
 	st := &groupsStorage{Storage: opstorage.NewStorage(opstorage.NewUserStore(issuer)),
-		groups: map[string][]string{"id1": {"ml-team", "not a valid group name!"}, "id2": {}}}
+		groups: map[string][]string{"id1": {"ml-team", "not a valid group name!"}, "id2": {}}, sids: map[string]string{}}
 	srv := &http.Server{Handler: exampleop.SetupServer(issuer, st, nil, false), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { srv.Close() })
-	return issuer
+	return issuer, st
 }
 
 // writeTestCert makes a self-signed certificate for 127.0.0.1.
@@ -113,6 +144,7 @@ type oidcHarness struct {
 	url      string // https://127.0.0.1:PORT
 	cb       string // callback URL
 	issuer   string
+	op       *groupsStorage // the provider's storage: its signing key, the sids it issued
 	ml       *testenv.MLflowServer
 	st       *store.Store
 	g        *Gateway
@@ -140,7 +172,7 @@ func startOIDCHarness(t *testing.T) *oidcHarness {
 	h.listen = fmt.Sprintf("127.0.0.1:%d", port)
 	h.url = "https://" + h.listen
 	h.cb = h.url + "/mlflow-guard/oidc/callback"
-	h.issuer = startOP(t, h.cb)
+	h.issuer, h.op = startOPStorage(t, h.cb)
 	h.partner = fmt.Sprintf("https://127.0.0.1:%d", testenv.FreePort(t))
 	ctx := context.Background()
 	var err error
@@ -382,6 +414,7 @@ func TestOIDC(t *testing.T) {
 	h := startOIDCHarness(t)
 	t.Run("login", func(t *testing.T) { oidcLogin(t, h) })
 	t.Run("callback-negatives", func(t *testing.T) { oidcCallbackNegatives(t, h) })
+	t.Run("logout", func(t *testing.T) { oidcLogoutFlows(t, h) })
 	t.Run("chromium", func(t *testing.T) { oidcChromium(t, h) })
 }
 

@@ -16,6 +16,9 @@ type OIDCLogin struct {
 	Subject string   // issuer and sub: the identity the user is bound to
 	Groups  []string // from the groups claim, already validated
 	Admin   bool     // the groups claim named a configured admin group
+	// SID is the provider's session id from the ID token ("ISSUER SID"),
+	// empty when it sent none; back-channel logout by sid matches it.
+	SID string
 	// IDHash and FlowHash are keyed hashes of the session id and of the
 	// login's state; FlowHash is unique, so one login makes one session.
 	IDHash, FlowHash string
@@ -74,8 +77,8 @@ func (s *Store) CreateOIDCSession(ctx context.Context, l OIDCLogin) error {
 		case disabled != 0:
 			return fmt.Errorf("user %q is disabled: %w", l.Name, ErrBadCredentials)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, flow_hash, user_name, claim_groups, claim_admin, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			l.IDHash, l.FlowHash, l.Name, strings.Join(l.Groups, "\n"), boolInt(l.Admin), now.Unix(), l.Expires.Unix()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, flow_hash, user_name, claim_groups, claim_admin, created_at, expires_at, idp_sid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			l.IDHash, l.FlowHash, l.Name, strings.Join(l.Groups, "\n"), boolInt(l.Admin), now.Unix(), l.Expires.Unix(), l.SID); err != nil {
 			if isUnique(err) {
 				return ErrFlowUsed
 			}

@@ -190,6 +190,7 @@ var migrations = []migration{
 	{version: 2, all: oidcMigration},
 	{version: 3, all: approvalsMigration},
 	{version: 4, sqlite: auditRowidMigration}, // PostgreSQL keeps its BIGINT key
+	{version: 5, all: backchannelMigration},
 }
 
 // baseMigration: users, API tokens, groups, grants and the audit log.
