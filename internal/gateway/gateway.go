@@ -488,6 +488,11 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 	if d := g.dataGates(w, r, st, msg); d != nil {
 		return d
 	}
+	if sb, ok := r.Body.(*scanBody); ok {
+		// Since Go 1.26 ReverseProxy no longer closes the inbound body, and
+		// Close is what stops the spooler and removes the spool directory.
+		defer sb.Close()
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		var res []string
 		for _, n := range needs {
