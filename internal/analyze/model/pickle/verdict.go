@@ -491,6 +491,21 @@ func init() {
 	add("argparse", "Namespace")
 	add("numpy", "dtype", "ndarray", "float64", "float32", "int64", "int32", "bool_", "core.multiarray._reconstruct",
 		"core.multiarray.scalar")
+	// numpy's scalar types: skops rebuilds a numpy scalar by calling its
+	// type on the value (NdArrayNode), and they only hold numbers.
+	add("numpy", "int8", "int16", "uint8", "uint16", "uint32", "uint64", "float16", "longdouble", "complex64",
+		"complex128", "clongdouble", "str_", "bytes_", "bool", "intc", "uintc", "intp", "uintp", "longlong",
+		"ulonglong", "datetime64", "timedelta64")
+	// numpy's elementwise and reduction math, which FunctionTransformer and
+	// scorers hold by reference: they compute on arrays and nothing else.
+	add("numpy", "sqrt", "cbrt", "square", "log", "log2", "log10", "log1p", "exp", "exp2", "expm1", "abs",
+		"absolute", "fabs", "sign", "negative", "reciprocal", "power", "clip", "floor", "ceil", "rint", "round",
+		"around", "trunc", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
+		"arcsinh", "arccosh", "arctanh", "maximum", "minimum", "fmax", "fmin", "add", "subtract", "multiply",
+		"divide", "true_divide", "floor_divide", "mean", "median", "sum", "prod", "std", "var", "max", "min",
+		"amax", "amin", "nanmean", "nanmedian", "nansum", "nanstd", "nanvar", "nanmax", "nanmin", "argmax",
+		"argmin", "cumsum", "cumprod", "average", "ptp", "percentile", "quantile", "nanpercentile",
+		"nanquantile", "isnan", "isfinite", "nan_to_num", "asarray", "ravel")
 	add("numpy.core.multiarray", "_reconstruct", "scalar")
 	add("numpy._core.multiarray", "_reconstruct", "scalar")
 	add("numpy.core.numeric", "_frombuffer")

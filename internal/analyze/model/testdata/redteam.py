@@ -305,6 +305,61 @@ import cloudpickle
 n = "cloudpickle_reduce.pkl"
 put(n, cloudpickle.dumps(R(n)))
 
+# skops: schema.json names (module, class) pairs that skops.io.load imports;
+# loaded the documented way, trusted=get_untrusted_types(file=...), they run.
+import skops.io as sio
+
+
+def skops_bytes(root):
+    root = dict(root, protocol=2, _skops_version="0.16.0")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("schema.json", json.dumps(root))
+    return buf.getvalue()
+
+
+def js(v):
+    return {"__class__": type(v).__name__, "__module__": "builtins", "__loader__": "JsonNode",
+            "content": json.dumps(v), "is_json": True}
+
+
+def tup(*items):
+    return {"__class__": "tuple", "__module__": "builtins", "__loader__": "TupleNode", "content": list(items)}
+
+
+n = "skops_reduce_system.skops"
+put(n, skops_bytes({"__class__": "system", "__module__": "os", "__loader__": "ConstructorFromReduceNode",
+                    "content": tup(js("touch '%s'" % mk(n)))}), "skops")
+n = "skops_reduce_open.skops"
+put(n, skops_bytes({"__class__": "open", "__module__": "builtins", "__loader__": "ConstructorFromReduceNode",
+                    "content": tup(js(mk(n)), js("w"))}), "skops")
+# nested under a trusted estimator's attributes, as a dict value.
+from sklearn.linear_model import LogisticRegression
+m = LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1])
+schema = json.loads(zipfile.ZipFile(io.BytesIO(sio.dumps(m))).read("schema.json"))
+n = "skops_nested.skops"
+schema["content"]["content"]["C"] = {"__class__": "FileType", "__module__": "argparse",
+                                     "__loader__": "ConstructorFromReduceNode", "content": tup(js("w"))}
+schema["content"]["content"]["tol"] = {"__class__": "system", "__module__": "os",
+                                       "__loader__": "ConstructorFromReduceNode", "content": tup(js("touch '%s'" % mk(n)))}
+buf = io.BytesIO()
+with zipfile.ZipFile(io.BytesIO(sio.dumps(m))) as zin, zipfile.ZipFile(buf, "w") as zout:
+    for it in zin.infolist():
+        zout.writestr(it, json.dumps(schema) if it.filename == "schema.json" else zin.read(it.filename))
+put(n, buf.getvalue(), "skops")
+# a second schema.json earlier in the zip is shadowed: zipfile reads the last.
+n = "skops_dup_schema.skops"
+evil = json.dumps(dict({"__class__": "system", "__module__": "os", "__loader__": "ConstructorFromReduceNode",
+                        "content": tup(js("touch '%s'" % mk(n)))}, protocol=2, _skops_version="0.16.0"))
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w") as z:
+    z.writestr("schema.json", json.dumps(schema))
+    import warnings as _w
+    with _w.catch_warnings():
+        _w.simplefilter("ignore")
+        z.writestr("schema.json", evil)
+put(n, buf.getvalue(), "skops")
+
 with open(os.path.join(out, "evil.json"), "w") as f:
     json.dump(loaders, f)
 
@@ -318,6 +373,7 @@ LOAD = {
                      " pickle.load(z.open(p+'/data.pkl'))"),
     "inner_torchzip": ("import pickle,sys,zipfile,io; z=zipfile.ZipFile(sys.argv[1]);"
                        " i=zipfile.ZipFile(io.BytesIO(z.read('archive/extra/inner.pt'))); pickle.load(i.open('archive/data.pkl'))"),
+    "skops": ("import skops.io as sio,sys; sio.load(sys.argv[1], trusted=sio.get_untrusted_types(file=sys.argv[1]))"),
     "npy_twice": "import numpy,sys; f=open(sys.argv[1],'rb'); numpy.load(f); numpy.load(f, allow_pickle=True)",
     "npy_then_pickle": "import numpy,pickle,sys; f=open(sys.argv[1],'rb'); numpy.load(f); pickle.load(f)",
 }
@@ -337,3 +393,21 @@ with open(os.path.join(B, "chain.npy"), "wb") as f:
     for dt in dts:
         np.save(f, np.ones((3,), dtype=dt))
     np.save(f, np.zeros(2, dtype=[("a", "<i4")]))
+
+# skops files of estimators that hold functions, partials and selectors.
+import functools
+from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+X = np.arange(20.0).reshape(10, 2)
+for name, est in {
+    "ft_log1p": FunctionTransformer(np.log1p),
+    "ft_partial": FunctionTransformer(functools.partial(np.clip, a_min=0, a_max=5)),
+    "pipe": make_pipeline(StandardScaler(), FunctionTransformer(np.sqrt)),
+    "ct": ColumnTransformer([("s", StandardScaler(), make_column_selector(dtype_include=np.number))]),
+}.items():
+    try:
+        est.fit(X)
+    except Exception:
+        est.fit(__import__("pandas").DataFrame(X, columns=["a", "b"]))
+    sio.dump(est, os.path.join(B, name + ".skops"))
