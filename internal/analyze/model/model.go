@@ -329,6 +329,8 @@ func (s *scan) reportPickle(res pickle.Result, member string) {
 	switch {
 	case helperCalled != "":
 		out = append(out, pickleFinding{"MLG106", fmt.Sprintf("calls a function rebuilt from pickled bytecode (%s) while loading: code runs on load", helperCalled)})
+	case len(helpers) > 0 && len(res.Hooks) > 0:
+		out = append(out, pickleFinding{"MLG106", fmt.Sprintf("rebuilds a class from pickled bytecode (%s) that defines %s, which the unpickler or the interpreter calls while its instances load: code runs on load", strings.Join(helpers, ", "), strings.Join(res.Hooks, ", "))})
 	case len(helpers) > 0:
 		out = append(out, pickleFinding{"MLG108", fmt.Sprintf("cloudpickled code: rebuilds functions or classes from pickled bytecode (%s), which runs code on load by design; review its code, and prefer MLflow models-from-code", strings.Join(helpers, ", "))})
 	}

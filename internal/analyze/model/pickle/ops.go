@@ -715,10 +715,25 @@ func (w *walker) tuple(items []value) value {
 	return value{k: kTuple, items: &t, obj: obj}
 }
 
+// implicitHooks are methods the unpickler (or the interpreter right after
+// it) calls on an object without the pickle naming a callable: BUILD looks
+// up __setstate__ (reaching __getattr__/__getattribute__) and may setattr,
+// NEWOBJ calls __new__, SETITEMS and APPENDS on a non-dict/non-list call
+// __setitem__, extend or append, and __del__ runs when the object dies.
+var implicitHooks = map[string]bool{"__setstate__": true, "__new__": true, "__getattr__": true,
+	"__getattribute__": true, "__setattr__": true, "__del__": true, "__setitem__": true, "extend": true,
+	"append": true}
+
 // setItems records the joblib keys of a dict. Dicts are mutable and
 // shared: their keys live in the walker under the dict's identity (n), so
 // every copy of the value (stack, memo) sees the same object, as Python does.
 func (w *walker) setItems(d *value, items []value) error {
+	for i := 0; i+1 < len(items); i += 2 {
+		if k := items[i]; k.k == kStr && implicitHooks[k.s] && items[i+1].k != kNone &&
+			!slices.Contains(w.res.Hooks, k.s) {
+			w.res.Hooks = append(w.res.Hooks, k.s)
+		}
+	}
 	if d.k != kDict {
 		return nil
 	}

@@ -360,6 +360,51 @@ with zipfile.ZipFile(buf, "w") as z:
         z.writestr("schema.json", evil)
 put(n, buf.getvalue(), "skops")
 
+# cloudpickle rebuilds __main__ classes from bytecode; a method the
+# unpickler calls implicitly runs as the instance loads (no REDUCE of the
+# rebuilt function): __setstate__ (BUILD), __getattr__ (BUILD's lookup),
+# __new__ (NEWOBJ), __del__ (after the load).
+class HookSetstate:
+    def __init__(self, n):
+        self.n = n
+
+    def __setstate__(self, st):
+        open(st["n"], "w").close()
+
+
+class HookGetattr:
+    def __init__(self, n):
+        self.n = n
+
+    def __getattr__(self, name):
+        open(self.__dict__.get("n") or MARK_GETATTR, "w").close()
+        raise AttributeError(name)
+
+
+class HookNew:
+    def __new__(cls, *a):
+        open(MARK_NEW, "w").close()
+        return object.__new__(cls)
+
+    def __reduce_ex__(self, p):
+        import copyreg
+        return (copyreg.__newobj__, (type(self),), {})
+
+
+class HookDel:
+    def __init__(self, n):
+        self.n = n
+
+    def __del__(self):
+        open(self.n, "w").close()
+
+
+MARK_GETATTR, MARK_NEW = mk("cp_getattr.pkl"), mk("cp_new.pkl")
+put("cp_setstate.pkl", cloudpickle.dumps(HookSetstate(mk("cp_setstate.pkl"))))
+put("cp_getattr.pkl", cloudpickle.dumps(HookGetattr(mk("cp_getattr.pkl"))))
+put("cp_new.pkl", cloudpickle.dumps(HookNew()))
+put("cp_del.pkl", cloudpickle.dumps(HookDel(mk("cp_del.pkl"))))
+
 with open(os.path.join(out, "evil.json"), "w") as f:
     json.dump(loaders, f)
 
