@@ -238,6 +238,22 @@ func (s *scan) pickle(r io.Reader, member string) {
 	s.reportPickle(res, member)
 }
 
+// hooks are the implicitly called methods a pickle's rebuilt classes
+// define. __init__ counts only where copyreg._reconstructor is imported: it
+// calls base.__init__ (NEWOBJ and the other paths never call it).
+func hooks(res pickle.Result) []string {
+	reconstructs := slices.ContainsFunc(res.Imports, func(imp pickle.Import) bool {
+		return pickle.Qualified(imp.Module, imp.Name) == "copyreg._reconstructor"
+	})
+	var out []string
+	for _, h := range res.Hooks {
+		if h != "__init__" || reconstructs {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
 // mergePlain adds the dangerous callables only pickle.load's reading
 // imports. Unknown ones are left out: array bytes read as opcodes make
 // names (and calls) out of the stream's own strings in real joblib files,
@@ -329,8 +345,8 @@ func (s *scan) reportPickle(res pickle.Result, member string) {
 	switch {
 	case helperCalled != "":
 		out = append(out, pickleFinding{"MLG106", fmt.Sprintf("calls a function rebuilt from pickled bytecode (%s) while loading: code runs on load", helperCalled)})
-	case len(helpers) > 0 && len(res.Hooks) > 0:
-		out = append(out, pickleFinding{"MLG106", fmt.Sprintf("rebuilds a class from pickled bytecode (%s) that defines %s, which the unpickler or the interpreter calls while its instances load: code runs on load", strings.Join(helpers, ", "), strings.Join(res.Hooks, ", "))})
+	case len(helpers) > 0 && len(hooks(res)) > 0:
+		out = append(out, pickleFinding{"MLG106", fmt.Sprintf("rebuilds a class from pickled bytecode (%s) that defines %s, which the unpickler or the interpreter calls while its instances load: code runs on load", strings.Join(helpers, ", "), strings.Join(hooks(res), ", "))})
 	case len(helpers) > 0:
 		out = append(out, pickleFinding{"MLG108", fmt.Sprintf("cloudpickled code: rebuilds functions or classes from pickled bytecode (%s), which runs code on load by design; review its code, and prefer MLflow models-from-code", strings.Join(helpers, ", "))})
 	}

@@ -719,10 +719,12 @@ func (w *walker) tuple(items []value) value {
 // it) calls on an object without the pickle naming a callable: BUILD looks
 // up __setstate__ (reaching __getattr__/__getattribute__) and may setattr,
 // NEWOBJ calls __new__, SETITEMS and APPENDS on a non-dict/non-list call
-// __setitem__, extend or append, and __del__ runs when the object dies.
+// __setitem__, extend or append, __del__ runs when the object dies, and
+// __init_subclass__ when a class rebuilt on top of it is created. __init__
+// runs only through copyreg._reconstructor (the caller judges that).
 var implicitHooks = map[string]bool{"__setstate__": true, "__new__": true, "__getattr__": true,
 	"__getattribute__": true, "__setattr__": true, "__del__": true, "__setitem__": true, "extend": true,
-	"append": true}
+	"append": true, "__init_subclass__": true, "__init__": true}
 
 // setItems records the joblib keys of a dict. Dicts are mutable and
 // shared: their keys live in the walker under the dict's identity (n), so

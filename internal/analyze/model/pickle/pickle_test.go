@@ -309,6 +309,7 @@ func TestHooks(t *testing.T) {
 		{(&gen.P{}).Proto(4).EmptyDict().Mark().Unicode("__new__").Int(1).Unicode("__del__").Int(2).SetItems().Stop().B, []string{"__new__", "__del__"}},
 		{(&gen.P{}).Proto(4).EmptyDict().Unicode("__getattr__").None().SetItem().Stop().B, nil},
 		{(&gen.P{}).Proto(4).EmptyDict().Unicode("predict").Int(1).SetItem().Stop().B, nil},
+		{(&gen.P{}).Proto(4).EmptyDict().Unicode("__init__").Int(1).SetItem().Stop().B, []string{"__init__"}},
 	} {
 		r := pickle.Walk(bytes.NewReader(c.b), pickle.DefaultLimits)
 		if r.Break != nil || !reflect.DeepEqual(r.Hooks, c.want) {

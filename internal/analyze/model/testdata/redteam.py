@@ -2,7 +2,8 @@
 each proven to run its payload with the real loader in a fresh CPython.
 
 usage: redteam.py OUT   writes OUT/evil/<name>, OUT/evil.json (name ->
-loader), benign look-alikes under OUT/benign, and runs every evil file once with its loader in a subprocess; the
+loader), benign look-alikes under OUT/benign, and loads every evil file
+with its loader (one fresh interpreter per loader, one try per file); the
 payload only creates OUT/markers/<name>. The Go test (redteam_test.go)
 checks that each marker exists and that the default scan fails the file
 (MLG106, or MLG111 where it cannot judge the variant).
@@ -399,6 +400,34 @@ class HookDel:
         open(self.n, "w").close()
 
 
+MARK_INIT, MARK_SUB = mk("cp_init_reconstructor.pkl"), mk("cp_init_subclass.pkl")
+
+
+class HookInit:
+    # copyreg._reconstructor(cls, base, state) calls base.__init__(obj, state).
+    def __init__(self, st=None):
+        if st is not None:
+            open(MARK_INIT, "w").close()
+
+    def __reduce__(self):
+        import copyreg
+        return (copyreg._reconstructor, (type(self), type(self), 1))
+
+
+class HookBase:
+    def __init_subclass__(cls, **kw):
+        open(MARK_SUB, "w").close()
+
+
+class HookSub(HookBase):
+    pass
+
+
+os.remove(MARK_SUB)  # defining HookSub here ran the hook; only the load may count
+
+
+put("cp_init_reconstructor.pkl", cloudpickle.dumps(HookInit()))
+put("cp_init_subclass.pkl", cloudpickle.dumps(HookSub))
 MARK_GETATTR, MARK_NEW = mk("cp_getattr.pkl"), mk("cp_new.pkl")
 put("cp_setstate.pkl", cloudpickle.dumps(HookSetstate(mk("cp_setstate.pkl"))))
 put("cp_getattr.pkl", cloudpickle.dumps(HookGetattr(mk("cp_getattr.pkl"))))
@@ -422,8 +451,23 @@ LOAD = {
     "npy_twice": "import numpy,sys; f=open(sys.argv[1],'rb'); numpy.load(f); numpy.load(f, allow_pickle=True)",
     "npy_then_pickle": "import numpy,pickle,sys; f=open(sys.argv[1],'rb'); numpy.load(f); pickle.load(f)",
 }
+# One fresh interpreter per loader, loading its files one by one (each in
+# its own try): payloads only create their own marker.
+RUN = """
+import sys
+code = compile(sys.argv[1], "load", "exec")
+for path in sys.argv[2:]:
+    try:
+        exec(code, {"__name__": "load", "path": path})
+    except BaseException:
+        pass
+"""
+by = {}
 for name, how in loaders.items():
-    subprocess.run([sys.executable, "-c", LOAD[how], os.path.join(E, name)], capture_output=True, timeout=120)
+    by.setdefault(how, []).append(os.path.join(E, name))
+for how, paths in by.items():
+    subprocess.run([sys.executable, "-c", RUN, LOAD[how].replace("sys.argv[1]", "path")] + paths,
+                   capture_output=True, timeout=300)
 
 # Benign look-alikes: arrays numpy writes, alone and saved one after another.
 dts = [np.float64, np.float32, np.int8, np.uint16, np.bool_, np.complex128, "U5", "S3", "M8[ns]", "m8[s]", "V4"]
