@@ -238,6 +238,10 @@ func (s *scan) pickle(r io.Reader, member string) {
 	s.reportPickle(res, member)
 }
 
+// forwardsCall are allowlisted callables whose result, when called, calls
+// a callable the pickle handed them.
+var forwardsCall = map[string]bool{"functools.partial": true}
+
 // hooks are the implicitly called methods a pickle's rebuilt classes
 // define. __init__ counts only where copyreg._reconstructor is imported: it
 // calls base.__init__ (NEWOBJ and the other paths never call it).
@@ -297,9 +301,15 @@ func (s *scan) reportPickle(res pickle.Result, member string) {
 	by := map[string]*agg{}
 	var helpers []string
 	helperCalled := ""
+	forwarded := ""
 	for _, imp := range res.Imports {
 		v := pickle.Classify(imp)
 		if v.Kind == pickle.Safe {
+			// functools.partial(f)() calls f: with a rebuilt function
+			// inside, that runs pickled bytecode during the load.
+			if imp.ResultCalled && forwardsCall[v.Resolved] {
+				forwarded = v.Resolved
+			}
 			continue
 		}
 		if !imp.Computed && pickle.CloudpickleHelpers[v.Resolved] {
@@ -341,6 +351,9 @@ func (s *scan) reportPickle(res pickle.Result, member string) {
 		case pickle.Unknown:
 			out = append(out, pickleFinding{"MLG107", fmt.Sprintf("imports unknown callable %s (%s)%s%s", v.Resolved, v.Reason, where, uses)})
 		}
+	}
+	if helperCalled == "" && forwarded != "" && len(helpers) > 0 {
+		helperCalled = forwarded + " wrapping cloudpickle." + "_make_function"
 	}
 	switch {
 	case helperCalled != "":

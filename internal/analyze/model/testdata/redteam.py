@@ -12,6 +12,7 @@ torch is not installed in the test venv: the "torchzip" loader opens
 archive/data.pkl (the member torch.load reads) with pickle, as torch does.
 """
 
+import functools
 import io
 import json
 import os
@@ -428,6 +429,19 @@ os.remove(MARK_SUB)  # defining HookSub here ran the hook; only the load may cou
 
 put("cp_init_reconstructor.pkl", cloudpickle.dumps(HookInit()))
 put("cp_init_subclass.pkl", cloudpickle.dumps(HookSub))
+def partial_payload():
+    open(MARK_PARTIAL, "w").close()
+
+
+class HookPartial:
+    # functools.partial (allowlisted) wraps the rebuilt function; the
+    # REDUCE of the partial calls it.
+    def __reduce__(self):
+        return (functools.partial(partial_payload), ())
+
+
+MARK_PARTIAL = mk("cp_partial.pkl")
+put("cp_partial.pkl", cloudpickle.dumps(HookPartial()))
 MARK_GETATTR, MARK_NEW = mk("cp_getattr.pkl"), mk("cp_new.pkl")
 put("cp_setstate.pkl", cloudpickle.dumps(HookSetstate(mk("cp_setstate.pkl"))))
 put("cp_getattr.pkl", cloudpickle.dumps(HookGetattr(mk("cp_getattr.pkl"))))
