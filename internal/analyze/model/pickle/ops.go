@@ -674,6 +674,13 @@ func (w *walker) reduce(f, args value) (value, error) {
 	if (dtype || copyreg) && (args.lost || len(a) > 0 && a[0].lost) {
 		return value{}, w.forgot(fmt.Sprintf("the arguments of %s.%s", imp.Module, imp.Name))
 	}
+	if argCallers[Qualified(imp.Module, imp.Name)] {
+		// it calls the callables it is given: what made them has its
+		// result called (a function cloudpickle rebuilt runs here).
+		for i := range a {
+			w.call(a[i])
+		}
+	}
 	switch {
 	case dtype && args.k == kTuple && len(a) > 0 && a[0].k == kStr && !a[0].big:
 		w.memo.revive(a[0].s)
@@ -691,6 +698,14 @@ func (w *walker) reduce(f, args value) (value, error) {
 	v := w.instance(f)
 	v.obj = true
 	return v, nil
+}
+
+// argCallers are allowlisted callables that call a callable argument
+// (numpy's generator constructors call bit_generator_ctor(name)).
+var argCallers = map[string]bool{
+	"numpy.random._pickle.__generator_ctor":     true,
+	"numpy.random._pickle.__randomstate_ctor":   true,
+	"numpy.random._pickle.__bit_generator_ctor": true,
 }
 
 // tuple keeps small tuples of plain values (shapes, dtype arguments and

@@ -442,6 +442,20 @@ class HookPartial:
 
 MARK_PARTIAL = mk("cp_partial.pkl")
 put("cp_partial.pkl", cloudpickle.dumps(HookPartial()))
+def ctor_payload(name):
+    open(MARK_CTOR, "w").close()
+
+
+class HookCtor:
+    # numpy.random._pickle.__generator_ctor (allowlisted) calls the
+    # bit_generator_ctor it is given on the name.
+    def __reduce__(self):
+        from numpy.random import _pickle
+        return (getattr(_pickle, "__generator_ctor"), ("MT19937", ctor_payload))
+
+
+MARK_CTOR = mk("cp_generator_ctor.pkl")
+put("cp_generator_ctor.pkl", cloudpickle.dumps(HookCtor()))
 MARK_GETATTR, MARK_NEW = mk("cp_getattr.pkl"), mk("cp_new.pkl")
 put("cp_setstate.pkl", cloudpickle.dumps(HookSetstate(mk("cp_setstate.pkl"))))
 put("cp_getattr.pkl", cloudpickle.dumps(HookGetattr(mk("cp_getattr.pkl"))))
