@@ -42,6 +42,49 @@ func (s *scan) npy(r *io.SectionReader, member string) {
 		// A dtype this scanner does not know: if numpy finds an object in
 		// it, the data is a pickle; judge it as one that must do harm.
 		s.pickleText(data, joinMember(member, "array data"))
+	case dtPlain:
+		s.npyTail(r, h, member)
+	}
+}
+
+// maxNpyChain bounds the arrays followed in one file written by repeated
+// numpy.save calls on one handle.
+const maxNpyChain = 64
+
+// npyTail judges the bytes after a plain array. numpy.load reads only the
+// first array, but a loader that goes on reading the same handle (pickle.load
+// after numpy.load, or numpy.load again for arrays saved one after another)
+// sees what follows: further arrays are judged as arrays, anything else as a
+// possible pickle that must not import or call anything harmful.
+func (s *scan) npyTail(r *io.SectionReader, h npyInfo, member string) {
+	for i := 1; h.size >= 0 && i <= maxNpyChain; i++ {
+		end := h.dataOff + h.size
+		if end >= r.Size() || end < h.dataOff {
+			return
+		}
+		tail := io.NewSectionReader(r, end, r.Size()-end)
+		where := joinMember(member, fmt.Sprintf("data after array %d", i))
+		magic := make([]byte, 6)
+		if n, _ := tail.ReadAt(magic, 0); n < 6 || string(magic) != "\x93NUMPY" {
+			s.pickleText(tail, where)
+			return
+		}
+		next, err := readNpyHeader(tail)
+		if err != nil {
+			s.fail(next.cause, where, "%v", err)
+			return
+		}
+		if !next.loads {
+			return
+		}
+		if next.verdict != dtPlain {
+			s.npy(tail, where)
+			return
+		}
+		r, h = tail, next
+	}
+	if h.size >= 0 {
+		s.fail("limit", member, "more than %d arrays saved one after another; the rest is unchecked", maxNpyChain)
 	}
 }
 
@@ -50,6 +93,7 @@ type npyInfo struct {
 	loads   bool // numpy accepts the header and reads the data
 	verdict dtypeVerdict
 	dataOff int64
+	size    int64  // bytes of array data for simple dtypes, -1 when not computed
 	cause   string // for an error: the MLG111 cause
 }
 
@@ -96,7 +140,7 @@ func readNpyHeader(r *io.SectionReader) (npyInfo, error) {
 	if err != nil {
 		return npyInfo{cause: "parse"}, fmt.Errorf("numpy header is not a literal this scanner reads: %w", err)
 	}
-	return npyInfo{loads: ok, verdict: verdict, dataOff: start + hlen}, nil
+	return npyInfo{loads: ok, verdict: verdict, dataOff: start + hlen, size: npyDataSize(text)}, nil
 }
 
 // compressed streams the decompressed bytes: pickles are walked as they

@@ -238,6 +238,26 @@ func (s *scan) pickle(r io.Reader, member string) {
 	s.reportPickle(res, member)
 }
 
+// forwardsCall are allowlisted callables whose result, when called, calls
+// a callable the pickle handed them.
+var forwardsCall = map[string]bool{"functools.partial": true}
+
+// hooks are the implicitly called methods a pickle's rebuilt classes
+// define. __init__ counts only where copyreg._reconstructor is imported: it
+// calls base.__init__ (NEWOBJ and the other paths never call it).
+func hooks(res pickle.Result) []string {
+	reconstructs := slices.ContainsFunc(res.Imports, func(imp pickle.Import) bool {
+		return pickle.Qualified(imp.Module, imp.Name) == "copyreg._reconstructor"
+	})
+	var out []string
+	for _, h := range res.Hooks {
+		if h != "__init__" || reconstructs {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
 // mergePlain adds the dangerous callables only pickle.load's reading
 // imports. Unknown ones are left out: array bytes read as opcodes make
 // names (and calls) out of the stream's own strings in real joblib files,
@@ -281,9 +301,15 @@ func (s *scan) reportPickle(res pickle.Result, member string) {
 	by := map[string]*agg{}
 	var helpers []string
 	helperCalled := ""
+	forwarded := ""
 	for _, imp := range res.Imports {
 		v := pickle.Classify(imp)
 		if v.Kind == pickle.Safe {
+			// functools.partial(f)() calls f: with a rebuilt function
+			// inside, that runs pickled bytecode during the load.
+			if imp.ResultCalled && forwardsCall[v.Resolved] {
+				forwarded = v.Resolved
+			}
 			continue
 		}
 		if !imp.Computed && pickle.CloudpickleHelpers[v.Resolved] {
@@ -326,9 +352,14 @@ func (s *scan) reportPickle(res pickle.Result, member string) {
 			out = append(out, pickleFinding{"MLG107", fmt.Sprintf("imports unknown callable %s (%s)%s%s", v.Resolved, v.Reason, where, uses)})
 		}
 	}
+	if helperCalled == "" && forwarded != "" && len(helpers) > 0 {
+		helperCalled = forwarded + " wrapping cloudpickle." + "_make_function"
+	}
 	switch {
 	case helperCalled != "":
 		out = append(out, pickleFinding{"MLG106", fmt.Sprintf("calls a function rebuilt from pickled bytecode (%s) while loading: code runs on load", helperCalled)})
+	case len(helpers) > 0 && len(hooks(res)) > 0:
+		out = append(out, pickleFinding{"MLG106", fmt.Sprintf("rebuilds a class from pickled bytecode (%s) that defines %s, which the unpickler or the interpreter calls while its instances load: code runs on load", strings.Join(helpers, ", "), strings.Join(hooks(res), ", "))})
 	case len(helpers) > 0:
 		out = append(out, pickleFinding{"MLG108", fmt.Sprintf("cloudpickled code: rebuilds functions or classes from pickled bytecode (%s), which runs code on load by design; review its code, and prefer MLflow models-from-code", strings.Join(helpers, ", "))})
 	}

@@ -2,7 +2,9 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -425,4 +427,58 @@ func npyHeader(text string) (verdict dtypeVerdict, ok bool, err error) {
 		}
 	}
 	return dtypeOf(descr, 0), true, nil
+}
+
+// simpleDescr is a one-field dtype string whose item size the string states.
+var simpleDescr = regexp.MustCompile(`^[<>|=]?([biufcmMSaUV])(\d+)(\[\w+\])?$`)
+
+// npyDataSize is the byte size of the array data numpy.load reads for a
+// header with a simple dtype and a known shape, or -1.
+func npyDataSize(text string) int64 {
+	v, err := parsePyLiteral(text)
+	if err != nil || v.kind != 'd' {
+		return -1
+	}
+	var descr, shape *pyVal
+	for i := 0; i+1 < len(v.items); i += 2 {
+		switch v.items[i].str {
+		case "descr":
+			descr = &v.items[i+1]
+		case "shape":
+			shape = &v.items[i+1]
+		}
+	}
+	if descr == nil || shape == nil || descr.kind != 's' || shape.kind != 't' {
+		return -1
+	}
+	m := simpleDescr.FindStringSubmatch(descr.str)
+	if m == nil {
+		return -1
+	}
+	size, err := strconv.ParseInt(m[2], 10, 64)
+	if err != nil || size > 1<<30 {
+		return -1
+	}
+	if m[1] == "U" {
+		size *= 4
+	}
+	for _, x := range shape.items {
+		var n int64
+		switch {
+		case x.kind == 'B' && x.str == "True":
+			n = 1
+		case x.kind == 'B':
+			n = 0
+		default:
+			n, err = strconv.ParseInt(strings.TrimSpace(x.str), 0, 64)
+			if err != nil || n < 0 {
+				return -1
+			}
+		}
+		if n != 0 && size > math.MaxInt64/n {
+			return -1
+		}
+		size *= n
+	}
+	return size
 }

@@ -64,7 +64,7 @@ func (s *scan) zip(r *io.SectionReader, member string, depth int) {
 		}
 	}
 	torchScript := ""
-	var kerasConfig *zipEntry
+	var kerasConfig, skopsSchema *zipEntry
 	for i := range ents {
 		e := &ents[i]
 		for _, n := range uniq(e.Name, e.LocalName) {
@@ -84,6 +84,10 @@ func (s *scan) zip(r *io.SectionReader, member string, depth int) {
 		if path.Base(e.Name) == "config.json" && (e.Name == "config.json" || names["metadata.json"] || names[path.Join(path.Dir(e.Name), "metadata.json")]) && !e.Shadowed {
 			kerasConfig = e
 		}
+		// skops.io.load reads the root schema.json (the last duplicate).
+		if e.Name == "schema.json" && !e.Shadowed {
+			skopsSchema = e
+		}
 		if strings.HasSuffix(e.Name, "/") && e.Size == 0 && e.CompSize == 0 {
 			continue
 		}
@@ -97,6 +101,9 @@ func (s *scan) zip(r *io.SectionReader, member string, depth int) {
 	}
 	if kerasConfig != nil {
 		s.kerasConfig(r, kerasConfig, joinMember(member, kerasConfig.Name))
+	}
+	if skopsSchema != nil {
+		s.skopsSchema(r, skopsSchema, joinMember(member, skopsSchema.Name))
 	}
 }
 

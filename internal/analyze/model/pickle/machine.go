@@ -83,6 +83,11 @@ type Result struct {
 	Trailing string
 	// Joblib is set when the walk followed joblib's inline array format.
 	Joblib bool
+	// Hooks are the implicitly called method names (__setstate__, __new__,
+	// __getattr__, ...) seen as dict keys with a value: a class rebuilt
+	// from pickled bytecode (cloudpickle) with one of them runs that code
+	// while its instances load.
+	Hooks []string
 }
 
 // BreakError is a stream the unpickler would reject at Offset.

@@ -674,6 +674,13 @@ func (w *walker) reduce(f, args value) (value, error) {
 	if (dtype || copyreg) && (args.lost || len(a) > 0 && a[0].lost) {
 		return value{}, w.forgot(fmt.Sprintf("the arguments of %s.%s", imp.Module, imp.Name))
 	}
+	if argCallers[Qualified(imp.Module, imp.Name)] {
+		// it calls the callables it is given: what made them has its
+		// result called (a function cloudpickle rebuilt runs here).
+		for i := range a {
+			w.call(a[i])
+		}
+	}
 	switch {
 	case dtype && args.k == kTuple && len(a) > 0 && a[0].k == kStr && !a[0].big:
 		w.memo.revive(a[0].s)
@@ -691,6 +698,14 @@ func (w *walker) reduce(f, args value) (value, error) {
 	v := w.instance(f)
 	v.obj = true
 	return v, nil
+}
+
+// argCallers are allowlisted callables that call a callable argument
+// (numpy's generator constructors call bit_generator_ctor(name)).
+var argCallers = map[string]bool{
+	"numpy.random._pickle.__generator_ctor":     true,
+	"numpy.random._pickle.__randomstate_ctor":   true,
+	"numpy.random._pickle.__bit_generator_ctor": true,
 }
 
 // tuple keeps small tuples of plain values (shapes, dtype arguments and
@@ -715,10 +730,27 @@ func (w *walker) tuple(items []value) value {
 	return value{k: kTuple, items: &t, obj: obj}
 }
 
+// implicitHooks are methods the unpickler (or the interpreter right after
+// it) calls on an object without the pickle naming a callable: BUILD looks
+// up __setstate__ (reaching __getattr__/__getattribute__) and may setattr,
+// NEWOBJ calls __new__, SETITEMS and APPENDS on a non-dict/non-list call
+// __setitem__, extend or append, __del__ runs when the object dies, and
+// __init_subclass__ when a class rebuilt on top of it is created. __init__
+// runs only through copyreg._reconstructor (the caller judges that).
+var implicitHooks = map[string]bool{"__setstate__": true, "__new__": true, "__getattr__": true,
+	"__getattribute__": true, "__setattr__": true, "__del__": true, "__setitem__": true, "extend": true,
+	"append": true, "__init_subclass__": true, "__init__": true}
+
 // setItems records the joblib keys of a dict. Dicts are mutable and
 // shared: their keys live in the walker under the dict's identity (n), so
 // every copy of the value (stack, memo) sees the same object, as Python does.
 func (w *walker) setItems(d *value, items []value) error {
+	for i := 0; i+1 < len(items); i += 2 {
+		if k := items[i]; k.k == kStr && implicitHooks[k.s] && items[i+1].k != kNone &&
+			!slices.Contains(w.res.Hooks, k.s) {
+			w.res.Hooks = append(w.res.Hooks, k.s)
+		}
+	}
 	if d.k != kDict {
 		return nil
 	}

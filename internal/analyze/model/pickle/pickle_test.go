@@ -3,6 +3,7 @@ package pickle_test
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -293,5 +294,26 @@ func TestMemoOutOfOrderEntryStaysReadable(t *testing.T) {
 	}
 	if len(r.Imports) != 1 || pickle.Qualified(r.Imports[0].Module, r.Imports[0].Name) != "os.system" {
 		t.Fatalf("imports = %+v, want os.system", r.Imports)
+	}
+}
+
+// TestHooks: a dict key naming a method the unpickler calls implicitly is
+// recorded when it holds a value (a class dict cloudpickle rebuilds), not
+// when it holds None (dataclasses set __hash__ = None) or is a plain value.
+func TestHooks(t *testing.T) {
+	for _, c := range []struct {
+		b    []byte
+		want []string
+	}{
+		{(&gen.P{}).Proto(4).EmptyDict().Unicode("__setstate__").Int(1).SetItem().Stop().B, []string{"__setstate__"}},
+		{(&gen.P{}).Proto(4).EmptyDict().Mark().Unicode("__new__").Int(1).Unicode("__del__").Int(2).SetItems().Stop().B, []string{"__new__", "__del__"}},
+		{(&gen.P{}).Proto(4).EmptyDict().Unicode("__getattr__").None().SetItem().Stop().B, nil},
+		{(&gen.P{}).Proto(4).EmptyDict().Unicode("predict").Int(1).SetItem().Stop().B, nil},
+		{(&gen.P{}).Proto(4).EmptyDict().Unicode("__init__").Int(1).SetItem().Stop().B, []string{"__init__"}},
+	} {
+		r := pickle.Walk(bytes.NewReader(c.b), pickle.DefaultLimits)
+		if r.Break != nil || !reflect.DeepEqual(r.Hooks, c.want) {
+			t.Errorf("%q: hooks %v (break %v), want %v", c.b, r.Hooks, r.Break, c.want)
+		}
 	}
 }

@@ -1,6 +1,9 @@
 package pickle
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Kind is the verdict on one imported callable.
 type Kind int
@@ -139,6 +142,57 @@ var dangerousModules = map[string]string{
 	"pytest":                     "runs test code",
 	"_pytest":                    "runs test code",
 	"nose":                       "runs test code",
+	// Red-team round 2: stdlib and ML-library modules whose callables run
+	// commands, exec source, import by name or write files (found by
+	// walking every function that reaches such a sink, testdata/redteam.py).
+	"_bootsubprocess":                   "runs shell commands (os.system)",
+	"pipes":                             "runs shell pipelines",
+	"_sitebuiltins":                     "runs a pager command (help) and reads files",
+	"_pyrepl":                           "runs a pager command and Python code",
+	"rlcompleter":                       "evaluates expressions",
+	"turtle":                            "evaluates code and reads files",
+	"turtledemo":                        "runs processes and imports modules",
+	"mailbox":                           "creates, renames and deletes files",
+	"tracemalloc":                       "loads nested pickles (Snapshot.load)",
+	"uu":                                "writes files",
+	"zipapp":                            "writes archives",
+	"filecmp":                           "reads files",
+	"imghdr":                            "reads files",
+	"sndhdr":                            "reads files",
+	"pstats":                            "reads profile files",
+	"_winapi":                           "runs processes (CreateProcess)",
+	"msvcrt":                            "reaches the C runtime",
+	"winreg":                            "changes the registry",
+	"_posixshmem":                       "creates shared memory files",
+	"_multiprocessing":                  "runs processes",
+	"faulthandler":                      "writes files",
+	"_testcapi":                         "corrupts interpreter memory",
+	"_testinternalcapi":                 "corrupts interpreter memory",
+	"_lsprof":                           "runs code under a profiler",
+	"scipy._lib._uarray":                "resolves names to objects (unpickle_function)",
+	"scipy.datasets":                    "downloads and reads files (and pickles)",
+	"scipy.special._precompute":         "writes files",
+	"numpy._core.memmap":                "creates and writes files",
+	"numpy.core.memmap":                 "creates and writes files",
+	"numpy.lib._format_impl":            "loads nested pickles (read_array) and writes files (open_memmap)",
+	"numpy.lib._datasource":             "downloads, copies and deletes files",
+	"numpy.lib._utils_impl":             "imports modules by name",
+	"sklearn.utils.discovery":           "imports modules by name",
+	"sklearn.utils.estimator_checks":    "runs test code and nested pickle loads",
+	"sklearn._build_utils":              "writes files",
+	"pandas.util._print_versions":       "writes files",
+	"pandas._config.localization":       "runs processes",
+	"torch.multiprocessing":             "runs processes",
+	"torch.utils.collect_env":           "runs processes",
+	"torch.utils.bottleneck":            "runs Python scripts",
+	"torch.utils.tensorboard":           "writes files",
+	"torch.utils.hipify":                "rewrites files",
+	"torch.utils.benchmark":             "compiles and runs code",
+	"torch.utils._config_module":        "loads nested pickles",
+	"torch.cuda.memory":                 "writes snapshot files",
+	"scipy._lib.pyprima.common.message": "appends to files",
+	"scipy.odr._odrpack":                "writes and deletes report files",
+	"annotationlib":                     "evaluates Python expressions",
 }
 
 // dangerousNames are single callables in otherwise unremarkable modules.
@@ -178,6 +232,54 @@ var dangerousNames = map[string]string{
 	"pandas.DataFrame.eval": "evaluates expressions", "pandas.DataFrame.query": "evaluates expressions",
 	"scipy.sparse.load_npz": "loads files", "scipy.sparse._matrix_io.load_npz": "loads files",
 	"copyreg.add_extension": "changes the pickle extension registry",
+	// Red-team round 2: single callables, each proven to run code or
+	// resolve names under the real loader where the module is installed.
+	"numpy.core._ufunc_reconstruct":                           "resolves names to objects (__import__ and getattr)",
+	"numpy._core._ufunc_reconstruct":                          "resolves names to objects (__import__ and getattr)",
+	"numpy._core.function_base.add_newdoc":                    "imports modules by name",
+	"numpy.core.function_base.add_newdoc":                     "imports modules by name",
+	"numpy.add_newdoc":                                        "imports modules by name",
+	"numpy._core.records.fromfile":                            "reads files",
+	"numpy.core.records.fromfile":                             "reads files",
+	"numpy.rec.fromfile":                                      "reads files",
+	"numpy._core._methods._dump":                              "writes files (pickle.dump)",
+	"numpy.ma.mrecords.openfile":                              "opens files",
+	"dataclasses._create_fn":                                  "executes function source given as text",
+	"dataclasses._FuncBuilder":                                "executes function source given as text",
+	"argparse.FileType":                                       "opens and creates files",
+	"typing._eval_type":                                       "evaluates Python expressions (forward references)",
+	"typing.get_type_hints":                                   "evaluates Python expressions (string annotations)",
+	"typing.evaluate_forward_ref":                             "evaluates Python expressions",
+	"typing.ForwardRef._evaluate":                             "evaluates Python expressions",
+	"typing.ForwardRef.evaluate":                              "evaluates Python expressions",
+	"typing._eval_or_none":                                    "evaluates Python expressions",
+	"gettext.c2py":                                            "compiles a plural expression into Python code",
+	"optparse.Values":                                         "executes files (read_file, read_module)",
+	"warnings._getcategory":                                   "imports modules by name",
+	"warnings._setoption":                                     "imports modules by name",
+	"warnings._processoptions":                                "imports modules by name",
+	"scipy.optimize._nonlin._nonlin_wrapper":                  "executes source built from its arguments",
+	"scipy._lib.array_api_compat._internal.clone_module":      "imports modules by name and executes code",
+	"scipy._lib.deprecation._sub_module_deprecation":          "imports modules by name",
+	"scipy.signal._support_alternative_backends.delegate_xp":  "imports modules by name",
+	"scipy.ndimage._support_alternative_backends.delegate_xp": "imports modules by name",
+	"pandas.compat._optional.import_optional_dependency":      "imports modules by name",
+	"pandas.compat.import_optional_dependency":                "imports modules by name",
+	"pandas.plotting._core._load_backend":                     "imports modules by name",
+	"sklearn.utils._set_output.check_library_installed":       "imports modules by name",
+	"sklearn.tree._export.export_graphviz":                    "writes files",
+	"sklearn.tree.export_graphviz":                            "writes files",
+	"torch.storage._load_from_bytes":                          "loads a nested torch file with torch.load(weights_only=False)",
+	"torch._utils._rebuild_from_type":                         "calls an arbitrary callable",
+	"xml.etree.ElementTree.parse":                             "reads files",
+	"xml.etree.ElementTree.iterparse":                         "reads files",
+	"xml.etree.ElementTree.ElementTree":                       "reads and writes files",
+	"xml.etree.ElementInclude.default_loader":                 "reads files",
+	"xml.dom.minidom.parse":                                   "reads files",
+	"xml.dom.pulldom.parse":                                   "reads files",
+	"xml.dom.expatbuilder.parse":                              "reads files",
+	"xml.sax.parse":                                           "reads files",
+	"xml.sax.saxutils.prepare_input_source":                   "reads files",
 }
 
 // CloudpickleHelpers are cloudpickle's reconstruction helpers (and the
@@ -389,6 +491,21 @@ func init() {
 	add("argparse", "Namespace")
 	add("numpy", "dtype", "ndarray", "float64", "float32", "int64", "int32", "bool_", "core.multiarray._reconstruct",
 		"core.multiarray.scalar")
+	// numpy's scalar types: skops rebuilds a numpy scalar by calling its
+	// type on the value (NdArrayNode), and they only hold numbers.
+	add("numpy", "int8", "int16", "uint8", "uint16", "uint32", "uint64", "float16", "longdouble", "complex64",
+		"complex128", "clongdouble", "str_", "bytes_", "bool", "intc", "uintc", "intp", "uintp", "longlong",
+		"ulonglong", "datetime64", "timedelta64")
+	// numpy's elementwise and reduction math, which FunctionTransformer and
+	// scorers hold by reference: they compute on arrays and nothing else.
+	add("numpy", "sqrt", "cbrt", "square", "log", "log2", "log10", "log1p", "exp", "exp2", "expm1", "abs",
+		"absolute", "fabs", "sign", "negative", "reciprocal", "power", "clip", "floor", "ceil", "rint", "round",
+		"around", "trunc", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
+		"arcsinh", "arccosh", "arctanh", "maximum", "minimum", "fmax", "fmin", "add", "subtract", "multiply",
+		"divide", "true_divide", "floor_divide", "mean", "median", "sum", "prod", "std", "var", "max", "min",
+		"amax", "amin", "nanmean", "nanmedian", "nansum", "nanstd", "nanvar", "nanmax", "nanmin", "argmax",
+		"argmin", "cumsum", "cumprod", "average", "ptp", "percentile", "quantile", "nanpercentile",
+		"nanquantile", "isnan", "isfinite", "nan_to_num", "asarray", "ravel")
 	add("numpy.core.multiarray", "_reconstruct", "scalar")
 	add("numpy._core.multiarray", "_reconstruct", "scalar")
 	add("numpy.core.numeric", "_frombuffer")
@@ -511,5 +628,43 @@ func Classify(imp Import) Verdict {
 			}
 		}
 	}
+	if seg, ok := moduleAttribute(imp.Name); ok {
+		return Verdict{Kind: Dangerous, Resolved: qual, Reason: fmt.Sprintf("walks through %q, a module-level name that may be another module imported under an alias (random._os is os), so the callable it reaches cannot be known", seg)}
+	}
 	return Verdict{Kind: Unknown, Resolved: qual, Reason: "is not on the allowlist of known-safe callables"}
+}
+
+// lowercaseClasses are classes with lowercase names that a protocol 4
+// attribute chain may legitimately walk through (dict.fromkeys,
+// datetime.datetime.fromtimestamp, numpy.float64.fromhex): they are
+// classes, not module aliases.
+var lowercaseClasses = map[string]bool{}
+
+func init() {
+	for _, n := range []string{"dict", "list", "set", "frozenset", "tuple", "int", "float", "complex", "str",
+		"bytes", "bytearray", "bool", "object", "type", "range", "slice", "datetime", "date", "time",
+		"timedelta", "timezone", "defaultdict", "deque", "dtype", "ndarray", "matrix", "memmap", "recarray",
+		"generic", "number", "integer", "floating", "float16", "float32", "float64", "int8", "int16",
+		"int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool_", "str_", "bytes_", "void",
+		"object_", "complex64", "complex128", "datetime64", "timedelta64"} {
+		lowercaseClasses[n] = true
+	}
+}
+
+// moduleAttribute reports the first segment of a dotted (protocol 4)
+// name, short of the last, that is named like a module rather than a
+// class: lowercase or underscored. Modules bind other modules under any
+// name (random._os, threading._os, multiprocessing as mp), so a chain
+// through one may reach any callable; a fail-closed walk cannot list them.
+func moduleAttribute(name string) (string, bool) {
+	segs := strings.Split(name, ".")
+	for _, seg := range segs[:len(segs)-1] {
+		if seg == "" || lowercaseClasses[seg] {
+			continue
+		}
+		if c := seg[0]; c == '_' || (c >= 'a' && c <= 'z') {
+			return seg, true
+		}
+	}
+	return "", false
 }

@@ -52,3 +52,48 @@ func TestNoPrefixTrust(t *testing.T) {
 		}
 	}
 }
+
+// TestRedTeamRows: the callables of the second red-team round
+// (testdata/redteam.py proves the ones installed in the test venv run code
+// under pickle.load), attribute chains through module aliases, and the
+// lowercase classes a chain may walk through without being a module.
+func TestRedTeamRows(t *testing.T) {
+	for _, c := range []struct {
+		mod, name string
+		want      Kind
+	}{
+		{"numpy.core", "_ufunc_reconstruct", Dangerous},
+		{"numpy._core", "_ufunc_reconstruct", Dangerous},
+		{"scipy._lib._uarray._backend", "unpickle_function", Dangerous},
+		{"dataclasses", "_create_fn", Dangerous},
+		{"argparse", "FileType", Dangerous},
+		{"argparse", "Namespace", Safe},
+		{"typing", "_eval_type", Dangerous},
+		{"typing", "ForwardRef._evaluate", Dangerous},
+		{"scipy.optimize._nonlin", "_nonlin_wrapper", Dangerous},
+		{"_bootsubprocess", "check_output", Dangerous},
+		{"_sitebuiltins", "_Helper", Dangerous},
+		{"_pyrepl.pager", "pipe_pager", Dangerous},
+		{"pandas.compat._optional", "import_optional_dependency", Dangerous},
+		{"sklearn.utils._set_output", "check_library_installed", Dangerous},
+		{"numpy._core.function_base", "add_newdoc", Dangerous},
+		{"warnings", "_getcategory", Dangerous},
+		{"torch.storage", "_load_from_bytes", Dangerous},
+		{"torch.multiprocessing", "spawn", Dangerous},
+		{"numpy.lib._format_impl", "read_array", Dangerous},
+		// module aliases reached by attribute chains
+		{"random", "_os.system", Dangerous},
+		{"threading", "_os.system", Dangerous},
+		{"some.module", "mp.Process", Dangerous},
+		{"some.module", "bltns.eval", Dangerous},
+		// classes walked by a chain stay judged as what they are
+		{"datetime", "datetime.fromtimestamp", Unknown},
+		{"builtins", "dict.fromkeys", Unknown},
+		{"mypkg", "Outer.Inner", Unknown},
+		{"numpy", "core.multiarray._reconstruct", Safe},
+	} {
+		if v := Classify(Import{Module: c.mod, Name: c.name}); v.Kind != c.want {
+			t.Errorf("%s.%s: %v (%s), want %v", c.mod, c.name, v.Kind, v.Reason, c.want)
+		}
+	}
+}
