@@ -192,6 +192,7 @@ type reqState struct {
 	identity *Identity
 	route    *compiled
 	body     []byte
+	parsed   *policy.Parsed // body as read for authorization, reused by the policies
 	decision string
 	rule     string
 	findings string // policy findings for the audit log (keys and detectors, never values)
@@ -433,7 +434,7 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 				return d
 			}
 			msg = &Message{Body: map[string]any{}}
-		} else if msg, err = ParseMessage(r.Method, r.URL.RawQuery, body); err != nil {
+		} else if msg, st.parsed, err = parseMessageShared(r.Method, r.URL.RawQuery, body); err != nil {
 			return denyForbidden("ambiguous-request", fmt.Sprintf("%s %s: %v", r.Method, r.URL.Path, err))
 		}
 		if rt.Hook == SetRunUser {

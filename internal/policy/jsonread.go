@@ -41,6 +41,11 @@ type jsonParser struct {
 	i     int
 	depth int // open objects and arrays; over maxDepth is refused
 	keys  map[string]string
+	// strict is ParseStrict (strict.go): duplicate keys refused, and the
+	// gateway's depth rule instead of maxDepth.
+	strict bool
+	deep   int       // deepest nesting seen
+	seen   []seenKey // strict: the keys of the open objects, innermost last
 }
 
 var (
@@ -105,8 +110,8 @@ func (p *jsonParser) lit(w string) error {
 
 func (p *jsonParser) object() (any, error) {
 	p.i++ // '{'
-	if p.depth++; p.depth > maxDepth {
-		return nil, errTooDeep
+	if err := p.open(); err != nil {
+		return nil, err
 	}
 	defer func() { p.depth-- }()
 	m := map[string]any{}
@@ -114,6 +119,10 @@ func (p *jsonParser) object() (any, error) {
 	if p.i < len(p.s) && p.s[p.i] == '}' {
 		p.i++
 		return m, nil
+	}
+	ks := objectKeys{base: len(p.seen)}
+	if p.strict {
+		defer ks.close(p)
 	}
 	for {
 		if p.i >= len(p.s) {
@@ -125,6 +134,14 @@ func (p *jsonParser) object() (any, error) {
 		k, err := p.key()
 		if err != nil {
 			return nil, err
+		}
+		if p.strict {
+			if err := ks.add(p, k); err != nil {
+				return nil, err
+			}
+			if err := p.strictDepth(); err != nil {
+				return nil, err
+			}
 		}
 		p.ws()
 		if p.i >= len(p.s) {
@@ -159,8 +176,8 @@ func (p *jsonParser) object() (any, error) {
 
 func (p *jsonParser) array() (any, error) {
 	p.i++ // '['
-	if p.depth++; p.depth > maxDepth {
-		return nil, errTooDeep
+	if err := p.open(); err != nil {
+		return nil, err
 	}
 	defer func() { p.depth-- }()
 	a := []any{}
@@ -168,6 +185,9 @@ func (p *jsonParser) array() (any, error) {
 	if p.i < len(p.s) && p.s[p.i] == ']' {
 		p.i++
 		return a, nil
+	}
+	if err := p.strictDepth(); err != nil {
+		return nil, err
 	}
 	for {
 		v, err := p.value()
