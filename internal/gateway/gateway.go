@@ -6,8 +6,6 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -259,11 +258,6 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	_, _ = io.WriteString(w, `{"error_code":"TEMPORARILY_UNAVAILABLE","message":"mlflow-guard: upstream MLflow server unavailable"}`+"\n")
 }
 
-func newRequestID() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
 
 // clientIP is the peer address, or, when the peer is a trusted proxy, the
 // right-most X-Forwarded-For address that is not itself trusted.
@@ -329,10 +323,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		g.Metrics.observe(st.decision, status, g.now().Sub(start))
-		g.log.Info("request", "request_id", st.id, "ip", st.ip, "method", r.Method, "path", r.URL.Path,
-			"status", status, "bytes", rec.bytes, "duration_ms", float64(g.now().Sub(start).Microseconds())/1000,
-			"user", user, "decision", st.decision, "rule", st.rule)
+		took := g.now().Sub(start)
+		g.Metrics.observe(st.decision, status, took)
+		g.logRequest(r, st, status, rec.bytes, took, user)
 	}()
 	if d := g.handle(rec, r, st); d != nil {
 		g.deny(rec, r, st, d)
@@ -505,7 +498,7 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 		r.ContentLength = int64(len(st.body))
 		r.Header.Del("Transfer-Encoding")
 		r.TransferEncoding = nil
-		r.Header.Set("Content-Length", fmt.Sprint(len(st.body)))
+		r.Header.Set("Content-Length", strconv.Itoa(len(st.body)))
 	}
 	st.decision = "allow"
 	if st.promotion != nil {
@@ -522,7 +515,7 @@ func checkRawPath(r *http.Request) *Denial {
 	p := r.URL.Path
 	bad := strings.Contains(raw, "%2f") || strings.Contains(raw, "%5c") || strings.Contains(raw, "%2e") || strings.Contains(raw, "%00") ||
 		strings.Contains(p, "\\") || strings.Contains(p, "//") || !strings.HasPrefix(p, "/")
-	for _, s := range strings.Split(p, "/") {
+	for s := range strings.SplitSeq(p, "/") {
 		if s == "." || s == ".." {
 			bad = true
 		}
@@ -537,7 +530,7 @@ func (g *Gateway) readBody(r *http.Request) ([]byte, *Denial) {
 	if r.ContentLength > g.cfg.MaxAPIBody {
 		return nil, denyHygiene(http.StatusRequestEntityTooLarge, "body-too-large", fmt.Sprintf("API body over %d bytes", g.cfg.MaxAPIBody))
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, g.cfg.MaxAPIBody+1))
+	b, err := readAllSized(r.Body, r.ContentLength, g.cfg.MaxAPIBody+1)
 	if err != nil {
 		return nil, denyForbidden("body-unreadable", "could not read the request body")
 	}
