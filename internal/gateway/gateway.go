@@ -258,7 +258,6 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	_, _ = io.WriteString(w, `{"error_code":"TEMPORARILY_UNAVAILABLE","message":"mlflow-guard: upstream MLflow server unavailable"}`+"\n")
 }
 
-
 // clientIP is the peer address, or, when the peer is a trusted proxy, the
 // right-most X-Forwarded-For address that is not itself trusted.
 func (g *Gateway) clientIP(r *http.Request) string {
