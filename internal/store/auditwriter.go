@@ -60,6 +60,19 @@ type pinnedConn struct {
 	begin, commit, rollback, head, insert, setHead driver.Stmt
 	args                                           [12]driver.NamedValue // reused for each row
 	row                                            [2]driver.Value       // the head query's row
+	// The head this connection committed last, and the database's data
+	// version right after (headCache).
+	headOK   bool
+	headSeq  int64
+	headHash string
+	version  uint32
+}
+
+// dataVersioner is the driver's SQLITE_FCNTL_DATA_VERSION: a number that
+// changes with every change to the database file, by this connection or
+// any other (other processes too), as seen by the current transaction.
+type dataVersioner interface {
+	FileControlDataVersion(dbName string) (uint32, error)
 }
 
 func openPinned(ctx context.Context, db *sql.DB) (*pinnedConn, error) {
@@ -263,14 +276,20 @@ func (w *auditWriter) commitPinned(batch []*auditReq) error {
 	}
 	p := w.pin
 	drop := false
-	err := p.conn.Raw(func(any) error {
+	err := p.conn.Raw(func(dc any) error {
 		if err := p.exec(ctx, p.begin, nil); err != nil {
 			drop = true
 			return err
 		}
-		err := w.appendPinned(ctx, p, batch)
+		headOK := p.headOK
+		p.headOK = false // until this commit is known to have ended well
+		last, prev, err := p.headCache(ctx, dc, headOK)
+		if err == nil {
+			last, prev, err = w.appendPinned(ctx, p, batch, last, prev)
+		}
 		if err == nil {
 			if err = p.exec(ctx, p.commit, nil); err == nil {
+				p.remember(dc, last, prev)
 				return nil
 			}
 		}
@@ -285,12 +304,41 @@ func (w *auditWriter) commitPinned(batch []*auditReq) error {
 	return err
 }
 
-// appendPinned is append on the pinned connection's driver statements.
-func (w *auditWriter) appendPinned(ctx context.Context, p *pinnedConn, batch []*auditReq) error {
+// headCache is the chain head inside the transaction BEGIN IMMEDIATE
+// started: the one this connection committed last when the data version
+// shows no change since (no other connection or process wrote; none can
+// until COMMIT), else read from the table. A stale head could not go
+// unnoticed anyway: its next sequence number would collide with the
+// primary key of the row that made it stale.
+func (p *pinnedConn) headCache(ctx context.Context, dc any, ok bool) (int64, string, error) {
+	if dv, can := dc.(dataVersioner); ok && can {
+		if v, err := dv.FileControlDataVersion("main"); err == nil && v == p.version {
+			return p.headSeq, p.headHash, nil
+		}
+	}
 	last, prev, err := p.readHead(ctx)
 	if err != nil {
-		return fmt.Errorf("audit head: %w", err)
+		return 0, "", fmt.Errorf("audit head: %w", err)
 	}
+	return last, prev, nil
+}
+
+// remember keeps the head just committed with the data version after it.
+func (p *pinnedConn) remember(dc any, last int64, prev string) {
+	dv, can := dc.(dataVersioner)
+	if !can {
+		return
+	}
+	v, err := dv.FileControlDataVersion("main")
+	if err != nil {
+		return
+	}
+	p.headOK, p.headSeq, p.headHash, p.version = true, last, prev, v
+}
+
+// appendPinned is append on the pinned connection's driver statements,
+// after the head (last, prev); it returns the new head.
+func (w *auditWriter) appendPinned(ctx context.Context, p *pinnedConn, batch []*auditReq, last int64, prev string) (int64, string, error) {
 	a := p.args[:]
 	defer func() { // no row's strings kept past the commit
 		for i := range a {
@@ -305,15 +353,15 @@ func (w *auditWriter) appendPinned(ctx context.Context, p *pinnedConn, batch []*
 			a[i].Value = v
 		}
 		if err := p.exec(ctx, p.insert, a); err != nil {
-			return err
+			return 0, "", err
 		}
 		prev = hash
 	}
 	a[0].Value = strconv.FormatInt(last, 10) + ":" + prev
 	if err := p.exec(ctx, p.setHead, a[:1]); err != nil {
-		return fmt.Errorf("audit head: %w", err)
+		return 0, "", fmt.Errorf("audit head: %w", err)
 	}
-	return nil
+	return last, prev, nil
 }
 
 func (w *auditWriter) dropPinned() {
