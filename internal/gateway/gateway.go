@@ -218,7 +218,7 @@ func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
 	pr.SetURL(g.cfg.Upstream)
 	pr.Out.Host = g.cfg.Upstream.Host
 	for _, h := range identityHeaders {
-		pr.Out.Header.Del(h)
+		delete(pr.Out.Header, h) // canonical already (TestIdentityHeadersCanonical): Del without the re-canonicalizing
 	}
 	// The upstream has no authentication; the caller's credentials stay here.
 	pr.Out.Header.Del("Authorization")
@@ -311,6 +311,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.securityHeaders(rec.Header())
 	rec.Header().Set("X-Request-Id", st.id)
 	defer func() {
+		if rec.status != 0 {
+			rec.Flush() // the client has its answer before the bookkeeping below
+		}
 		user := ""
 		if st.identity != nil {
 			user = st.identity.User.Name

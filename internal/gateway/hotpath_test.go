@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"io"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -69,6 +70,15 @@ func TestRequestIDAndStatusClass(t *testing.T) {
 	for s, want := range map[int]string{0: "0xx", 200: "2xx", 404: "4xx", 503: "5xx", 600: "6xx"} {
 		if got := statusClass(s); got != want {
 			t.Errorf("%d: %s", s, got)
+		}
+	}
+}
+
+// rewrite deletes identity headers by their canonical key.
+func TestIdentityHeadersCanonical(t *testing.T) {
+	for _, h := range identityHeaders {
+		if http.CanonicalHeaderKey(h) != h {
+			t.Errorf("%q is not canonical", h)
 		}
 	}
 }
