@@ -192,6 +192,7 @@ type reqState struct {
 	route    *compiled
 	body     []byte
 	parsed   *policy.Parsed // body as read for authorization, reused by the policies
+	buffered bool           // the forwarded body is st.body (bufferedBody)
 	decision string
 	rule     string
 	findings string // policy findings for the audit log (keys and detectors, never values)
@@ -231,6 +232,7 @@ func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
 	}
 	pr.Out.Header.Set("X-Forwarded-Proto", proto)
 	pr.Out.Header.Set("X-Request-Id", st.id)
+	bufferedBody(pr, st)
 	if st.route != nil && (st.route.Hook != NoHook || st.gate != nil) {
 		// The transport then asks for gzip itself and decodes it, so the
 		// hooks read plain JSON.
@@ -496,6 +498,7 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 		}
 	}
 	if st.body != nil || rt.Class == ClassAPI {
+		st.buffered = true
 		r.Body = io.NopCloser(bytes.NewReader(st.body))
 		r.ContentLength = int64(len(st.body))
 		r.Header.Del("Transfer-Encoding")

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httputil"
 	"time"
 )
 
@@ -95,4 +97,14 @@ func indexStatic(rt *Router) *Router {
 		}
 	}
 	return rt
+}
+
+// bufferedBody hands the transport the buffered body as a bytes.Reader
+// again. ReverseProxy wraps every outbound body in a reader of its own,
+// which the transport does not know to be in memory: it then writes the
+// headers and the body in two system calls (two packets) instead of one.
+func bufferedBody(pr *httputil.ProxyRequest, st *reqState) {
+	if st.buffered && len(st.body) > 0 && pr.Out.Body != nil && pr.Out.ContentLength == int64(len(st.body)) {
+		pr.Out.Body = io.NopCloser(bytes.NewReader(st.body))
+	}
 }
