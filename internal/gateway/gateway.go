@@ -313,8 +313,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.securityHeaders(rec.Header())
 	rec.Header().Set("X-Request-Id", st.id)
 	defer func() {
-		if rec.status != 0 {
-			rec.Flush() // the client has its answer before the bookkeeping below
+		if rec.status >= http.StatusOK {
+			rec.Flush() // the client has its answer before the bookkeeping below (never on a switched protocol)
 		}
 		user := ""
 		if st.identity != nil {
