@@ -6,8 +6,6 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -192,6 +191,8 @@ type reqState struct {
 	identity *Identity
 	route    *compiled
 	body     []byte
+	parsed   *policy.Parsed // body as read for authorization, reused by the policies
+	buffered bool           // the forwarded body is st.body (bufferedBody)
 	decision string
 	rule     string
 	findings string // policy findings for the audit log (keys and detectors, never values)
@@ -218,7 +219,7 @@ func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
 	pr.SetURL(g.cfg.Upstream)
 	pr.Out.Host = g.cfg.Upstream.Host
 	for _, h := range identityHeaders {
-		pr.Out.Header.Del(h)
+		delete(pr.Out.Header, h) // canonical already (TestIdentityHeadersCanonical): Del without the re-canonicalizing
 	}
 	// The upstream has no authentication; the caller's credentials stay here.
 	pr.Out.Header.Del("Authorization")
@@ -231,6 +232,7 @@ func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
 	}
 	pr.Out.Header.Set("X-Forwarded-Proto", proto)
 	pr.Out.Header.Set("X-Request-Id", st.id)
+	bufferedBody(pr, st)
 	if st.route != nil && (st.route.Hook != NoHook || st.gate != nil) {
 		// The transport then asks for gzip itself and decodes it, so the
 		// hooks read plain JSON.
@@ -256,12 +258,6 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusBadGateway)
 	_, _ = io.WriteString(w, `{"error_code":"TEMPORARILY_UNAVAILABLE","message":"mlflow-guard: upstream MLflow server unavailable"}`+"\n")
-}
-
-func newRequestID() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // clientIP is the peer address, or, when the peer is a trusted proxy, the
@@ -317,6 +313,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.securityHeaders(rec.Header())
 	rec.Header().Set("X-Request-Id", st.id)
 	defer func() {
+		if rec.status >= http.StatusOK {
+			rec.Flush() // the client has its answer before the bookkeeping below (never on a switched protocol)
+		}
 		user := ""
 		if st.identity != nil {
 			user = st.identity.User.Name
@@ -328,10 +327,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		g.Metrics.observe(st.decision, status, g.now().Sub(start))
-		g.log.Info("request", "request_id", st.id, "ip", st.ip, "method", r.Method, "path", r.URL.Path,
-			"status", status, "bytes", rec.bytes, "duration_ms", float64(g.now().Sub(start).Microseconds())/1000,
-			"user", user, "decision", st.decision, "rule", st.rule)
+		took := g.now().Sub(start)
+		g.Metrics.observe(st.decision, status, took)
+		g.logRequest(r, st, status, rec.bytes, took, user)
 	}()
 	if d := g.handle(rec, r, st); d != nil {
 		g.deny(rec, r, st, d)
@@ -433,7 +431,7 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 				return d
 			}
 			msg = &Message{Body: map[string]any{}}
-		} else if msg, err = ParseMessage(r.Method, r.URL.RawQuery, body); err != nil {
+		} else if msg, st.parsed, err = parseMessageShared(r.Method, r.URL.RawQuery, body); err != nil {
 			return denyForbidden("ambiguous-request", fmt.Sprintf("%s %s: %v", r.Method, r.URL.Path, err))
 		}
 		if rt.Hook == SetRunUser {
@@ -505,11 +503,12 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 		}
 	}
 	if st.body != nil || rt.Class == ClassAPI {
+		st.buffered = true
 		r.Body = io.NopCloser(bytes.NewReader(st.body))
 		r.ContentLength = int64(len(st.body))
 		r.Header.Del("Transfer-Encoding")
 		r.TransferEncoding = nil
-		r.Header.Set("Content-Length", fmt.Sprint(len(st.body)))
+		r.Header.Set("Content-Length", strconv.Itoa(len(st.body)))
 	}
 	st.decision = "allow"
 	if st.promotion != nil {
@@ -526,7 +525,7 @@ func checkRawPath(r *http.Request) *Denial {
 	p := r.URL.Path
 	bad := strings.Contains(raw, "%2f") || strings.Contains(raw, "%5c") || strings.Contains(raw, "%2e") || strings.Contains(raw, "%00") ||
 		strings.Contains(p, "\\") || strings.Contains(p, "//") || !strings.HasPrefix(p, "/")
-	for _, s := range strings.Split(p, "/") {
+	for s := range strings.SplitSeq(p, "/") {
 		if s == "." || s == ".." {
 			bad = true
 		}
@@ -541,7 +540,7 @@ func (g *Gateway) readBody(r *http.Request) ([]byte, *Denial) {
 	if r.ContentLength > g.cfg.MaxAPIBody {
 		return nil, denyHygiene(http.StatusRequestEntityTooLarge, "body-too-large", fmt.Sprintf("API body over %d bytes", g.cfg.MaxAPIBody))
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, g.cfg.MaxAPIBody+1))
+	b, err := readAllSized(r.Body, r.ContentLength, g.cfg.MaxAPIBody+1)
 	if err != nil {
 		return nil, denyForbidden("body-unreadable", "could not read the request body")
 	}

@@ -18,6 +18,7 @@ type compiled struct {
 // Router finds the route of a request.
 type Router struct {
 	routes []compiled
+	static map[string]map[string]*compiled // method -> path -> row without variables (indexStatic)
 }
 
 var varRE = regexp.MustCompile(`<(?:(path):)?([A-Za-z_][A-Za-z0-9_]*)>`)
@@ -87,7 +88,7 @@ func NewRouter(table []Route) (*Router, error) {
 		}
 		return rs[i].vars < rs[j].vars
 	})
-	return &Router{routes: rs}, nil
+	return indexStatic(&Router{routes: rs}), nil
 }
 
 // Match returns the route and path variables for method and path. HEAD
@@ -96,9 +97,12 @@ func (rt *Router) Match(method, path string) (*compiled, map[string]string) {
 	if method == "HEAD" {
 		method = "GET"
 	}
+	if c := rt.static[method][path]; c != nil {
+		return c, map[string]string{}
+	}
 	for i := range rt.routes {
 		c := &rt.routes[i]
-		if c.Method != method {
+		if c.Method != method || c.vars == 0 && rt.static != nil {
 			continue
 		}
 		m := c.re.FindStringSubmatch(path)

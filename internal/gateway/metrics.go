@@ -27,7 +27,7 @@ func newMetrics() *Metrics {
 func (m *Metrics) observe(decision string, status int, d time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.requests[[2]string{decision, fmt.Sprintf("%dxx", status/100)}]++
+	m.requests[[2]string{decision, statusClass(status)}]++
 	s := d.Seconds()
 	m.durSum += s
 	m.durCount++

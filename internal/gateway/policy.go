@@ -36,6 +36,7 @@ func (g *Gateway) applyPolicy(ctx context.Context, r *http.Request, st *reqState
 		Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery,
 		ContentType: r.Header.Get("Content-Type"),
 		Principal:   policy.Principal{Name: st.identity.User.Name, Groups: st.identity.User.Groups, Admin: st.identity.User.Admin},
+		Parsed:      st.parsed, // used only while st.body is the bytes it was read from
 	}
 	if st.route.Class == ClassAPI {
 		req.Body = st.body

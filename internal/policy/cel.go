@@ -92,7 +92,7 @@ func resourceFor(r *Request) (Resource, error) {
 	if (!isModel || res.ModelName != "") && (!isExp || res.ExperimentID != "") {
 		return res, nil
 	}
-	m, err := readMessage(r.Method, r.RawQuery, r.ContentType, r.Body)
+	m, err := readMessage(r.Method, r.RawQuery, r.ContentType, r.Body, r.Parsed)
 	if err != nil {
 		return res, err
 	}

@@ -41,6 +41,11 @@ type jsonParser struct {
 	i     int
 	depth int // open objects and arrays; over maxDepth is refused
 	keys  map[string]string
+	// strict is ParseStrict (strict.go): duplicate keys refused, and the
+	// gateway's depth rule instead of maxDepth.
+	strict bool
+	deep   int       // deepest nesting seen
+	seen   []seenKey // strict: the keys of the open objects, innermost last
 }
 
 var (
@@ -103,15 +108,21 @@ func (p *jsonParser) lit(w string) error {
 	return nil
 }
 
-// object and array share their frame: enter opens it, comma reads the
-// separator after each member or element and leave the end. Only the
-// member itself differs. The per-element steps inline; leave runs once
-// per container. On an error the value returned is never used (parseJSON
-// returns nil).
 func (p *jsonParser) object() (any, error) {
+	p.i++ // '{'
+	if err := p.open(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
 	m := map[string]any{}
-	if empty, err := p.enter('}'); err != nil || empty {
-		return m, err
+	p.ws()
+	if p.i < len(p.s) && p.s[p.i] == '}' {
+		p.i++
+		return m, nil
+	}
+	ks := objectKeys{base: len(p.seen)}
+	if p.strict {
+		defer ks.close(p)
 	}
 	for {
 		if p.i >= len(p.s) {
@@ -123,6 +134,14 @@ func (p *jsonParser) object() (any, error) {
 		k, err := p.key()
 		if err != nil {
 			return nil, err
+		}
+		if p.strict {
+			if err := ks.add(p, k); err != nil {
+				return nil, err
+			}
+			if err := p.strictDepth(); err != nil {
+				return nil, err
+			}
 		}
 		p.ws()
 		if p.i >= len(p.s) {
@@ -138,16 +157,37 @@ func (p *jsonParser) object() (any, error) {
 			return nil, err
 		}
 		m[k] = v
-		if !p.comma() {
-			return m, p.leave('}')
+		p.ws()
+		if p.i >= len(p.s) {
+			return nil, errJSONEnd
+		}
+		switch p.s[p.i] {
+		case ',':
+			p.i++
+			p.ws()
+		case '}':
+			p.i++
+			return m, nil
+		default:
+			return nil, p.errAt("after object key:value pair")
 		}
 	}
 }
 
 func (p *jsonParser) array() (any, error) {
+	p.i++ // '['
+	if err := p.open(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
 	a := []any{}
-	if empty, err := p.enter(']'); err != nil || empty {
-		return a, err
+	p.ws()
+	if p.i < len(p.s) && p.s[p.i] == ']' {
+		p.i++
+		return a, nil
+	}
+	if err := p.strictDepth(); err != nil {
+		return nil, err
 	}
 	for {
 		v, err := p.value()
@@ -155,54 +195,21 @@ func (p *jsonParser) array() (any, error) {
 			return nil, err
 		}
 		a = append(a, v)
-		if !p.comma() {
-			return a, p.leave(']')
-		}
-	}
-}
-
-// enter consumes the opening '{' or '[', bounds the nesting and consumes
-// the closing byte at once if the container is empty.
-func (p *jsonParser) enter(closing byte) (empty bool, err error) {
-	p.i++
-	if p.depth++; p.depth > maxDepth {
-		return false, errTooDeep
-	}
-	p.ws()
-	if p.i < len(p.s) && p.s[p.i] == closing {
-		p.i++
-		p.depth--
-		return true, nil
-	}
-	return false, nil
-}
-
-// comma consumes a ',' after a member or element and the space after it.
-func (p *jsonParser) comma() bool {
-	p.ws()
-	if p.i < len(p.s) && p.s[p.i] == ',' {
-		p.i++
 		p.ws()
-		return true
-	}
-	return false
-}
-
-// leave consumes the closing byte where comma found no ','.
-func (p *jsonParser) leave(closing byte) error {
-	if p.i >= len(p.s) {
-		return errJSONEnd
-	}
-	if p.s[p.i] != closing {
-		// encoding/json's wording for the place of the error
-		if closing == '}' {
-			return p.errAt("after object key:value pair")
+		if p.i >= len(p.s) {
+			return nil, errJSONEnd
 		}
-		return p.errAt("after array element")
+		switch p.s[p.i] {
+		case ',':
+			p.i++
+			p.ws()
+		case ']':
+			p.i++
+			return a, nil
+		default:
+			return nil, p.errAt("after array element")
+		}
 	}
-	p.i++
-	p.depth--
-	return nil
 }
 
 // key reads an object key, interned for the rest of the body.

@@ -44,7 +44,10 @@ var loneSurrogate = regexp.MustCompile(`\\u[dD][89a-fA-F][0-9a-fA-F]{2}`)
 // Where Python and Go JSON differ (invalid UTF-8, which Flask turns into an
 // empty message; lone surrogates; NaN; a BOM; trailing data, which Flask
 // also turns into an empty message) the request is unreadable.
-func readMessage(method, rawQuery, contentType string, body []byte) (*message, error) {
+//
+// pre, when it describes these exact bytes (Parsed.usable), is the tree the
+// gateway already built: it replaces the decoding, every other step stays.
+func readMessage(method, rawQuery, contentType string, body []byte, pre *Parsed) (*message, error) {
 	if method == "GET" && rawQuery != "" {
 		m, err := readQuery(rawQuery)
 		if err != nil {
@@ -62,6 +65,10 @@ func readMessage(method, rawQuery, contentType string, body []byte) (*message, e
 	m := &message{}
 	if len(bytes.TrimLeft(body, " \t\r\n")) == 0 {
 		m.body = map[string]any{}
+		return m, nil
+	}
+	if pre.usable(body) {
+		m.body, m.doubled = pre.body, pre.doubled
 		return m, nil
 	}
 	v, err := decodeJSON(body)

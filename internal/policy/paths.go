@@ -165,7 +165,7 @@ func (e *Engine) checkURLPath(r *Request) (Decision, bool) {
 			return d, true
 		}
 		// the JSON body names the path again
-		m, err := readMessage(r.Method, "", r.ContentType, r.Body)
+		m, err := readMessage(r.Method, "", r.ContentType, r.Body, r.Parsed)
 		if err != nil {
 			return deny(RuleMalformed, "multipart upload: %v", err), true
 		}

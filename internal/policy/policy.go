@@ -78,6 +78,9 @@ type Request struct {
 	// Resource is what the gateway's route table resolved (kind, id, ...),
 	// for custom policies; optional.
 	Resource Resource
+	// Parsed is Body as the gateway already read it (NewParsed); optional.
+	// It is used only when it describes Body's exact bytes.
+	Parsed *Parsed
 }
 
 // Resource is the MLflow object a request acts on.
@@ -163,7 +166,11 @@ func (e *Engine) Decide(ctx context.Context, r *Request) Decision {
 		// Non-proto Flask views read request.args whatever the method.
 		msg, err = readQuery(r.RawQuery)
 	} else {
-		msg, err = readMessage(r.Method, r.RawQuery, r.ContentType, r.Body)
+		pre := r.Parsed
+		if e.cfg.Secrets.Mode == ModeRedact {
+			pre = nil // a redaction edits the tree: never the gateway's
+		}
+		msg, err = readMessage(r.Method, r.RawQuery, r.ContentType, r.Body, pre)
 	}
 	if err != nil {
 		return deny(RuleMalformed, "%s %s: %v", r.Method, rt.name, err)

@@ -93,7 +93,7 @@ type seen struct {
 }
 
 func extract(rt *route, body []byte) ([]seen, error) {
-	m, err := readMessage("POST", "", "application/json", body)
+	m, err := readMessage("POST", "", "application/json", body, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"sync"
 	"time"
@@ -46,15 +47,32 @@ type auditWriter struct {
 	pin *pinnedConn
 }
 
-// pinnedConn is the SQLite audit writer's own connection, with BEGIN
-// IMMEDIATE, COMMIT and ROLLBACK prepared on it like the row statements.
-// A database/sql transaction would prepare BEGIN and COMMIT again on every
-// commit and start a goroutine watching the context; on a local file that
-// was a sizeable part of a commit's cost. It is used under commitMu only.
-// Lock waits stay bounded by busy_timeout (10 s, as auditTimeout).
+// pinnedConn is the SQLite audit writer's own connection, used under
+// commitMu only. Its statements (BEGIN IMMEDIATE, COMMIT, ROLLBACK and the
+// row statements) are prepared once on the driver connection itself and
+// run inside conn.Raw: database/sql would prepare BEGIN and COMMIT again
+// on every commit, start a goroutine watching the context, and convert
+// and copy every argument; on a local file that was a sizeable part of a
+// commit's cost. Lock waits stay bounded by busy_timeout (10 s, as
+// auditTimeout).
 type pinnedConn struct {
 	conn                                           *sql.Conn
-	begin, commit, rollback, head, insert, setHead *sql.Stmt
+	begin, commit, rollback, head, insert, setHead driver.Stmt
+	args                                           [12]driver.NamedValue // reused for each row
+	row                                            [2]driver.Value       // the head query's row
+	// The head this connection committed last, and the database's data
+	// version right after (headCache).
+	headOK   bool
+	headSeq  int64
+	headHash string
+	version  uint32
+}
+
+// dataVersioner is the driver's SQLITE_FCNTL_DATA_VERSION: a number that
+// changes with every change to the database file, by this connection or
+// any other (other processes too), as seen by the current transaction.
+type dataVersioner interface {
+	FileControlDataVersion(dbName string) (uint32, error)
 }
 
 func openPinned(ctx context.Context, db *sql.DB) (*pinnedConn, error) {
@@ -63,15 +81,35 @@ func openPinned(ctx context.Context, db *sql.DB) (*pinnedConn, error) {
 		return nil, err
 	}
 	p := &pinnedConn{conn: conn}
-	for _, st := range []struct {
-		dst **sql.Stmt
-		q   string
-	}{{&p.begin, "BEGIN IMMEDIATE"}, {&p.commit, "COMMIT"}, {&p.rollback, "ROLLBACK"},
-		{&p.head, sqlAuditHead}, {&p.insert, sqlAuditInsert}, {&p.setHead, sqlAuditSetHead}} {
-		if *st.dst, err = conn.PrepareContext(ctx, st.q); err != nil {
-			p.discard()
-			return nil, err
+	for i := range p.args {
+		p.args[i].Ordinal = i + 1
+	}
+	err = conn.Raw(func(dc any) error {
+		for _, st := range []struct {
+			dst *driver.Stmt
+			q   string
+		}{{&p.begin, "BEGIN IMMEDIATE"}, {&p.commit, "COMMIT"}, {&p.rollback, "ROLLBACK"},
+			{&p.head, sqlAuditHead}, {&p.insert, sqlAuditInsert}, {&p.setHead, sqlAuditSetHead}} {
+			var err error
+			if cp, ok := dc.(driver.ConnPrepareContext); ok {
+				*st.dst, err = cp.PrepareContext(ctx, st.q)
+			} else {
+				*st.dst, err = dc.(driver.Conn).Prepare(st.q)
+			}
+			if err != nil {
+				return fmt.Errorf("prepare %q: %w", st.q, err)
+			}
+			_, canExec := (*st.dst).(driver.StmtExecContext)
+			_, canQuery := (*st.dst).(driver.StmtQueryContext)
+			if !canExec || !canQuery {
+				return fmt.Errorf("driver statement %T lacks ExecContext or QueryContext", *st.dst)
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		p.discard()
+		return nil, err
 	}
 	return p, nil
 }
@@ -79,13 +117,52 @@ func openPinned(ctx context.Context, db *sql.DB) (*pinnedConn, error) {
 // discard closes the statements and drops the connection from the pool
 // (it may be left inside a transaction), never handing it to another user.
 func (p *pinnedConn) discard() {
-	for _, st := range []*sql.Stmt{p.begin, p.commit, p.rollback, p.head, p.insert, p.setHead} {
-		if st != nil {
-			st.Close()
+	_ = p.conn.Raw(func(any) error {
+		for _, st := range []driver.Stmt{p.begin, p.commit, p.rollback, p.head, p.insert, p.setHead} {
+			if st != nil {
+				st.Close()
+			}
 		}
-	}
-	_ = p.conn.Raw(func(any) error { return driver.ErrBadConn })
+		return driver.ErrBadConn
+	})
 	p.conn.Close()
+}
+
+// exec runs a statement prepared by openPinned; call inside conn.Raw.
+func (p *pinnedConn) exec(ctx context.Context, st driver.Stmt, args []driver.NamedValue) error {
+	_, err := st.(driver.StmtExecContext).ExecContext(ctx, args)
+	return err
+}
+
+// readHead is the chain head (0 and genesis for an empty log); call
+// inside conn.Raw.
+func (p *pinnedConn) readHead(ctx context.Context) (int64, string, error) {
+	rows, err := p.head.(driver.StmtQueryContext).QueryContext(ctx, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	defer rows.Close()
+	clear(p.row[:])
+	switch err := rows.Next(p.row[:]); {
+	case errors.Is(err, io.EOF):
+		return 0, genesis, nil
+	case err != nil:
+		return 0, "", err
+	}
+	seq, ok := p.row[0].(int64)
+	var hash string
+	switch h := p.row[1].(type) {
+	case string:
+		hash = h
+	case []byte:
+		hash = string(h)
+	default:
+		ok = false
+	}
+	if !ok {
+		return 0, "", fmt.Errorf("audit head row has types %T, %T", p.row[0], p.row[1])
+	}
+	return seq, hash, nil
 }
 
 type auditReq struct {
@@ -198,20 +275,93 @@ func (w *auditWriter) commitPinned(batch []*auditReq) error {
 		w.pin = p
 	}
 	p := w.pin
-	if _, err := p.begin.ExecContext(ctx); err != nil {
-		w.dropPinned()
-		return err
-	}
-	err := w.append(ctx, p.head, p.insert, p.setHead, batch)
-	if err == nil {
-		if _, err = p.commit.ExecContext(ctx); err == nil {
-			return nil
+	drop := false
+	err := p.conn.Raw(func(dc any) error {
+		if err := p.exec(ctx, p.begin, nil); err != nil {
+			drop = true
+			return err
 		}
-	}
-	if _, rerr := p.rollback.ExecContext(ctx); rerr != nil {
+		headOK := p.headOK
+		p.headOK = false // until this commit is known to have ended well
+		last, prev, err := p.headCache(ctx, dc, headOK)
+		if err == nil {
+			last, prev, err = w.appendPinned(ctx, p, batch, last, prev)
+		}
+		if err == nil {
+			if err = p.exec(ctx, p.commit, nil); err == nil {
+				p.remember(dc, last, prev)
+				return nil
+			}
+		}
+		if rerr := p.exec(ctx, p.rollback, nil); rerr != nil {
+			drop = true
+		}
+		return err
+	})
+	if drop || errors.Is(err, driver.ErrBadConn) {
 		w.dropPinned()
 	}
 	return err
+}
+
+// headCache is the chain head inside the transaction BEGIN IMMEDIATE
+// started: the one this connection committed last when the data version
+// shows no change since (no other connection or process wrote; none can
+// until COMMIT), else read from the table. A stale head could not go
+// unnoticed anyway: its next sequence number would collide with the
+// primary key of the row that made it stale.
+func (p *pinnedConn) headCache(ctx context.Context, dc any, ok bool) (int64, string, error) {
+	if dv, can := dc.(dataVersioner); ok && can {
+		if v, err := dv.FileControlDataVersion("main"); err == nil && v == p.version {
+			return p.headSeq, p.headHash, nil
+		}
+	}
+	last, prev, err := p.readHead(ctx)
+	if err != nil {
+		return 0, "", fmt.Errorf("audit head: %w", err)
+	}
+	return last, prev, nil
+}
+
+// remember keeps the head just committed with the data version after it.
+func (p *pinnedConn) remember(dc any, last int64, prev string) {
+	dv, can := dc.(dataVersioner)
+	if !can {
+		return
+	}
+	v, err := dv.FileControlDataVersion("main")
+	if err != nil {
+		return
+	}
+	p.headOK, p.headSeq, p.headHash, p.version = true, last, prev, v
+}
+
+// appendPinned is append on the pinned connection's driver statements,
+// after the head (last, prev); it returns the new head.
+func (w *auditWriter) appendPinned(ctx context.Context, p *pinnedConn, batch []*auditReq, last int64, prev string) (int64, string, error) {
+	a := p.args[:]
+	defer func() { // no row's strings kept past the commit
+		for i := range a {
+			a[i].Value = nil
+		}
+	}()
+	for _, r := range batch {
+		e := &r.e
+		last++
+		hash := chainHash(prev, last, r.tail)
+		for i, v := range [...]any{last, e.Time, e.Actor, e.Action, e.Route, e.Resource, e.Decision, e.Rule, e.RequestID, e.Detail, prev, hash} {
+			a[i].Value = v
+		}
+		if err := p.exec(ctx, p.insert, a); err != nil {
+			return 0, "", err
+		}
+		prev = hash
+	}
+	a[0].Value = strconv.FormatInt(last, 10) + ":" + prev
+	if err := p.exec(ctx, p.setHead, a[:1]); err != nil {
+		return 0, "", fmt.Errorf("audit head: %w", err)
+	}
+	return last, prev, nil
 }
 
 func (w *auditWriter) dropPinned() {
