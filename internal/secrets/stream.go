@@ -40,7 +40,7 @@ const _ = uint(StreamWindow - 2*StreamOverlap)
 
 // ScanReader runs FindInValue over r in overlapping windows and calls fn
 // for each secret with its span in the stream, in stream order of the
-// windows, each secret once. A match that touches the cut edge of a window
+// windows (not sorted across windows), each secret once. A match that touches the cut edge of a window
 // (within streamMargin) is left to the neighbouring window that holds it
 // with its context, unless it is too long to fit in one; then it is
 // reported as it stands, so a secret longer than the overlap is not a way
@@ -98,4 +98,13 @@ func (d *Detector) ScanReader(r io.Reader, fn func(Match) error) error {
 		copy(buf, buf[n-StreamOverlap:n])
 		base, n = next, StreamOverlap
 	}
+}
+
+// ValueReason is the reason Check gives for a match found by its value
+// alone (no key to judge it by); it never holds the value.
+func (d *Detector) ValueReason(kind string) string {
+	if kind == KindHighEntropy || kind == KindAssignment {
+		return "value contains " + d.describe(kind)
+	}
+	return "value looks like " + d.describe(kind)
 }

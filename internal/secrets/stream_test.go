@@ -5,7 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-		"encoding/pem"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"sort"
@@ -31,14 +31,14 @@ func StreamSecrets(t testing.TB) map[string]string {
 		t.Fatal(err)
 	}
 	return map[string]string{
-		KindAWSAccessKeyID: "AKIA" + "UJZDEGXDNCF32EPF",
-		KindGitHubToken:    "ghp_" + "hGAkWvj7FAc9QeWJKY40uvSwMFLZDe1f8rES",
-		KindOpenAIKey:      "sk-proj-" + "yBdGBLEPH1qhT61qtc4xatws8phP9nhFyJfm5di4PzJ59FHz5r1pY4OjE2jB",
-		KindAnthropicKey:   "sk-ant-api03-" + "YZYn9ZhyiA4uoRgnatmUdjAWtGSU8po-799NksnRH9ucAUsdMlHUvTCQCyEZDz_TddJ8HyS5SUkCnD8zRA9a9SkpXz9w3",
-		KindAWSSecretKey:   `AWS_SECRET_ACCESS_KEY=2hpChYgCfrL1spNx` + `nyVmihA+2O76UMFxFkM+R5Kj`,
-		KindURLCredentials: "postgresql://mlflow:" + "S3cr3tPw@db.internal:5432/mlflow",
-		KindJWT:            "eyJhbGciOiAiSFMyNTYiLCAidHlwIjogIkpXVCJ9.eyJzdWIiOiAiMTIzNDU2Nzg5MCIsICJuYW1lIjogIm1sZmxvdyJ9." + "1ghxY5OokvQyx7eNWVQ4vnakJkS1pAWTN3lg8zV5yPU",
-		KindPrivateKey + "/rsa": string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rk)})),
+		KindAWSAccessKeyID:        "AKIA" + "UJZDEGXDNCF32EPF",
+		KindGitHubToken:           "ghp_" + "hGAkWvj7FAc9QeWJKY40uvSwMFLZDe1f8rES",
+		KindOpenAIKey:             "sk-proj-" + "yBdGBLEPH1qhT61qtc4xatws8phP9nhFyJfm5di4PzJ59FHz5r1pY4OjE2jB",
+		KindAnthropicKey:          "sk-ant-api03-" + "YZYn9ZhyiA4uoRgnatmUdjAWtGSU8po-799NksnRH9ucAUsdMlHUvTCQCyEZDz_TddJ8HyS5SUkCnD8zRA9a9SkpXz9w3",
+		KindAWSSecretKey:          `AWS_SECRET_ACCESS_KEY=2hpChYgCfrL1spNx` + `nyVmihA+2O76UMFxFkM+R5Kj`,
+		KindURLCredentials:        "postgresql://mlflow:" + "S3cr3tPw@db.internal:5432/mlflow",
+		KindJWT:                   "eyJhbGciOiAiSFMyNTYiLCAidHlwIjogIkpXVCJ9.eyJzdWIiOiAiMTIzNDU2Nzg5MCIsICJuYW1lIjogIm1sZmxvdyJ9." + "1ghxY5OokvQyx7eNWVQ4vnakJkS1pAWTN3lg8zV5yPU",
+		KindPrivateKey + "/rsa":   string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rk)})),
 		KindPrivateKey + "/pkcs8": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8})),
 	}
 }
@@ -101,7 +101,7 @@ func cutsUpTo(n int) []int {
 	}
 	step := StreamWindow - StreamOverlap
 	for a := step; a < n; a += step {
-		cuts[a] = true                             // start of a window
+		cuts[a] = true                              // start of a window
 		cuts[a+StreamOverlap] = a+StreamOverlap < n // end of the previous one
 	}
 	var out []int
