@@ -219,7 +219,9 @@ func TestLargeManifestEndToEnd(t *testing.T) {
 	}
 }
 
-func itoa(n int) string { return strings.TrimPrefix(approval.ManifestPartTag(n), approval.TagManifest+".") }
+func itoa(n int) string {
+	return strings.TrimPrefix(approval.ManifestPartTag(n), approval.TagManifest+".")
+}
 
 func partIndex(key string) int {
 	for n := 1; n < 1000; n++ {
