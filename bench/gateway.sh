@@ -7,7 +7,9 @@
 #     credentials, nginx auth_basic (apr1 htpasswd); once in front of
 #     MLflow, once in front of a canned stand-in that answers at once;
 #   - the request policies on a 1,000-entry log-batch: the gateway against
-#     a second gateway started with --no-policy (issue 12);
+#     a second gateway started with --no-policy (issue 12), requests to the
+#     two interleaved, with p50/p99 of the per-request paired difference
+#     and the load average before and after;
 #   - 1 GiB artifact upload and download throughput against direct;
 #   - the gateway's peak RSS during a 5 GiB upload;
 #   - a soak (10 minutes; SOAK_SECONDS shortens it) with its error count

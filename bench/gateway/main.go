@@ -195,7 +195,24 @@ func latency(modes []mode, routes []route, n int, base string) {
 			fmt.Printf("| %s | %s | %s | %s | %s | %s |\n", r.name, m.name, us(p50), us(p99), add50, add99)
 		}
 	}
-	fmt.Printf("\nLoad average %s before, %s after.\n", load0, loadavg())
+	// Requests i of two modes ran back to back (in rotating order), so
+	// their difference is free of drift in the machine's load: its
+	// percentiles are the added latency per request.
+	for _, r := range routes {
+		d := lat[key{r.name, base}]
+		for _, m := range modes {
+			l := lat[key{r.name, m.name}]
+			if m.name == base || len(l) != len(d) || len(d) == 0 {
+				continue
+			}
+			diff := make([]time.Duration, len(d))
+			for i := range d {
+				diff[i] = l[i] - d[i]
+			}
+			fmt.Printf("\n%s, %s minus %s, request by request (paired, back to back): p50 %s, p99 %s.", r.name, m.name, base, us(pct(diff, 50)), us(pct(diff, 99)))
+		}
+	}
+	fmt.Printf("\n\nLoad average %s before, %s after.\n", load0, loadavg())
 }
 
 // logBatch builds a log-batch body. Params keep their values across

@@ -9,11 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
 	"github.com/mlflow-guard/mlflow-guard/internal/finding"
+	"github.com/mlflow-guard/mlflow-guard/internal/secrets"
 )
 
 // Bounds of the secrets pass over a version's text artifacts. Anything
@@ -95,18 +97,44 @@ func (a *Auditor) secretsInFile(shown, rel, abs string) error {
 		return err
 	}
 	defer f.Close()
+	// Tokens known by their format are found over the whole file in
+	// overlapping windows, so one straddling a cut inside a long line, or
+	// a private key spread over lines, is still found; key/value pairs are
+	// judged line by line (pieces of maxSecretLine) below.
+	var byValue []secrets.Match
+	if err := a.det.ScanReader(io.LimitReader(f, maxSecretFileBytes), func(m secrets.Match) error {
+		byValue = append(byValue, m)
+		return nil
+	}); err != nil {
+		return err
+	}
+	sort.SliceStable(byValue, func(i, j int) bool { return byValue[i].Start < byValue[j].Start })
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
 	rd := bufio.NewReaderSize(io.LimitReader(f, maxSecretFileBytes), maxSecretLine)
-	found, line := 0, 1
+	found, line, off := 0, 1, 0
 	for {
 		chunk, err := rd.ReadSlice('\n')
 		if len(chunk) > 0 {
-			for _, reason := range a.lineSecrets(string(chunk)) {
+			reasons := a.pairSecrets(string(chunk))
+			// the value matches that start in this piece; as in
+			// lineSecrets, they count where no pair gave a reason
+			pairs := len(reasons) > 0
+			for len(byValue) > 0 && byValue[0].Start < off+len(chunk) {
+				if !pairs {
+					reasons = appendNew(reasons, a.det.ValueReason(byValue[0].Kind))
+				}
+				byValue = byValue[1:]
+			}
+			for _, reason := range reasons {
 				found++
 				if found <= maxSecretsPerFile {
 					a.add(finding.Finding{RuleID: "MLG204", Path: shown, Line: line, Column: 1,
 						Message: fmt.Sprintf("model artifact %s ships a credential (%s): anyone who can read the model can use it; remove the file from the model, rotate the credential and register a clean version", rel, reason)})
 				}
 			}
+			off += len(chunk)
 		}
 		if len(chunk) > 0 && chunk[len(chunk)-1] == '\n' {
 			line++
@@ -125,32 +153,42 @@ func (a *Auditor) secretsInFile(shown, rel, abs string) error {
 	return nil
 }
 
-// lineSecrets returns the distinct reasons one line holds a secret.
+func appendNew(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// lineSecrets returns the distinct reasons one line holds a secret: its
+// key/value pairs, else the secrets its value shows by their format.
 func (a *Auditor) lineSecrets(s string) []string {
-	var out []string
-	seen := map[string]bool{}
-	note := func(r string) {
-		if !seen[r] {
-			seen[r] = true
+	out := a.pairSecrets(s)
+	if len(out) == 0 {
+		if r, ok := a.det.Check("", s); ok {
 			out = append(out, r)
 		}
 	}
+	return out
+}
+
+// pairSecrets returns the distinct reasons the key/value pairs of one
+// line give.
+func (a *Auditor) pairSecrets(s string) []string {
+	var out []string
 	pairs := jsonPair.FindAllStringSubmatch(s, 64)
 	for _, m := range pairs {
 		if r, ok := a.det.Check(m[1], m[2]); ok {
-			note(r)
+			out = appendNew(out, r)
 		}
 	}
 	if len(pairs) == 0 {
 		if m := linePair.FindStringSubmatch(strings.TrimRight(s, "\r\n")); m != nil {
 			if r, ok := a.det.Check(m[1], unquote(m[2])); ok {
-				note(r)
+				out = appendNew(out, r)
 			}
-		}
-	}
-	if len(out) == 0 {
-		if r, ok := a.det.Check("", s); ok {
-			note(r)
 		}
 	}
 	return out

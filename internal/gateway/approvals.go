@@ -315,7 +315,11 @@ func gateOf(mv *mvInfo) gateState {
 	s.Digest, _ = mv.tag(approval.TagDigest)
 	s.Verdict, _ = mv.tag(approval.TagVerdict)
 	s.Findings, _ = mv.tag(approval.TagFindings)
-	s.Manifest, _ = mv.tag(approval.TagManifest)
+	tags := make(map[string]string, len(mv.Tags))
+	for _, t := range mv.Tags {
+		tags[t.Key] = t.Value
+	}
+	s.Manifest, _ = approval.JoinManifest(tags) // "" when it cannot be one recorded manifest
 	return s
 }
 

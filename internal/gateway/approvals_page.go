@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	modelscan "github.com/mlflow-guard/mlflow-guard/internal/analyze/model"
 	"github.com/mlflow-guard/mlflow-guard/internal/store"
 )
 
@@ -277,10 +278,15 @@ func (g *Gateway) changesSince(ctx context.Context, a *store.Approval) (string, 
 	if err := errors.Join(err1, err2); err != nil {
 		return label, nil, "Could not read the versions from MLflow: " + err.Error()
 	}
-	nm, ok1 := parseManifestTag(gateOf(cur).Manifest)
-	om, ok2 := parseManifestTag(gateOf(old).Manifest)
+	cg, og := gateOf(cur), gateOf(old)
+	nm, ok1 := parseManifestTag(cg.Manifest)
+	om, ok2 := parseManifestTag(og.Manifest)
 	if !ok1 || !ok2 {
 		return label, nil, "One of the versions has no readable manifest recorded by the registration gate."
+	}
+	// The diff shows what the digest covers, or nothing.
+	if modelscan.ManifestDigest(nm) != cg.Digest || modelscan.ManifestDigest(om) != og.Digest {
+		return label, nil, "One of the versions has a recorded manifest that does not match its recorded digest."
 	}
 	d := &manifestDiff{}
 	for p, s := range nm {

@@ -32,9 +32,6 @@ import (
 // manifest, the digest, the verdict and the findings, through its own
 // upstream client. A version the gateway could not tag is deleted again.
 
-// maxTagValue is MLflow's MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH.
-const maxTagValue = 100_000
-
 // maxFindingsTag keeps the findings tag short enough to read in the UI.
 const maxFindingsTag = 4000
 
@@ -43,12 +40,14 @@ type gateResult struct {
 	verdict  string // approval.VerdictPass or approval.VerdictQuarantined
 	rule     string // the blocking rule of a quarantined version
 	manifest string
-	digest   string
-	findings string
-	source   string
-	files    int
-	bytes    int64
-	took     time.Duration
+	// manifestTags record manifest (approval.SplitManifest), head first
+	manifestTags [][2]string
+	digest       string
+	findings     string
+	source       string
+	files        int
+	bytes        int64
+	took         time.Duration
 }
 
 // promptSources are MLflow's prompt placeholders (_PROMPT_SOURCE_PLACEHOLDERS):
@@ -145,8 +144,11 @@ func (g *Gateway) gateRegistration(ctx context.Context, st *reqState, msg *Messa
 		}
 		res.verdict, res.rule = approval.VerdictQuarantined, rule
 	}
-	if len(res.manifest) > maxTagValue {
-		return gateDenial("MLG111", "manifest-too-large", fmt.Sprintf("the manifest of %d files is over MLflow's %d-character tag limit; refused", res.files, maxTagValue))
+	if res.files > approval.MaxManifestFiles {
+		return gateDenial("MLG111", "too-many-files", fmt.Sprintf("the version has %d files, over the gateway's limit of %d files per registered version; refused", res.files, approval.MaxManifestFiles))
+	}
+	if res.manifestTags, err = approval.SplitManifest(res.manifest); err != nil {
+		return gateDenial("MLG111", "manifest-too-large", fmt.Sprintf("the manifest of %d files cannot be recorded: %v; refused", res.files, err))
 	}
 	res.took = g.now().Sub(start)
 	st.gate = res
@@ -461,10 +463,10 @@ func (g *Gateway) finishRegistration(resp *http.Response, st *reqState) error {
 	defer cancel()
 	c := g.upstreamClient()
 	gr := st.gate
-	tags := [][2]string{
-		{approval.TagManifest, gr.manifest}, {approval.TagDigest, gr.digest},
-		{approval.TagFindings, gr.findings}, {approval.TagVerdict, gr.verdict},
-	}
+	// The manifest's parts go first and its head (TagManifest) last, so
+	// a reader never finds a head whose parts are still being written.
+	tags := append(append([][2]string{}, gr.manifestTags[1:]...), gr.manifestTags[0],
+		[2]string{approval.TagDigest, gr.digest}, [2]string{approval.TagFindings, gr.findings}, [2]string{approval.TagVerdict, gr.verdict})
 	for _, t := range tags {
 		if err = g.upstreamPost(ctx, c, http.MethodPost, "/api/2.0/mlflow/model-versions/set-tag",
 			map[string]string{"name": v.MV.Name, "version": v.MV.Version, "key": t[0], "value": t[1]}); err != nil {

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -10,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -343,7 +341,7 @@ func (b *scanBody) judge() *Denial {
 		d = gateDenial("MLG306", "upload-too-large", fmt.Sprintf("artifact is over the upload limit of %d bytes", b.cfg.MaxBytes))
 	}
 	if kind == "text" {
-		kinds, err := b.secretsIn()
+		kinds, err := b.g.textSecrets(b.spool)
 		switch {
 		case err != nil:
 			found = append(found, "MLG204 unreadable")
@@ -390,36 +388,6 @@ func (b *scanBody) judge() *Denial {
 		}
 	}
 	return d
-}
-
-// secretsIn scans a text artifact line by line (lines cut at 64 KiB) with
-// the detectors scan and audit use; it returns the detector names only.
-func (b *scanBody) secretsIn() ([]string, error) {
-	if _, err := b.spool.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	rd := bufio.NewReaderSize(b.spool, 64<<10)
-	seen := map[string]bool{}
-	for {
-		line, err := rd.ReadSlice('\n')
-		if len(line) > 0 {
-			for _, m := range b.g.dg.det.FindInValue(string(line)) {
-				seen[m.Kind] = true
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-			return nil, err
-		}
-	}
-	kinds := make([]string, 0, len(seen))
-	for k := range seen {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	return kinds, nil
 }
 
 // uploadMagics sniff the leading bytes; the first match wins. Archives

@@ -5,10 +5,12 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // REST paths the client uses (MLflow 2.x and 3.x).
@@ -259,12 +261,7 @@ func (c *Client) DownloadArtifact(ctx context.Context, path string, w io.Writer,
 	u := *c.base
 	u.Path = strings.TrimRight(u.Path, "/") + PathArtifactsProxy + "/" + strings.Join(segs, "/")
 	u.RawPath = strings.TrimRight(c.base.EscapedPath(), "/") + PathArtifactsProxy + "/" + strings.Join(segs, "/")
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return 0, err
-	}
-	c.authorize(req)
-	resp, err := c.http.Do(req)
+	resp, err := c.getRateLimited(ctx, u.String())
 	if err != nil {
 		return 0, fmt.Errorf("download %s: %w", path, err)
 	}
@@ -290,4 +287,38 @@ func (c *Client) DownloadArtifact(ctx context.Context, path string, w io.Writer,
 		return n, fmt.Errorf("download %s: %w: larger than the %d-byte budget", path, ErrLimit, limit)
 	}
 	return n, nil
+}
+
+// maxRateLimitedTries bounds the attempts of a download the server keeps
+// answering 429: a model of thousands of files, fetched by parallel
+// workers, meets a gateway's per-client rate limit (mlflow-guard serve
+// allows 200 requests a second with a burst of 400).
+const maxRateLimitedTries = 12
+
+// getRateLimited GETs url and, while the answer is 429 (nothing of the body
+// read yet), waits and tries again: the jittered backoff, doubled each
+// time up to 5 s.
+func (c *Client) getRateLimited(ctx context.Context, url string) (*http.Response, error) {
+	delay := c.backoff
+	for attempt := 1; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return nil, err
+		}
+		c.authorize(req)
+		resp, err := c.http.Do(req)
+		if err != nil || resp.StatusCode != http.StatusTooManyRequests || attempt >= maxRateLimitedTries {
+			return resp, err
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
+		d := delay/2 + rand.N(delay/2+1)
+		c.log.Debug("rate limited; retrying download", "url", url, "attempt", attempt, "delay", d)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(d):
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
 }

@@ -3,6 +3,8 @@ package policy
 import (
 	"os"
 	"time"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/approval"
 )
 
 // Gate modes. The registration gate refuses (deny) or keeps and tags
@@ -23,8 +25,8 @@ type RegistrationConfig struct {
 	// MaxBytes bounds the bytes read from the upstream per version
 	// (default 20 GiB); more is refused, as unverifiable.
 	MaxBytes int64 `yaml:"max_bytes"`
-	// MaxFiles bounds the files listed per version (default 1,000: the
-	// manifest must fit one MLflow tag value of 100,000 characters).
+	// MaxFiles bounds the files listed per version (default 10,000; at
+	// most approval.MaxManifestFiles, the most a manifest records).
 	MaxFiles int `yaml:"max_files"`
 	// Timeout bounds the whole gate for one version (default 30m).
 	Timeout time.Duration `yaml:"timeout"`
@@ -68,7 +70,7 @@ func (c *Config) datagateDefaults() {
 		r.MaxBytes = defaultGateBytes
 	}
 	if r.MaxFiles == 0 {
-		r.MaxFiles = 1000
+		r.MaxFiles = 10_000
 	}
 	if r.Timeout == 0 {
 		r.Timeout = 30 * time.Minute
@@ -100,6 +102,9 @@ func (c *Config) datagateValidate(bad func(string, ...any)) {
 	}
 	if r.MaxBytes < 0 || r.MaxFiles < 0 || r.Timeout < 0 {
 		bad("registration: max_bytes, max_files and timeout must be positive")
+	}
+	if r.MaxFiles > approval.MaxManifestFiles {
+		bad("registration.max_files: %d is over the limit of %d files a version's manifest records", r.MaxFiles, approval.MaxManifestFiles)
 	}
 	checkDir := func(key, d string) {
 		if d == "" {

@@ -11,7 +11,7 @@ func TestDataGateConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Registration.Mode != GateQuarantine || c.Registration.Timeout != 5*time.Minute || c.Registration.MaxFiles != 1000 ||
+	if c.Registration.Mode != GateQuarantine || c.Registration.Timeout != 5*time.Minute || c.Registration.MaxFiles != 10_000 ||
 		c.Uploads.Mode != GateLogOnly || c.Uploads.MaxBytes != 1<<20 || c.Uploads.UploadTypeAllowed("image") || !c.Uploads.UploadTypeAllowed("text") ||
 		c.Uploads.Multipart != "allow-unscanned" || c.Uploads.HoldBack != 1<<20 {
 		t.Errorf("parsed: %+v %+v", c.Registration, c.Uploads)
@@ -25,8 +25,8 @@ func TestDataGateConfig(t *testing.T) {
 		d.Uploads.UploadTypeAllowed("executable") || !d.Uploads.UploadTypeAllowed("other") {
 		t.Errorf("defaults: %+v %+v", d.Registration, d.Uploads)
 	}
-	_, err = ParseConfig([]byte("registration:\n  mode: maybe\n  spool_dir: /no/such/dir\nuploads:\n  mode: redact\n  allowed_types: [movie]\n  multipart: sometimes\n  hold_back: -1\n"), "bad.yaml")
-	for _, want := range []string{"bad.yaml", "registration.mode", "registration.spool_dir", "uploads.mode", "allowed_types[0]", "uploads.multipart", "uploads.hold_back"} {
+	_, err = ParseConfig([]byte("registration:\n  mode: maybe\n  max_files: 100001\n  spool_dir: /no/such/dir\nuploads:\n  mode: redact\n  allowed_types: [movie]\n  multipart: sometimes\n  hold_back: -1\n"), "bad.yaml")
+	for _, want := range []string{"bad.yaml", "registration.mode", "registration.max_files", "registration.spool_dir", "uploads.mode", "allowed_types[0]", "uploads.multipart", "uploads.hold_back"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("want %q in %v", want, err)
 		}

@@ -4,10 +4,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/approval"
 )
 
 // maxManifest bounds the manifest tag read: one line per file.
-const maxManifest = 16 << 20
+const maxManifest = approval.MaxManifestBytes
 
 // ParseManifest reads the mlflow-guard.manifest tag: model.WriteManifest's
 // text ("<sha256>  <path>" lines under a "#" header), relative to the

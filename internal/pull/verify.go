@@ -56,9 +56,16 @@ func VerifyApproval(mv mlflowapi.ModelVersion, keys []ed25519.PublicKey, now tim
 	if digest != rec.Digest {
 		return Approved{}, refuse("MLG110", where, "%s: the approval is bound to digest %s but the version records %s: the approval is for other files", who, rec.Digest, digest)
 	}
-	text, ok := mlflowapi.TagValue(mv.Tags, approval.TagManifest)
-	if !ok || strings.TrimSpace(text) == "" {
+	if head, ok := mlflowapi.TagValue(mv.Tags, approval.TagManifest); !ok || strings.TrimSpace(head) == "" {
 		return Approved{}, refuse("MLG110", where, "%s is approved but has no recorded manifest (tag %s)", who, approval.TagManifest)
+	}
+	tags := make(map[string]string, len(mv.Tags))
+	for _, t := range mv.Tags {
+		tags[t.Key] = t.Value
+	}
+	text, err := approval.JoinManifest(tags)
+	if err != nil {
+		return Approved{}, refuse("MLG110", where, "%s: the recorded manifest cannot be read: %v", who, err)
 	}
 	sums, err := ParseManifest(text)
 	if err != nil {

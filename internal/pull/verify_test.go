@@ -3,6 +3,7 @@ package pull
 import (
 	"bytes"
 	"crypto/ed25519"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -73,5 +74,60 @@ func TestVerifyApproval(t *testing.T) {
 				t.Fatalf("got %v, want %s with %q", rf, tc.rule, tc.msg)
 			}
 		})
+	}
+}
+
+// TestVerifyApprovalParts: a manifest recorded in parts verifies whole,
+// and a part dropped or moved is MLG110.
+func TestVerifyApprovalParts(t *testing.T) {
+	key, _ := approval.GenerateKey(nil)
+	keys := []ed25519.PublicKey{key.Public().(ed25519.PublicKey)}
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	sums := map[string]string{}
+	for i := range 3000 {
+		sums[fmt.Sprintf("vocab/shard-%02d/entry-%05d.txt", i%50, i)] = fmt.Sprintf("%064x", i)
+	}
+	var b bytes.Buffer
+	_ = model.WriteManifest(&b, sums)
+	digest := model.ManifestDigest(sums)
+	signed, _ := approval.Encode(approval.Record{V: 1, Model: "m", Version: "3", Digest: digest, Verdict: "pass", Target: "alias:champion",
+		Requester: "alice", Approver: "bob", ApprovedAt: now.Add(-time.Hour), ExpiresAt: now.Add(time.Hour)}, key)
+	parts, err := approval.SplitManifest(b.String())
+	if err != nil || len(parts) < 4 {
+		t.Fatalf("split: %v, %d tags", err, len(parts))
+	}
+	build := func(mut func(m map[string]string)) []mlflowapi.Tag {
+		m := map[string]string{approval.TagApproval: signed, approval.TagDigest: digest}
+		for _, kv := range parts {
+			m[kv[0]] = kv[1]
+		}
+		if mut != nil {
+			mut(m)
+		}
+		var out []mlflowapi.Tag
+		for k, v := range m {
+			out = append(out, mlflowapi.Tag{Key: k, Value: v})
+		}
+		return out
+	}
+	ap, rf := VerifyApproval(mlflowapi.ModelVersion{Name: "m", Version: "3", Tags: build(nil)}, keys, now)
+	if rf != nil || len(ap.Manifest) != len(sums) {
+		t.Fatalf("parts: %v, %d files", rf, len(ap.Manifest))
+	}
+	for name, c := range map[string]struct {
+		mut func(m map[string]string)
+		msg string
+	}{
+		"dropped": {func(m map[string]string) { delete(m, approval.ManifestPartTag(2)) }, "is missing"},
+		"moved": {func(m map[string]string) {
+			m[approval.ManifestPartTag(1)], m[approval.ManifestPartTag(3)] = m[approval.ManifestPartTag(3)], m[approval.ManifestPartTag(1)]
+		}, "moved or edited"},
+		"edited": {func(m map[string]string) {
+			m[approval.ManifestPartTag(2)] = strings.Replace(m[approval.ManifestPartTag(2)], "entry", "entrx", 1)
+		}, "was changed after approval"},
+	} {
+		if _, rf := VerifyApproval(mlflowapi.ModelVersion{Name: "m", Version: "3", Tags: build(c.mut)}, keys, now); rf == nil || rf.RuleID != "MLG110" || !strings.Contains(rf.Message, c.msg) {
+			t.Errorf("%s: %v, want MLG110 with %q", name, rf, c.msg)
+		}
 	}
 }
