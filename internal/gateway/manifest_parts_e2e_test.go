@@ -161,9 +161,9 @@ func TestLargeManifestEndToEnd(t *testing.T) {
 
 	restore := func() {
 		for k, val := range parts {
-			upstreamSetTag(t, h, mdl, v, approval.ManifestPartTag(k), val)
+			h.ml.SetModelVersionTag(t, mdl, v, approval.ManifestPartTag(k), val)
 		}
-		upstreamSetTag(t, h, mdl, v, approval.TagManifest, head)
+		h.ml.SetModelVersionTag(t, mdl, v, approval.TagManifest, head)
 		for _, tg := range upstreamVersion(t, h, mdl, v).Tags {
 			if _, ok := parts[partIndex(tg.Key)]; !ok && strings.HasPrefix(tg.Key, approval.TagManifest+".") {
 				upstreamDeleteTag(t, h, mdl, v, tg.Key)
@@ -183,14 +183,14 @@ func TestLargeManifestEndToEnd(t *testing.T) {
 		{"a part dropped", "is missing", func() { upstreamDeleteTag(t, h, mdl, v, approval.ManifestPartTag(2)) }},
 		{"the last part dropped", "is missing", func() { upstreamDeleteTag(t, h, mdl, v, approval.ManifestPartTag(len(parts))) }},
 		{"two parts swapped", "moved or edited", func() {
-			upstreamSetTag(t, h, mdl, v, approval.ManifestPartTag(1), parts[2])
-			upstreamSetTag(t, h, mdl, v, approval.ManifestPartTag(2), parts[1])
+			h.ml.SetModelVersionTag(t, mdl, v, approval.ManifestPartTag(1), parts[2])
+			h.ml.SetModelVersionTag(t, mdl, v, approval.ManifestPartTag(2), parts[1])
 		}},
 		{"a part added", "other part tags", func() {
-			upstreamSetTag(t, h, mdl, v, approval.ManifestPartTag(len(parts)+1), parts[1])
+			h.ml.SetModelVersionTag(t, mdl, v, approval.ManifestPartTag(len(parts)+1), parts[1])
 		}},
 		{"the count lowered", "other part tags", func() {
-			upstreamSetTag(t, h, mdl, v, approval.TagManifest, strings.Replace(head, itoa(len(parts)), itoa(len(parts)-1), 1))
+			h.ml.SetModelVersionTag(t, mdl, v, approval.TagManifest, strings.Replace(head, itoa(len(parts)), itoa(len(parts)-1), 1))
 		}},
 		{"a part edited in the database", "hashes to", func() {
 			testenv.RunPython(t, filepath.Join("..", "pull", "testdata", "settag_db.py"), nil, db, mdl, v, approval.ManifestPartTag(2), edited)
