@@ -22,7 +22,9 @@ func isPlaceholder(s string) bool {
 	case strings.HasPrefix(t, "<") && strings.HasSuffix(t, ">"), strings.HasPrefix(t, "${"), strings.HasPrefix(t, "{{"):
 		return true
 	}
-	return secrets.SelfDeclaredFake(s) // "mock_key_secret", "bench-key-not-a-credential"
+	// the shared stand-in test: "YOUR_API_KEY", "your-key-here",
+	// "sk-xxx", "mock_key_secret", "bench-key-not-a-credential"
+	return secrets.IsPlaceholder(s)
 }
 
 // mayHoldSecret: a value that could carry a credential (not a number, bool,
