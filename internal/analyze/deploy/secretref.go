@@ -125,7 +125,22 @@ func (j *judge) notASecret(name, s string) bool {
 	if secretReference(name, s) || credentialFilePath(name, s) {
 		return true
 	}
-	return ciFile(j.path) && !realLookingSecret(j.det, s)
+	return (ciFile(j.path) || templateFile(j.path)) && !realLookingSecret(j.det, s)
+}
+
+// templateFile reports a file that is a template for the operator to copy
+// and fill in (.env.example, .env.template, config.sample.yaml,
+// settings.yml.dist; not a bare template.yaml, which CloudFormation and
+// SAM deploy as it is): its values are stand-ins ("changeme", "minioadmin"),
+// so only real-looking secrets count there, as in CI files.
+func templateFile(p string) bool {
+	b := strings.ToLower(path.Base(p))
+	for _, w := range []string{"example", "sample", "template", "tmpl", "dist"} {
+		if strings.HasSuffix(b, "."+w) || strings.Contains(b, "."+w+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // helmUnittestSuite reports a helm-unittest suite document (top-level
