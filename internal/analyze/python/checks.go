@@ -213,7 +213,7 @@ func (s *scope) checkCall(c *call) {
 		s.checkURI(c, c.arg("url", 0), key)
 	case "boto3.client", "boto3.resource", "boto3.Session", "boto3.session.Session":
 		for _, k := range []string{"aws_secret_access_key", "aws_session_token"} {
-			if v := c.arg(k, -1); isHardcoded(v) {
+			if v := c.arg(k, -1); s.f.hardcodedSecret(v) {
 				s.f.report(c.n, "MLG403", fmt.Sprintf("%s is hard-coded in %s; take credentials from the environment, an instance role or a secret manager", k, key))
 				break
 			}
