@@ -37,6 +37,9 @@ var awsDocExamples = map[string]bool{
 	"ASIAIOSFODNN7EXAMPLE": true,
 }
 
+// AWSDocExample reports one of the exact key values of AWS's documentation.
+func AWSDocExample(v string) bool { return awsDocExamples[strings.Trim(strings.TrimSpace(v), `"'`)] }
+
 // IsPlaceholder reports whether a literal value is a stand-in for a secret
 // rather than a secret: empty, a template or variable reference, a masked
 // value, an explicit marker such as "REDACTED" or "<from-secrets-manager>",
