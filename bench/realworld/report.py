@@ -45,10 +45,11 @@ def main(argv):
     b, a = parse(argv[1]), parse(argv[2])
     o = ["## Real-world precision on public MLflow repositories (issue 14)", ""]
     o.append(
-        "Measured by `bench/realworld/run.sh` over the 22 public repositories that use MLflow listed with "
+        f"Measured by `bench/realworld/run.sh` over the {len(a['repos'])} public repositories that use MLflow listed with "
         "their commits in `bench/realworld/manifest.tsv` (tutorials, a kedro plugin, MLOps projects, "
-        "Databricks notebooks, Helm charts, operators, docker-compose stacks, mlflow-export-import, "
-        "mlflow-oidc-auth, two books' example code with Jupyter notebooks). The snapshots are not committed: `bench/realworld/run.sh --fetch` clones them into "
+        "Databricks notebooks, Helm charts, operators, docker-compose, CDK and Traefik deployments, "
+        "mlflow-export-import, mlflow-tools, mlflow-oidc-auth, MLflow Recipes templates, LLMOps/genai "
+        "examples, three books' example code with Jupyter notebooks). The snapshots are not committed: `bench/realworld/run.sh --fetch` clones them into "
         "`$REALWORLD_DIR` (default `/work/realworld`). Every finding of both runs was triaged by reading the "
         "code (`bench/realworld/triage.csv`: repo, path, line, rule, TP/FP, reason), so precision is "
         "TP / (TP + FP) over all findings, not a sample. Known true problems that must be found are in "

@@ -66,9 +66,11 @@ func TestIsPlaceholder(t *testing.T) {
 		"arn:aws:secretsmanager:us-east-1:123:secret:db", "your-api-key", "your_token_here", "true", "42",
 		"mock_key_secret", "bench-secret-key-not-a-credential", "thisisnotasecret", "fake-token",
 		"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		"YOUR_API_KEY", "sk-xxx", "sk-proj-XXXXXXXX", "ghp_xxxxxxxxxxxx", "sk_live_****",
 	}
 	no := []string{"changeme", "admin", "password", "hunter2", "s3cr3t", "mlflow123", "secret", "enterprise", "1234",
-		"mockingbird-Pa55", "notable-pw-2024"}
+		"mockingbird-Pa55", "notable-pw-2024",
+		"sk-proj-4f9Qa8Zr2Lw0Xv7Tb3Nc", "sk-x", "ab-000", "max-xxx1"}
 	for _, v := range yes {
 		if !IsPlaceholder(v) {
 			t.Errorf("IsPlaceholder(%q) = false, want true", v)

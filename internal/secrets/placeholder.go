@@ -37,6 +37,9 @@ var awsDocExamples = map[string]bool{
 	"ASIAIOSFODNN7EXAMPLE": true,
 }
 
+// AWSDocExample reports one of the exact key values of AWS's documentation.
+func AWSDocExample(v string) bool { return awsDocExamples[strings.Trim(strings.TrimSpace(v), `"'`)] }
+
 // IsPlaceholder reports whether a literal value is a stand-in for a secret
 // rather than a secret: empty, a template or variable reference, a masked
 // value, an explicit marker such as "REDACTED" or "<from-secrets-manager>",
@@ -51,6 +54,9 @@ func IsPlaceholder(v string) bool {
 	if allMask(t) || placeholderRe.MatchString(t) || referenceRe.MatchString(t) || yourRe.MatchString(t) || fakeRe.MatchString(t) || awsDocExamples[t] {
 		return true
 	}
+	if maskedToken(t) {
+		return true // a token format's prefix with a masked body ("sk-xxx", "ghp_XXXXXXXX")
+	}
 	if strings.Contains(t, "***") || strings.Contains(t, "...") || strings.Contains(t, "…") {
 		return true // already redacted ("sk-****************") or elided ("sk-...xyz1")
 	}
@@ -58,6 +64,25 @@ func IsPlaceholder(v string) bool {
 		return true // a count or flag, not a credential
 	}
 	return false
+}
+
+// maskedToken: a short prefix ("sk", "sk-proj", "ghp") and a body that is
+// all mask characters, the way token formats are shown in templates.
+func maskedToken(s string) bool {
+	i := strings.IndexAny(s, "-_")
+	if i < 1 || i > 8 {
+		return false
+	}
+	for _, r := range s[:i] {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	body := s[i+1:]
+	if j := strings.LastIndexAny(body, "-_"); j >= 0 && j < 8 && !allMask(body[:j]) {
+		body = body[j+1:] // "sk-proj-xxxx"
+	}
+	return allMask(body) && strings.ContainsAny(strings.ToLower(body), "x*")
 }
 
 // allMask: "***", "xxxxx", "....", "-----", "•••" and the like.

@@ -21,6 +21,7 @@ package secrets
 
 import (
 	"fmt"
+	"net/url"
 	"sort"
 )
 
@@ -147,4 +148,26 @@ func (d *Detector) safeKey(key string) string {
 		k = k[:maxShown] + "..."
 	}
 	return k
+}
+
+// RealLooking reports a value that is more than a throwaway test or template
+// password: a credential in a known format (a cloud key, a vendor token, a
+// private key) or random key material, in the value itself or as a URL's
+// password. "minio123" or "test-key-12345" next to a secret-sounding name
+// is not. Callers use it where literal values are expected to be fixtures
+// (CI files, test stacks, test code, templates to fill in).
+func (d *Detector) RealLooking(s string) bool {
+	for _, m := range d.FindInValue(s) {
+		switch m.Kind {
+		case KindHighEntropy, KindAssignment, KindURLCredentials:
+		default:
+			return true
+		}
+	}
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			return HighEntropy(pw)
+		}
+	}
+	return HighEntropy(s)
 }

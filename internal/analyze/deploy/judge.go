@@ -254,7 +254,7 @@ func (j *judge) uri(canon string, v val) (s3 bool) {
 		return false
 	}
 	scheme := strings.ToLower(u.Scheme)
-	if pw, ok := u.User.Password(); ok && v.literal && pw != "" && !secrets.IsPlaceholder(pw) && !strings.HasPrefix(pw, "$") {
+	if pw, ok := u.User.Password(); ok && v.literal && pw != "" && !secrets.IsPlaceholder(pw) && !strings.HasPrefix(pw, "$") && !j.notASecret(canon, s) {
 		j.addAt("MLG403", v, "--%s embeds a password in the URI; pass it through a secret (e.g. a variable filled from a secret store) instead", canon)
 	}
 	switch {

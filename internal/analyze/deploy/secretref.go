@@ -2,13 +2,11 @@ package deploy
 
 import (
 	"encoding/json"
-	"net/url"
 	"path"
 	"regexp"
 	"sort"
 	"strings"
 
-	"github.com/mlflow-guard/mlflow-guard/internal/secrets"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -100,32 +98,27 @@ func ciFile(p string) bool {
 // compose.e2e.yaml).
 var testStackRe = regexp.MustCompile(`(?i)^(?:docker-)?compose.*[-._](?:test|tests|e2e|ci)(?:[-._].*)?\.ya?ml$`)
 
-// realLookingSecret reports a value that is more than a throwaway test
-// password: a credential in a known format (a cloud key, a vendor token, a
-// private key) or random key material, in the value itself or as a URL's
-// password. "minio123" or "postgres" next to a secret-sounding name is not.
-func realLookingSecret(det *secrets.Detector, s string) bool {
-	for _, m := range det.FindInValue(s) {
-		switch m.Kind {
-		case secrets.KindHighEntropy, secrets.KindAssignment, secrets.KindURLCredentials:
-		default:
-			return true
-		}
-	}
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		if pw, ok := u.User.Password(); ok {
-			return secrets.HighEntropy(pw)
-		}
-	}
-	return secrets.HighEntropy(s)
-}
-
 // notASecret gathers the exceptions above for one name: value pair.
 func (j *judge) notASecret(name, s string) bool {
 	if secretReference(name, s) || credentialFilePath(name, s) {
 		return true
 	}
-	return ciFile(j.path) && !realLookingSecret(j.det, s)
+	return (ciFile(j.path) || templateFile(j.path)) && !j.det.RealLooking(s)
+}
+
+// templateFile reports a file that is a template for the operator to copy
+// and fill in (.env.example, .env.template, config.sample.yaml,
+// settings.yml.dist; not a bare template.yaml, which CloudFormation and
+// SAM deploy as it is): its values are stand-ins ("changeme", "minioadmin"),
+// so only real-looking secrets count there, as in CI files.
+func templateFile(p string) bool {
+	b := strings.ToLower(path.Base(p))
+	for _, w := range []string{"example", "sample", "template", "tmpl", "dist"} {
+		if strings.HasSuffix(b, "."+w) || strings.Contains(b, "."+w+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // helmUnittestSuite reports a helm-unittest suite document (top-level

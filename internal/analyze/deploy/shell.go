@@ -20,7 +20,10 @@ type shellCtx struct {
 	// line0/col0 place the source inside its file (a Dockerfile RUN, an
 	// sh -c string, a Makefile recipe).
 	line0, col0 int
-	depth       int
+	// indent is the columns cut from every line of the source (a YAML
+	// block scalar read without its indentation); positions add it back.
+	indent int
+	depth  int
 	// tmpl carries what the surrounding file knows about the process
 	// (container, names, env files) into every server found.
 	tmpl *server
@@ -41,7 +44,7 @@ func (c *shellCtx) at(p syntax.Pos) (int, int) {
 	if l == 1 {
 		return c.line0, c.col0 + col - 1
 	}
-	return c.line0 + l - 1, col
+	return c.line0 + l - 1, col + c.indent
 }
 
 // run parses and interprets src; a parse error is returned as an input

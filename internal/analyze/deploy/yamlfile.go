@@ -23,6 +23,7 @@ var yamlLineRe = regexp.MustCompile(`line (\d+)`)
 func (j *judge) yamlFile(data []byte) {
 	j.lines = strings.Split(string(data), "\n")
 	dec := yaml.NewDecoder(bytes.NewReader(data))
+	retried, skip := false, 0
 	for doc := 0; ; doc++ {
 		if doc >= maxYAMLDocs {
 			j.limitErr("docs", 0, "yaml: over %d documents; the rest of the file was not checked", maxYAMLDocs)
@@ -35,6 +36,16 @@ func (j *judge) yamlFile(data []byte) {
 		err := dec.Decode(&n)
 		if errors.Is(err, io.EOF) {
 			return
+		}
+		if err != nil && !retried && jinjaRe.Match(data) {
+			// a Jinja-templated YAML file (an MLflow Recipes recipe.yaml,
+			// an Ansible or Kedro config): read it again with the
+			// template tags as unknown values, skipping the documents
+			// already judged
+			retried, skip = true, doc
+			dec = yaml.NewDecoder(bytes.NewReader(neutralizeJinja(data)))
+			doc = -1
+			continue
 		}
 		if err != nil {
 			line := 0
@@ -50,7 +61,7 @@ func (j *judge) yamlFile(data []byte) {
 			j.f.errs = append(j.f.errs, e)
 			return
 		}
-		if n.Kind != yaml.DocumentNode || len(n.Content) == 0 || n.Content[0].Kind != yaml.MappingNode {
+		if doc < skip || n.Kind != yaml.DocumentNode || len(n.Content) == 0 || n.Content[0].Kind != yaml.MappingNode {
 			continue
 		}
 		root := n.Content[0]
@@ -68,6 +79,34 @@ func (j *judge) yamlFile(data []byte) {
 			j.loose(root, "", 0)
 		}
 	}
+}
+
+// jinjaRe finds a Jinja expression or statement tag standing where YAML
+// wants a value, or a statement on its own line.
+var jinjaRe = regexp.MustCompile(`(?m)(?:^[ \t]*(?:- |[^#\n'"]*?:[ \t]+)\{\{.*\}\}|^[ \t]*\{[%#])`)
+
+// jinjaValueRe: a line whose value is a Jinja expression ("ingest:
+// {{INGEST_CONFIG}}", "- {{ item }}"), the expression in group 2.
+var jinjaValueRe = regexp.MustCompile(`^([ \t]*(?:- |[^#'"]*?:[ \t]+))(\{\{.*?\}\})(.*)$`)
+
+// neutralizeJinja makes a Jinja-templated YAML file parse as YAML: a value
+// that is an expression becomes a quoted scalar holding it (an unknown
+// value, see yval; the rest of the line moves two columns right), and a
+// statement or comment on its own line ("{% if x %}", "{# note #}")
+// becomes a YAML comment of the same length.
+func neutralizeJinja(data []byte) []byte {
+	lines := strings.Split(string(data), "\n")
+	for i, l := range lines {
+		t := strings.TrimLeft(l, " \t")
+		if strings.HasPrefix(t, "{%") || strings.HasPrefix(t, "{#") {
+			lines[i] = l[:len(l)-len(t)] + "#" + t[1:]
+			continue
+		}
+		if m := jinjaValueRe.FindStringSubmatch(l); m != nil {
+			lines[i] = m[1] + "'" + strings.ReplaceAll(m[2], "'", "''") + "'" + m[3]
+		}
+	}
+	return []byte(strings.Join(lines, "\n"))
 }
 
 // get returns the value of key in a mapping, following one merge key.
@@ -648,11 +687,15 @@ func (j *judge) looseScalar(k string, v *yaml.Node) {
 }
 
 func (j *judge) looseShell(v *yaml.Node) {
-	src, line, col := v.Value, v.Line, v.Column
+	src, line, col, ind := v.Value, v.Line, v.Column, 0
 	if b, l, ok := j.blockSource(v); ok {
-		src, line, col = b, l, 1
+		// the script as the runner gets it, without the block's
+		// indentation: an indented heredoc terminator ("  EOF") would
+		// not close its heredoc
+		ind = blockIndent(b)
+		src, line, col = dedent(b, ind), l, ind+1
 	}
-	c := &shellCtx{j: j, vars: env{}, line0: line, col0: col, tmpl: &server{}, judgeAssign: true}
+	c := &shellCtx{j: j, vars: env{}, line0: line, col0: col, indent: ind, tmpl: &server{}, judgeAssign: true}
 	if err := c.run(neutralizeCIExprs(src)); err != nil {
 		j.f.errs = append(j.f.errs, *err)
 	}
@@ -700,6 +743,33 @@ func (j *judge) blockSource(n *yaml.Node) (string, int, bool) {
 		b.WriteString(l)
 	}
 	return b.String(), n.Line + 1, true
+}
+
+// blockIndent is a block scalar's indentation: that of its first line that
+// is not blank (YAML's own rule).
+func blockIndent(src string) int {
+	for _, l := range strings.Split(src, "\n") {
+		if strings.TrimSpace(l) != "" {
+			return len(l) - len(strings.TrimLeft(l, " "))
+		}
+	}
+	return 0
+}
+
+// dedent cuts up to n leading spaces from every line of src.
+func dedent(src string, n int) string {
+	if n == 0 {
+		return src
+	}
+	lines := strings.Split(src, "\n")
+	for i, l := range lines {
+		k := 0
+		for k < n && k < len(l) && l[k] == ' ' {
+			k++
+		}
+		lines[i] = l[k:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // isGuardImage: an mlflow-guard image (not an MLflow server image).

@@ -269,6 +269,9 @@ func (s *scope) result(c *call) *val {
 	if ownModelCall(c.qual) {
 		return &val{t: tComp}
 	}
+	if strings.HasPrefix(c.qual, "mlflow.") && strings.Count(c.qual, ".") == 1 && registryLookups[lastPart(c.qual)] {
+		return &val{t: tComp, src: "a registry record"} // mlflow.get_run, mlflow.search_runs
+	}
 	switch c.qual {
 	case "mlflow.MlflowClient":
 		return &val{inst: "mlflow.MlflowClient"}
@@ -436,6 +439,9 @@ func (s *scope) result(c *call) *val {
 		out := derive(tComp, r)
 		out.copied = true
 		return out
+	}
+	if registryLookups[c.method] && s.isClient(c) {
+		return &val{t: tComp, src: "a registry record"}
 	}
 	switch c.method {
 	case "download_artifacts":

@@ -39,7 +39,17 @@ func (s *scope) isClient(c *call) bool {
 	if distinctiveClientMethods[c.method] && (named || r.t&tFree != 0) {
 		return true
 	}
-	return clientMethods[c.method] && named
+	return (clientMethods[c.method] || registryLookups[c.method]) && named
+}
+
+// registryLookups return the tracking server's or registry's own records
+// (a version's source, a run's artifact URI, a logged model's location):
+// an argument chosen on the command line selects a record, it does not
+// become the URI that is loaded.
+var registryLookups = map[string]bool{
+	"get_model_version": true, "get_latest_versions": true, "get_model_version_by_alias": true,
+	"get_model_version_download_uri": true, "search_model_versions": true, "get_registered_model": true,
+	"get_logged_model": true, "search_logged_models": true, "get_run": true, "search_runs": true,
 }
 
 var loadModelRe = regexp.MustCompile(`^mlflow\.[a-z0-9_]+\.(load_model|load_pyfunc)$`)
@@ -114,7 +124,7 @@ func (s *scope) checkCall(c *call) {
 
 	// MLG104
 	case "client.get_latest_versions":
-		if !s.checked && !allProtected(s, c.arg("stages", 1)) && c.n != s.discard { // a dropped (or notebook-displayed) result loads nothing
+		if !s.checked && !stagesChosen(s, c.arg("stages", 1)) && c.n != s.discard { // a dropped (or notebook-displayed) result loads nothing
 			s.f.report(c.n, "MLG104", "get_latest_versions returns whatever was registered last; load a pinned version or an approved alias (models:/name@champion)")
 		}
 
@@ -213,7 +223,7 @@ func (s *scope) checkCall(c *call) {
 		s.checkURI(c, c.arg("url", 0), key)
 	case "boto3.client", "boto3.resource", "boto3.Session", "boto3.session.Session":
 		for _, k := range []string{"aws_secret_access_key", "aws_session_token"} {
-			if v := c.arg(k, -1); isHardcoded(v) {
+			if v := c.arg(k, -1); s.f.hardcodedSecret(v) {
 				s.f.report(c.n, "MLG403", fmt.Sprintf("%s is hard-coded in %s; take credentials from the environment, an instance role or a secret manager", k, key))
 				break
 			}
@@ -280,12 +290,21 @@ func isDownloaded(v *val) bool {
 	return false
 }
 
-func allProtected(s *scope, v *val) bool {
+// stagesChosen reports a get_latest_versions stage list that names the
+// stage to resolve: every stage is protected, or is the caller's or the
+// operator's choice (a parameter, a command-line option, the stage part of
+// a models:/name/<stage> URI), which resolves the way MLflow resolves
+// models:/name/<stage>. A known unprotected stage ("None", "Staging") or
+// one taken from a web request is still whatever was registered last.
+func stagesChosen(s *scope, v *val) bool {
 	if v == nil || !v.isList || len(v.list) == 0 {
 		return false
 	}
 	for _, e := range v.list {
-		if !e.known() || !s.f.policy.IsProtectedStage(e.tmpl) {
+		switch {
+		case e == nil || e.t&tUser != 0:
+			return false
+		case e.known() && !s.f.policy.IsProtectedStage(e.tmpl):
 			return false
 		}
 	}

@@ -22,7 +22,11 @@ func isPlaceholder(s string) bool {
 	case strings.HasPrefix(t, "<") && strings.HasSuffix(t, ">"), strings.HasPrefix(t, "${"), strings.HasPrefix(t, "{{"):
 		return true
 	}
-	return secrets.SelfDeclaredFake(s) // "mock_key_secret", "bench-key-not-a-credential"
+	// the shared stand-in test: "YOUR_API_KEY", "your-key-here",
+	// "sk-xxx", "mock_key_secret", "bench-key-not-a-credential". AWS's
+	// documentation pair written into code is still a literal key passed
+	// as one (the code was written to run with it), as it was before.
+	return secrets.IsPlaceholder(s) && !secrets.AWSDocExample(s)
 }
 
 // mayHoldSecret: a value that could carry a credential (not a number, bool,
@@ -293,6 +297,13 @@ func isHardcoded(v *val) bool {
 	return v != nil && v.known() && !isPlaceholder(v.tmpl) && v.t == 0
 }
 
+// hardcodedSecret is isHardcoded for a value in a credential's place; in a
+// test suite's file a literal is a fixture ("test-key-12345") unless it is
+// a credential in a known format or random key material.
+func (f *fileCtx) hardcodedSecret(v *val) bool {
+	return isHardcoded(v) && (!f.test || f.sec.RealLooking(v.tmpl))
+}
+
 // uriPassword reports whether a URI template embeds a literal password.
 func uriPassword(t string) bool {
 	i := strings.Index(t, "://")
@@ -431,7 +442,7 @@ func (s *scope) checkEnvSet(n *node, key, v *val) {
 		}
 		return
 	}
-	if s.f.sec.SensitiveKey(k) && isHardcoded(v) {
+	if s.f.sec.SensitiveKey(k) && s.f.hardcodedSecret(v) {
 		s.f.report(n, "MLG403", fmt.Sprintf("environment variable %s is set to a hard-coded credential; load it from a secret store at run time", k))
 	}
 }

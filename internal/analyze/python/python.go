@@ -161,7 +161,7 @@ func (a *Analyzer) analyzeSource(ctx context.Context, name string, b []byte, k s
 	for pass := 0; pass < maxCallerPasses; pass++ {
 		fc = &fileCtx{ctx: ctx, s: s, policy: a.policy, sec: a.sec, bound: map[string]bool{},
 			models: map[string]*modelInfo{}, enums: map[string]bool{},
-			classes: map[*node]*classInfo{}, seen: map[findKey]bool{}, callIn: callIn}
+			classes: map[*node]*classInfo{}, seen: map[findKey]bool{}, callIn: callIn, test: testPath(name)}
 		if k.notebook {
 			fc.notebook, fc.starImp = true, k.starImp
 		}

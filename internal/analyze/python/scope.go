@@ -18,6 +18,7 @@ type fileCtx struct {
 	starImp  bool            // "from x import *": unbound names are not free
 	notebook bool            // a Databricks notebook source: runtime names are known
 	cliDump  bool            // vars(args) is a dump: an option looks secret (cliopts.go)
+	test     bool            // a test suite's file (testPath): literal credentials are fixtures
 	module   *scope
 	classes  map[*node]*classInfo
 	findings []finding.Finding

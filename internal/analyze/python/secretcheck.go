@@ -15,12 +15,17 @@ type secretChecker interface {
 	SecretValue(v string) (string, bool)
 	// Redact masks secrets in a source line.
 	Redact(line string) string
+	// RealLooking reports a credential in a known format or random key
+	// material (not a test fixture such as "test-key-12345").
+	RealLooking(v string) bool
 }
 
 // detector adapts the shared secrets package.
 type detector struct{ d *secrets.Detector }
 
 func (x detector) SensitiveKey(k string) bool { return x.d.SensitiveKey(k) }
+
+func (x detector) RealLooking(v string) bool { return x.d.RealLooking(v) }
 
 func (x detector) SecretValue(v string) (string, bool) {
 	ms := x.d.FindInValue(v)

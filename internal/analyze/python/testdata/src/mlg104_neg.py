@@ -30,3 +30,18 @@ def note():
 def show_latest(name):
     client = MlflowClient()
     client.get_latest_versions(name)  # shown in a notebook cell, nothing loaded
+
+
+def version_for(name, version_or_stage):
+    # the stage part of a models:/name/<stage> URI the caller names:
+    # resolved the way MLflow resolves models:/name/<stage>
+    client = MlflowClient()
+    if version_or_stage.isdigit():
+        return client.get_model_version(name, version_or_stage)
+    return client.get_latest_versions(name, [version_or_stage])[0]
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(version_for(sys.argv[1], sys.argv[2]).source)

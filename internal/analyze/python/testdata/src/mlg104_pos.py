@@ -20,3 +20,19 @@ def newest(name):
 
 def by_format(name):
     return mlflow.sklearn.load_model("models:/{}/latest".format(name))  # want: MLG104
+
+
+def newest_unapproved(name):
+    client = MlflowClient()
+    return client.get_latest_versions(name, ["None"])[0].source  # want: MLG104
+
+
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/latest")
+def latest_for_request():
+    client = MlflowClient()
+    return client.get_latest_versions("fraud", [request.args["stage"]])[0].source  # want: MLG104

@@ -17,3 +17,11 @@ mlflow.set_tracking_uri("postgresql://user:${DB_PASSWORD}@db/mlflow")
 def bench_env():
     os.environ["SECRET_KEY"] = "bench-secret-key-not-a-credential"
     os.environ["PAYMENT_KEY_SECRET"] = "mock_key_secret"
+
+
+def template_values():
+    # stand-ins a notebook or template asks the reader to replace
+    os.environ["OPENAI_API_KEY"] = "YOUR_API_KEY"
+    os.environ["OPENAI_API_KEY"] = "your-openai-key-here"
+    os.environ["OPENAI_API_KEY"] = "sk-xxx"
+    os.environ["GITHUB_TOKEN"] = "ghp_XXXXXXXXXXXX"

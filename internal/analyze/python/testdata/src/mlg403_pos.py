@@ -6,6 +6,7 @@ import sqlalchemy
 
 mlflow.set_tracking_uri("https://admin:S3cretPass@mlflow.example.com")  # want: MLG403
 os.environ["MLFLOW_TRACKING_PASSWORD"] = "hunter2hunter2"  # want: MLG403
+os.environ["OPENAI_API_KEY"] = "sk-proj-4f9Qa8Zr2Lw0Xv7Tb3NcQ1"  # want: MLG403
 client = MlflowClient(tracking_uri="https://bot:pa55word@mlflow.example.com")  # want: MLG403
 engine = sqlalchemy.create_engine("postgresql://admin:password123@db.internal/mlflow")  # want: MLG403
 
