@@ -656,8 +656,17 @@ func init() {
 // class: lowercase or underscored. Modules bind other modules under any
 // name (random._os, threading._os, multiprocessing as mp), so a chain
 // through one may reach any callable; a fail-closed walk cannot list them.
+//
+// A name with a segment no Python binding can have (space, '/', ':' ...)
+// is not such a chain: aliases are identifiers. Text files that happen to
+// start with a protocol 0 opcode ('c' of a go.sum line) read that way.
 func moduleAttribute(name string) (string, bool) {
 	segs := strings.Split(name, ".")
+	for _, seg := range segs {
+		if !identifierLike(seg) {
+			return "", false
+		}
+	}
 	for _, seg := range segs[:len(segs)-1] {
 		if seg == "" || lowercaseClasses[seg] {
 			continue
@@ -667,4 +676,21 @@ func moduleAttribute(name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// identifierLike reports whether seg could be a Python identifier: ASCII
+// letters, digits and '_' (not first a digit); non-ASCII bytes are allowed,
+// since Python identifiers may be Unicode letters.
+func identifierLike(seg string) bool {
+	if seg == "" || (seg[0] >= '0' && seg[0] <= '9') {
+		return false
+	}
+	for i := 0; i < len(seg); i++ {
+		c := seg[i]
+		if c >= 0x80 || c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') {
+			continue
+		}
+		return false
+	}
+	return true
 }

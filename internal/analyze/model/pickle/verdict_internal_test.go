@@ -97,3 +97,22 @@ func TestRedTeamRows(t *testing.T) {
 		}
 	}
 }
+
+// TestModuleAliasChainNeedsIdentifiers: the alias-chain rule is for
+// Python bindings; a go.sum line read as a protocol 0 GLOBAL (its 'c'
+// opcode) names no binding and stays merely unknown.
+func TestModuleAliasChainNeedsIdentifiers(t *testing.T) {
+	for _, c := range []struct {
+		mod, name string
+		want      Kind
+	}{
+		{"random", "_os.system", Dangerous},
+		{"threading", "_os.system", Dangerous},
+		{"el.dev/expr v0.24.0 h1:56OvJKSH3hDGL0ml5uSxZmz3/3Pq4tJ+fb1unVLAFcY=", "cel.dev/expr v0.24.0/go.mod h1:hLPLo1W4QUmuYdA72RBX06QTs6MXw941piREPl3Yfiw=", Unknown},
+		{"pkg", "mod.sub dir.call", Unknown},
+	} {
+		if v := Classify(Import{Module: c.mod, Name: c.name}); v.Kind != c.want {
+			t.Errorf("%s %s: got %v (%s), want %v", c.mod, c.name, v.Kind, v.Reason, c.want)
+		}
+	}
+}
