@@ -238,8 +238,8 @@ func Table() []Route {
 		api("GET", v2+"registered-models/alias", KindRegisteredModel, model("name", R)),
 		// Model versions: the registered model is named in the request. A
 		// version created from a run also needs READ on that run.
-		api("POST", v2+"model-versions/create", KindRegisteredModel, model("name", E),
-			Check{Fields: []string{"run_id"}, Via: RunToExperiment, Kind: KindExperiment, Perm: R, Optional: true}),
+		api("POST", v2+"model-versions/create", KindRegisteredModel, append([]Check{model("name", E),
+			{Fields: []string{"run_id"}, Via: RunToExperiment, Kind: KindExperiment, Perm: R, Optional: true}}, versionSourceChecks()...)...),
 		api("GET", v2+"model-versions/get", KindRegisteredModel, model("name", R)),
 		api("GET", v2+"model-versions/get-download-uri", KindRegisteredModel, model("name", R)),
 		withHook(api("GET", v2+"model-versions/search", KindAuthenticated), FilterModelVersions),
