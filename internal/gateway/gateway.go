@@ -529,7 +529,7 @@ func checkRawPath(r *http.Request) *Denial {
 	if bad {
 		return denyForbidden("path-not-canonical", fmt.Sprintf("path %q is not in canonical form", r.URL.EscapedPath()))
 	}
-	return nil
+	return checkCanonical(r)
 }
 
 func (g *Gateway) readBody(r *http.Request) ([]byte, *Denial) {

@@ -1,0 +1,90 @@
+package gateway
+
+import (
+	"errors"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Unit-level cases for the request shapes the red-team pass found; the
+// end-to-end proof against the real MLflow is redteam_e2e_test.go.
+
+func TestCheckCanonical(t *testing.T) {
+	cases := []struct {
+		method, target, body string
+		te                   bool
+		deny                 bool
+	}{
+		{"POST", "/api/2.0/mlflow/runs/set-tag", "{}", false, false},
+		{"POST", "/api/2.0/mlflow/runs/set%2Dtag", "{}", false, true},
+		{"POST", "/api/2.0/mlflow/runs/set%2dtag", "{}", false, true},
+		{"POST", "/api/2.0/mlflow/%72uns/set-tag", "{}", false, true},
+		{"POST", "/ajax-api/2.0/mlflow/runs/log%5Fbatch", "{}", false, true},
+		{"GET", "/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/a%7Eb", "", false, true},
+		{"GET", "/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/a%30", "", false, true},
+		// Escapes of reserved or non-ASCII characters are how clients send them.
+		{"GET", "/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/a%20b", "", false, false},
+		{"GET", "/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/%C3%A9t%C3%A9", "", false, false},
+		{"GET", "/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/a%40b%2Bc", "", false, false},
+		{"HEAD", "/api/2.0/mlflow/runs/get?run_id=a", "", false, false},
+		{"HEAD", "/ajax-api/2.0/mlflow/metrics/get-history-bulk?run_id=b", `{"run_id":["a"]}`, false, true},
+		{"HEAD", "/api/2.0/mlflow/runs/get?run_id=b", "", true, true},
+	}
+	for _, c := range cases {
+		r := httptest.NewRequest(c.method, c.target, strings.NewReader(c.body))
+		if c.te {
+			r.ContentLength = -1
+			r.TransferEncoding = []string{"chunked"}
+		}
+		d := checkRawPath(r)
+		if (d != nil) != c.deny {
+			t.Errorf("%s %s body=%q: deny=%v, want %v", c.method, c.target, c.body, d != nil, c.deny)
+		}
+	}
+}
+
+func TestVersionSourceChecks(t *testing.T) {
+	cases := []struct {
+		source string
+		want   map[string][]string // sourcePart kind -> ids
+		amb    bool
+	}{
+		{"runs:/r1/model", map[string][]string{"runs": {"r1"}}, false},
+		{"RUNS:/r1/model", map[string][]string{"runs": {"r1"}}, false},
+		{"models:/m-abc", map[string][]string{"logged-model": {"m-abc"}}, false},
+		{"models:/prod/3", map[string][]string{"registered-model": {"prod"}}, false},
+		{"models:/prod@champion", map[string][]string{"registered-model": {"prod"}}, false},
+		{"mlflow-artifacts:/2/models/m-x/artifacts", map[string][]string{"mlflow-artifacts": {"2"}}, false},
+		{"mlflow-artifacts://host:5000/7/r/artifacts/m", map[string][]string{"mlflow-artifacts": {"7"}}, false},
+		{"Mlflow-Artifacts:/2/r/artifacts", map[string][]string{"mlflow-artifacts": {"2"}}, false},
+		{"mlflow-artifacts:/1/r/../../2/x", nil, true},
+		{"mlflow-artifacts:/%32/x", nil, true},
+		{"runs:/", nil, true},
+		{"models:/", nil, true},
+		{"s3://bucket/x", map[string][]string{}, false},
+		{"dummy-source", map[string][]string{}, false},
+	}
+	kinds := []string{"runs", "logged-model", "registered-model", "mlflow-artifacts"}
+	for _, c := range cases {
+		m := &Message{Body: map[string]any{"source": c.source}}
+		gotAmb := false
+		for _, k := range kinds {
+			ids, err := sourcePart(k)(m)
+			if err != nil {
+				if !errors.Is(err, ErrAmbiguous) {
+					t.Errorf("%s %s: %v", c.source, k, err)
+				}
+				gotAmb = true
+				continue
+			}
+			if !c.amb && !slices.Equal(ids, c.want[k]) {
+				t.Errorf("%s as %s: %v, want %v", c.source, k, ids, c.want[k])
+			}
+		}
+		if gotAmb != c.amb {
+			t.Errorf("%s: ambiguous=%v, want %v", c.source, gotAmb, c.amb)
+		}
+	}
+}
