@@ -262,7 +262,7 @@ func Table() []Route {
 		{Method: "GET", Pattern: "/model-versions/get-artifact", Kind: KindRegisteredModel, Class: ClassArtifact, NoAjax: true, Checks: []Check{model("name", R)}},
 		// OTLP trace export names its experiment in a header.
 		{Method: "POST", Pattern: "/v1/traces", Kind: KindExperiment, NoAjax: true, Class: ClassArtifact,
-			Checks: []Check{{Fields: []string{"X-Mlflow-Experiment-Id"}, Source: FromHeader, Kind: KindExperiment, Perm: E}}},
+			Checks: []Check{{Fields: []string{"X-Mlflow-Experiment-Id"}, Source: FromHeader, Kind: KindExperiment, Perm: E}, otlpRun}},
 		// Traces (v3), resolved to their experiment.
 		api("POST", v3+"traces", KindExperiment, Check{Fields: []string{"trace.trace_info.trace_location.mlflow_experiment.experiment_id"},
 			Kind: KindExperiment, Perm: E, Extract: startTraceExperiment}),

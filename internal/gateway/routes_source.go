@@ -79,3 +79,9 @@ func sourcePart(kind string) func(*Message) ([]string, error) {
 		return nil, nil
 	}
 }
+
+// otlpRun: OTLP export links the traces it completes to the run named in
+// X-Mlflow-Run-Id, which is a write on that run as traces/link-to-run is.
+// Unchecked, a user with EDIT on one experiment linked traces into a run
+// of an experiment he could not touch.
+var otlpRun = Check{Fields: []string{"X-Mlflow-Run-Id"}, Source: FromHeader, Via: RunToExperiment, Kind: KindExperiment, Perm: E, Optional: true}
