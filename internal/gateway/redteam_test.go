@@ -88,3 +88,50 @@ func TestVersionSourceChecks(t *testing.T) {
 		}
 	}
 }
+
+// FuzzEncodedUnreserved: a path the check lets through escapes no
+// unreserved character, so the escaped and decoded forms route alike.
+func FuzzEncodedUnreserved(f *testing.F) {
+	for _, s := range []string{"/api/2.0/mlflow/runs/set%2Dtag", "/a%20b", "/%C3%A9", "/%", "/%2", "/%zz%41", "/runs/%7e", "/%252e"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if _, bad := encodedUnreserved(p); bad {
+			return
+		}
+		for i := 0; i+2 < len(p); i++ {
+			if p[i] != '%' || unhex(p[i+1]) < 0 || unhex(p[i+2]) < 0 {
+				continue
+			}
+			c := byte(unhex(p[i+1])<<4 | unhex(p[i+2]))
+			if strings.IndexByte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~", c) >= 0 {
+				t.Fatalf("%q escapes %q and passed", p, c)
+			}
+		}
+	})
+}
+
+// FuzzVersionSource: reading a version source never panics, and an
+// mlflow-artifacts source that names an experiment has no dot segment.
+func FuzzVersionSource(f *testing.F) {
+	for _, s := range []string{"runs:/r/m", "models:/m-1", "models:/n/2", "models:/n@a", "mlflow-artifacts:/2/x", "mlflow-artifacts:/1/../2", "MLFLOW-ARTIFACTS://h:1/3/x", "runs:", "models:/@", "s3://b/k", ":"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		m := &Message{Body: map[string]any{"source": src}}
+		for _, k := range []string{"runs", "logged-model", "registered-model", "mlflow-artifacts"} {
+			ids, err := sourcePart(k)(m)
+			if err != nil && !errors.Is(err, ErrAmbiguous) {
+				t.Fatalf("%q: %v", src, err)
+			}
+			if k == "mlflow-artifacts" && len(ids) > 0 && (strings.Contains(src, "/../") || strings.HasSuffix(src, "/..")) {
+				t.Fatalf("%q named experiment %v", src, ids)
+			}
+			for _, id := range ids {
+				if id == "" {
+					t.Fatalf("%q: empty id as %s", src, k)
+				}
+			}
+		}
+	})
+}
