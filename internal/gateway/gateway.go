@@ -485,6 +485,9 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 	if d := g.applyPolicy(r.Context(), r, st, needs); d != nil {
 		return d
 	}
+	if d := g.checkOTLP(r, st); d != nil { // otlp.go
+		return d
+	}
 	if d := g.dataGates(w, r, st, msg); d != nil {
 		return d
 	}

@@ -106,6 +106,12 @@ func TestRedTeamEndToEnd(t *testing.T) {
 		{name: "secret in a v3 trace tag", method: "POST", target: v3 + "traces", body: js(map[string]any{"trace": map[string]any{"trace_info": map[string]any{"trace_id": "tr-0000000000000000000000000000abcd",
 			"trace_location": map[string]any{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": map[string]any{"experiment_id": expA}}, "request_time": "2026-01-01T00:00:00Z", "state": "OK", "tags": map[string]any{"t": ghp}}}}), reason: "secret"},
 		{name: "secret in a registered model's description", method: "PATCH", target: v2 + "registered-models/update", body: js(map[string]any{"name": "rmA", "description": ghp}), reason: "secret"},
+		// OTLP bodies were forwarded unread.
+		{name: "secret in an OTLP JSON attribute", method: "POST", target: "/v1/traces", body: otlp(ghp), hdr: map[string]string{"Content-Type": "application/json", "X-Mlflow-Experiment-Id": expA}, reason: "secret"},
+		{name: "secret in a gzipped OTLP JSON attribute", method: "POST", target: "/v1/traces", body: string(gzipped([]byte(otlp(aws)))), hdr: map[string]string{"Content-Type": "application/json", "Content-Encoding": "gzip", "X-Mlflow-Experiment-Id": expA}, reason: "secret"},
+		{name: "secret in an OTLP protobuf attribute", method: "POST", target: "/v1/traces", body: string(otlpProto("note", ghp, false)), hdr: map[string]string{"Content-Type": "application/x-protobuf", "X-Mlflow-Experiment-Id": expA}, reason: "secret"},
+		{name: "secret nested in a gzipped OTLP protobuf kvlist", method: "POST", target: "/v1/traces", body: string(gzipped(otlpProto("note", aws, true))), hdr: map[string]string{"Content-Type": "application/x-protobuf", "Content-Encoding": "gzip", "X-Mlflow-Experiment-Id": expA}, reason: "secret"},
+		{name: "OTLP with an encoding MLflow does not decode", method: "POST", target: "/v1/traces", body: string(otlpProto("note", "x", false)), hdr: map[string]string{"Content-Type": "application/x-protobuf", "Content-Encoding": "br", "X-Mlflow-Experiment-Id": expA}, reason: "ambiguous-request"},
 		{name: "secret as an experiment's new name", method: "POST", target: v2 + "experiments/update", body: js(map[string]any{"experiment_id": expA, "new_name": aws}), reason: "secret"},
 	}
 	// Shapes that were refused before this pass; they stay refused.
@@ -177,6 +183,7 @@ func TestRedTeamEndToEnd(t *testing.T) {
 		{name: "register A's logged model", method: "POST", target: v2 + "model-versions/create", body: js(map[string]any{"name": "rmA", "source": "models:/" + lmA, "model_id": lmA})},
 		{name: "OTLP into A with A's run", method: "POST", target: "/v1/traces", body: otlp("plain"), hdr: map[string]string{"Content-Type": "application/json", "X-Mlflow-Experiment-Id": expA, "X-Mlflow-Run-Id": runA}},
 		{name: "HEAD without a body", method: "HEAD", target: "/version"},
+		{name: "benign gzipped OTLP protobuf", method: "POST", target: "/v1/traces", body: string(gzipped(otlpProto("llm.model", "gpt-small max_tokens=256", true))), hdr: map[string]string{"Content-Type": "application/x-protobuf", "Content-Encoding": "gzip", "X-Mlflow-Experiment-Id": expA}},
 		{name: "plain artifact name", method: "GET", target: "/api/2.0/mlflow-artifacts/artifacts/" + expA + "/models/" + lmA + "/artifacts/notes.txt"},
 		{name: "benign dataset profile", method: "POST", target: v2 + "runs/log-inputs", body: ds("profile", `{"num_rows": 10, "max_tokens": 256}`)},
 		{name: "benign description", method: "PATCH", target: v2 + "registered-models/update", body: js(map[string]any{"name": "rmA", "description": "tokenizer tuned; primary_key_col=id"})},

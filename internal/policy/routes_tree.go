@@ -96,3 +96,30 @@ func appendTree(out []item, sp *spec, o map[string]any) ([]item, error) {
 	}
 	return out, walk("", v, 0)
 }
+
+// KV is one string found in a body the policies do not read themselves
+// (OTLP trace export): an attribute key with its value, or a bare value
+// when Key is empty.
+type KV struct{ Key, Value string }
+
+// CheckStrings judges strings as tag values are judged, in the configured
+// secrets mode. Such a body cannot be rewritten, so redact mode denies.
+func (e *Engine) CheckStrings(field Field, kvs []KV) Decision {
+	pairSpec := &spec{kind: kPair, field: field, key: "key", value: "value", keyMax: 1 << 30}
+	valueSpec := &spec{kind: kValue, field: field, value: "value"}
+	var d Decision
+	memo := detectMemo{}
+	for _, kv := range kvs {
+		it := item{spec: valueSpec, value: kv.Value, hasValue: true}
+		if kv.Key != "" {
+			it = item{spec: pairSpec, key: kv.Key, value: kv.Value, hasValue: true}
+		}
+		sub, _ := e.checkSecret(it, memo)
+		d.Findings = append(d.Findings, sub.Findings...)
+		if sub.Action == Deny {
+			sub.Findings = d.Findings
+			return sub
+		}
+	}
+	return d
+}
