@@ -101,7 +101,7 @@ var routes = []route{
 		pair(FieldTag, 20000, many("tags")),
 		{kind: kLocation, field: FieldLocation, value: "artifact_location"}}},
 	{name: "experiments/set-experiment-tag", methods: []string{"POST"}, versions: v2, specs: []spec{pair(FieldTag, 20000)}},
-	{name: "registered-models/create", methods: []string{"POST"}, versions: v2, specs: []spec{pair(FieldTag, 100000, many("tags")), tree(FieldDescription, "description")}},
+	{name: "registered-models/create", methods: []string{"POST"}, versions: v2, specs: []spec{pair(FieldTag, 100000, many("tags")), tree(FieldDescription, "description"), tree(FieldName, "name")}},
 	{name: "registered-models/set-tag", methods: []string{"POST"}, versions: v2, specs: []spec{pair(FieldTag, 100000)}},
 	{name: "model-versions/create", methods: []string{"POST"}, versions: v2, specs: []spec{
 		tree(FieldDescription, "description"),

@@ -28,6 +28,7 @@ var treeRoutes = []route{
 	{name: "experiments/update", methods: []string{"POST"}, versions: v2, specs: []spec{tree(FieldName, "new_name")}},
 	{name: "registered-models/update", methods: []string{"PATCH"}, versions: v2, specs: []spec{tree(FieldDescription, "description")}},
 	{name: "model-versions/update", methods: []string{"PATCH"}, versions: v2, specs: []spec{tree(FieldDescription, "description")}},
+	{name: "registered-models/alias", methods: []string{"POST"}, versions: v2, specs: []spec{tree(FieldName, "alias")}},
 	// StartTrace and EndTrace (v2): key/value lists.
 	{name: "traces", methods: []string{"POST"}, versions: v2, specs: []spec{
 		pair(FieldTag, 0, many("tags")), pair(FieldTag, 0, many("request_metadata"))}},

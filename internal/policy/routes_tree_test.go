@@ -38,6 +38,9 @@ func TestTreeFields(t *testing.T) {
 		{"description benign", "POST", v2 + "registered-models/create", mustJSON(map[string]any{"name": "m", "description": "tokenizer and max_tokens tuned"}), false},
 		{"experiment rename", "POST", v2 + "experiments/update", mustJSON(map[string]any{"experiment_id": "1", "new_name": ghToken}), true},
 		{"logged model type", "POST", v2 + "logged-models", mustJSON(map[string]any{"experiment_id": "1", "model_type": awsKey}), true},
+		{"alias name", "POST", v2 + "registered-models/alias", mustJSON(map[string]any{"name": "m", "alias": ghToken, "version": "1"}), true},
+		{"alias benign", "POST", v2 + "registered-models/alias", mustJSON(map[string]any{"name": "m", "alias": "champion", "version": "1"}), false},
+		{"model name", "POST", v2 + "registered-models/create", mustJSON(map[string]any{"name": awsKey}), true},
 		{"token as a map key", "POST", v3 + "traces", traceV3(map[string]any{"trace_metadata": map[string]any{ghToken: ""}}), true},
 	}
 	for _, c := range cases {
