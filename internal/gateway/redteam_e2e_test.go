@@ -177,6 +177,21 @@ func TestRedTeamEndToEnd(t *testing.T) {
 		t.Errorf("a refused trace was stored: %v", traces)
 	}
 
+	// Grants on a deleted model's name do not pass to the next model of
+	// that name (bob squatting a name another team will use).
+	for _, c := range []rtCase{
+		{name: "bob creates rt-squat", method: "POST", target: v2 + "registered-models/create", body: js(map[string]any{"name": "rt-squat"})},
+		{name: "bob deletes rt-squat", method: "DELETE", target: v2 + "registered-models/delete", body: js(map[string]any{"name": "rt-squat"})},
+	} {
+		if status, dec, body := rt.send(c); status != http.StatusOK {
+			t.Fatalf("%s: %d %q %s", c.name, status, dec, body)
+		}
+	}
+	rt.rootJSON("POST", v2+"registered-models/create", map[string]any{"name": "rt-squat"})
+	time.Sleep(300 * time.Millisecond) // past the harness's permission cache
+	rt.expectDenied(rtCase{name: "bob reads the new rt-squat", method: "GET", target: v2 + "registered-models/get?name=rt-squat", reason: "no-permission"})
+	rt.expectDenied(rtCase{name: "bob deletes the new rt-squat", method: "DELETE", target: v2 + "registered-models/delete", body: js(map[string]any{"name": "rt-squat"}), reason: "no-permission"})
+
 	// Controls: the same requests on what bob may touch still work, so
 	// the denials above are about B, not about the shape of the request.
 	for _, c := range []rtCase{
