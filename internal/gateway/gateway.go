@@ -442,6 +442,9 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 			}
 			st.body = body
 		}
+		if d := guardUserTag(rt, msg, id.User.Name); d != nil { // usertag.go
+			return d
+		}
 		if rt.Pattern == v2+"experiments/create" || rt.Pattern == "/ajax-api/2.0/mlflow/experiments/create" {
 			if v, _ := msg.Values("artifact_location", false); len(v) > 0 && !id.User.Admin {
 				return denyForbidden("artifact-location", "only administrators may choose an experiment's artifact_location")

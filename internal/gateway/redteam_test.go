@@ -135,3 +135,38 @@ func FuzzVersionSource(f *testing.F) {
 		}
 	})
 }
+
+func TestGuardUserTag(t *testing.T) {
+	rt, err := NewRouter(Table())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		path, body string
+		deny       bool
+	}{
+		{"/api/2.0/mlflow/runs/set-tag", `{"run_id":"r","key":"mlflow.user","value":"root"}`, true},
+		{"/ajax-api/2.0/mlflow/runs/set-tag", `{"run_id":"r","key":"mlflow.user","value":"root"}`, true},
+		{"/api/2.0/mlflow/runs/set-tag", `{"run_id":"r","key":"mlflow.user","value":"bob"}`, false},
+		{"/api/2.0/mlflow/runs/set-tag", `{"run_id":"r","key":"mlflow.source.name","value":"x"}`, false},
+		{"/api/2.0/mlflow/runs/set-tag", `{"run_id":"r","\u006bey":"mlflow.user","value":"root"}`, true},
+		{"/api/2.0/mlflow/runs/delete-tag", `{"run_id":"r","key":"mlflow.user"}`, true},
+		{"/api/2.0/mlflow/runs/delete-tag", `{"run_id":"r","key":"note"}`, false},
+		{"/api/2.0/mlflow/runs/log-batch", `{"run_id":"r","tags":[{"key":"a","value":"b"},{"key":"mlflow.user","value":"root"}]}`, true},
+		{"/api/2.0/mlflow/runs/log-batch", `{"run_id":"r","tags":[{"key":"mlflow.user","value":"bob"}],"params":[{"key":"mlflow.user","value":"x"}]}`, false},
+	}
+	for _, c := range cases {
+		method := "POST"
+		route, _ := rt.Match(method, c.path)
+		if route == nil {
+			t.Fatalf("no route for %s", c.path)
+		}
+		msg, err := ParseMessage(method, "", []byte(c.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := guardUserTag(route, msg, "bob"); (d != nil) != c.deny {
+			t.Errorf("%s %s: deny=%v, want %v", c.path, c.body, d != nil, c.deny)
+		}
+	}
+}
