@@ -95,6 +95,10 @@ func TestRedTeamEndToEnd(t *testing.T) {
 		{name: "register B's run by a runs:/ source only", method: "POST", target: v2 + "model-versions/create", body: js(map[string]any{"name": "rmA", "source": "runs:/" + runB + "/model"}), reason: "no-permission"},
 		// 6d53571: OTLP linked traces into B's run.
 		{name: "OTLP with B's run in X-Mlflow-Run-Id", method: "POST", target: "/v1/traces", body: otlp("x"), hdr: map[string]string{"Content-Type": "application/json", "X-Mlflow-Experiment-Id": expA, "X-Mlflow-Run-Id": runB}, reason: "no-permission"},
+		// Links from A's runs and models to B's logged models and runs.
+		{name: "B's logged model as an output of A's run", method: "POST", target: v2 + "runs/outputs", body: js(map[string]any{"run_id": runA, "models": []any{map[string]any{"model_id": lmB, "step": 0}}}), reason: "no-permission"},
+		{name: "B's logged model as an input of A's run", method: "POST", target: v2 + "runs/log-inputs", body: js(map[string]any{"run_id": runA, "models": []any{map[string]any{"model_id": lmB}}}), reason: "no-permission"},
+		{name: "a logged model in A with B's run as its source", method: "POST", target: v2 + "logged-models", body: js(map[string]any{"experiment_id": expA, "name": "x", "source_run_id": runB}), reason: "no-permission"},
 		// The mlflow.user tag the gateway sets at runs/create was rewritable.
 		{name: "set-tag mlflow.user to another user", method: "POST", target: v2 + "runs/set-tag", body: js(map[string]any{"run_id": runA, "key": "mlflow.user", "value": "root"}), reason: "identity-tag"},
 		{name: "log-batch mlflow.user to another user", method: "POST", target: v2 + "runs/log-batch", body: js(map[string]any{"run_id": runA, "tags": []any{map[string]any{"key": "mlflow.user", "value": "root"}}}), reason: "identity-tag"},
@@ -205,6 +209,7 @@ func TestRedTeamEndToEnd(t *testing.T) {
 		{name: "benign gzipped OTLP protobuf", method: "POST", target: "/v1/traces", body: string(gzipped(otlpProto("llm.model", "gpt-small max_tokens=256", true))), hdr: map[string]string{"Content-Type": "application/x-protobuf", "Content-Encoding": "gzip", "X-Mlflow-Experiment-Id": expA}},
 		{name: "plain artifact name", method: "GET", target: "/api/2.0/mlflow-artifacts/artifacts/" + expA + "/models/" + lmA + "/artifacts/notes.txt"},
 		{name: "benign dataset profile", method: "POST", target: v2 + "runs/log-inputs", body: ds("profile", `{"num_rows": 10, "max_tokens": 256}`)},
+		{name: "A's logged model as an output of A's run", method: "POST", target: v2 + "runs/outputs", body: js(map[string]any{"run_id": runA, "models": []any{map[string]any{"model_id": lmA, "step": 0}}})},
 		{name: "set-tag mlflow.user to oneself", method: "POST", target: v2 + "runs/set-tag", body: js(map[string]any{"run_id": runA, "key": "mlflow.user", "value": "bob"})},
 		{name: "benign description", method: "PATCH", target: v2 + "registered-models/update", body: js(map[string]any{"name": "rmA", "description": "tokenizer tuned; primary_key_col=id"})},
 	} {

@@ -85,3 +85,43 @@ func sourcePart(kind string) func(*Message) ([]string, error) {
 // Unchecked, a user with EDIT on one experiment linked traces into a run
 // of an experiment he could not touch.
 var otlpRun = Check{Fields: []string{"X-Mlflow-Run-Id"}, Source: FromHeader, Via: RunToExperiment, Kind: KindExperiment, Perm: E, Optional: true}
+
+// A run's model inputs and outputs, and a logged model's source run, name
+// resources of other experiments: linking them needs READ on those, or a
+// user with EDIT on one experiment attached another experiment's logged
+// models to his runs.
+var (
+	linkedModels = Check{Fields: []string{"models"}, Repeated: true, Via: LoggedModelToExp, Kind: KindExperiment, Perm: R, Extract: modelIDs}
+	sourceRun    = Check{Fields: []string{"source_run_id"}, Via: RunToExperiment, Kind: KindExperiment, Perm: R, Optional: true}
+)
+
+// modelIDs reads models[].model_id of LogInputs and LogOutputs.
+func modelIDs(m *Message) ([]string, error) {
+	if m.FromQuery {
+		return nil, fmt.Errorf("%w: a JSON body is expected", ErrAmbiguous)
+	}
+	raw, err := m.field(m.Body, "models")
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	list, ok := raw.([]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: models is not a list", ErrAmbiguous)
+	}
+	var out []string
+	for _, e := range list {
+		obj, ok := e.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%w: a model entry is not an object", ErrAmbiguous)
+		}
+		v, err := (&Message{Body: obj}).Nested("model_id")
+		if err != nil {
+			return nil, err
+		}
+		if v == nil || *v == "" {
+			return nil, fmt.Errorf("%w: a model entry names no model_id", ErrAmbiguous)
+		}
+		out = append(out, *v)
+	}
+	return out, nil
+}
