@@ -440,6 +440,9 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 			}
 			st.body = body
 		}
+		if d := guardUserTag(rt, msg, id.User.Name); d != nil { // usertag.go
+			return d
+		}
 		if rt.Pattern == v2+"experiments/create" || rt.Pattern == "/ajax-api/2.0/mlflow/experiments/create" {
 			if v, _ := msg.Values("artifact_location", false); len(v) > 0 && !id.User.Admin {
 				return denyForbidden("artifact-location", "only administrators may choose an experiment's artifact_location")
@@ -481,6 +484,9 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request, st *reqState) *
 		return d
 	}
 	if d := g.applyPolicy(r.Context(), r, st, needs); d != nil {
+		return d
+	}
+	if d := g.checkOTLP(r, st); d != nil { // otlp.go
 		return d
 	}
 	if d := g.dataGates(w, r, st, msg); d != nil {
@@ -533,7 +539,7 @@ func checkRawPath(r *http.Request) *Denial {
 	if bad {
 		return denyForbidden("path-not-canonical", fmt.Sprintf("path %q is not in canonical form", r.URL.EscapedPath()))
 	}
-	return nil
+	return checkCanonical(r)
 }
 
 func (g *Gateway) readBody(r *http.Request) ([]byte, *Denial) {

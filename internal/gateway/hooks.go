@@ -34,6 +34,12 @@ func (g *Gateway) modifyResponse(resp *http.Response) error {
 		resp.Header.Set("Location", stripUpstream(loc, g.cfg.Upstream.String()))
 	}
 	st := stateOf(resp.Request)
+	if st != nil && resp.StatusCode == http.StatusOK {
+		if err := g.revokeDeleted(resp.Request, st); err != nil { // grants_cleanup.go
+			g.log.Error("grants of a deleted model not removed", "request_id", st.id, "err", err)
+			return &hookError{denyUnavailable("grant-cleanup-failed", "the model was deleted but the gateway could not remove the grants on its name; tell an administrator")}
+		}
+	}
 	if st != nil && st.gate != nil && resp.StatusCode == http.StatusOK {
 		return g.finishRegistration(resp, st)
 	}

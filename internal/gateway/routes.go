@@ -202,8 +202,8 @@ func Table() []Route {
 		api("POST", v2+"runs/delete-tag", KindExperiment, run(E)),
 		api("POST", v2+"runs/log-batch", KindExperiment, run(E)),
 		api("POST", v2+"runs/log-model", KindExperiment, run(E)),
-		api("POST", v2+"runs/log-inputs", KindExperiment, run(E)),
-		api("POST", v2+"runs/outputs", KindExperiment, run(E)),
+		api("POST", v2+"runs/log-inputs", KindExperiment, run(E), linkedModels),
+		api("POST", v2+"runs/outputs", KindExperiment, run(E), linkedModels),
 		api("POST", v2+"runs/search", KindExperiment, Check{Fields: []string{"experiment_ids"}, Repeated: true, Kind: KindExperiment, Perm: R}),
 		api("GET", v2+"metrics/get-history", KindExperiment, run(R)),
 		api("GET", v2+"metrics/get-history-bulk-interval", KindExperiment,
@@ -212,7 +212,7 @@ func Table() []Route {
 		admin("POST", v2+"artifacts/presigned-download-url", "presigned URLs bypass the gateway"),
 		admin("POST", v2+"artifacts/presigned-upload-url", "presigned URLs bypass the gateway"),
 		// Logged models (MLflow 3): resolved to their experiment.
-		withHook(api("POST", v2+"logged-models", KindExperiment, exp("experiment_id", E)), GrantCreatorLoggedModel),
+		withHook(api("POST", v2+"logged-models", KindExperiment, exp("experiment_id", E), sourceRun), GrantCreatorLoggedModel),
 		api("GET", v2+"logged-models/<model_id>", KindExperiment, loggedModel(R)),
 		api("PATCH", v2+"logged-models/<model_id>", KindExperiment, loggedModel(E)),
 		api("DELETE", v2+"logged-models/<model_id>", KindExperiment, loggedModel(M)),
@@ -237,8 +237,8 @@ func Table() []Route {
 		api("GET", v2+"registered-models/alias", KindRegisteredModel, model("name", R)),
 		// Model versions: the registered model is named in the request. A
 		// version created from a run also needs READ on that run.
-		api("POST", v2+"model-versions/create", KindRegisteredModel, model("name", E),
-			Check{Fields: []string{"run_id"}, Via: RunToExperiment, Kind: KindExperiment, Perm: R, Optional: true}),
+		api("POST", v2+"model-versions/create", KindRegisteredModel, append([]Check{model("name", E),
+			{Fields: []string{"run_id"}, Via: RunToExperiment, Kind: KindExperiment, Perm: R, Optional: true}}, versionSourceChecks()...)...),
 		api("GET", v2+"model-versions/get", KindRegisteredModel, model("name", R)),
 		api("GET", v2+"model-versions/get-download-uri", KindRegisteredModel, model("name", R)),
 		withHook(api("GET", v2+"model-versions/search", KindAuthenticated), FilterModelVersions),
@@ -261,7 +261,7 @@ func Table() []Route {
 		{Method: "GET", Pattern: "/model-versions/get-artifact", Kind: KindRegisteredModel, Class: ClassArtifact, NoAjax: true, Checks: []Check{model("name", R)}},
 		// OTLP trace export names its experiment in a header.
 		{Method: "POST", Pattern: "/v1/traces", Kind: KindExperiment, NoAjax: true, Class: ClassArtifact,
-			Checks: []Check{{Fields: []string{"X-Mlflow-Experiment-Id"}, Source: FromHeader, Kind: KindExperiment, Perm: E}}},
+			Checks: []Check{{Fields: []string{"X-Mlflow-Experiment-Id"}, Source: FromHeader, Kind: KindExperiment, Perm: E}, otlpRun}},
 		// Traces (v3), resolved to their experiment.
 		api("POST", v3+"traces", KindExperiment, Check{Fields: []string{"trace.trace_info.trace_location.mlflow_experiment.experiment_id"},
 			Kind: KindExperiment, Perm: E, Extract: startTraceExperiment}),

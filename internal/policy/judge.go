@@ -59,6 +59,13 @@ func collect(rt *route, m *message) ([]item, error) {
 		}
 		out = slices.Grow(out, len(objs))
 		for _, o := range objs {
+			if sp.kind == kTree {
+				var err error
+				if out, err = appendTree(out, sp, o); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			it := item{spec: sp, obj: o}
 			if sp.key != "" {
 				k, _, _, err := str(o, sp.key)
@@ -111,7 +118,7 @@ func (e *Engine) judge(ctx context.Context, rt *route, m *message) Decision {
 	for _, it := range items {
 		var sub Decision
 		switch it.spec.kind {
-		case kPair, kValue, kKey:
+		case kPair, kValue, kKey, kTree:
 			var red bool
 			if memo == nil {
 				memo = detectMemo{}

@@ -34,6 +34,7 @@ const (
 	kURL                     // outbound URL (SSRF)
 	kURLMap                  // every URL-looking value of a string map (SSRF)
 	kGatewayPath             // gateway-proxy path (CVE-2025-52967)
+	kTree                    // every string under a field: secrets (routes_tree.go)
 )
 
 // step walks into a message field: a repeated message (many) or a single one.
@@ -92,19 +93,23 @@ var routes = []route{
 		{kind: kValue, field: FieldRunName, value: "run_name", valueMax: 250}}},
 	{name: "runs/log-inputs", methods: []string{"POST"}, versions: v2, specs: []spec{
 		{at: []step{many("datasets"), one("dataset")}, kind: kValue, field: FieldDataset, key: "name", value: "source", keyMax: 500, valueMax: 65535},
-		{at: []step{many("datasets"), many("tags")}, kind: kPair, field: FieldTag, key: "key", value: "value", keyMax: 255, valueMax: 500}}},
+		{at: []step{many("datasets"), many("tags")}, kind: kPair, field: FieldTag, key: "key", value: "value", keyMax: 255, valueMax: 500},
+		tree(FieldDataset, "profile", many("datasets"), one("dataset")), tree(FieldDataset, "schema", many("datasets"), one("dataset")),
+		tree(FieldDataset, "source_type", many("datasets"), one("dataset"))}},
 	{name: "experiments/create", methods: []string{"POST"}, versions: v2, specs: []spec{
+		tree(FieldName, "name"),
 		pair(FieldTag, 20000, many("tags")),
 		{kind: kLocation, field: FieldLocation, value: "artifact_location"}}},
 	{name: "experiments/set-experiment-tag", methods: []string{"POST"}, versions: v2, specs: []spec{pair(FieldTag, 20000)}},
-	{name: "registered-models/create", methods: []string{"POST"}, versions: v2, specs: []spec{pair(FieldTag, 100000, many("tags"))}},
+	{name: "registered-models/create", methods: []string{"POST"}, versions: v2, specs: []spec{pair(FieldTag, 100000, many("tags")), tree(FieldDescription, "description"), tree(FieldName, "name")}},
 	{name: "registered-models/set-tag", methods: []string{"POST"}, versions: v2, specs: []spec{pair(FieldTag, 100000)}},
 	{name: "model-versions/create", methods: []string{"POST"}, versions: v2, specs: []spec{
+		tree(FieldDescription, "description"),
 		pair(FieldTag, 100000, many("tags")),
 		{kind: kSource, field: FieldSource, value: "source"}}},
 	{name: "model-versions/set-tag", methods: []string{"POST"}, versions: v2, specs: []spec{pair(FieldTag, 100000)}},
 	{name: "logged-models", methods: []string{"POST"}, versions: v2, specs: []spec{
-		{kind: kValue, field: FieldName, value: "name", valueMax: 250},
+		{kind: kValue, field: FieldName, value: "name", valueMax: 250}, tree(FieldName, "model_type"),
 		pair(FieldParam, 6000, many("params")), pair(FieldTag, 8000, many("tags"))}},
 	{name: "logged-models/{id}/tags", methods: []string{"PATCH"}, versions: v2, specs: []spec{pair(FieldTag, 8000, many("tags"))}},
 	{name: "logged-models/{id}/params", methods: []string{"POST"}, versions: v2, specs: []spec{pair(FieldParam, 6000, many("params"))}},
