@@ -1,0 +1,304 @@
+package model
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
+	"github.com/mlflow-guard/mlflow-guard/internal/analyze/model/pickle"
+	"github.com/mlflow-guard/mlflow-guard/internal/finding"
+)
+
+// A sparse spool keeps, of a file that streams by once (a gateway upload),
+// only the bytes the analyzer may read, so the interiors of large tensor
+// storages are never written to disk. What is kept is a guess made from
+// the stream; the guarantee is the SparseReader: any read of a byte that
+// was not kept is recorded, and AnalyzeSparse turns it into MLG111. A
+// wrong guess costs a refusal, never a pass.
+//
+// Only one shape is thinned: a zip read from offset 0 by its local
+// headers, whose stored (method 0) members are named like torch storages
+// (data/N) and are at least skipMin bytes. Of those, the first keepHead
+// and the last keepTail bytes are kept, and the rest only when the head
+// looks like code (a known format, or a pickle walk that does not break
+// early). Everything else, the central directory included, is kept: a
+// local header that is not one, a data descriptor, or any file that is not
+// a zip at offset 0 switches to keeping every byte.
+
+const (
+	skipMin  = 4 << 20 // members smaller than this are kept whole
+	keepHead = 512 << 10
+	// keepTail covers any()'s end-of-central-directory probe on a member
+	// (its last 64 KiB + 22 bytes) when the archive is not torch's.
+	keepTail = 1<<16 + 1024
+	// decideLen is the head walked to decide; the analyzer's pickle reader
+	// reads 256 KiB past where it stands (plus a 4 KiB peek), so a walk
+	// that breaks within decideLen stays within keepHead.
+	decideLen = 128 << 10
+)
+
+// Span is a half-open byte range [Off, End) of the file.
+type Span struct{ Off, End int64 }
+
+type keepState int
+
+const (
+	kHeader keepState = iota // reading a local header (all kept)
+	kData                    // inside a member's data
+	kAll                     // keeping every byte to the end
+)
+
+// Keeper writes the kept bytes of a stream to w at their offsets and
+// lists them. Write never fails but for w's error; the stream is consumed
+// in order.
+type Keeper struct {
+	w         io.WriterAt
+	off       int64
+	kept      []Span
+	skipped   int64
+	st        keepState
+	hdr       []byte
+	need      int
+	name      string
+	dataStart int64
+	dataEnd   int64
+	skipFrom  int64 // skip [skipFrom, skipTo) of the current member
+	skipTo    int64
+	deciding  bool // head of a candidate being gathered in head
+	head      []byte
+}
+
+// NewKeeper returns a keeper writing to w (a sparse file: skipped ranges
+// stay holes).
+func NewKeeper(w io.WriterAt) *Keeper {
+	return &Keeper{w: w, need: sizeLocal}
+}
+
+// Size is the number of bytes streamed so far.
+func (k *Keeper) Size() int64 { return k.off }
+
+// Skipped is the number of bytes not kept.
+func (k *Keeper) Skipped() int64 { return k.skipped }
+
+// Kept lists the kept ranges, sorted and merged.
+func (k *Keeper) Kept() []Span { return append([]Span(nil), k.kept...) }
+
+func (k *Keeper) keep(p []byte) error {
+	if len(p) == 0 {
+		return nil
+	}
+	if _, err := k.w.WriteAt(p, k.off); err != nil {
+		return err
+	}
+	end := k.off + int64(len(p))
+	if n := len(k.kept); n > 0 && k.kept[n-1].End == k.off {
+		k.kept[n-1].End = end
+	} else {
+		k.kept = append(k.kept, Span{k.off, end})
+	}
+	k.off = end
+	return nil
+}
+
+func (k *Keeper) skip(n int) {
+	k.off += int64(n)
+	k.skipped += int64(n)
+}
+
+// Write consumes the next bytes of the stream.
+func (k *Keeper) Write(p []byte) (int, error) {
+	total := len(p)
+	for len(p) > 0 {
+		switch k.st {
+		case kAll:
+			if err := k.keep(p); err != nil {
+				return 0, err
+			}
+			p = nil
+		case kHeader:
+			n := min(len(p), k.need-len(k.hdr))
+			k.hdr = append(k.hdr, p[:n]...)
+			if err := k.keep(p[:n]); err != nil {
+				return 0, err
+			}
+			p = p[n:]
+			if len(k.hdr) == k.need {
+				k.header()
+			}
+		case kData:
+			n := int(min(int64(len(p)), k.dataEnd-k.off))
+			chunk := p[:n]
+			if k.deciding {
+				m := min(len(chunk), decideLen-len(k.head))
+				k.head = append(k.head, chunk[:m]...)
+				if len(k.head) == decideLen {
+					k.decide()
+				}
+			}
+			for len(chunk) > 0 {
+				if k.off >= k.skipFrom && k.off < k.skipTo {
+					m := int(min(int64(len(chunk)), k.skipTo-k.off))
+					k.skip(m)
+					chunk = chunk[m:]
+					continue
+				}
+				m := len(chunk)
+				if k.off < k.skipFrom {
+					m = int(min(int64(m), k.skipFrom-k.off))
+				}
+				if err := k.keep(chunk[:m]); err != nil {
+					return 0, err
+				}
+				chunk = chunk[m:]
+			}
+			p = p[n:]
+			if k.off == k.dataEnd {
+				k.st, k.hdr, k.need, k.deciding, k.head = kHeader, k.hdr[:0], sizeLocal, false, k.head[:0]
+			}
+		}
+	}
+	return total, nil
+}
+
+// header parses a complete local header (fixed part, then name and extra).
+func (k *Keeper) header() {
+	h := k.hdr
+	if len(h) == sizeLocal {
+		if string(h[:4]) != "PK\x03\x04" {
+			k.st = kAll // the central directory, a descriptor, or not a zip
+			return
+		}
+		k.need = sizeLocal + int(binary.LittleEndian.Uint16(h[26:])) + int(binary.LittleEndian.Uint16(h[28:]))
+		if k.need > sizeLocal {
+			return
+		}
+	}
+	flags := binary.LittleEndian.Uint16(h[6:])
+	nl := int(binary.LittleEndian.Uint16(h[26:]))
+	e := zipEntry{
+		Method:   binary.LittleEndian.Uint16(h[8:]),
+		CompSize: uint64(binary.LittleEndian.Uint32(h[18:])),
+		Size:     uint64(binary.LittleEndian.Uint32(h[22:])),
+	}
+	var hoff uint64
+	if err := decodeExtra(&e, &hoff, h[sizeLocal+nl:]); err != nil || flags&0x8 != 0 || e.CompSize > 1<<62 {
+		// Sizes that cannot be trusted or live after the data: the next
+		// header's place is unknown.
+		k.st = kAll
+		return
+	}
+	k.name, _ = zipName(h[sizeLocal:sizeLocal+nl], flags)
+	k.dataStart, k.dataEnd = k.off, k.off+int64(e.CompSize)
+	k.skipFrom, k.skipTo = k.dataEnd, k.dataEnd
+	k.st = kData
+	if e.Method == 0 && e.CompSize >= skipMin && torchStorageRe.MatchString(k.name) {
+		k.deciding = true
+		k.head = k.head[:0]
+	}
+	if k.off == k.dataEnd {
+		k.st, k.hdr, k.need = kHeader, k.hdr[:0], sizeLocal
+	}
+}
+
+// decide looks at a candidate's head: tensor bytes are skipped past
+// keepHead; a head that reads as a known format or a pickle that does not
+// break early keeps the member whole.
+func (k *Keeper) decide() {
+	k.deciding = false
+	if sniff(k.head, k.name) != fmtNone {
+		return
+	}
+	if pickleStart[k.head[0]] {
+		// The same bytes break the analyzer's walk at the same place; a
+		// walk that needs more than the head, or completes a pickle, or
+		// imports anything, may read on: keep it all.
+		res := pickle.Walk(bytes.NewReader(k.head), pickle.DefaultLimits)
+		if res.Break == nil || strings.Contains(res.Break.Error(), "truncated") || res.Limit != "" || res.Embedded != "" || len(res.Imports) > 0 || res.Complete > 0 {
+			return
+		}
+	}
+	k.skipFrom = k.dataStart + keepHead
+	k.skipTo = k.dataEnd - keepTail
+	if k.skipTo < k.skipFrom {
+		k.skipTo = k.skipFrom
+	}
+}
+
+// errNotKept is the read error for a byte the sparse spool did not keep.
+var errNotKept = errors.New("byte not kept by the sparse spool")
+
+// SparseReader reads a sparse spool and records the first read that
+// touches a byte outside the kept ranges (a read that starts in a kept
+// range and runs into a hole counts: the reader asked for those bytes).
+type SparseReader struct {
+	r    io.ReaderAt
+	size int64
+	kept []Span
+
+	mu      sync.Mutex
+	touched bool
+	at      int64
+}
+
+// NewSparseReader reads r (size bytes) of which only kept is real.
+func NewSparseReader(r io.ReaderAt, size int64, kept []Span) *SparseReader {
+	return &SparseReader{r: r, size: size, kept: kept}
+}
+
+func (s *SparseReader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("negative offset")
+	}
+	end := min(off+int64(len(p)), s.size)
+	if off >= end {
+		return s.r.ReadAt(p, off) // at or past the end: the file's own answer
+	}
+	i := sort.Search(len(s.kept), func(i int) bool { return s.kept[i].End > off })
+	if i == len(s.kept) || s.kept[i].Off > off {
+		s.touch(off)
+		return 0, errNotKept
+	}
+	if s.kept[i].End < end {
+		s.touch(s.kept[i].End)
+		n, err := s.r.ReadAt(p[:s.kept[i].End-off], off)
+		if err == nil {
+			err = errNotKept
+		}
+		return n, err
+	}
+	return s.r.ReadAt(p, off)
+}
+
+func (s *SparseReader) touch(at int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.touched || at < s.at {
+		s.touched, s.at = true, at
+	}
+}
+
+// Touched reports the lowest offset read that was not kept.
+func (s *SparseReader) Touched() (int64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.at, s.touched
+}
+
+// AnalyzeSparse judges a sparse spool: r holds size bytes of which only
+// kept are real. A read of any other byte fails the file as MLG111.
+func (a *Analyzer) AnalyzeSparse(ctx context.Context, path string, r io.ReaderAt, size int64, kept []Span) analyze.Result {
+	sr := NewSparseReader(r, size, kept)
+	res := a.AnalyzeAt(ctx, path, sr, size)
+	if at, ok := sr.Touched(); ok {
+		res.Add(finding.Finding{RuleID: "MLG111", Path: path, Message: fmt.Sprintf(
+			"not fully judged (sparse): the analysis needed bytes from offset %d, inside a large member the streaming scan did not keep", at)})
+	}
+	return res
+}
