@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -183,5 +184,30 @@ func TestSparseReaderFailsClosed(t *testing.T) {
 	}
 	if !slices.Contains(got, "MLG111") {
 		t.Fatalf("holey pickle: findings %v, want MLG111", res.Findings)
+	}
+
+	// A torch storage whose bytes are all a hole: the analyzer's storage
+	// walk stops quietly on a read error (torch never unpickles storages),
+	// so only the recorded touch refuses it.
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	w, _ := zw.CreateHeader(&zip.FileHeader{Name: "archive/data.pkl", Method: zip.Store})
+	_, _ = w.Write([]byte("\x80\x02}q\x00."))
+	w, _ = zw.CreateHeader(&zip.FileHeader{Name: "archive/data/0", Method: zip.Store})
+	_, _ = w.Write(pkl)
+	_ = zw.Close()
+	zr, err := zip.NewReader(bytes.NewReader(zb.Bytes()), int64(zb.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, _ := zr.File[1].DataOffset()
+	kept := []model.Span{{Off: 0, End: off}, {Off: off + int64(len(pkl)), End: int64(zb.Len())}}
+	whole := a.AnalyzeAt(context.Background(), "m.pt", bytes.NewReader(zb.Bytes()), int64(zb.Len()))
+	if len(blocking(whole)) == 0 {
+		t.Fatalf("whole file: the storage pickle is not reported: %v", whole.Findings)
+	}
+	res = a.AnalyzeSparse(context.Background(), "m.pt", bytes.NewReader(zb.Bytes()), int64(zb.Len()), kept)
+	if b := blocking(res); len(b) != 1 || !strings.Contains(b[0], "sparse") {
+		t.Fatalf("storage in a hole: %v, want the one sparse MLG111", b)
 	}
 }
