@@ -202,6 +202,9 @@ func (b *scanBody) startSpooler() {
 			select {
 			case sg, ok := <-b.segs:
 				if !ok {
+					if b.spoolErr == nil {
+						b.spoolErr = b.keep.Close() // the bytes it held back
+					}
 					return
 				}
 				if b.spoolErr == nil {

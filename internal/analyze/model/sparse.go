@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -57,22 +58,34 @@ const (
 
 // Keeper writes the kept bytes of a stream to w at their offsets and
 // lists them. Write never fails but for w's error; the stream is consumed
-// in order.
+// in order. Close flushes the few bytes held back at the end.
 type Keeper struct {
 	w         io.WriterAt
-	off       int64
+	off       int64 // stream offset of the next byte to keep or skip
 	kept      []Span
 	skipped   int64
 	st        keepState
 	hdr       []byte
 	need      int
 	name      string
+	method    uint16
 	dataStart int64
-	dataEnd   int64
+	dataEnd   int64 // math.MaxInt64 while a descriptor-sized member's end is unknown
 	skipFrom  int64 // skip [skipFrom, skipTo) of the current member
 	skipTo    int64
 	deciding  bool // head of a candidate being gathered in head
 	head      []byte
+	// A member whose sizes follow its data (flag bit 3, as torch's miniz
+	// writes every member) ends at a signed data descriptor whose size
+	// matches the bytes seen; pend holds the last bytes until the next
+	// write tells whether a descriptor starts there, ring the member's
+	// last keepTail bytes (restored when a skipped member ends).
+	descSized bool
+	pend      []byte
+	join      []byte
+	ring      []byte
+	ringAt    int // next write position in ring
+	ringN     int // bytes in ring
 }
 
 // NewKeeper returns a keeper writing to w (a sparse file: skipped ranges
@@ -82,7 +95,7 @@ func NewKeeper(w io.WriterAt) *Keeper {
 }
 
 // Size is the number of bytes streamed so far.
-func (k *Keeper) Size() int64 { return k.off }
+func (k *Keeper) Size() int64 { return k.off + int64(len(k.pend)) }
 
 // Skipped is the number of bytes not kept.
 func (k *Keeper) Skipped() int64 { return k.skipped }
@@ -90,20 +103,36 @@ func (k *Keeper) Skipped() int64 { return k.skipped }
 // Kept lists the kept ranges, sorted and merged.
 func (k *Keeper) Kept() []Span { return append([]Span(nil), k.kept...) }
 
+// Close takes the bytes held back at the end of the stream as member data
+// (a truncated archive, or a descriptor never found).
+func (k *Keeper) Close() error {
+	p := k.pend
+	k.pend = nil
+	return k.data(p)
+}
+
 func (k *Keeper) keep(p []byte) error {
 	if len(p) == 0 {
 		return nil
 	}
-	if _, err := k.w.WriteAt(p, k.off); err != nil {
+	if err := k.keepAt(p, k.off); err != nil {
 		return err
 	}
-	end := k.off + int64(len(p))
-	if n := len(k.kept); n > 0 && k.kept[n-1].End == k.off {
+	k.off += int64(len(p))
+	return nil
+}
+
+// keepAt writes and lists p at off, which is not before the last span.
+func (k *Keeper) keepAt(p []byte, off int64) error {
+	if _, err := k.w.WriteAt(p, off); err != nil {
+		return err
+	}
+	end := off + int64(len(p))
+	if n := len(k.kept); n > 0 && k.kept[n-1].End == off {
 		k.kept[n-1].End = end
 	} else {
-		k.kept = append(k.kept, Span{k.off, end})
+		k.kept = append(k.kept, Span{off, end})
 	}
-	k.off = end
 	return nil
 }
 
@@ -133,38 +162,182 @@ func (k *Keeper) Write(p []byte) (int, error) {
 				k.header()
 			}
 		case kData:
-			n := int(min(int64(len(p)), k.dataEnd-k.off))
-			chunk := p[:n]
-			if k.deciding {
-				m := min(len(chunk), decideLen-len(k.head))
-				k.head = append(k.head, chunk[:m]...)
-				if len(k.head) == decideLen {
-					k.decide()
-				}
-			}
-			for len(chunk) > 0 {
-				if k.off >= k.skipFrom && k.off < k.skipTo {
-					m := int(min(int64(len(chunk)), k.skipTo-k.off))
-					k.skip(m)
-					chunk = chunk[m:]
-					continue
-				}
-				m := len(chunk)
-				if k.off < k.skipFrom {
-					m = int(min(int64(m), k.skipFrom-k.off))
-				}
-				if err := k.keep(chunk[:m]); err != nil {
+			if k.descSized {
+				rest, err := k.descData(p)
+				if err != nil {
 					return 0, err
 				}
-				chunk = chunk[m:]
+				p = rest
+				continue
+			}
+			n := int(min(int64(len(p)), k.dataEnd-k.off))
+			if err := k.data(p[:n]); err != nil {
+				return 0, err
 			}
 			p = p[n:]
 			if k.off == k.dataEnd {
-				k.st, k.hdr, k.need, k.deciding, k.head = kHeader, k.hdr[:0], sizeLocal, false, k.head[:0]
+				k.endMember()
 			}
 		}
 	}
 	return total, nil
+}
+
+func (k *Keeper) endMember() {
+	k.st, k.hdr, k.need, k.deciding, k.head = kHeader, k.hdr[:0], sizeLocal, false, k.head[:0]
+	k.descSized, k.ringN, k.ringAt = false, 0, 0
+}
+
+// data takes chunk as the current member's bytes: kept or skipped.
+func (k *Keeper) data(chunk []byte) error {
+	if k.deciding {
+		m := min(len(chunk), decideLen-len(k.head))
+		k.head = append(k.head, chunk[:m]...)
+		if len(k.head) == decideLen {
+			k.decide()
+		}
+	}
+	if k.descSized && k.skipTo > k.skipFrom {
+		k.remember(chunk)
+	}
+	for len(chunk) > 0 {
+		if k.off >= k.skipFrom && k.off < k.skipTo {
+			m := int(min(int64(len(chunk)), k.skipTo-k.off))
+			k.skip(m)
+			chunk = chunk[m:]
+			continue
+		}
+		m := len(chunk)
+		if k.off < k.skipFrom {
+			m = int(min(int64(m), k.skipFrom-k.off))
+		}
+		if err := k.keep(chunk[:m]); err != nil {
+			return err
+		}
+		chunk = chunk[m:]
+	}
+	return nil
+}
+
+// remember keeps the member's last keepTail bytes in ring.
+func (k *Keeper) remember(c []byte) {
+	if k.ring == nil {
+		k.ring = make([]byte, keepTail)
+	}
+	if len(c) > keepTail {
+		c = c[len(c)-keepTail:]
+	}
+	for len(c) > 0 {
+		n := copy(k.ring[k.ringAt:], c)
+		c = c[n:]
+		k.ringAt = (k.ringAt + n) % keepTail
+		k.ringN = min(k.ringN+n, keepTail)
+	}
+}
+
+// restoreTail writes the skipped part of the member's last keepTail bytes
+// (the member ends at k.off) from ring.
+func (k *Keeper) restoreTail() error {
+	from := max(k.skipFrom, k.off-int64(k.ringN), k.off-keepTail)
+	if from >= k.off || k.skipTo <= k.skipFrom {
+		return nil
+	}
+	n := int(k.off - from)
+	buf := make([]byte, 0, n)
+	start := (k.ringAt - n + keepTail) % keepTail
+	if start+n <= keepTail {
+		buf = append(buf, k.ring[start:start+n]...)
+	} else {
+		buf = append(buf, k.ring[start:]...)
+		buf = append(buf, k.ring[:n-(keepTail-start)]...)
+	}
+	k.skipped -= int64(n)
+	return k.keepAt(buf, from)
+}
+
+const descMax = 24 // signed zip64 data descriptor
+
+// descData feeds a descriptor-sized member's bytes, ending the member at
+// the first signed descriptor whose compressed size is the count of bytes
+// since the data began. It returns what follows the descriptor.
+func (k *Keeper) descData(p []byte) ([]byte, error) {
+	// Candidates that start in pend are checked on pend + p's head.
+	k.join = append(append(k.join[:0], k.pend...), p[:min(len(p), descMax)]...)
+	d, l := k.findDesc(k.join, 0, len(k.pend))
+	if d < 0 {
+		d, l = k.findDesc(p, len(k.pend), len(p))
+		if d >= 0 {
+			d += len(k.pend)
+		}
+	}
+	if d < 0 {
+		// No descriptor yet: all but the last descMax-1 bytes are data.
+		v := len(k.pend) + len(p)
+		cut := max(v-(descMax-1), 0)
+		if err := k.dataVirtual(p, cut); err != nil {
+			return nil, err
+		}
+		k.pend = append(k.pend[:0], k.tail(p, cut)...)
+		return nil, nil
+	}
+	if err := k.dataVirtual(p, d); err != nil {
+		return nil, err
+	}
+	if err := k.restoreTail(); err != nil {
+		return nil, err
+	}
+	// The descriptor and whatever follows go back through Write.
+	rest := k.tail(p, d)
+	k.pend = k.pend[:0]
+	k.endMember()
+	if err := k.keep(rest[:l]); err != nil {
+		return nil, err
+	}
+	return rest[l:], nil
+}
+
+// dataVirtual takes the first n bytes of pend + p as member data.
+func (k *Keeper) dataVirtual(p []byte, n int) error {
+	a := min(n, len(k.pend))
+	if err := k.data(k.pend[:a]); err != nil {
+		return err
+	}
+	return k.data(p[:n-a])
+}
+
+// tail returns pend + p from virtual index i (a fresh slice when it
+// starts in pend).
+func (k *Keeper) tail(p []byte, i int) []byte {
+	if i >= len(k.pend) {
+		return p[i-len(k.pend):]
+	}
+	return append(append([]byte(nil), k.pend[i:]...), p...)
+}
+
+// findDesc returns the first signed descriptor in b that starts before
+// limit and lies wholly inside b, whose compressed size (and, stored, its
+// size) is the member's byte count up to it: its index and length, or -1.
+// b[0] is the virtual stream's (pend + p) index at.
+func (k *Keeper) findDesc(b []byte, at, limit int) (int, int) {
+	for from := 0; ; {
+		i := bytes.Index(b[from:], []byte("PK\x07\x08"))
+		if i < 0 {
+			return -1, 0
+		}
+		i += from
+		if i >= limit || i+descMax > len(b) {
+			return -1, 0
+		}
+		count := uint64(k.off - k.dataStart + int64(at+i))
+		le32, le64 := binary.LittleEndian.Uint32, binary.LittleEndian.Uint64
+		if le64(b[i+8:]) == count && (k.method != 0 || le64(b[i+16:]) == count) {
+			return i, descMax
+		}
+		if count <= math.MaxUint32 && uint64(le32(b[i+8:])) == count && (k.method != 0 || uint64(le32(b[i+12:])) == count) {
+			return i, 16
+		}
+		from = i + 1
+	}
 }
 
 // header parses a complete local header (fixed part, then name and extra).
@@ -172,7 +345,7 @@ func (k *Keeper) header() {
 	h := k.hdr
 	if len(h) == sizeLocal {
 		if string(h[:4]) != "PK\x03\x04" {
-			k.st = kAll // the central directory, a descriptor, or not a zip
+			k.st = kAll // the central directory, or not a zip
 			return
 		}
 		k.need = sizeLocal + int(binary.LittleEndian.Uint16(h[26:])) + int(binary.LittleEndian.Uint16(h[28:]))
@@ -188,22 +361,28 @@ func (k *Keeper) header() {
 		Size:     uint64(binary.LittleEndian.Uint32(h[22:])),
 	}
 	var hoff uint64
-	if err := decodeExtra(&e, &hoff, h[sizeLocal+nl:]); err != nil || flags&0x8 != 0 || e.CompSize > 1<<62 {
-		// Sizes that cannot be trusted or live after the data: the next
-		// header's place is unknown.
-		k.st = kAll
+	if err := decodeExtra(&e, &hoff, h[sizeLocal+nl:]); err != nil || e.CompSize > 1<<62 {
+		k.st = kAll // sizes that cannot be trusted: the next header's place is unknown
 		return
 	}
 	k.name, _ = zipName(h[sizeLocal:sizeLocal+nl], flags)
-	k.dataStart, k.dataEnd = k.off, k.off+int64(e.CompSize)
-	k.skipFrom, k.skipTo = k.dataEnd, k.dataEnd
+	k.method = e.Method
 	k.st = kData
-	if e.Method == 0 && e.CompSize >= skipMin && torchStorageRe.MatchString(k.name) {
+	k.dataStart = k.off
+	k.descSized = flags&0x8 != 0
+	size := int64(e.CompSize)
+	if k.descSized {
+		// The local sizes may be zero or anything: the descriptor decides.
+		size = math.MaxInt64 - k.off
+	}
+	k.dataEnd = k.off + size
+	k.skipFrom, k.skipTo = k.dataEnd, k.dataEnd
+	if e.Method == 0 && (k.descSized || size >= skipMin) && torchStorageRe.MatchString(k.name) {
 		k.deciding = true
 		k.head = k.head[:0]
 	}
-	if k.off == k.dataEnd {
-		k.st, k.hdr, k.need = kHeader, k.hdr[:0], sizeLocal
+	if !k.descSized && k.off == k.dataEnd {
+		k.endMember()
 	}
 }
 
@@ -226,6 +405,9 @@ func (k *Keeper) decide() {
 	}
 	k.skipFrom = k.dataStart + keepHead
 	k.skipTo = k.dataEnd - keepTail
+	if k.descSized {
+		k.skipTo = k.dataEnd // the end is unknown: the tail comes back from ring
+	}
 	if k.skipTo < k.skipFrom {
 		k.skipTo = k.skipFrom
 	}

@@ -47,6 +47,9 @@ func streamSparse(t *testing.T, src string, seed uint64) (analyze.Result, *model
 		}
 		p = p[n:]
 	}
+	if err := k.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if k.Size() != int64(len(data)) {
 		t.Fatalf("keeper saw %d bytes of %d", k.Size(), len(data))
 	}
@@ -210,4 +213,67 @@ func TestSparseReaderFailsClosed(t *testing.T) {
 	if b := blocking(res); len(b) != 1 || !strings.Contains(b[0], "sparse") {
 		t.Fatalf("storage in a hole: %v, want the one sparse MLG111", b)
 	}
+}
+
+// FuzzKeeper: whatever the stream and however it is cut, the kept spans
+// are sorted, disjoint, hold the stream's own bytes, and with the skipped
+// count add up to the stream.
+func FuzzKeeper(f *testing.F) {
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	w, _ := zw.CreateHeader(&zip.FileHeader{Name: "archive/data.pkl", Method: zip.Store})
+	_, _ = w.Write([]byte("\x80\x02}q\x00."))
+	w, _ = zw.CreateHeader(&zip.FileHeader{Name: "archive/data/0", Method: zip.Store})
+	_, _ = w.Write(bytes.Repeat([]byte{7, 1, 2, 3}, 200_000))
+	_ = zw.Close()
+	f.Add(zb.Bytes(), uint16(1000))
+	f.Add([]byte("PK\x03\x04"), uint16(1))
+	f.Fuzz(func(t *testing.T, data []byte, cut uint16) {
+		var sink sparseSink
+		k := model.NewKeeper(&sink)
+		step := int(cut%4096) + 1
+		for p := data; len(p) > 0; {
+			n := min(step, len(p))
+			if _, err := k.Write(p[:n]); err != nil {
+				t.Fatal(err)
+			}
+			p = p[n:]
+		}
+		if err := k.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var kept int64
+		last := int64(-1)
+		for _, sp := range k.Kept() {
+			if sp.Off <= last || sp.End <= sp.Off || sp.End > int64(len(data)) {
+				t.Fatalf("bad span %v after %d", sp, last)
+			}
+			if !bytes.Equal(sink.at(sp), data[sp.Off:sp.End]) {
+				t.Fatalf("span %v differs", sp)
+			}
+			kept += sp.End - sp.Off
+			last = sp.End
+		}
+		if k.Size() != int64(len(data)) || kept+k.Skipped() != int64(len(data)) {
+			t.Fatalf("size %d kept %d skipped %d of %d", k.Size(), kept, k.Skipped(), len(data))
+		}
+	})
+}
+
+// sparseSink is an in-memory io.WriterAt.
+type sparseSink struct{ b []byte }
+
+func (s *sparseSink) WriteAt(p []byte, off int64) (int, error) {
+	if end := int(off) + len(p); end > len(s.b) {
+		s.b = append(s.b, make([]byte, end-len(s.b))...)
+	}
+	copy(s.b[off:], p)
+	return len(p), nil
+}
+
+func (s *sparseSink) at(sp model.Span) []byte {
+	if int(sp.End) > len(s.b) {
+		return nil
+	}
+	return s.b[sp.Off:sp.End]
 }

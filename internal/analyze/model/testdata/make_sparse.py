@@ -81,6 +81,12 @@ with open(os.path.join(out, "evil_descriptor.pt"), "wb") as f:
     with zipfile.ZipFile(Unseekable(f), "w", compression=zipfile.ZIP_STORED) as z:
         torch_zip(z, pkl=EVIL)
 
+# The same benign, as torch's miniz writes members: sizes in descriptors.
+for name, z64 in (("benign_descriptor.pt", False), ("benign_descriptor64.pt", True)):
+    with open(os.path.join(out, name), "wb") as f:
+        with zipfile.ZipFile(Unseekable(f), "w", compression=zipfile.ZIP_STORED) as z:
+            torch_zip(z, zip64=z64)
+
 # Prepended data: zipfile shifts every offset.
 buf = io.BytesIO()
 with zipfile.ZipFile(buf, "w") as z:
