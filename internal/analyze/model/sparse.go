@@ -26,12 +26,15 @@ import (
 //
 // Only one shape is thinned: a zip read from offset 0 by its local
 // headers, whose stored (method 0) members are named like torch storages
-// (data/N) and are at least skipMin bytes. Of those, the first keepHead
-// and the last keepTail bytes are kept, and the rest only when the head
-// looks like code (a known format, or a pickle walk that does not break
-// early). Everything else, the central directory included, is kept: a
-// local header that is not one, a data descriptor, or any file that is not
-// a zip at offset 0 switches to keeping every byte.
+// (data/N) and are at least skipMin bytes (or of unknown size: sized by a
+// data descriptor after the data, as torch's miniz writes every member;
+// such a member ends at the first signed descriptor whose sizes match the
+// bytes seen). Of those, the first keepHead and the last keepTail bytes
+// are kept, and the rest only when the head looks like code (a known
+// format, or a pickle walk that does not break early). Everything else,
+// the central directory included, is kept: a local header that is not
+// one, or any file that is not a zip at offset 0, switches to keeping
+// every byte.
 
 const (
 	skipMin  = 4 << 20 // members smaller than this are kept whole
