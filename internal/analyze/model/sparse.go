@@ -398,11 +398,16 @@ func (k *Keeper) decide() {
 		return
 	}
 	if pickleStart[k.head[0]] {
-		// The same bytes break the analyzer's walk at the same place; a
-		// walk that needs more than the head, or completes a pickle, or
-		// imports anything, may read on: keep it all.
+		// The same bytes end the analyzer's walk at the same place, and
+		// what it finds before that place is in the kept head. A walk that
+		// does not end inside the head (it needs more bytes, or stops at
+		// a cap) may read on: keep it all.
 		res := pickle.Walk(bytes.NewReader(k.head), pickle.DefaultLimits)
-		if res.Break == nil || strings.Contains(res.Break.Error(), "truncated") || res.Limit != "" || res.Embedded != "" || len(res.Imports) > 0 || res.Complete > 0 {
+		end := res.Trailing
+		if res.Break != nil {
+			end = res.Break.Error()
+		}
+		if end == "" || strings.Contains(end, "truncated") || res.Limit != "" || res.Embedded != "" {
 			return
 		}
 	}

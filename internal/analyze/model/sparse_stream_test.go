@@ -131,7 +131,14 @@ func TestSparseSpool(t *testing.T) {
 				if evil || len(whole) > 0 || len(sparse) > 0 {
 					t.Errorf("%s: benign file: oracle %v, whole %v, sparse %v", name, o.Imports, whole, sparse)
 				}
-				if k.Skipped() < k.Size()*3/4 {
+				// Storages whose heads start a pickle walk that reads on
+				// (a huge argument length, a text-pickle look) are kept
+				// whole: less is skipped, nothing is refused.
+				want := k.Size() * 3 / 4
+				if name == "benign_opcode_heads.pt" {
+					want = k.Size() / 4
+				}
+				if k.Skipped() < want {
 					t.Errorf("%s: only %d of %d bytes skipped", name, k.Skipped(), k.Size())
 				}
 			default:
