@@ -39,8 +39,12 @@ for k in sys.argv[1].split("."): d=d[k]
 print(d)' "$1"; }
 
 go build -o "$work/mlflow-guard" ./cmd/mlflow-guard
-"$venv/bin/python" bench/gate_torch.py "$work/model.pt" "$MB" >/dev/null
-size=$(stat -c %s "$work/model.pt")
+# The upload source lives in memory (it is only read by curl), which
+# leaves the disk to MLflow's artifact store and the gateway's spool.
+shm=$(mktemp -d /dev/shm/gate-bench.XXXXXX)
+model=$shm/model.pt
+"$venv/bin/python" bench/gate_torch.py "$model" "$MB" >/dev/null
+size=$(stat -c %s "$model")
 mport=$(freeport)
 setsid "$venv/bin/mlflow" server --host 127.0.0.1 --port "$mport" --workers 1 \
   --backend-store-uri "sqlite:///$work/mlflow.db" --artifacts-destination "$work/artifacts" --serve-artifacts \
@@ -51,8 +55,8 @@ for _ in $(seq 1 600); do curl -sf "$up/health" >/dev/null 2>&1 && break; sleep 
 
 printf 'uploads:\n  mode: "off"\nregistration:\n  mode: "off"\n' >"$work/bare.yaml"
 : >"$work/scan.yaml"
-shm=$(mktemp -d /dev/shm/gate-bench.XXXXXX)
-printf 'uploads:\n  spool_dir: "%s"\n' "$shm" >"$work/scan-tmpfs.yaml"
+mkdir "$shm/spool"
+printf 'uploads:\n  spool_dir: "%s"\n' "$shm/spool" >"$work/scan-tmpfs.yaml"
 pw="bench password 1234"
 declare -A gw tok
 for mode in bare scan scan-tmpfs; do
@@ -74,7 +78,7 @@ for r in $(seq 1 "$ROUNDS"); do
     base=$up; auth=()
     if [ "$mode" != direct ]; then base=${gw[$mode]}; auth=(-H "Authorization: Bearer ${tok[$mode]}"); fi
     p="$exp/upload/$mode-$r/model.pt"
-    out=$(curl -s -o "$work/resp" -w '%{http_code} %{time_total}' -H 'Expect:' -T "$work/model.pt" "${auth[@]}" "$base/api/2.0/mlflow-artifacts/artifacts/$p")
+    out=$(curl -s -o "$work/resp" -w '%{http_code} %{time_total}' -H 'Expect:' -T "$model" "${auth[@]}" "$base/api/2.0/mlflow-artifacts/artifacts/$p")
     read -r code secs <<<"$out"
     [ "$code" = 200 ] || { echo "upload $mode: HTTP $code $(head -c 300 "$work/resp")" >&2; exit 1; }
     up_s[$mode]="${up_s[$mode]:-} $secs"
@@ -84,7 +88,7 @@ done
 
 # Registration: the checkpoint in a run, registered through each gateway.
 run=$(curl -sf -X POST "$up/api/2.0/mlflow/runs/create" -H 'Content-Type: application/json' -d "{\"experiment_id\":\"$exp\"}" | jget run.info.run_id)
-curl -sf -H 'Expect:' -T "$work/model.pt" "$up/api/2.0/mlflow-artifacts/artifacts/$exp/$run/artifacts/model/model.pt" >/dev/null
+curl -sf -H 'Expect:' -T "$model" "$up/api/2.0/mlflow-artifacts/artifacts/$exp/$run/artifacts/model/model.pt" >/dev/null
 curl -sf -X POST "$up/api/2.0/mlflow/registered-models/create" -H 'Content-Type: application/json' -d '{"name":"gate-bench"}' >/dev/null
 declare -A reg_s
 for r in $(seq 1 "$ROUNDS"); do
@@ -131,7 +135,7 @@ mkdir -p bench/results
   echo "backend, local artifacts), direct and behind two \`mlflow-guard serve\` instances on loopback (token auth,"
   echo "admin user, every write audited): *bare* with \`uploads.mode: off\` and \`registration.mode: off\`, *scan* with"
   echo "the defaults, *scan-tmpfs* with \`uploads.spool_dir\` on /dev/shm. The model is a $size-byte torch-format checkpoint written by \`bench/gate_torch.py\`"
-  echo "(torch.save's zip layout with zipfile and pickle: torch is not in the venv). Uploads are \`curl -T\`,"
+  echo "(torch.save's zip layout with zipfile and pickle, every member sized by a data descriptor as torch's miniz writes them: torch is not in the venv; the file is read from /dev/shm). Uploads are \`curl -T\`,"
   echo "$ROUNDS interleaved rounds. Load average $load_before before, $load_after after. Last version's tags: $digest."
   echo
   echo "$table"

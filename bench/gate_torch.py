@@ -4,7 +4,9 @@ argv: output path, size in MB. The layout is what torch.save writes with
 its default zip serialization: <name>/data.pkl (protocol 2, a state dict of
 torch._utils._rebuild_tensor_v2 calls whose storages are persistent ids),
 <name>/data/<key> (raw float32 storages; torch also pads them to 64-byte offsets, which no reader needs),
-<name>/byteorder, <name>/version, all stored uncompressed. The torch
+<name>/byteorder, <name>/version, all stored uncompressed. As torch's
+miniz writer does, every member's sizes follow its data in a data
+descriptor (the zip is written to an unseekable stream). The torch
 module is faked in sys.modules only so that pickle can name its globals.
 """
 import collections
@@ -68,7 +70,18 @@ buf = io.BytesIO()
 Saver(buf, protocol=2).dump(state)
 name = os.path.splitext(os.path.basename(out))[0]
 chunk = os.urandom(1 << 20)
-with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as z:
+class Unseekable(io.RawIOBase):
+    def __init__(self, f):
+        self.f = f
+
+    def writable(self):
+        return True
+
+    def write(self, b):
+        return self.f.write(b)
+
+
+with open(out, "wb") as raw, zipfile.ZipFile(Unseekable(raw), "w", compression=zipfile.ZIP_STORED) as z:
     z.writestr(f"{name}/data.pkl", buf.getvalue())
     z.writestr(f"{name}/byteorder", "little")
     for i in range(n):

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mlflow-guard/mlflow-guard/internal/analyze"
+	modelscan "github.com/mlflow-guard/mlflow-guard/internal/analyze/model"
 	"github.com/mlflow-guard/mlflow-guard/internal/finding"
 	"github.com/mlflow-guard/mlflow-guard/internal/policy"
 	"github.com/mlflow-guard/mlflow-guard/internal/store"
@@ -25,8 +26,11 @@ import (
 // text, MLG306 for type and size). An artifact PUT streams to the upstream
 // while the gateway copies it to a spool file; the last
 // hold_back bytes stay with the gateway. At the end of the body the
-// gateway judges the whole spooled file (the model analyzer needs random
-// access: a zip's directory is at its end). A pass releases the held
+// gateway judges the spooled file (the model analyzer needs random
+// access: a zip's directory is at its end). The spool is sparse: of a zip
+// with large stored tensor storages only what the analyzer may read is
+// written (modelscan.Keeper), and a read of any skipped byte fails the
+// upload as MLG111 (modelscan.AnalyzeSparse). A pass releases the held
 // bytes; a refusal fails the upstream request before its body is
 // complete, and MLflow's artifact stores publish a file only after its
 // body ended (LocalArtifactRepository stages to a hidden temp file and
@@ -122,7 +126,7 @@ func (g *Gateway) newScanBody(r *http.Request, st *reqState, src io.ReadCloser, 
 		return nil, denyUnavailable("scan-unavailable", "the gateway could not spool the upload to scan it; refused")
 	}
 	st.upload = &uploadScan{}
-	b := &scanBody{g: g, st: st, cfg: u, src: src, dir: dir, name: name, spool: f,
+	b := &scanBody{g: g, st: st, cfg: u, src: src, dir: dir, name: name, spool: f, keep: modelscan.NewKeeper(f),
 		hold: u.HoldBack, ctx: r.Context(), route: r.Method + " " + st.route.Pattern}
 	b.startSpooler()
 	return b, nil
@@ -143,6 +147,7 @@ type scanBody struct {
 	dir   string
 	name  string
 	spool *os.File
+	keep  *modelscan.Keeper // picks the spooled bytes; written by the spooler only
 	n     int64
 	head  []byte
 	hold  int
@@ -195,10 +200,13 @@ func (b *scanBody) startSpooler() {
 			select {
 			case sg, ok := <-b.segs:
 				if !ok {
+					if b.spoolErr == nil {
+						b.spoolErr = b.keep.Close() // the bytes it held back
+					}
 					return
 				}
 				if b.spoolErr == nil {
-					_, b.spoolErr = b.spool.Write(sg.b.data[sg.a:sg.z])
+					_, b.spoolErr = b.keep.Write(sg.b.data[sg.a:sg.z])
 				}
 				b.unref(sg.b)
 			case <-b.quit:
@@ -262,6 +270,9 @@ func (b *scanBody) Read(p []byte) (int, error) {
 		if b.eof {
 			close(b.segs)
 			<-b.spoolDone
+			if b.spoolErr == nil && b.keep.Skipped() > 0 {
+				b.spoolErr = b.spool.Truncate(b.keep.Size()) // a hole at the end still counts in the size
+			}
 			if b.spoolErr != nil {
 				b.g.log.Error("upload scan: spool write", "request_id", b.st.id, "err", b.spoolErr)
 				return b.refuse(denyUnavailable("scan-unavailable", "the gateway could not spool the upload to scan it; refused"))
@@ -352,7 +363,15 @@ func (b *scanBody) judge() *Denial {
 		}
 	}
 	an := newModelAnalyzer(b.g.log)
-	res, relevant, err := judgeFile(b.ctx, an, b.dir, b.name)
+	var res analyze.Result
+	var relevant bool
+	var err error
+	if b.keep.Skipped() > 0 {
+		// A zip by its first local header: relevant by content.
+		res, relevant = an.AnalyzeSparse(b.ctx, b.name, b.spool, b.keep.Size(), b.keep.Kept()), true
+	} else {
+		res, relevant, err = judgeFile(b.ctx, an, b.dir, b.name)
+	}
 	if err != nil {
 		res.Errors = append(res.Errors, finding.Error{Path: b.name, Kind: finding.ErrRead, Message: err.Error()})
 	}
@@ -376,7 +395,7 @@ func (b *scanBody) judge() *Denial {
 	if b.st.identity != nil {
 		actor = b.st.identity.User.Name
 	}
-	detail := fmt.Sprintf("bytes=%d type=%s scanned_in=%s", b.n, kind, time.Since(start).Round(time.Millisecond))
+	detail := fmt.Sprintf("bytes=%d spooled=%d type=%s scanned_in=%s", b.n, b.n-b.keep.Skipped(), kind, time.Since(start).Round(time.Millisecond))
 	if len(found) > 0 {
 		detail += " findings: " + strings.Join(found, "; ")
 	}

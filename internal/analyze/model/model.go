@@ -83,6 +83,15 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyze.File) analyze.Result 
 	return res
 }
 
+// AnalyzeAt judges size bytes read through r as Analyze judges a file of
+// that content named path (the gateway's sparse upload spool).
+func (a *Analyzer) AnalyzeAt(ctx context.Context, path string, r io.ReaderAt, size int64) analyze.Result {
+	var res analyze.Result
+	s := &scan{a: a, ctx: ctx, path: path, res: &res}
+	s.any(io.NewSectionReader(r, 0, size), "", path, 0)
+	return res
+}
+
 // scan carries one file's analysis through nested containers.
 type scan struct {
 	a         *Analyzer
