@@ -112,8 +112,19 @@ debian_rootfs() {
 import_rootfs() {
   local dir=$1 name=$2; shift 2
   local args=(--change "LABEL $label" --change "LABEL org.mlflow-guard.stand-in-for=$name")
-  for c in "$@"; do args+=(--change "$c"); done
+  local stopsignal=
+  for c in "$@"; do
+    case "$c" in
+      # `docker import --change` takes no STOPSIGNAL: set it in a
+      # metadata-only build step on top
+      "STOPSIGNAL "*) stopsignal=${c#STOPSIGNAL } ;;
+      *) args+=(--change "$c") ;;
+    esac
+  done
   tar --numeric-owner --xattrs -C "$dir" -c . | docker import "${args[@]}" - "$name" >/dev/null
+  if [ -n "$stopsignal" ]; then
+    printf 'FROM %s\nSTOPSIGNAL %s\n' "$name" "$stopsignal" | docker build -q -t "$name" - >/dev/null
+  fi
   say "  built $name: $(docker image inspect -f '{{.Size}}' "$name" | awk '{printf "%.0f MB", $1/1e6}')"
 }
 
@@ -211,7 +222,7 @@ build_mlflow() {
   grep -q "^mlflow==$ver\$" "$rootfs/tmp/constraints.txt" || fail "$venv does not pin mlflow==$ver"
   chroot "$rootfs" python3 -m venv /opt/mlflow
   printf '[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n' > "$rootfs/etc/pip.conf"
-  chroot "$rootfs" env PIP_DISABLE_PIP_VERSION_CHECK=1 /opt/mlflow/bin/pip install -q --no-cache-dir \
+  chroot "$rootfs" env -i PATH=/usr/bin:/bin HOME=/root PIP_DISABLE_PIP_VERSION_CHECK=1 /opt/mlflow/bin/pip install -q --no-cache-dir \
     -c /tmp/constraints.txt "mlflow==$ver" >&2
   rm -f "$rootfs/tmp/constraints.txt"
   say "  $(chroot "$rootfs" /opt/mlflow/bin/mlflow --version)"
