@@ -44,7 +44,7 @@
 #
 # Usage: scripts/docker-local-bases.sh [--force] [IMAGE...]
 #   no IMAGE: all four. --force rebuilds stand-ins that already exist.
-# Needs root, a Docker daemon, mmdebstrap, go, and the network to Debian's
+# Needs root, a Docker daemon, mmdebstrap (apt-get install mmdebstrap), go, and the network to Debian's
 # mirror, the Go module proxy and PyPI. Disk: about 2.5 GB of images with
 # the vfs storage driver.
 set -euo pipefail
@@ -240,8 +240,12 @@ for name in "${want[@]}"; do
       say "$name: present and not a stand-in (pulled); nothing to do"
       continue
     fi
+    if timeout 60 docker pull -q "$name" >/dev/null 2>&1; then
+      say "$name: pulled the real image; it replaces the local stand-in"
+      continue
+    fi
     if [ "$force" = 0 ]; then
-      say "$name: local stand-in present (--force rebuilds it)"
+      say "$name: local stand-in present, registry still unreachable (--force rebuilds it)"
       continue
     fi
   fi

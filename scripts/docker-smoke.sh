@@ -26,6 +26,8 @@
 # instead under MLFLOW_GUARD_DOCKER=1).
 #
 # Usage: scripts/docker-smoke.sh [--image-only] [--no-build]
+# Compose: `docker compose` (v2+) if present, else Debian's docker-compose
+# (apt-get install docker-compose).
 # Env: MLFLOW_GUARD_VENV (default .venv), DOCKER_BUILD_NETWORK (e.g. host, if
 #      the bridge network cannot reach the Go module proxy), GUARD_PORT
 #      (the port the compose file publishes, 8443).
