@@ -2,12 +2,14 @@
 #
 #   docker build -t mlflow-guard .
 #   docker run --rm --read-only -v "$PWD:/src:ro" mlflow-guard scan /src
-#   docker run --rm --read-only -v mlflow-guard-state:/data -p 8443:8443 \
+#   docker run --rm --read-only --tmpfs /tmp -v mlflow-guard-state:/data -p 8443:8443 \
 #     mlflow-guard serve --upstream http://mlflow:5000 --listen 0.0.0.0:8443 \
 #     --data-dir /data --tls-cert ... --tls-key ...
 #
 # The root filesystem can be mounted read-only: scan writes only to stdout
-# (or --output), serve only to --data-dir (a volume) or PostgreSQL.
+# (or --output); serve writes its state to --data-dir (a volume) or
+# PostgreSQL, and spools artifact uploads to the temp dir while it scans
+# them (a tmpfs at /tmp, or uploads.spool_dir in a policy file).
 
 # Build stage: tree-sitter is C, so the binary is built with cgo against the
 # same glibc (Debian 12) as the runtime stage.

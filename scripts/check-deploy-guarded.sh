@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the configuration of examples/deploy-guarded with real components,
 # for a machine that has a Docker daemon but no registry access (neither
-# postgres:16 nor ghcr.io/mlflow/mlflow can be pulled there):
+# postgres:17 nor ghcr.io/mlflow/mlflow can be pulled there):
 #   - the example's certs/make-certs.sh makes the CA and the certificates
 #     (run as root, as the compose "certs" service is);
 #   - PostgreSQL (Debian's, $MLFLOW_GUARD_PG_BIN) runs with the compose
