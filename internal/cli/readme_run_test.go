@@ -72,8 +72,8 @@ var readmeCommands = map[string]readmeCommand{
 // readmeSkipped are README commands this test does not run, and why.
 var readmeSkipped = map[string]string{
 	"docker build -t mlflow-guard .":                                       "no Docker engine on the test machines; TestDockerfile (internal/release) scans the Dockerfile instead",
-	`docker run --rm --read-only -v "$PWD:/src:ro" mlflow-guard scan /src`: "no Docker engine on the test machines",
-	`docker run --rm --read-only -v mlflow-guard-state:/data -p 8443:8443 mlflow-guard  serve --upstream http://mlflow:5000 --listen 0.0.0.0:8443 --data-dir /data  --tls-cert /data/tls.crt --tls-key /data/tls.key`: "no Docker engine on the test machines",
+	`docker run --rm --read-only -v "$PWD:/src:ro" mlflow-guard scan /src`: "no Docker engine on the test machines (scripts/docker-smoke.sh runs it where one is)",
+	`docker run --rm --read-only --tmpfs /tmp -v mlflow-guard-state:/data -p 8443:8443 mlflow-guard  serve --upstream http://mlflow:5000 --listen 0.0.0.0:8443 --data-dir /data  --tls-cert /data/tls.crt --tls-key /data/tls.key`: "no Docker engine on the test machines (scripts/docker-smoke.sh runs it where one is)",
 	"python3 -m venv .wheel-venv && .wheel-venv/bin/pip install ziglang==0.17.1": "needs the network; the test virtualenv pins the same ziglang",
 	"PYTHON=.wheel-venv/bin/python scripts/build-wheels.sh":                      "TestHostWheel (internal/release) runs the script with the test virtualenv's python",
 	"scripts/build-wheels.sh":                      "TestHostWheel (internal/release) runs it, installs the wheel into a fresh venv and runs it",
