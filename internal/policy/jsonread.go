@@ -157,19 +157,11 @@ func (p *jsonParser) object() (any, error) {
 			return nil, err
 		}
 		m[k] = v
-		p.ws()
-		if p.i >= len(p.s) {
-			return nil, errJSONEnd
-		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-			p.ws()
-		case '}':
-			p.i++
+		if more, err := p.next('}', "after object key:value pair"); !more {
+			if err != nil {
+				return nil, err
+			}
 			return m, nil
-		default:
-			return nil, p.errAt("after object key:value pair")
 		}
 	}
 }
@@ -195,21 +187,33 @@ func (p *jsonParser) array() (any, error) {
 			return nil, err
 		}
 		a = append(a, v)
-		p.ws()
-		if p.i >= len(p.s) {
-			return nil, errJSONEnd
-		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-			p.ws()
-		case ']':
-			p.i++
+		if more, err := p.next(']', "after array element"); !more {
+			if err != nil {
+				return nil, err
+			}
 			return a, nil
-		default:
-			return nil, p.errAt("after array element")
 		}
 	}
+}
+
+// next reads what follows a member or element: a ',' (more follow) or the
+// container's closing byte; anything else is an error worded as
+// encoding/json words it (ctx).
+func (p *jsonParser) next(closing byte, ctx string) (more bool, err error) {
+	p.ws()
+	if p.i >= len(p.s) {
+		return false, errJSONEnd
+	}
+	switch p.s[p.i] {
+	case ',':
+		p.i++
+		p.ws()
+		return true, nil
+	case closing:
+		p.i++
+		return false, nil
+	}
+	return false, p.errAt(ctx)
 }
 
 // key reads an object key, interned for the rest of the body.
