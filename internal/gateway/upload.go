@@ -126,7 +126,7 @@ func (g *Gateway) newScanBody(r *http.Request, st *reqState, src io.ReadCloser, 
 		return nil, denyUnavailable("scan-unavailable", "the gateway could not spool the upload to scan it; refused")
 	}
 	st.upload = &uploadScan{}
-	b := &scanBody{g: g, st: st, cfg: u, src: src, dir: dir, name: name, spool: f, keep: modelscan.NewKeeper(f),
+	b := &scanBody{g: g, st: st, cfg: u, src: src, dir: dir, name: name, spool: f, keep: modelscan.NewKeeper(f, name, keepWhole),
 		hold: u.HoldBack, ctx: r.Context(), route: r.Method + " " + st.route.Pattern}
 	b.startSpooler()
 	return b, nil
@@ -354,6 +354,9 @@ func (b *scanBody) judge() *Denial {
 	if kind == "text" {
 		kinds, err := b.g.textSecrets(b.spool)
 		switch {
+		case b.keep.Skipped() > 0: // keepWhole vetoes this; a spool with holes cannot be searched
+			found = append(found, "MLG204 unchecked")
+			d = denyUnavailable("scan-unavailable", "the gateway did not keep all of a text upload to search it; refused")
 		case err != nil:
 			found = append(found, "MLG204 unreadable")
 			d = denyUnavailable("scan-unavailable", "the gateway could not read the spooled upload; refused")
@@ -424,6 +427,12 @@ var uploadMagics = []struct {
 	{"data", "PAR1", 0}, {"data", "ARROW1", 0}, {"data", "Obj\x01", 0}, {"data", "ORC", 0}, {"data", "SQLite format 3\x00", 0},
 	{"archive", "\x1f\x8b", 0}, {"archive", "BZh", 0}, {"archive", "\xfd7zXZ\x00", 0}, {"archive", "7z\xbc\xaf\x27\x1c", 0}, {"archive", "ustar", 257},
 	{"archive", "\x28\xb5\x2f\xfd", 0},
+}
+
+// keepWhole is the spool's veto on thinning a file that is no zip: text
+// is searched for secrets whole, so all of it is kept.
+func keepWhole(head []byte) bool {
+	return sniffUpload(head[:min(len(head), analyze.HeadSize)]) == "text"
 }
 
 // sniffUpload names the content type of an upload from its first bytes.

@@ -24,7 +24,7 @@ import (
 // was not kept is recorded, and AnalyzeSparse turns it into MLG111. A
 // wrong guess costs a refusal, never a pass.
 //
-// Only one shape is thinned: a zip read from offset 0 by its local
+// Two shapes are thinned. First, a zip read from offset 0 by its local
 // headers, whose stored (method 0) members are named like torch storages
 // (data/N) and are at least skipMin bytes (or of unknown size: sized by a
 // data descriptor after the data, as torch's miniz writes every member;
@@ -33,8 +33,15 @@ import (
 // are kept, and the rest only when the head looks like code (a known
 // format, or a pickle walk that does not break early). Everything else,
 // the central directory included, is kept: a local header that is not
-// one, or any file that is not a zip at offset 0, switches to keeping
-// every byte.
+// one switches to keeping every byte. Second, a file that does not open
+// with a local header is one member spanning the file, named as the
+// file, and thinned the same way (first keepHead and last keepTail bytes)
+// when its head is claimed by no analyzer format, is no pickle that reads
+// on, and is not vetoed by the caller (the gateway keeps text whole: it
+// scans all of it for secrets). The analyzer reads such a file's head
+// (format sniff, pickle walk) and its last 64 KiB (a zip's end record);
+// an end record there (data prepended to a zip) leads it into the holes,
+// which is MLG111.
 
 const (
 	skipMin  = 4 << 20 // members smaller than this are kept whole
@@ -84,17 +91,24 @@ type Keeper struct {
 	// write tells whether a descriptor starts there, ring the member's
 	// last keepTail bytes (restored when a skipped member ends).
 	descSized bool
-	pend      []byte
-	join      []byte
-	ring      []byte
-	ringAt    int // next write position in ring
-	ringN     int // bytes in ring
+	// flat: the stream is no zip at offset 0; the one member is the whole
+	// file (its end unknown until Close, its tail kept in ring).
+	flat   bool
+	file   string                 // the file's name, the flat member's
+	whole  func(head []byte) bool // the caller's veto on thinning a flat file
+	pend   []byte
+	join   []byte
+	ring   []byte
+	ringAt int // next write position in ring
+	ringN  int // bytes in ring
 }
 
 // NewKeeper returns a keeper writing to w (a sparse file: skipped ranges
-// stay holes).
-func NewKeeper(w io.WriterAt) *Keeper {
-	return &Keeper{w: w, need: sizeLocal}
+// stay holes) the stream of the file named name. whole, if not nil, sees
+// the head of a file that is no zip and keeps the file whole by
+// returning true.
+func NewKeeper(w io.WriterAt, name string, whole func(head []byte) bool) *Keeper {
+	return &Keeper{w: w, need: sizeLocal, file: name, whole: whole}
 }
 
 // Size is the number of bytes streamed so far.
@@ -111,7 +125,13 @@ func (k *Keeper) Kept() []Span { return append([]Span(nil), k.kept...) }
 func (k *Keeper) Close() error {
 	p := k.pend
 	k.pend = nil
-	return k.data(p)
+	if err := k.data(p); err != nil {
+		return err
+	}
+	if k.flat {
+		return k.restoreTail() // the file's end is the member's
+	}
+	return nil
 }
 
 func (k *Keeper) keep(p []byte) error {
@@ -200,7 +220,7 @@ func (k *Keeper) data(chunk []byte) error {
 			k.decide()
 		}
 	}
-	if k.descSized && k.skipTo > k.skipFrom {
+	if (k.descSized || k.flat) && k.skipTo > k.skipFrom {
 		k.remember(chunk)
 	}
 	for len(chunk) > 0 {
@@ -348,7 +368,11 @@ func (k *Keeper) header() {
 	h := k.hdr
 	if len(h) == sizeLocal {
 		if string(h[:4]) != "PK\x03\x04" {
-			k.st = kAll // the central directory, or not a zip
+			if k.off == sizeLocal {
+				k.startFlat()
+				return
+			}
+			k.st = kAll // the central directory, or what follows it
 			return
 		}
 		k.need = sizeLocal + int(binary.LittleEndian.Uint16(h[26:])) + int(binary.LittleEndian.Uint16(h[28:]))
@@ -389,12 +413,23 @@ func (k *Keeper) header() {
 	}
 }
 
+// startFlat takes the whole stream, whose first bytes are in hdr (kept),
+// as one member of unknown end, to be decided on its head.
+func (k *Keeper) startFlat() {
+	k.st, k.flat = kData, true
+	k.name, k.method = k.file, 0
+	k.dataStart, k.dataEnd = 0, math.MaxInt64
+	k.skipFrom, k.skipTo = k.dataEnd, k.dataEnd
+	k.deciding = true
+	k.head = append(k.head[:0], k.hdr...)
+}
+
 // decide looks at a candidate's head: tensor bytes are skipped past
 // keepHead; a head that reads as a known format or a pickle that does not
 // break early keeps the member whole.
 func (k *Keeper) decide() {
 	k.deciding = false
-	if sniff(k.head, k.name) != fmtNone {
+	if sniff(k.head, k.name) != fmtNone || k.flat && k.whole != nil && k.whole(k.head) {
 		return
 	}
 	if pickleStart[k.head[0]] {
@@ -413,7 +448,7 @@ func (k *Keeper) decide() {
 	}
 	k.skipFrom = k.dataStart + keepHead
 	k.skipTo = k.dataEnd - keepTail
-	if k.descSized {
+	if k.descSized || k.flat {
 		k.skipTo = k.dataEnd // the end is unknown: the tail comes back from ring
 	}
 	if k.skipTo < k.skipFrom {

@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bytes"
 	"context"
@@ -23,6 +24,12 @@ import (
 // gateway's spooler receives an upload, and judges the sparse spool.
 func streamSparse(t *testing.T, src string, seed uint64) (analyze.Result, *model.Keeper) {
 	t.Helper()
+	return streamSparseVeto(t, src, seed, nil)
+}
+
+// streamSparseVeto is streamSparse with the caller's veto on thinning.
+func streamSparseVeto(t *testing.T, src string, seed uint64, whole func([]byte) bool) (analyze.Result, *model.Keeper) {
+	t.Helper()
 	data, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +39,7 @@ func streamSparse(t *testing.T, src string, seed uint64) (analyze.Result, *model
 		t.Fatal(err)
 	}
 	defer f.Close()
-	k := model.NewKeeper(f)
+	k := model.NewKeeper(f, filepath.Base(src), whole)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	for p := data; len(p) > 0; {
 		n := min(len(p), 1+rng.IntN(3<<20))
@@ -237,7 +244,7 @@ func FuzzKeeper(f *testing.F) {
 	f.Add([]byte("PK\x03\x04"), uint16(1))
 	f.Fuzz(func(t *testing.T, data []byte, cut uint16) {
 		var sink sparseSink
-		k := model.NewKeeper(&sink)
+		k := model.NewKeeper(&sink, "fuzz.bin", nil)
 		step := int(cut%4096) + 1
 		for p := data; len(p) > 0; {
 			n := min(step, len(p))
@@ -284,3 +291,105 @@ func (s *sparseSink) at(sp model.Span) []byte {
 	}
 	return s.b[sp.Off:sp.End]
 }
+
+// TestSparseFlat streams files that are no zip at offset 0. A head no
+// analyzer format claims is thinned to its head and tail; a claimed head
+// (pickle, tar, gzip, npy, HDF5, safetensors), a pickle walk that reads
+// on, or the caller's veto keeps every byte. Whatever the whole-file scan
+// refuses, the sparse spool refuses too; benign bulk passes.
+func TestSparseFlat(t *testing.T) {
+	const bulk = 8 << 20
+	rng := rand.New(rand.NewPCG(7, 7))
+	random := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		return b
+	}
+	zeros := make([]byte, bulk)
+	rnd := random(bulk)
+	if rnd[0] == 0x80 || pickleStartByte(rnd[0]) {
+		rnd[0] = 0xff
+	}
+	evilPickle := []byte("\x80\x02cposix\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03.")
+	textPickle := []byte("cposix\nsystem\n(S'id'\ntR.")
+	smallZip := func(name string, body []byte) []byte {
+		var zb bytes.Buffer
+		zw := zip.NewWriter(&zb)
+		w, _ := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
+		_, _ = w.Write(body)
+		_ = zw.Close()
+		return zb.Bytes()
+	}
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	var tb bytes.Buffer
+	tw := tar.NewWriter(&tb)
+	tarBody := cat(evilPickle, zeros)
+	_ = tw.WriteHeader(&tar.Header{Name: "model.pkl", Mode: 0o600, Size: int64(len(tarBody)), Format: tar.FormatUSTAR})
+	_, _ = tw.Write(tarBody)
+	_ = tw.Close()
+	npyDict := "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"
+	npyHead := npyDict + strings.Repeat(" ", 64-(10+len(npyDict)+1)%64) + "\n"
+	npy := cat([]byte("\x93NUMPY\x01\x00"), []byte{byte(len(npyHead)), byte(len(npyHead) >> 8)}, []byte(npyHead), evilPickle, zeros)
+	hdf5 := cat([]byte("\x89HDF\r\n\x1a\n"), zeros)
+	cases := []struct {
+		name   string
+		data   []byte
+		evil   bool // the Python loader runs code (pickle.load, zipfile + pickle)
+		thin   bool // expect the interior skipped
+		vetoed bool
+	}{
+		{name: "zeros.bin", data: zeros, thin: true},
+		{name: "random.bin", data: rnd, thin: true},
+		{name: "text.log", data: bytes.Repeat([]byte("epoch 1 loss 0.25\n"), bulk/18), vetoed: true},
+		{name: "weights.h5", data: hdf5},
+		{name: "userblock.h5", data: cat(make([]byte, 512), []byte("\x89HDF\r\n\x1a\n"), zeros), thin: true},
+		{name: "model.tar", data: tb.Bytes(), evil: true},
+		{name: "model.pkl", data: cat(evilPickle, zeros), evil: true},
+		{name: "proto0.pkl", data: cat(textPickle, zeros), evil: true},
+		{name: "model.npy", data: npy, evil: true},
+		// Data prepended to a zip: zipfile opens it from its end record.
+		{name: "prepended_small.zip", data: cat(rnd, smallZip("data.pkl", evilPickle)), evil: true, thin: true},
+		{name: "prepended_large.zip", data: cat(rnd, smallZip("data.pkl", cat(evilPickle, zeros[:1<<20]))), evil: true, thin: true},
+		{name: "fake_eocd.bin", data: cat(rnd, []byte("PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00\x2e\x00\x00\x00\x00\x00\x00\x00\x00\x00")), thin: true},
+	}
+	dir := t.TempDir()
+	for _, c := range cases {
+		p := filepath.Join(dir, c.name)
+		if err := os.WriteFile(p, c.data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		whole := blocking(analyzeWhole(t, p))
+		if c.evil && len(whole) == 0 {
+			t.Errorf("%s: evil file passes the whole-file scan", c.name)
+		}
+		for seed := uint64(0); seed < 2; seed++ {
+			var veto func([]byte) bool
+			if c.vetoed {
+				veto = func(head []byte) bool { return bytes.HasPrefix(head, []byte("epoch")) }
+			}
+			res, k := streamSparseVeto(t, p, seed, veto)
+			sparse := blocking(res)
+			switch {
+			case c.thin && k.Skipped() < k.Size()/2:
+				t.Errorf("%s: only %d of %d bytes skipped", c.name, k.Skipped(), k.Size())
+			case !c.thin && k.Skipped() != 0:
+				t.Errorf("%s: %d bytes skipped, want the file kept whole", c.name, k.Skipped())
+			}
+			if len(whole) > 0 && len(sparse) == 0 {
+				t.Errorf("%s: refused whole (%v) but passed sparse", c.name, whole)
+			}
+			if len(whole) == 0 && len(sparse) > 0 && c.name != "fake_eocd.bin" {
+				t.Errorf("%s: benign whole, refused sparse: %v", c.name, sparse)
+			}
+			if seed == 0 {
+				t.Logf("%s: skipped %d of %d; whole %v; sparse %v", c.name, k.Skipped(), k.Size(), whole, sparse)
+			}
+		}
+	}
+}
+
+// pickleStartByte mirrors the analyzer's first-byte test closely enough
+// for the random fixture: any printable opcode may start a text pickle.
+func pickleStartByte(b byte) bool { return b >= 0x20 && b < 0x7f }
