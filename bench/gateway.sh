@@ -10,7 +10,8 @@
 #     a second gateway started with --no-policy (issue 12), requests to the
 #     two interleaved, with p50/p99 of the per-request paired difference
 #     and the load average before and after;
-#   - 1 GiB artifact upload and download throughput against direct;
+#   - 1 GiB artifact upload and download throughput against direct, and
+#     a plain TCP relay (splice) as the floor any proxy pays;
 #   - the gateway's peak RSS during a 5 GiB upload;
 #   - a soak (10 minutes; SOAK_SECONDS shortens it) with its error count
 #     and the gateway's RSS at start and end;
@@ -45,23 +46,33 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-waitfor() { for _ in $(seq 1 600); do curl -sf -o /dev/null "$1" && return 0; sleep 0.2; done; echo "not up: $1" >&2; exit 1; }
+# All ports at once, every socket held until all are bound: distinct ports
+# (one freeport call per service could be handed the same port twice).
+read -r mport gport bport cport cgport nport ncport rport < <(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(8)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))')
+# waitfor URL LOG: the service's log is shown when it does not come up
+# (the work directory is removed on exit).
+waitfor() {
+  for _ in $(seq 1 600); do curl -sf -o /dev/null "$1" && return 0; sleep 0.2; done
+  echo "not up: $1" >&2
+  [ -n "${2:-}" ] && tail -n 30 "$2" >&2
+  exit 1
+}
 
 go build -o "$work/mlflow-guard" ./cmd/mlflow-guard
 go build -o "$work/gateway-bench" ./bench/gateway
-mport=$(freeport)
 setsid "$venv/bin/mlflow" server --host 127.0.0.1 --port "$mport" --workers 1 \
   --backend-store-uri "sqlite:///$work/mlflow.db" --artifacts-destination "$work/artifacts" --serve-artifacts \
   >"$work/server.log" 2>&1 &
 pids+=($!)
-waitfor "http://127.0.0.1:$mport/health"
+waitfor "http://127.0.0.1:$mport/health" "$work/server.log"
 
 pw="bench password 1234"
 echo "$pw" | "$work/mlflow-guard" users create bench --password-stdin --data-dir "$work/guard"
 token=$("$work/mlflow-guard" tokens create bench --data-dir "$work/guard" 2>/dev/null)
-gport=$(freeport)
-bport=$(freeport)
 # The measured gateway (policies on), and a bare one (--no-policy) on the
 # same store for the policies' row.
 setsid "$work/mlflow-guard" serve --upstream "http://127.0.0.1:$mport" --listen "127.0.0.1:$gport" \
@@ -73,23 +84,24 @@ setsid "$work/mlflow-guard" serve --upstream "http://127.0.0.1:$mport" --listen 
 pids+=($!)
 # A canned MLflow stand-in (constant answers, no work) with its own
 # gateway and nginx server: the proxies' cost without MLflow's variance.
-cport=$(freeport)
-cgport=$(freeport)
 setsid "$work/gateway-bench" -canned "127.0.0.1:$cport" 2>"$work/canned.log" &
 pids+=($!)
 setsid "$work/mlflow-guard" serve --upstream "http://127.0.0.1:$cport" --listen "127.0.0.1:$cgport" \
   --data-dir "$work/guard" --rate 100000 --burst 100000 --log-level warn 2>"$work/canned-gateway.log" &
 pids+=($!)
-waitfor "http://127.0.0.1:$gport/healthz"
-waitfor "http://127.0.0.1:$bport/healthz"
-waitfor "http://127.0.0.1:$cport/health"
-waitfor "http://127.0.0.1:$cgport/healthz"
+# A plain TCP relay (splice, no HTTP, no auth) in front of MLflow: the
+# throughput floor of any proxy on this machine, for the throughput table.
+setsid "$work/gateway-bench" -relay "127.0.0.1:$rport" -relay-to "127.0.0.1:$mport" 2>"$work/relay.log" &
+pids+=($!)
+waitfor "http://127.0.0.1:$gport/healthz" "$work/gateway.log"
+waitfor "http://127.0.0.1:$bport/healthz" "$work/bare.log"
+waitfor "http://127.0.0.1:$cport/health" "$work/canned.log"
+waitfor "http://127.0.0.1:$cgport/healthz" "$work/canned-gateway.log"
+waitfor "http://127.0.0.1:$rport/health" "$work/relay.log"
 
 # nginx: auth_basic with an apr1 (htpasswd's default MD5) hash, streaming
 # both ways through 256 KiB buffers, keep-alive upstream, one worker per
 # core; a second server block in front of the canned stand-in.
-nport=$(freeport)
-ncport=$(freeport)
 mkdir -p "$work/nginx/logs" "$work/nginx/tmp"
 printf 'bench:%s\n' "$(openssl passwd -apr1 "$pw")" >"$work/nginx/htpasswd"
 user_line=""
@@ -151,7 +163,7 @@ canned_lat=$("$work/gateway-bench" -phase latency -n "$NC" -upstream-label "a ca
   -direct "http://127.0.0.1:$cport" -gateway "http://127.0.0.1:$cgport" -nginx "http://127.0.0.1:$ncport" \
   -token "$token" -user bench -password "$pw")
 pol=$(bench -phase policy -n-policy "$NP")
-thr=$(bench -phase throughput -artifact-mb "$MB" -reps "$REPS")
+thr=$(bench -phase throughput -artifact-mb "$MB" -reps "$REPS" -relay-url "http://127.0.0.1:$rport")
 rm -rf "$work/artifacts"/*/bench 2>/dev/null || true
 rss=$(bench -phase rss -big-mb "$BIG")
 rm -rf "$work/artifacts"/*/bench 2>/dev/null || true

@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"sort"
@@ -52,9 +53,16 @@ func main() {
 	phase := flag.String("phase", "all", "latency, policy, throughput, rss, soak or all")
 	label := flag.String("upstream-label", "MLflow", "what the direct URL is, for the latency heading")
 	canned := flag.String("canned", "", "serve a canned MLflow stand-in on this HOST:PORT instead of measuring")
+	relayListen := flag.String("relay", "", "run a plain TCP relay on this HOST:PORT to -relay-to instead of measuring")
+	relayTo := flag.String("relay-to", "", "the relay's upstream HOST:PORT")
+	relayURL := flag.String("relay-url", "", "URL of a plain TCP relay in front of the same MLflow (throughput floor)")
 	flag.Parse()
 	if *canned != "" {
 		serveCanned(*canned)
+		return
+	}
+	if *relayListen != "" {
+		serveRelay(*relayListen, *relayTo)
 		return
 	}
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(*user+":"+*pw))
@@ -94,6 +102,9 @@ func main() {
 		modes := []mode{dm, gt}
 		if *ngx != "" {
 			modes = append(modes, nb)
+		}
+		if *relayURL != "" {
+			modes = append(modes, mode{"TCP relay (no HTTP, no auth)", *relayURL, ""})
 		}
 		throughput(modes, exp.ExperimentID, int64(*mb)<<20, *reps)
 	}
@@ -149,6 +160,41 @@ func serveCanned(addr string) {
 	})
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	fail("canned upstream: %v", srv.ListenAndServe())
+}
+
+// serveRelay copies bytes both ways between each client and a fresh
+// connection to upstream, nothing else: TCP to TCP, which Go does with
+// splice(2) on Linux, so no byte passes through user space. Its
+// throughput is what any proxy in front of MLflow can reach on this
+// machine: one more hop and its kernel work, no HTTP.
+func serveRelay(addr, upstream string) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fail("relay: %v", err)
+	}
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			fail("relay: %v", err)
+		}
+		go func() {
+			defer c.Close()
+			u, err := net.Dial("tcp", upstream)
+			if err != nil {
+				return
+			}
+			defer u.Close()
+			done := make(chan struct{})
+			go func() {
+				_, _ = io.Copy(u, c)
+				u.(*net.TCPConn).CloseWrite()
+				close(done)
+			}()
+			_, _ = io.Copy(c, u)
+			c.(*net.TCPConn).CloseWrite()
+			<-done
+		}()
+	}
 }
 
 type route struct {
