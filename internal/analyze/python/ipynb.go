@@ -31,7 +31,7 @@ type nbLine struct {
 // as editors number them).
 type nbCell struct {
 	index   int
-	kind    string   // "code", "markdown", "raw", "heading" (v3)
+	kind    string     // "code", "markdown", "raw", "heading" (v3)
 	src     []nbLine   // v4 "source" or v3 "input"
 	outputs []nbOutput // stream text, text/plain results, error values and tracebacks
 }
