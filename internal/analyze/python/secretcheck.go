@@ -13,6 +13,10 @@ type secretChecker interface {
 	SensitiveKey(key string) bool
 	// SecretValue reports whether a literal looks like a credential and names its kind.
 	SecretValue(v string) (string, bool)
+	// KnownFormat reports a credential in a known format (a vendor token, a
+	// private key) in v, whatever the name it is stored under; generic
+	// high-entropy strings and secret-named assignments do not count.
+	KnownFormat(v string) (string, bool)
 	// ScanText calls fn with the kind and start offset of each credential
 	// in a text of any length and any number of lines (a private key spans
 	// lines), each once.
@@ -37,6 +41,18 @@ func (x detector) SecretValue(v string) (string, bool) {
 		return "", false
 	}
 	return kindName(ms[0].Kind), true
+}
+
+// notFormats are the kinds judged by context rather than by format.
+var notFormats = map[string]bool{secrets.KindHighEntropy: true, secrets.KindAssignment: true, secrets.KindURLCredentials: true}
+
+func (x detector) KnownFormat(v string) (string, bool) {
+	for _, m := range x.d.FindInValue(v) {
+		if !notFormats[m.Kind] {
+			return kindName(m.Kind), true
+		}
+	}
+	return "", false
 }
 
 // ScanText reads text in the overlapping windows uploads and audit --deep
