@@ -58,6 +58,14 @@ func (x detector) KnownFormat(v string) (string, bool) {
 // ScanText reads text in the overlapping windows uploads and audit --deep
 // use, so a match is the same whatever its length or position.
 func (x detector) ScanText(text string, fn func(kind string, start int)) {
+	if len(text) <= secrets.StreamWindow {
+		// one window: what ScanReader would do, without its window buffer
+		// (a notebook has many small outputs)
+		for _, m := range x.d.FindInValue(text) {
+			fn(kindName(m.Kind), m.Start)
+		}
+		return
+	}
 	// fn never fails and a strings.Reader never does: no error to return
 	_ = x.d.ScanReader(strings.NewReader(text), func(m secrets.Match) error {
 		fn(kindName(m.Kind), m.Start)
