@@ -442,8 +442,14 @@ func (s *scope) checkEnvSet(n *node, key, v *val) {
 		}
 		return
 	}
-	if s.f.sec.SensitiveKey(k) && s.f.hardcodedSecret(v) {
+	if !s.f.hardcodedSecret(v) {
+		return
+	}
+	if s.f.sec.SensitiveKey(k) {
 		s.f.report(n, "MLG403", fmt.Sprintf("environment variable %s is set to a hard-coded credential; load it from a secret store at run time", k))
+	} else if kind, ok := s.f.sec.KnownFormat(v.literalText()); ok {
+		// a private key or a token is one under any name (TLS_KEY, SERVICE_PEM)
+		s.f.report(n, "MLG403", fmt.Sprintf("environment variable %s is set to a hard-coded credential (%s); load it from a secret store at run time", k, kind))
 	}
 }
 

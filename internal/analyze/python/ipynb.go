@@ -31,9 +31,34 @@ type nbLine struct {
 // as editors number them).
 type nbCell struct {
 	index   int
-	kind    string   // "code", "markdown", "raw", "heading" (v3)
-	src     []nbLine // v4 "source" or v3 "input"
-	outputs []nbLine // stream text, text/plain results, error values and tracebacks
+	kind    string     // "code", "markdown", "raw", "heading" (v3)
+	src     []nbLine   // v4 "source" or v3 "input"
+	outputs []nbOutput // stream text, text/plain results, error values and tracebacks
+}
+
+// nbOutput is one text of a cell's saved outputs as Jupyter shows it: a
+// text/plain result, an error's value or traceback, or what consecutive
+// outputs to one stream wrote. Jupyter shows those writes as one text (the
+// kernel flushes a stream in chunks, cut anywhere), so a key printed
+// across two of them is read whole.
+type nbOutput struct {
+	stream string // the stream's name ("stdout", "stderr"); "" when not a stream
+	lines  []nbLine
+	open   bool // the text ends inside a line, which the stream's next write continues
+}
+
+// merge appends the next write to the same stream.
+func (o *nbOutput) merge(next nbOutput) {
+	ls := next.lines
+	if len(ls) == 0 {
+		return
+	}
+	if o.open && len(o.lines) > 0 {
+		o.lines[len(o.lines)-1].text += ls[0].text
+		ls = ls[1:]
+	}
+	o.lines = append(o.lines, ls...)
+	o.open = next.open
 }
 
 // notebook is what the reader keeps of an .ipynb.
@@ -227,6 +252,7 @@ func (r *nbReader) cellList(nb *notebook) error {
 		c := nbCell{index: r.cells}
 		var input []nbLine
 		hasSource := false
+		prevStream := "" // the stream the previous output wrote to, if it was one
 		err := r.object(fmt.Sprintf("cell %d", c.index), func(k string) error {
 			var err error
 			switch k {
@@ -238,7 +264,7 @@ func (r *nbReader) cellList(nb *notebook) error {
 			case "input": // nbformat 3 code cells
 				input, err = r.text(fmt.Sprintf("the input of cell %d", c.index), false)
 			case "outputs":
-				err = r.array(fmt.Sprintf("the outputs of cell %d", c.index), func() error { return r.output(&c) })
+				err = r.array(fmt.Sprintf("the outputs of cell %d", c.index), func() error { return r.output(&c, &prevStream) })
 			default:
 				err = r.skip()
 			}
@@ -252,31 +278,64 @@ func (r *nbReader) cellList(nb *notebook) error {
 	})
 }
 
-func (r *nbReader) output(c *nbCell) error {
+// output reads one output of c. prevStream is the stream the previous
+// output of the cell wrote to ("" if it was no stream output): a write to
+// the same stream continues that text.
+func (r *nbReader) output(c *nbCell, prevStream *string) error {
 	what := fmt.Sprintf("an output of cell %d", c.index)
-	return r.object(what, func(k string) error {
-		var ls []nbLine
+	var texts []nbOutput
+	streamText := -1 // index in texts of the "text" of a stream output
+	var typ, name string
+	err := r.object(what, func(k string) error {
+		var o nbOutput
 		var err error
 		switch k {
+		case "output_type":
+			typ, err = r.anyStr()
+			return err
+		case "name", "stream": // a stream's name (v4, v3)
+			name, err = r.anyStr()
+			return err
 		case "text", "evalue": // stream and v3 pyout text; an error's message
-			ls, err = r.text(what, false)
+			o.lines, o.open, err = r.textEnd(what, false)
 		case "traceback":
-			ls, err = r.text(what, true)
+			o.lines, o.open, err = r.textEnd(what, true)
 		case "data":
 			err = r.object(what, func(mime string) error {
 				if mime != "text/plain" {
 					return r.skip()
 				}
 				var e error
-				ls, e = r.text(what, false)
+				o.lines, o.open, e = r.textEnd(what, false)
 				return e
 			})
 		default:
-			err = r.skip()
+			return r.skip()
 		}
-		c.outputs = append(c.outputs, ls...)
+		if len(o.lines) > 0 {
+			if k == "text" {
+				streamText = len(texts)
+			}
+			texts = append(texts, o)
+		}
 		return err
 	})
+	stream := ""
+	if typ == "stream" {
+		stream = "stream:" + name // never "", so a nameless stream still merges with itself
+	}
+	for i, o := range texts {
+		if i == streamText && stream != "" {
+			o.stream = stream
+			if n := len(c.outputs); *prevStream == stream && n > 0 && c.outputs[n-1].stream == stream {
+				c.outputs[len(c.outputs)-1].merge(o)
+				continue
+			}
+		}
+		c.outputs = append(c.outputs, o)
+	}
+	*prevStream = stream
+	return err
 }
 
 func (r *nbReader) metadata(nb *notebook) error {
@@ -356,6 +415,13 @@ func (r *nbReader) anyStr() (string, error) {
 // with "" (lines true: joined with "\n", as tracebacks are). Each line keeps
 // the .ipynb line of the string it starts in.
 func (r *nbReader) text(what string, lines bool) ([]nbLine, error) {
+	out, _, err := r.textEnd(what, lines)
+	return out, err
+}
+
+// textEnd is text that also reports whether the text ends inside a line
+// (no final newline).
+func (r *nbReader) textEnd(what string, lines bool) ([]nbLine, bool, error) {
 	var out []nbLine
 	var cur strings.Builder
 	curLine, open := 0, false
@@ -378,23 +444,23 @@ func (r *nbReader) text(what string, lines bool) ([]nbLine, error) {
 	}
 	t, line, err := r.token()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	switch v := t.(type) {
 	case string:
 		add(v, line)
 	case json.Delim:
 		if v != '[' {
-			return nil, &errNotebook{line: line, msg: what + " is neither a string nor a list of strings"}
+			return nil, false, &errNotebook{line: line, msg: what + " is neither a string nor a list of strings"}
 		}
 		for r.dec.More() {
 			t, line, err := r.token()
 			if err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			s, ok := t.(string)
 			if !ok {
-				return nil, &errNotebook{line: line, msg: what + " holds something other than strings"}
+				return nil, false, &errNotebook{line: line, msg: what + " holds something other than strings"}
 			}
 			add(s, line)
 			if lines {
@@ -402,13 +468,14 @@ func (r *nbReader) text(what string, lines bool) ([]nbLine, error) {
 			}
 		}
 		if _, _, err := r.token(); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	default:
-		return nil, &errNotebook{line: line, msg: what + " is neither a string nor a list of strings"}
+		return nil, false, &errNotebook{line: line, msg: what + " is neither a string nor a list of strings"}
 	}
-	if open && cur.Len() > 0 {
+	open = open && cur.Len() > 0
+	if open {
 		out = append(out, nbLine{text: strings.TrimSuffix(cur.String(), "\r"), line: curLine})
 	}
-	return out, nil
+	return out, open, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -288,40 +289,50 @@ func (lx *pyLexer) feed(line string) {
 	}
 }
 
-// outputChunk bounds the text handed to the detectors at once; a longer
-// output line is read in overlapping chunks, so it is still read whole.
-const (
-	outputChunk   = 64 << 10
-	outputOverlap = 1 << 10
-)
-
 // outputSecrets reports credentials in the saved outputs: a token printed
 // by mistake is committed with the notebook. Only value-shaped matches
-// count (known token formats, or a secret-named key assigned a value), as
-// in free text anywhere else.
+// count (known token formats, private keys, or a secret-named key assigned
+// a value), as in free text anywhere else. Each output text is read whole,
+// as a reader of the notebook sees it, so a private key printed over many
+// lines is found; a finding names the .ipynb line where the credential
+// starts, one per line.
 func (n *Notebooks) outputSecrets(nb *notebook, name string, res *analyze.Result) {
+	type hit struct {
+		kind  string
+		start int
+	}
 	for _, c := range nb.cells {
-		for _, l := range c.outputs {
-			kind := ""
-			for s := l.text; kind == "" && s != ""; {
-				chunk := s
-				if len(chunk) > outputChunk {
-					chunk = s[:outputChunk]
-				}
-				if k, ok := n.py.sec.SecretValue(chunk); ok {
-					kind = k
-				}
-				if len(s) <= outputChunk {
-					break
-				}
-				s = s[outputChunk-outputOverlap:]
-			}
-			if kind == "" {
+		seen := map[int]bool{} // .ipynb lines of the cell already reported
+		for _, o := range c.outputs {
+			if len(o.lines) == 0 {
 				continue
 			}
-			res.Add(finding.Finding{RuleID: "MLG403", Path: name, Line: l.line, EndLine: l.line, Cell: c.index,
-				Context: rules.CtxNotebookOutput,
-				Message: fmt.Sprintf("the saved output of cell %d holds a credential (%s); outputs are committed with the notebook", c.index, kind)})
+			// starts[i] is the offset of o.lines[i] in the joined text
+			starts := make([]int, len(o.lines))
+			var b strings.Builder
+			for i, l := range o.lines {
+				if i > 0 {
+					b.WriteByte('\n')
+				}
+				starts[i] = b.Len()
+				b.WriteString(l.text)
+			}
+			var hits []hit
+			n.py.sec.ScanText(b.String(), func(kind string, start int) { hits = append(hits, hit{kind, start}) })
+			// windows report in their own order; the earliest match on a
+			// line names its kind
+			sort.SliceStable(hits, func(i, j int) bool { return hits[i].start < hits[j].start })
+			for _, h := range hits {
+				i := sort.SearchInts(starts, h.start+1) - 1
+				line := o.lines[max(i, 0)].line
+				if seen[line] {
+					continue
+				}
+				seen[line] = true
+				res.Add(finding.Finding{RuleID: "MLG403", Path: name, Line: line, EndLine: line, Cell: c.index,
+					Context: rules.CtxNotebookOutput,
+					Message: fmt.Sprintf("the saved output of cell %d holds a credential (%s); outputs are committed with the notebook", c.index, h.kind)})
+			}
 		}
 	}
 }

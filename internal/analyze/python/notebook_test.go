@@ -2,6 +2,7 @@ package python
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -97,7 +98,80 @@ func TestNotebookText(t *testing.T) {
 			t.Errorf("line %d: %+v, want %+v", i, c.src[i], want[i])
 		}
 	}
-	if len(c.outputs) != 2 || c.outputs[0] != (nbLine{"t1", 5}) || c.outputs[1] != (nbLine{"t2", 6}) {
+	if len(c.outputs) != 1 || len(c.outputs[0].lines) != 2 || c.outputs[0].lines[0] != (nbLine{"t1", 5}) || c.outputs[0].lines[1] != (nbLine{"t2", 6}) {
 		t.Errorf("traceback lines %+v", c.outputs)
+	}
+}
+
+// TestNotebookStreamMerge: consecutive outputs to the same stream are one
+// text, as Jupyter shows them (a line cut between two writes is rejoined);
+// another stream, or any other output in between, starts a new text.
+func TestNotebookStreamMerge(t *testing.T) {
+	src := `{"cells": [{"cell_type": "code", "source": "", "outputs": [
+{"output_type": "stream", "name": "stdout", "text": ["a\n", "b"]},
+{"output_type": "stream", "name": "stdout", "text": "c\nd\n"},
+{"output_type": "stream", "name": "stderr", "text": "e\n"},
+{"output_type": "stream", "name": "stdout", "text": "f"},
+{"output_type": "display_data", "data": {"image/png": "iVBO"}},
+{"name": "stdout", "text": "g", "output_type": "stream"},
+{"output_type": "error", "evalue": "h", "traceback": ["i"]},
+{"output_type": "stream", "name": "stdout", "text": []},
+{"output_type": "stream", "name": "stdout", "text": "j"}
+]}, {"cell_type": "code", "input": "", "outputs": [
+{"output_type": "stream", "stream": "stdout", "text": "k"},
+{"output_type": "stream", "stream": "stdout", "text": "l"},
+{"output_type": "pyout", "text": "m"},
+{"output_type": "pyout", "text": "n"}
+]}]}`
+	nb, err := readNotebook([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range nb.cells {
+		for _, o := range c.outputs {
+			var ls []string
+			for _, l := range o.lines {
+				ls = append(ls, fmt.Sprintf("%s@%d", l.text, l.line))
+			}
+			got = append(got, strings.Join(ls, "|"))
+		}
+	}
+	want := []string{"a@2|bc@2|d@3", "e@4", "f@5", "g@7", "h@8", "i@8", "j@10", "kl@12", "m@14", "n@15"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("output texts\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestNotebookOutputKeyLines: a key far into a long output (past the first
+// window of the scan) is reported once, on the .ipynb line of its header,
+// and no finding carries key material.
+func TestNotebookOutputKeyLines(t *testing.T) {
+	const body = "MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQCmU9thDEOrlgSx"
+	var b strings.Builder
+	b.WriteString("{\"cells\": [{\"cell_type\": \"code\", \"source\": \"print(log)\", \"outputs\": [\n{\"output_type\": \"stream\", \"name\": \"stdout\", \"text\": [\n")
+	line := 3
+	for i := 0; i < 3000; i++ { // ~160 KiB of log before the key
+		fmt.Fprintf(&b, "\"epoch %d loss 0.%06d accuracy 0.%06d lr 0.0001 batch 512 grad-norm 1.25\\n\",\n", i, i*7, i*13)
+		line++
+	}
+	keyLine := line
+	b.WriteString("\"-----BEGIN PRIVATE KEY-----\\n\",\n")
+	for i := 0; i < 25; i++ {
+		b.WriteString("\"" + body + "\\n\",\n")
+	}
+	b.WriteString("\"-----END PRIVATE KEY-----\\n\"\n]}]}]}")
+	nb := NewNotebooks(New(analyze.Options{}))
+	res := nb.analyzeBytes(context.Background(), "long.ipynb", []byte(b.String()))
+	if len(res.Errors) != 0 || len(res.Findings) != 1 {
+		t.Fatalf("want one finding, got %+v %+v", res.Findings, res.Errors)
+	}
+	f := res.Findings[0]
+	if f.RuleID != "MLG403" || f.Line != keyLine || f.EndLine != keyLine || f.Cell != 1 ||
+		!strings.Contains(f.Message, "cell 1 holds a credential (private key)") {
+		t.Errorf("got %s at line %d-%d cell %d %q, want MLG403 at line %d", f.RuleID, f.Line, f.EndLine, f.Cell, f.Message, keyLine)
+	}
+	if s := fmt.Sprintf("%+v", f); strings.Contains(s, body[:16]) || strings.Contains(s, body[40:]) {
+		t.Errorf("finding carries key material: %s", s)
 	}
 }

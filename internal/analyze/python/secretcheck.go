@@ -13,6 +13,14 @@ type secretChecker interface {
 	SensitiveKey(key string) bool
 	// SecretValue reports whether a literal looks like a credential and names its kind.
 	SecretValue(v string) (string, bool)
+	// KnownFormat reports a credential in a known format (a vendor token, a
+	// private key) in v, whatever the name it is stored under; generic
+	// high-entropy strings and secret-named assignments do not count.
+	KnownFormat(v string) (string, bool)
+	// ScanText calls fn with the kind and start offset of each credential
+	// in a text of any length and any number of lines (a private key spans
+	// lines), each once.
+	ScanText(text string, fn func(kind string, start int))
 	// Redact masks secrets in a source line.
 	Redact(line string) string
 	// RealLooking reports a credential in a known format or random key
@@ -32,8 +40,41 @@ func (x detector) SecretValue(v string) (string, bool) {
 	if len(ms) == 0 {
 		return "", false
 	}
-	return strings.ReplaceAll(ms[0].Kind, "-", " "), true
+	return kindName(ms[0].Kind), true
 }
+
+// notFormats are the kinds judged by context rather than by format.
+var notFormats = map[string]bool{secrets.KindHighEntropy: true, secrets.KindAssignment: true, secrets.KindURLCredentials: true}
+
+func (x detector) KnownFormat(v string) (string, bool) {
+	for _, m := range x.d.FindInValue(v) {
+		if !notFormats[m.Kind] {
+			return kindName(m.Kind), true
+		}
+	}
+	return "", false
+}
+
+// ScanText reads text in the overlapping windows uploads and audit --deep
+// use, so a match is the same whatever its length or position.
+func (x detector) ScanText(text string, fn func(kind string, start int)) {
+	if len(text) <= secrets.StreamWindow {
+		// one window: what ScanReader would do, without its window buffer
+		// (a notebook has many small outputs)
+		for _, m := range x.d.FindInValue(text) {
+			fn(kindName(m.Kind), m.Start)
+		}
+		return
+	}
+	// fn never fails and a strings.Reader never does: no error to return
+	_ = x.d.ScanReader(strings.NewReader(text), func(m secrets.Match) error {
+		fn(kindName(m.Kind), m.Start)
+		return nil
+	})
+}
+
+// kindName is a secret kind as messages name it ("private key").
+func kindName(kind string) string { return strings.ReplaceAll(kind, "-", " ") }
 
 // afterKeyRe finds a quoted value right after a secret-looking key
 // ("password": "x", token="x", api_key = 'x'); a short literal password has
