@@ -396,9 +396,18 @@ func throughput(modes []mode, expID string, size int64, reps int) {
 	fmt.Printf("\n### Artifact throughput (%d MiB, median of %d, modes interleaved)\n\n", size>>20, reps)
 	fmt.Printf("| mode | upload MB/s | vs direct | download MB/s | vs direct | runs (up / down) |\n|---|---:|---:|---:|---:|---|\n")
 	du, dd := median(up[modes[0].name]), median(down[modes[0].name])
+	relay := false
 	for _, m := range modes {
 		u, d := median(up[m.name]), median(down[m.name])
 		fmt.Printf("| %s | %.0f | %.0f%% | %.0f | %.0f%% | %s / %s |\n", m.name, u, 100*u/du, d, 100*d/dd, list(up[m.name]), list(down[m.name]))
+		if strings.HasPrefix(m.name, "TCP relay") {
+			relay = true
+		}
+	}
+	if relay {
+		fmt.Printf("\nThe TCP relay copies bytes between the client's and MLflow's sockets and does nothing else\n" +
+			"(Go's io.Copy between TCP connections: splice(2), no byte in user space): what one more hop costs\n" +
+			"on this machine, where MLflow, the client and the proxy share two cores.\n")
 	}
 	fmt.Printf("\nLoad average %s before, %s after.\n", load0, loadavg())
 }
