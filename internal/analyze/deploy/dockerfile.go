@@ -130,6 +130,8 @@ func (j *judge) dockerfile(src string) {
 	var fromLine, fromCol int
 	var ep, cmd dfCommand
 	stageMLflow := false
+	exposes := false
+	fromImage := ""
 	inStage := false
 	before := 0
 	tmpl := &server{inContainer: true, origin: "docker", image: j.path}
@@ -142,18 +144,38 @@ func (j *judge) dockerfile(src string) {
 			j.f.images = append(j.f.images, &imageDef{path: j.path, ep: ep, cmd: cmd, env: stageEnv})
 		}
 		j.dockerStart(ep, cmd, stageEnv, tmpl)
-		if len(j.f.servers) > before {
+		served := len(j.f.servers) > before
+		if served {
 			stageMLflow = true
 		}
-		if final && stageMLflow {
-			u := strings.ToLower(strings.TrimSpace(user.s))
-			name, _, _ := strings.Cut(u, ":")
-			switch {
-			case user.line == 0:
-				j.addIn(rules.CtxDockerfile, "MLG410", j.path, fromLine, fromCol, "the MLflow image has no USER instruction and runs as root; add a non-root USER (e.g. USER 10001)")
-			case user.known && (name == "root" || name == "0"):
-				j.addIn(rules.CtxDockerfile, "MLG410", user.path, user.line, user.col, "the MLflow image runs as root; switch to a non-root USER")
+		if !final || !stageMLflow {
+			return
+		}
+		u := strings.ToLower(strings.TrimSpace(user.s))
+		name, _, _ := strings.Cut(u, ":")
+		var at *pendingRoot
+		switch {
+		case user.line == 0 && nonRootBase(fromImage):
+			// the base image already switches to a non-root user
+		case user.line == 0:
+			at = &pendingRoot{path: j.path, line: fromLine, col: fromCol, msg: "the MLflow image has no USER instruction and runs as root; add a non-root USER (e.g. USER 10001)"}
+		case user.known && (name == "root" || name == "0"):
+			at = &pendingRoot{path: user.path, line: user.line, col: user.col, msg: "the MLflow image runs as root; switch to a non-root USER"}
+		}
+		switch {
+		case at == nil:
+		case served || exposes:
+			// it serves (or publishes a port to serve on)
+			j.addIn(rules.CtxDockerfile, "MLG410", at.path, at.line, at.col, "%s", at.msg)
+		case ep.set || cmd.set:
+			if !clientRun(dockerArgv(ep, cmd)) {
+				j.addIn(rules.CtxDockerfile, "MLG410", at.path, at.line, at.col, "%s", at.msg)
 			}
+		default:
+			// no command of its own: a compose service that builds it, an
+			// MLproject docker_env or the base image decides what runs;
+			// Finish judges it with the compose services it knows
+			j.f.images[len(j.f.images)-1].root = at
 		}
 	}
 	last := -1
@@ -175,6 +197,8 @@ func (j *judge) dockerfile(src string) {
 			ep, cmd = dfCommand{}, dfCommand{}
 			fromLine, fromCol = in.line, 1
 			stageMLflow = strings.Contains(strings.ToLower(in.rest), "mlflow")
+			fromImage = fromRef(in.rest)
+			exposes = false
 			before = len(j.f.servers)
 			_ = i
 		case "ARG", "ENV":
@@ -183,6 +207,8 @@ func (j *judge) dockerfile(src string) {
 				target = globalArgs
 			}
 			j.dockerAssign(in, target)
+		case "EXPOSE":
+			exposes = true
 		case "USER":
 			user = val{s: strings.TrimSpace(in.rest), known: !strings.Contains(in.rest, "$"), line: in.line, col: in.col, path: j.path, literal: true}
 		case "RUN":

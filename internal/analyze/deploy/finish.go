@@ -66,6 +66,7 @@ func (a *Analyzer) Finish(ctx context.Context) analyze.Result {
 	// the scripts containers run, the Services that select a pod
 	lj := &judge{det: a.det, f: &facts{}, b: newBudget(ctx)}
 	servers = link(ctx, lj, servers, images, links, calls, scripts)
+	judgeRootImages(lj, images, links)
 	out.findings = append(out.findings, lj.f.findings...)
 	out.errs = append(out.errs, lj.f.errs...)
 	proxies = append(proxies, lj.f.proxies...)

@@ -44,6 +44,9 @@ type imageDef struct {
 	path    string
 	ep, cmd dfCommand
 	env     env
+	// root is the MLG410 an image with no command of its own gets unless
+	// every compose service that builds it runs only a client script
+	root *pendingRoot
 }
 
 // buildLink ties a compose service to the Dockerfile it builds.
