@@ -198,6 +198,9 @@ func (s *scope) name(n string) *val {
 	if s.f.starImp {
 		return &val{t: tComp}
 	}
+	if v := s.f.commentedValue(n); v != nil {
+		return v
+	}
 	return &val{t: tFree, src: "undefined name '" + n + "'", from: []string{n}}
 }
 

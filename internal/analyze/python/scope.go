@@ -31,6 +31,9 @@ type fileCtx struct {
 	callOut  map[string]*val       // the same, learned in this pass
 	models   map[string]*modelInfo // request-model classes of the file (validated.go)
 	enums    map[string]bool       // Enum classes of the file
+	// commented maps names assigned in commented-out lines to their literal
+	// values (commented.go), built on first use
+	commented map[string][]string
 }
 
 // later runs a function body after the module walk when it is defined at
