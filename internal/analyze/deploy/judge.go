@@ -401,12 +401,18 @@ func hasStar(s string) bool {
 
 // templateRe: an unresolved part of a value (${VAR}, $VAR, $(VAR), a Helm
 // or Actions template).
+// shellDefaultRe: the default of ${NAME:-default} (or ${NAME-default}).
+var shellDefaultRe = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*:?[-=]([^}]*)\}`)
+
 var templateRe = regexp.MustCompile(`\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[^}]*\}\}`)
 
-// templatedURI judges a database URI whose credentials or database name are
-// variables on what is visible: the scheme, the host and the query (a
-// missing sslmode). A variable in the scheme, host or query leaves it
-// unjudged: what it resolves to is not guessed.
+// templatedURI judges a database URI whose credentials, database name or
+// host are variables on what is visible: the scheme, the host and the query
+// (a missing sslmode). A variable in the scheme or query leaves it
+// unjudged: what it resolves to is not guessed (the query may carry the
+// TLS options). A variable host is judged as a remote one: TLS is asked for
+// in the query, and only a loopback host or a socket needs none, which a
+// variable cannot be shown to be (fail closed; a socket shows in the query).
 func (j *judge) templatedURI(canon string, v val) {
 	s := strings.Trim(strings.TrimSpace(v.raw), `"'`)
 	scheme, rest, ok := strings.Cut(s, "://")
@@ -426,8 +432,23 @@ func (j *judge) templatedURI(canon string, v val) {
 		user, hostport = auth[:i+1], auth[i+1:]
 	}
 	p, q, _ := strings.Cut(tail, "?")
-	if templateRe.MatchString(hostport) || templateRe.MatchString(q) || strings.Contains(hostport+q, "$") {
+	if templateRe.MatchString(q) || strings.Contains(q, "$") {
 		return
+	}
+	shown := ""
+	if templateRe.MatchString(hostport) || strings.Contains(hostport, "$") {
+		host := hostport
+		if i := strings.LastIndexByte(host, ':'); i >= 0 {
+			// drop the port: digits or one variable (${HOST}:${PORT})
+			if port := host[i+1:]; port != "" && (strings.Trim(port, "0123456789") == "" || templateRe.FindString(port) == port) {
+				host = host[:i]
+			}
+		}
+		if m := shellDefaultRe.FindStringSubmatch(host); m != nil && (isLoopback(m[1]) || strings.HasPrefix(m[1], "/")) {
+			return // ${DB_HOST:-localhost}: loopback unless set
+		}
+		shown = host
+		hostport = "variable-host.invalid"
 	}
 	clean := scheme + "://" + templateRe.ReplaceAllString(user, "x") + hostport + templateRe.ReplaceAllString(p, "x")
 	if q != "" {
@@ -437,7 +458,12 @@ func (j *judge) templatedURI(canon string, v val) {
 	if err != nil || u.Hostname() == "" {
 		return
 	}
-	if !dbTLS(ls, u) {
-		j.addAt("MLG406", v, "--%s connects to %s without TLS; add %s", canon, dbHost(u), dbTLSHint(ls))
+	if dbTLS(ls, u) {
+		return
 	}
+	if shown != "" {
+		j.addAt("MLG406", v, "--%s connects to %s without TLS (a variable host: unless it is loopback, the connection is unencrypted); add %s", canon, shown, dbTLSHint(ls))
+		return
+	}
+	j.addAt("MLG406", v, "--%s connects to %s without TLS; add %s", canon, dbHost(u), dbTLSHint(ls))
 }

@@ -267,7 +267,8 @@ func (c *shellCtx) word(w *syntax.Word) val {
 	return v
 }
 
-// rawParts writes a word as written, unresolved parameters as ${NAME}.
+// rawParts writes a word as written, unresolved parameters as ${NAME}
+// (with a default, ${NAME:-default}).
 func rawParts(ps []syntax.WordPart, b *strings.Builder) {
 	for _, p := range ps {
 		if b.Len() > maxValue {
@@ -285,7 +286,13 @@ func rawParts(ps []syntax.WordPart, b *strings.Builder) {
 			if x.Param != nil {
 				name = x.Param.Value
 			}
-			b.WriteString("${" + name + "}")
+			b.WriteString("${" + name)
+			if e := x.Exp; e != nil && e.Word != nil && (e.Op == syntax.DefaultUnset || e.Op == syntax.DefaultUnsetOrNull || e.Op == syntax.AssignUnset || e.Op == syntax.AssignUnsetOrNull) {
+				// the default stays visible: ${DB_HOST:-localhost}
+				b.WriteString(e.Op.String())
+				rawParts(e.Word.Parts, b)
+			}
+			b.WriteString("}")
 		default:
 			b.WriteString("$(?)")
 		}
