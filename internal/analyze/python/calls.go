@@ -422,6 +422,9 @@ func (s *scope) result(c *call) *val {
 	if r == nil {
 		return derive(tComp, args...)
 	}
+	if p, ok := strings.CutPrefix(r.inst, modPrefix); ok && s.f.helper != nil && s.f.helper(p, c.method) {
+		return &val{t: tComp, src: "a registry record"}
+	}
 	if r.inst == "pandas" {
 		// a frame's methods return frames, series or their data
 		// (to_dict included: table contents, not an object's attributes)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"path"
+	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -28,6 +29,7 @@ type Analyzer struct {
 	policy  config.Policy
 	log     *slog.Logger
 	sec     secretChecker
+	helpers helperCache // registry helpers of modules read for relative imports (helpers.go)
 }
 
 // New builds the analyzer for one scan.
@@ -93,15 +95,20 @@ func (a *Analyzer) Analyze(ctx context.Context, f *analyze.File) (res analyze.Re
 		res.Fail(finding.Error{Path: f.Path, Kind: "limit", Message: fmt.Sprintf("file is over the %d-byte limit for Python files", MaxSize)})
 		return res
 	}
-	return a.analyzeBytes(ctx, f.Path, b)
+	return a.analyzeIn(ctx, f.Path, b, pkgDir{dir: filepath.Dir(f.Abs), root: f.Root})
 }
 
 // analyzeBytes is Analyze on content already in memory.
 func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) analyze.Result {
-	var k srcKind
+	return a.analyzeIn(ctx, name, b, pkgDir{})
+}
+
+// analyzeIn is analyzeBytes for a file at pkg on disk.
+func (a *Analyzer) analyzeIn(ctx context.Context, name string, b []byte, pkg pkgDir) analyze.Result {
+	k := srcKind{pkg: pkg}
 	if databricksSource(b) {
 		b = blankEscapes(b)
-		k = srcKind{notebook: true, starImp: notebookRun(b)}
+		k = srcKind{notebook: true, starImp: notebookRun(b), pkg: pkg}
 	}
 	return a.analyzeSource(ctx, name, b, k)
 }
@@ -110,6 +117,7 @@ func (a *Analyzer) analyzeBytes(ctx context.Context, name string, b []byte) anal
 type srcKind struct {
 	notebook bool // a notebook kernel: its runtime names are known
 	starImp  bool // "%run" of another notebook may define any name
+	pkg      pkgDir
 }
 
 // analyzeSource analyses Python source b, already freed of notebook escapes.
@@ -161,7 +169,8 @@ func (a *Analyzer) analyzeSource(ctx context.Context, name string, b []byte, k s
 	for pass := 0; pass < maxCallerPasses; pass++ {
 		fc = &fileCtx{ctx: ctx, s: s, policy: a.policy, sec: a.sec, bound: map[string]bool{},
 			models: map[string]*modelInfo{}, enums: map[string]bool{},
-			classes: map[*node]*classInfo{}, seen: map[findKey]bool{}, callIn: callIn, test: testPath(name)}
+			classes: map[*node]*classInfo{}, seen: map[findKey]bool{}, callIn: callIn, test: testPath(name), pkg: k.pkg,
+			helper: func(p, fn string) bool { return a.registryHelper(ctx, p, fn) }}
 		if k.notebook {
 			fc.notebook, fc.starImp = true, k.starImp
 		}

@@ -34,6 +34,8 @@ type fileCtx struct {
 	// commented maps names assigned in commented-out lines to their literal
 	// values (commented.go), built on first use
 	commented map[string][]string
+	pkg       pkgDir                     // where the file is, for relative imports (helpers.go)
+	helper    func(path, fn string) bool // a module's function returns a registry record
 }
 
 // later runs a function body after the module walk when it is defined at
@@ -701,12 +703,18 @@ func (s *scope) imports(n *node) {
 			}
 			if rel {
 				s.env[local] = &val{t: tComp}
+				if p := s.f.pkg.relModule(relDots(m), strings.TrimLeft(m, "."), name); p != "" {
+					s.env[local].inst = modPrefix + p
+				}
 				continue
 			}
 			s.env[local] = &val{qual: normQual(m + "." + name)}
 		}
 	}
 }
+
+// relDots counts the leading dots of a relative import's module.
+func relDots(m string) int { return len(m) - len(strings.TrimLeft(m, ".")) }
 
 // dotted removes whitespace inside dotted names ("a . b").
 func dotted(s string) string {
