@@ -52,14 +52,21 @@ func (d pkgDir) relModule(dots int, mod, name string) string {
 		dir = filepath.Join(append([]string{dir}, strings.Split(mod, ".")...)...)
 	}
 	p := filepath.Join(dir, name+".py")
-	rel, err := filepath.Rel(d.root, p)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return "" // outside the scanned tree
-	}
 	if fi, err := os.Lstat(p); err != nil || !fi.Mode().IsRegular() {
 		return ""
 	}
+	// through symlinked folders too, the module must be in the tree
+	real, err1 := filepath.EvalSymlinks(p)
+	root, err2 := filepath.EvalSymlinks(d.root)
+	if err1 != nil || err2 != nil || !inside(root, real) {
+		return ""
+	}
 	return p
+}
+
+func inside(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
 // registryHelper reports whether the module file's function fn returns a
