@@ -10,8 +10,9 @@
 #     a second gateway started with --no-policy (issue 12), requests to the
 #     two interleaved, with p50/p99 of the per-request paired difference
 #     and the load average before and after;
-#   - 1 GiB artifact upload and download throughput against direct, and
-#     a plain TCP relay (splice) as the floor any proxy pays;
+#   - 1 GiB artifact upload and download throughput against direct: the
+#     gateway, the bare gateway (--no-policy: no upload scanning), nginx,
+#     and a plain TCP relay (splice);
 #   - the gateway's peak RSS during a 5 GiB upload;
 #   - a soak (10 minutes; SOAK_SECONDS shortens it) with its error count
 #     and the gateway's RSS at start and end;

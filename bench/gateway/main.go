@@ -100,6 +100,9 @@ func main() {
 	}
 	if run("throughput") {
 		modes := []mode{dm, gt}
+		if *bare != "" {
+			modes = append(modes, bt) // the same gateway's cost without upload scanning and policies
+		}
 		if *ngx != "" {
 			modes = append(modes, nb)
 		}

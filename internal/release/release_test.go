@@ -95,9 +95,15 @@ func TestDockerfile(t *testing.T) {
 		t.Fatal("control: entry point not found in the Dockerfile")
 	}
 	dir := t.TempDir()
+	noUser := strings.Replace(mlflow, "USER 65532:65532\n", "", 1)
+	if !strings.Contains(noUser, "distroless/base-debian12:nonroot") {
+		t.Fatal("control: the runtime stage is no longer distroless :nonroot; update the control")
+	}
 	for name, body := range map[string]string{
 		"with-user/Dockerfile": mlflow,
-		"as-root/Dockerfile":   strings.Replace(mlflow, "USER 65532:65532\n", "", 1),
+		// distroless :nonroot already runs as 65532; its root-running tag is the control.
+		"nonroot-base/Dockerfile": noUser,
+		"as-root/Dockerfile":      strings.Replace(noUser, "base-debian12:nonroot", "base-debian12", 1),
 	} {
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -111,9 +117,11 @@ func TestDockerfile(t *testing.T) {
 	if !contains(ruleIDs(rep), "MLG410") {
 		t.Errorf("control without USER: findings %v, want MLG410", ruleIDs(rep))
 	}
-	_, rep = scanJSON(t, filepath.Join(dir, "with-user"))
-	if contains(ruleIDs(rep), "MLG410") {
-		t.Errorf("control with USER: findings %v, want no MLG410", ruleIDs(rep))
+	for _, name := range []string{"with-user", "nonroot-base"} {
+		_, rep = scanJSON(t, filepath.Join(dir, name))
+		if contains(ruleIDs(rep), "MLG410") {
+			t.Errorf("control %s: findings %v, want no MLG410", name, ruleIDs(rep))
+		}
 	}
 }
 
