@@ -22,12 +22,8 @@ cleanup() {
   rm -rf "$work" "$art"
 }
 trap cleanup EXIT
-read -r mport gport < <(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(2)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))')
-waitfor() { for _ in $(seq 1 600); do curl -sf -o /dev/null "$1" && return 0; sleep 0.2; done; echo "not up: $1" >&2; exit 1; }
+. "$root/bench/lib.sh"
+read -r mport gport < <(ports 2)
 ticks=$(getconf CLK_TCK)
 cpu() { awk -v t="$ticks" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat"; }
 
@@ -36,14 +32,14 @@ truncate -s 1G "$work/blob"
 MLFLOW_DISABLE_TELEMETRY=true setsid "$venv/bin/mlflow" server --host 127.0.0.1 --port "$mport" --workers 1 \
   --backend-store-uri "sqlite:///$work/mlflow.db" --artifacts-destination "$art" --serve-artifacts >"$work/server.log" 2>&1 &
 pids+=($!)
-waitfor "http://127.0.0.1:$mport/health"
+waitfor "http://127.0.0.1:$mport/health" "$work/server.log"
 echo "bench password 1234" | "$work/mlflow-guard" users create bench --password-stdin --data-dir "$work/guard" >/dev/null
 token=$("$work/mlflow-guard" tokens create bench --data-dir "$work/guard" 2>/dev/null)
 setsid "$work/mlflow-guard" serve --upstream "http://127.0.0.1:$mport" --listen "127.0.0.1:$gport" \
   --data-dir "$work/guard" --rate 100000 --burst 100000 --log-level warn 2>"$work/gateway.log" &
 gpid=$!
 pids+=($gpid)
-waitfor "http://127.0.0.1:$gport/healthz"
+waitfor "http://127.0.0.1:$gport/healthz" "$work/gateway.log"
 # uvicorn serves MLflow in a child process of `mlflow server`.
 upid=$(pgrep -f "uvicorn.*--port $mport" | head -1)
 exp=$(curl -s -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '{"name":"cpu"}' \

@@ -56,21 +56,8 @@ cleanup() {
   rm -rf "$work" "$art"
 }
 trap cleanup EXIT
-# All ports at once, every socket held until all are bound: distinct ports
-# (one freeport call per service could be handed the same port twice).
-read -r mport gport bport cport cgport nport ncport rport < <(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(8)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))')
-# waitfor URL LOG: the service's log is shown when it does not come up
-# (the work directory is removed on exit).
-waitfor() {
-  for _ in $(seq 1 600); do curl -sf -o /dev/null "$1" && return 0; sleep 0.2; done
-  echo "not up: $1" >&2
-  [ -n "${2:-}" ] && tail -n 30 "$2" >&2
-  exit 1
-}
+. "$root/bench/lib.sh"
+read -r mport gport bport cport cgport nport ncport rport < <(ports 8)
 
 go build -o "$work/mlflow-guard" ./cmd/mlflow-guard
 go build -o "$work/gateway-bench" ./bench/gateway

@@ -351,12 +351,13 @@ func (b *scanBody) judge() *Denial {
 		found = append(found, fmt.Sprintf("MLG306 size=%d", b.n))
 		d = gateDenial("MLG306", "upload-too-large", fmt.Sprintf("artifact is over the upload limit of %d bytes", b.cfg.MaxBytes))
 	}
-	if kind == "text" {
+	if kind == "text" && b.keep.Skipped() > 0 {
+		// keepWhole vetoes this; a spool with holes cannot be searched
+		found = append(found, "MLG204 unchecked")
+		d = denyUnavailable("scan-unavailable", "the gateway did not keep all of a text upload to search it; refused")
+	} else if kind == "text" {
 		kinds, err := b.g.textSecrets(b.spool)
 		switch {
-		case b.keep.Skipped() > 0: // keepWhole vetoes this; a spool with holes cannot be searched
-			found = append(found, "MLG204 unchecked")
-			d = denyUnavailable("scan-unavailable", "the gateway did not keep all of a text upload to search it; refused")
 		case err != nil:
 			found = append(found, "MLG204 unreadable")
 			d = denyUnavailable("scan-unavailable", "the gateway could not read the spooled upload; refused")

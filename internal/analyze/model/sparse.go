@@ -94,7 +94,6 @@ type Keeper struct {
 	// flat: the stream is no zip at offset 0; the one member is the whole
 	// file (its end unknown until Close, its tail kept in ring).
 	flat   bool
-	file   string                 // the file's name, the flat member's
 	whole  func(head []byte) bool // the caller's veto on thinning a flat file
 	pend   []byte
 	join   []byte
@@ -108,7 +107,8 @@ type Keeper struct {
 // the head of a file that is no zip and keeps the file whole by
 // returning true.
 func NewKeeper(w io.WriterAt, name string, whole func(head []byte) bool) *Keeper {
-	return &Keeper{w: w, need: sizeLocal, file: name, whole: whole}
+	// name is the flat member's name until a local header names a member.
+	return &Keeper{w: w, need: sizeLocal, name: name, whole: whole}
 }
 
 // Size is the number of bytes streamed so far.
@@ -414,10 +414,11 @@ func (k *Keeper) header() {
 }
 
 // startFlat takes the whole stream, whose first bytes are in hdr (kept),
-// as one member of unknown end, to be decided on its head.
+// as one member of unknown end named as the file (k.name: no local header
+// came before), to be decided on its head.
 func (k *Keeper) startFlat() {
 	k.st, k.flat = kData, true
-	k.name, k.method = k.file, 0
+	k.method = 0
 	k.dataStart, k.dataEnd = 0, math.MaxInt64
 	k.skipFrom, k.skipTo = k.dataEnd, k.dataEnd
 	k.deciding = true
